@@ -1,0 +1,49 @@
+"""GMM Explorer's engine: Gaussian mixtures fitted by EM in JAX, for a whole K range at once.
+
+Public API::
+
+    sweep(X, k_min, k_max, n_restarts, ...) -> SweepResult   # every K × every restart
+    GaussianMixture(...)                                     # scikit-learn's interface
+    make_dataset(...), PRESETS                               # synthetic data
+    match_components, adjusted_rand_index, center_errors     # comparison with the truth
+    ellipse_polygon                                          # confidence ellipses
+"""
+
+from gmm_core.data import DEFAULT_PRESET, PRESETS, DatasetSpec, cluster_covariance, make_dataset
+from gmm_core.estimator import ConvergenceWarning, GaussianMixture
+from gmm_core.geometry import ellipse_polygon, ellipse_polygons
+from gmm_core.init import INIT_METHODS
+from gmm_core.model import COVARIANCE_TYPES
+from gmm_core.select import (
+    adjusted_rand_index,
+    aic,
+    bic,
+    center_errors,
+    match_components,
+    n_parameters,
+)
+from gmm_core.sweep import FittedMixture, SweepResult, compilation_count, sweep
+
+__all__ = [
+    "COVARIANCE_TYPES",
+    "DEFAULT_PRESET",
+    "INIT_METHODS",
+    "PRESETS",
+    "ConvergenceWarning",
+    "DatasetSpec",
+    "FittedMixture",
+    "GaussianMixture",
+    "SweepResult",
+    "adjusted_rand_index",
+    "aic",
+    "bic",
+    "center_errors",
+    "cluster_covariance",
+    "compilation_count",
+    "ellipse_polygon",
+    "ellipse_polygons",
+    "make_dataset",
+    "match_components",
+    "n_parameters",
+    "sweep",
+]

@@ -1,0 +1,329 @@
+"""EM for a batch of mixtures, written as sufficient statistics accumulated over chunks.
+
+One E pass streams over chunks of points. For every fit and component it sums
+``r``, ``r x`` and ``r x xᵀ`` (or ``r x²``) as a single matrix product
+``respᵀ @ features``; the sums are accumulated in float64 whatever the compute
+dtype, so the M step's ``E[xxᵀ] − μμᵀ`` never cancels in float32. Because the
+pass only returns sums, the same code serves one device, data sharded over many
+devices (sum the statistics), and data too large for one pass.
+
+Rule for a component that loses its points: when its responsibility mass falls
+below :data:`EMPTY_COMPONENT_MASS` points it keeps its previous mean and
+covariance, and its weight becomes its (near zero) share of the mass. It stays
+in the model, contributes nothing, and the log-likelihood stays finite and
+non-decreasing.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import NamedTuple
+
+import jax
+import jax.numpy as jnp
+from jax import Array, lax
+
+from gmm_core.model import (
+    MASKED_LOG_WEIGHT,
+    MixtureParams,
+    log_density_coefficients,
+    n_basis,
+    point_features,
+    unpack_second_moments,
+)
+
+#: Below this many points of responsibility mass a component is treated as empty.
+EMPTY_COMPONENT_MASS = 1e-6
+#: Added to every component's mass before dividing, as scikit-learn does (10 · eps of float64).
+MASS_EPSILON = 10 * float(jnp.finfo(jnp.float64).eps)
+
+ResponsibilityFn = Callable[[Array, Array], tuple[Array, Array]]
+
+
+class SufficientStats(NamedTuple):
+    """Sums over points of one E pass.
+
+    Attributes
+    ----------
+    sums : (fit, component, basis) float64
+        Σ r, Σ r x and the quadratic sums, in the order of ``point_features``.
+    log_likelihood_sum : (fit,) float64
+        Σ over points of log p(x).
+    """
+
+    sums: Array
+    log_likelihood_sum: Array
+
+
+def accumulate_statistics(
+    point_chunks: Array,
+    mask_chunks: Array,
+    responsibilities: ResponsibilityFn,
+    n_fits: int,
+    k_pad: int,
+    covariance_type: str,
+) -> SufficientStats:
+    """Stream over chunks of points and sum the statistics of given responsibilities.
+
+    Parameters
+    ----------
+    point_chunks : (chunk, point, feature)
+    mask_chunks : (chunk, point)
+        1 for real points, 0 for padding.
+    responsibilities : callable
+        ``(points (point, feature), chunk_index) -> (resp (point, fit*component),
+        log_likelihood (point, fit))``.
+
+    Returns
+    -------
+    SufficientStats
+    """
+    n_features = point_chunks.shape[-1]
+    n_terms = n_basis(n_features, covariance_type)
+
+    def add_chunk(carry: SufficientStats, chunk: tuple[Array, Array, Array]):
+        points, mask, index = chunk
+        resp, log_likelihood = responsibilities(points, index)
+        mask64 = mask.astype(jnp.float64)
+        features64 = point_features(points.astype(jnp.float64), covariance_type) * mask64[:, None]
+        sums = resp.astype(jnp.float64).T @ features64
+        log_likelihood_sum = mask64 @ log_likelihood.astype(jnp.float64)
+        return (
+            SufficientStats(
+                carry.sums + sums.reshape(n_fits, k_pad, n_terms),
+                carry.log_likelihood_sum + log_likelihood_sum,
+            ),
+            None,
+        )
+
+    start = SufficientStats(
+        jnp.zeros((n_fits, k_pad, n_terms), jnp.float64), jnp.zeros((n_fits,), jnp.float64)
+    )
+    indices = jnp.arange(point_chunks.shape[0])
+    total, _ = lax.scan(add_chunk, start, (point_chunks, mask_chunks, indices))
+    return total
+
+
+def posterior_responsibilities(
+    params: MixtureParams, covariance_type: str, compute_dtype: jnp.dtype
+) -> ResponsibilityFn:
+    """The E step's responsibilities for a batch of mixtures with leading ``fit`` axis."""
+    n_fits, k_pad = params.log_weights.shape
+    coefficients = jax.vmap(log_density_coefficients, in_axes=(0, None))(params, covariance_type)
+    coefficients = jnp.moveaxis(coefficients, 0, 1).reshape(coefficients.shape[1], -1)
+    coefficients = coefficients.astype(compute_dtype)
+
+    def responsibilities(points: Array, index: Array) -> tuple[Array, Array]:
+        features = point_features(points.astype(compute_dtype), covariance_type)
+        log_joint = (features @ coefficients).reshape(points.shape[0], n_fits, k_pad)
+        peak = jnp.max(log_joint, axis=-1, keepdims=True)
+        unnormalised = jnp.exp(log_joint - peak)
+        total = jnp.sum(unnormalised, axis=-1, keepdims=True)
+        resp = (unnormalised / total).reshape(points.shape[0], n_fits * k_pad)
+        return resp, (peak + jnp.log(total))[..., 0]
+
+    return responsibilities
+
+
+def maximization(
+    stats: SufficientStats,
+    previous: MixtureParams,
+    component_mask: Array,
+    reg_covar: Array,
+    covariance_type: str,
+) -> MixtureParams:
+    """M step from sufficient statistics (float64), for a batch of mixtures.
+
+    Parameters
+    ----------
+    stats : SufficientStats with sums (fit, component, basis)
+    previous : MixtureParams (fit, component, ...)
+        Kept for components that are padded or have lost their points.
+    component_mask : (fit, component) bool
+    reg_covar : scalar, added to every covariance diagonal (in internal units).
+
+    Returns
+    -------
+    MixtureParams, float64.
+    """
+    n_features = previous.means.shape[-1]
+    sums = stats.sums
+    mass = sums[..., 0]
+    first = sums[..., 1 : 1 + n_features]
+    second = unpack_second_moments(sums, n_features, covariance_type)
+    mass_reg = mass + MASS_EPSILON
+    means = first / mass_reg[..., None]
+    # Σ r (x − μ)(x − μ)ᵀ expanded; exact in float64 (see the module docstring).
+    outer_first_mean = first[..., :, None] * means[..., None, :]
+    scatter = (
+        second
+        - outer_first_mean
+        - jnp.swapaxes(outer_first_mean, -1, -2)
+        + mass[..., None, None] * means[..., :, None] * means[..., None, :]
+    )
+    identity = jnp.eye(n_features, dtype=jnp.float64)
+    if covariance_type == "full":
+        covariances = scatter / mass_reg[..., None, None]
+    elif covariance_type == "diag":
+        covariances = scatter * identity / mass_reg[..., None, None]
+    elif covariance_type == "spherical":
+        variance = jnp.trace(scatter, axis1=-2, axis2=-1) / (n_features * mass_reg)
+        covariances = variance[..., None, None] * identity
+    elif covariance_type == "tied":
+        active_scatter = jnp.where(component_mask[..., None, None], scatter, 0.0)
+        active_mass = jnp.where(component_mask, mass_reg, 0.0)
+        tied = jnp.sum(active_scatter, axis=-3) / jnp.sum(active_mass, axis=-1)[..., None, None]
+        covariances = jnp.broadcast_to(tied[..., None, :, :], scatter.shape)
+    else:  # pragma: no cover - validated by callers
+        raise ValueError(f"unknown covariance_type {covariance_type!r}")
+    covariances = covariances + reg_covar * identity
+
+    keeps_points = component_mask & (mass >= EMPTY_COMPONENT_MASS)
+    means = jnp.where(keeps_points[..., None], means, previous.means)
+    covariances = jnp.where(keeps_points[..., None, None], covariances, previous.covariances)
+    weights = jnp.where(component_mask, mass_reg, 0.0)
+    weights = weights / jnp.sum(weights, axis=-1, keepdims=True)
+    log_weights = jnp.where(component_mask, jnp.log(weights), MASKED_LOG_WEIGHT)
+    return MixtureParams(log_weights, means, covariances)
+
+
+class EMTrace(NamedTuple):
+    """What an EM run records for a batch of fits.
+
+    Attributes
+    ----------
+    params : MixtureParams (fit, ...), the final parameters (float64).
+    log_likelihood : (fit, iteration) mean log-likelihood before each M step; held
+        constant after a fit has converged.
+    n_iter : (fit,) int
+    converged : (fit,) bool
+    final_log_likelihood : (fit,) mean log-likelihood of the final parameters.
+    snapshots : MixtureParams (fit, snapshot, ...) at the requested iterations.
+    """
+
+    params: MixtureParams
+    log_likelihood: Array
+    n_iter: Array
+    converged: Array
+    final_log_likelihood: Array
+    snapshots: MixtureParams
+
+
+def run_em(
+    initial: MixtureParams,
+    point_chunks: Array,
+    mask_chunks: Array,
+    n_valid: Array,
+    component_mask: Array,
+    tol: Array,
+    reg_covar: Array,
+    *,
+    max_iter: int,
+    covariance_type: str,
+    compute_dtype: jnp.dtype,
+    snapshot_iterations: tuple[int, ...] = (),
+) -> EMTrace:
+    """Run EM on a batch of fits until each converges or ``max_iter`` is reached.
+
+    Convergence follows scikit-learn: a fit stops after iteration n when the mean
+    log-likelihood computed in that iteration's E step differs from the previous
+    one by less than ``tol``. The loop ends early once every fit has converged.
+
+    Parameters
+    ----------
+    initial : MixtureParams (fit, component, ...)
+    point_chunks, mask_chunks : see :func:`accumulate_statistics`
+    n_valid : scalar, number of real points.
+    component_mask : (fit, component) bool
+    snapshot_iterations : sorted iterations (0 = initial parameters) to record.
+    """
+    n_fits, k_pad = component_mask.shape
+
+    def expectation(params: MixtureParams) -> SufficientStats:
+        resp_fn = posterior_responsibilities(params, covariance_type, compute_dtype)
+        return accumulate_statistics(
+            point_chunks, mask_chunks, resp_fn, n_fits, k_pad, covariance_type
+        )
+
+    n_snapshots = len(snapshot_iterations)
+    slot_of_iteration = [n_snapshots] * (max_iter + 1)
+    for slot, iteration in enumerate(snapshot_iterations):
+        slot_of_iteration[iteration] = slot
+    slot_table = jnp.asarray(slot_of_iteration, jnp.int32)
+
+    def empty_snapshots(params: MixtureParams) -> MixtureParams:
+        return jax.tree.map(
+            lambda leaf: jnp.zeros((n_snapshots + 1,) + leaf.shape, leaf.dtype), params
+        )
+
+    def record(snapshots: MixtureParams, params: MixtureParams, iteration: Array) -> MixtureParams:
+        slot = slot_table[iteration]
+        return jax.tree.map(lambda buf, leaf: buf.at[slot].set(leaf), snapshots, params)
+
+    class Carry(NamedTuple):
+        iteration: Array
+        params: MixtureParams
+        last_log_likelihood: Array
+        converged: Array
+        n_iter: Array
+        trace: Array
+        snapshots: MixtureParams
+
+    initial = jax.tree.map(lambda leaf: leaf.astype(jnp.float64), initial)
+    start = Carry(
+        jnp.asarray(0, jnp.int32),
+        initial,
+        jnp.full((n_fits,), -jnp.inf, jnp.float64),
+        jnp.zeros((n_fits,), bool),
+        jnp.zeros((n_fits,), jnp.int32),
+        jnp.zeros((max_iter, n_fits), jnp.float64),
+        record(empty_snapshots(initial), initial, jnp.asarray(0, jnp.int32)),
+    )
+
+    def keep_going(carry: Carry) -> Array:
+        return (carry.iteration < max_iter) & ~jnp.all(carry.converged)
+
+    def step(carry: Carry) -> Carry:
+        stats = expectation(carry.params)
+        log_likelihood = stats.log_likelihood_sum / n_valid
+        updated = maximization(stats, carry.params, component_mask, reg_covar, covariance_type)
+        running = ~carry.converged
+        change = jnp.abs(log_likelihood - carry.last_log_likelihood)
+        newly_converged = running & (carry.iteration > 0) & (change < tol)
+        params = jax.tree.map(
+            lambda new, old: jnp.where(running.reshape((-1,) + (1,) * (new.ndim - 1)), new, old),
+            updated,
+            carry.params,
+        )
+        last = jnp.where(running, log_likelihood, carry.last_log_likelihood)
+        return Carry(
+            carry.iteration + 1,
+            params,
+            last,
+            carry.converged | newly_converged,
+            jnp.where(running, carry.iteration + 1, carry.n_iter),
+            carry.trace.at[carry.iteration].set(last),
+            record(carry.snapshots, params, carry.iteration + 1),
+        )
+
+    end = lax.while_loop(keep_going, step, start)
+    rows = jnp.arange(max_iter)[:, None]
+    trace = jnp.where(rows >= end.iteration, end.last_log_likelihood[None, :], end.trace)
+    snapshot_iteration = jnp.asarray(tuple(snapshot_iterations) + (0,), jnp.int32)
+    stale = (snapshot_iteration > end.iteration).reshape(-1, 1)
+    snapshots = jax.tree.map(
+        lambda buf, leaf: jnp.where(stale.reshape((-1,) + (1,) * leaf.ndim), leaf[None], buf)[
+            :n_snapshots
+        ],
+        end.snapshots,
+        end.params,
+    )
+    final = expectation(end.params)
+    return EMTrace(
+        params=end.params,
+        log_likelihood=trace.T,
+        n_iter=end.n_iter,
+        converged=end.converged,
+        final_log_likelihood=final.log_likelihood_sum / n_valid,
+        snapshots=jax.tree.map(lambda leaf: jnp.moveaxis(leaf, 0, 1), snapshots),
+    )

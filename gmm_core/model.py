@@ -1,0 +1,171 @@
+"""Mixture parameters as a JAX pytree, and their log-density as a matrix product.
+
+Axis names used in shapes throughout ``gmm_core``:
+
+- ``fit``: one (K, restart) pair of a sweep
+- ``component``: a mixture component, padded to ``k_pad`` and masked
+- ``point``: a data point; ``feature``: a data dimension (D)
+- ``basis``: a polynomial feature of a point (P), see :func:`point_features`
+
+All internal computation happens on centred and scaled data; see ``gmm_core.sweep``.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+from typing import Literal
+
+import jax
+import jax.numpy as jnp
+from jax import Array
+
+CovarianceType = Literal["full", "tied", "diag", "spherical"]
+COVARIANCE_TYPES: tuple[str, ...] = ("full", "tied", "diag", "spherical")
+
+#: Log-weight given to padded (inactive) components: finite, so ``0 * it`` stays 0.
+MASKED_LOG_WEIGHT = -1e30
+
+
+@jax.tree_util.register_dataclass
+@dataclasses.dataclass(frozen=True)
+class MixtureParams:
+    """Parameters of one mixture (or a batch of them, with leading ``fit`` axes).
+
+    Attributes
+    ----------
+    log_weights : (..., component)
+        Log mixing weights; padded components hold ``MASKED_LOG_WEIGHT``.
+    means : (..., component, feature)
+    covariances : (..., component, feature, feature)
+        Always full matrices. Diagonal and spherical models store diagonal
+        matrices; the tied model repeats one matrix for every component.
+    """
+
+    log_weights: Array
+    means: Array
+    covariances: Array
+
+
+def uses_full_quadratic(covariance_type: str) -> bool:
+    """Whether the log-density needs every product x_i x_j (full, tied) or only x_i² ."""
+    return covariance_type in ("full", "tied")
+
+
+def n_basis(n_features: int, covariance_type: str) -> int:
+    """Number P of polynomial features per point: 1, x, and the needed quadratic terms."""
+    if uses_full_quadratic(covariance_type):
+        return 1 + n_features + n_features * (n_features + 1) // 2
+    return 1 + 2 * n_features
+
+
+def _upper_pairs(n_features: int) -> tuple[tuple[int, ...], tuple[int, ...]]:
+    rows, cols = [], []
+    for i in range(n_features):
+        for j in range(i, n_features):
+            rows.append(i)
+            cols.append(j)
+    return tuple(rows), tuple(cols)
+
+
+def point_features(x: Array, covariance_type: str) -> Array:
+    """Polynomial features of points.
+
+    Parameters
+    ----------
+    x : (point, feature)
+
+    Returns
+    -------
+    (point, basis)
+        ``[1, x_1..x_D, x_i x_j for i <= j]`` (full, tied) or ``[1, x, x²]`` (diag, spherical).
+    """
+    ones = jnp.ones(x.shape[:-1] + (1,), x.dtype)
+    if uses_full_quadratic(covariance_type):
+        rows, cols = _upper_pairs(x.shape[-1])
+        quadratic = x[..., rows] * x[..., cols]
+    else:
+        quadratic = x * x
+    return jnp.concatenate([ones, x, quadratic], axis=-1)
+
+
+def cholesky_with_fallback(covariances: Array) -> Array:
+    """Cholesky factors that never contain NaN.
+
+    A covariance that is not numerically positive definite gets a jitter of
+    ``1e-6 * mean(diag) + 1e-12`` on its diagonal before a second factorisation.
+
+    Parameters
+    ----------
+    covariances : (..., feature, feature)
+
+    Returns
+    -------
+    (..., feature, feature) lower-triangular factors.
+    """
+    symmetric = 0.5 * (covariances + jnp.swapaxes(covariances, -1, -2))
+    factor = jnp.linalg.cholesky(symmetric)
+    finite = jnp.all(jnp.isfinite(factor), axis=(-1, -2), keepdims=True)
+    n_features = covariances.shape[-1]
+    diagonal_mean = jnp.trace(symmetric, axis1=-2, axis2=-1)[..., None, None] / n_features
+    jitter = (1e-6 * jnp.abs(diagonal_mean) + 1e-12) * jnp.eye(n_features, dtype=covariances.dtype)
+    repaired = jnp.linalg.cholesky(symmetric + jitter)
+    repaired = jnp.where(jnp.isfinite(repaired), repaired, jnp.sqrt(jitter))
+    return jnp.where(finite, factor, repaired)
+
+
+def log_density_coefficients(params: MixtureParams, covariance_type: str) -> Array:
+    """Coefficients Q such that ``point_features(x) @ Q`` = log w_k + log N(x | μ_k, Σ_k).
+
+    Parameters
+    ----------
+    params : MixtureParams with shapes (component,), (component, feature), (component, f, f)
+
+    Returns
+    -------
+    (basis, component)
+    """
+    n_features = params.means.shape[-1]
+    factor = cholesky_with_fallback(params.covariances)
+    identity = jnp.eye(n_features, dtype=factor.dtype)
+    inverse_factor = jax.scipy.linalg.solve_triangular(
+        factor, jnp.broadcast_to(identity, factor.shape), lower=True
+    )
+    precision = jnp.swapaxes(inverse_factor, -1, -2) @ inverse_factor
+    log_det_precision = -2.0 * jnp.sum(jnp.log(jnp.diagonal(factor, axis1=-2, axis2=-1)), axis=-1)
+    linear = jnp.einsum("kij,kj->ki", precision, params.means)
+    constant = (
+        params.log_weights
+        - 0.5 * n_features * math.log(2.0 * math.pi)
+        + 0.5 * log_det_precision
+        - 0.5 * jnp.sum(linear * params.means, axis=-1)
+    )
+    if uses_full_quadratic(covariance_type):
+        rows, cols = _upper_pairs(n_features)
+        off_diagonal = jnp.asarray(
+            [1.0 if i != j else 0.5 for i, j in zip(rows, cols, strict=True)]
+        )
+        quadratic = -precision[:, rows, cols] * off_diagonal.astype(precision.dtype)
+    else:
+        quadratic = -0.5 * jnp.diagonal(precision, axis1=-2, axis2=-1)
+    active = params.log_weights > 0.5 * MASKED_LOG_WEIGHT
+    constant = jnp.where(active, constant, MASKED_LOG_WEIGHT)
+    linear = jnp.where(active[:, None], linear, 0.0)
+    quadratic = jnp.where(active[:, None], quadratic, 0.0)
+    return jnp.concatenate([constant[:, None], linear, quadratic], axis=-1).T
+
+
+def unpack_second_moments(sums: Array, n_features: int, covariance_type: str) -> Array:
+    """Turn the quadratic columns of the statistics into (..., feature, feature) matrices.
+
+    For diagonal feature sets only the diagonal is filled.
+    """
+    quadratic = sums[..., 1 + n_features :]
+    batch = sums.shape[:-1]
+    if uses_full_quadratic(covariance_type):
+        rows, cols = _upper_pairs(n_features)
+        matrix = jnp.zeros(batch + (n_features, n_features), sums.dtype)
+        matrix = matrix.at[..., rows, cols].set(quadratic)
+        matrix = matrix.at[..., cols, rows].set(quadratic)
+        return matrix
+    return quadratic[..., :, None] * jnp.eye(n_features, dtype=sums.dtype)

@@ -1,0 +1,609 @@
+"""The sweep: every K in a range times every random restart, as one compiled program.
+
+Layout. Components are padded to ``k_pad`` and masked, so one program serves a whole
+K range. The fits (restart, K) are laid out restart-major and split over a device
+mesh with ``shard_map``; within a device all its fits run as one batch (the E step
+is one matrix product over every fit and component). The key of restart ``r`` of K
+is ``fold_in(fold_in(key(seed), K), r)``, so results do not depend on the device
+count.
+
+Buckets. The number of points, ``k_max`` and the number of K values are rounded up
+(see :func:`bucket_points`, :func:`bucket_components`), and the seed, tolerance,
+regularisation and data are run-time inputs, so changing any of them within a
+bucket reuses the compiled program. Compiled programs are kept in a bounded LRU
+cache (:data:`PROGRAM_CACHE_SIZE`).
+
+Units. Points are centred and divided by one scale (the largest column standard
+deviation) before fitting; every result is reported in the original units.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+import threading
+import time
+from collections import OrderedDict
+from collections.abc import Callable
+from functools import partial
+from typing import Any, NamedTuple
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+from jax.sharding import Mesh
+from jax.sharding import PartitionSpec as P
+
+from gmm_core import _validation as check
+from gmm_core.em import run_em
+from gmm_core.init import initialise
+from gmm_core.model import MASKED_LOG_WEIGHT, MixtureParams
+from gmm_core.select import aic, bic
+
+PROGRAM_CACHE_SIZE = 16
+MAX_SNAPSHOTS = 64
+FIT_AXIS = "fits"
+_COMPONENT_BUCKETS = (2, 4, 6, 8, 12, 16, 24, 32, 48, 64, 96, 128)
+
+
+def bucket_components(k: int) -> int:
+    """Padded size for ``k`` components or K values: 2, 4, 6, 8, 12, 16, 24, 32, ..."""
+    for size in _COMPONENT_BUCKETS:
+        if k <= size:
+            return size
+    return int(2 ** math.ceil(math.log2(k)))
+
+
+def bucket_points(n: int) -> int:
+    """Padded number of points: 256..4096 in steps of half an octave, then 8 per octave."""
+    for size in (256, 512, 1024, 1536, 2048, 3072, 4096):
+        if n <= size:
+            return size
+    exponent = max(9, math.floor(math.log2(n)) - 3)
+    return int(math.ceil(n / 2**exponent) * 2**exponent)
+
+
+def default_chunk_size(n_padded: int) -> int:
+    """Points per E-step chunk: everything up to 4096, then the largest power of 2 ≤ 2048
+    that divides the padded size (chunks of a few thousand points stay in cache)."""
+    if n_padded <= 4096:
+        return n_padded
+    size = 2048
+    while n_padded % size:
+        size //= 2
+    return size
+
+
+def snapshot_iterations(max_iter: int, n_snapshots: int) -> tuple[int, ...]:
+    """Iterations at which to keep parameters: 0 (the initialisation) and log-spaced ones."""
+    if n_snapshots <= 0:
+        return ()
+    n_snapshots = min(n_snapshots, MAX_SNAPSHOTS, max_iter + 1)
+    if n_snapshots == 1:
+        return (max_iter,)
+    spaced = np.geomspace(1, max_iter, num=n_snapshots - 1)
+    chosen = sorted({0, *np.unique(np.round(spaced).astype(int)).tolist()})
+    extra = [i for i in range(max_iter + 1) if i not in chosen]
+    while len(chosen) < n_snapshots and extra:
+        chosen.append(extra.pop(0))
+    return tuple(sorted(chosen))
+
+
+class ProgramConfig(NamedTuple):
+    """Everything that fixes the compiled program's shapes and structure."""
+
+    n_chunks: int
+    chunk_size: int
+    n_features: int
+    k_pad: int
+    n_fits: int
+    max_iter: int
+    init_params: str
+    covariance_type: str
+    compute_dtype: str
+    snapshot_iterations: tuple[int, ...]
+    user_init: tuple[bool, bool, bool]
+    n_devices: int
+
+
+class PreparedData(NamedTuple):
+    """Points in internal units, padded and chunked for the program."""
+
+    point_chunks: np.ndarray  # (chunk, point, feature)
+    mask_chunks: np.ndarray  # (chunk, point)
+    shift: np.ndarray  # (feature,)
+    scale: float
+    data_covariance: np.ndarray  # (feature, feature), internal units
+    n_samples: int
+
+
+def prepare_points(
+    X: np.ndarray, dtype: str = "float32", chunk_size: int | None = None
+) -> PreparedData:
+    """Centre, scale, pad and chunk validated points (n_samples, n_features)."""
+    n_samples, n_features = X.shape
+    shift = X.mean(axis=0)
+    scale = float(np.max(X.std(axis=0)))
+    if not np.isfinite(scale) or scale <= 0:
+        scale = 1.0
+    internal = (X - shift) / scale
+    ddof = 1 if n_samples > 1 else 0
+    data_covariance = np.atleast_2d(np.cov(internal.T, ddof=ddof))
+    n_padded = bucket_points(n_samples)
+    size = chunk_size or default_chunk_size(n_padded)
+    n_padded = int(math.ceil(n_padded / size) * size)
+    padded = np.zeros((n_padded, n_features), dtype)
+    padded[:n_samples] = internal
+    mask = np.zeros((n_padded,), dtype)
+    mask[:n_samples] = 1
+    return PreparedData(
+        padded.reshape(-1, size, n_features),
+        mask.reshape(-1, size),
+        shift,
+        scale,
+        data_covariance,
+        n_samples,
+    )
+
+
+def _fit_block(config: ProgramConfig, inputs: dict[str, Any]) -> dict[str, Any]:
+    """The per-device program: initialise and run EM for this device's fits."""
+    fit_k, fit_restart = inputs["fit_k"], inputs["fit_restart"]
+    base_key = jax.random.key(inputs["seed"])
+    keys = jax.vmap(lambda k, r: jax.random.fold_in(jax.random.fold_in(base_key, k), r))(
+        fit_k, fit_restart
+    )
+    component_mask = jnp.arange(config.k_pad)[None, :] < fit_k[:, None]
+    compute_dtype = jnp.dtype(config.compute_dtype)
+    initial = initialise(
+        config.init_params,
+        keys,
+        component_mask,
+        inputs["point_chunks"],
+        inputs["mask_chunks"],
+        inputs["n_valid"],
+        inputs["data_covariance"],
+        inputs["shift"],
+        inputs["scale"],
+        inputs["reg_covar"],
+        config.covariance_type,
+    )
+    has_weights, has_means, has_covariances = config.user_init
+    if has_weights:
+        log_weights = jnp.broadcast_to(inputs["user_log_weights"], initial.log_weights.shape)
+        initial = dataclasses.replace(initial, log_weights=log_weights)
+    if has_means:
+        means = jnp.broadcast_to(inputs["user_means"], initial.means.shape)
+        initial = dataclasses.replace(initial, means=means)
+    if has_covariances:
+        covariances = jnp.broadcast_to(inputs["user_covariances"], initial.covariances.shape)
+        initial = dataclasses.replace(initial, covariances=covariances)
+    trace = run_em(
+        initial,
+        inputs["point_chunks"],
+        inputs["mask_chunks"],
+        inputs["n_valid"],
+        component_mask,
+        inputs["tol"],
+        inputs["reg_covar"],
+        max_iter=config.max_iter,
+        covariance_type=config.covariance_type,
+        compute_dtype=compute_dtype,
+        snapshot_iterations=config.snapshot_iterations,
+    )
+    return {
+        "initial": initial,
+        "final": trace.params,
+        "log_likelihood": trace.log_likelihood,
+        "n_iter": trace.n_iter,
+        "converged": trace.converged,
+        "final_log_likelihood": trace.final_log_likelihood,
+        "snapshots": trace.snapshots,
+    }
+
+
+_PER_FIT_INPUTS = ("fit_k", "fit_restart")
+
+
+def _build_program(config: ProgramConfig, example: dict[str, Any]) -> Callable[..., Any]:
+    devices = np.asarray(jax.devices()[: config.n_devices])
+    mesh = Mesh(devices, (FIT_AXIS,))
+    in_specs = ({key: P(FIT_AXIS) if key in _PER_FIT_INPUTS else P() for key in example},)
+    out_specs = P(FIT_AXIS)
+    sharded = jax.shard_map(
+        partial(_fit_block, config),
+        mesh=mesh,
+        in_specs=in_specs,
+        out_specs=out_specs,
+        check_vma=False,
+    )
+    return jax.jit(lambda inputs: sharded(inputs))
+
+
+class _ProgramCache:
+    """A bounded LRU cache of compiled programs, with a compilation counter."""
+
+    def __init__(self, capacity: int) -> None:
+        self.capacity = capacity
+        self.compilations = 0
+        self._programs: OrderedDict[tuple, Any] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, config: ProgramConfig, inputs: dict[str, Any]) -> tuple[Any, float]:
+        signature = tuple(sorted((k, v.shape, str(v.dtype)) for k, v in inputs.items()))
+        key = (config, signature)
+        with self._lock:
+            if key in self._programs:
+                self._programs.move_to_end(key)
+                return self._programs[key], 0.0
+            started = time.perf_counter()
+            compiled = _build_program(config, inputs).lower(inputs).compile()
+            elapsed = time.perf_counter() - started
+            self.compilations += 1
+            self._programs[key] = compiled
+            while len(self._programs) > self.capacity:
+                self._programs.popitem(last=False)
+            return compiled, elapsed
+
+    def __len__(self) -> int:
+        return len(self._programs)
+
+    def clear(self) -> None:
+        with self._lock:
+            self._programs.clear()
+
+
+PROGRAMS = _ProgramCache(PROGRAM_CACHE_SIZE)
+
+
+def compilation_count() -> int:
+    """How many sweep programs this process has compiled so far."""
+    return PROGRAMS.compilations
+
+
+@dataclasses.dataclass(frozen=True, eq=False)
+class FittedMixture:
+    """One fitted mixture in original units, padding removed.
+
+    Attributes
+    ----------
+    weights : (component,); means : (component, feature);
+    covariances : (component, feature, feature)
+    """
+
+    weights: np.ndarray
+    means: np.ndarray
+    covariances: np.ndarray
+
+
+@dataclasses.dataclass(frozen=True, eq=False)
+class SweepResult:
+    """Every fit of a sweep, in original units.
+
+    Shapes use ``n_k`` K values, ``n_restarts`` restarts, ``k_pad`` padded components
+    (entries beyond K have weight 0), ``n_snap`` snapshots and D features.
+
+    Attributes
+    ----------
+    k_values : (n_k,) int
+    log_likelihood : (n_k, n_restarts, max_iter) mean log-likelihood per point,
+        held constant after a fit converged
+    final_log_likelihood : (n_k, n_restarts) of the final parameters
+    n_iter, converged : (n_k, n_restarts)
+    weights : (n_k, n_restarts, k_pad); means : (..., k_pad, D); covariances : (..., k_pad, D, D)
+    initial_weights, initial_means, initial_covariances : the same, before EM
+    snapshot_iterations : (n_snap,); snapshot_weights/means/covariances :
+        (n_k, n_restarts, n_snap, k_pad, ...)
+    bic, aic : (n_k, n_restarts)
+    compile_seconds : time spent compiling for this call (0 when the program was cached)
+    run_seconds : time spent running the program
+    """
+
+    k_values: np.ndarray
+    seed: int
+    covariance_type: str
+    init_params: str
+    n_samples: int
+    n_features: int
+    log_likelihood: np.ndarray
+    final_log_likelihood: np.ndarray
+    n_iter: np.ndarray
+    converged: np.ndarray
+    weights: np.ndarray
+    means: np.ndarray
+    covariances: np.ndarray
+    initial_weights: np.ndarray
+    initial_means: np.ndarray
+    initial_covariances: np.ndarray
+    snapshot_iterations: np.ndarray
+    snapshot_weights: np.ndarray
+    snapshot_means: np.ndarray
+    snapshot_covariances: np.ndarray
+    bic: np.ndarray
+    aic: np.ndarray
+    compile_seconds: float
+    run_seconds: float
+
+    @property
+    def n_restarts(self) -> int:
+        return int(self.log_likelihood.shape[1])
+
+    def k_index(self, k: int) -> int:
+        """Row of K in the result's arrays."""
+        matches = np.flatnonzero(self.k_values == k)
+        if matches.size == 0:
+            raise ValueError(f"K={k} is not in this sweep's range {self.k_values.tolist()}.")
+        return int(matches[0])
+
+    def best_restart(self) -> np.ndarray:
+        """(n_k,) index of the restart with the highest final log-likelihood for each K."""
+        scores = np.where(
+            np.isfinite(self.final_log_likelihood), self.final_log_likelihood, -np.inf
+        )
+        return np.argmax(scores, axis=1)
+
+    def best_bic(self) -> np.ndarray:
+        """(n_k,) BIC of the best restart of each K."""
+        return self.bic[np.arange(len(self.k_values)), self.best_restart()]
+
+    def best_aic(self) -> np.ndarray:
+        """(n_k,) AIC of the best restart of each K."""
+        return self.aic[np.arange(len(self.k_values)), self.best_restart()]
+
+    def best_k(self, criterion: str = "bic") -> int:
+        """The K whose best restart has the lowest BIC (or AIC)."""
+        scores = self.best_bic() if criterion == "bic" else self.best_aic()
+        scores = np.where(np.isfinite(scores), scores, np.inf)
+        return int(self.k_values[int(np.argmin(scores))])
+
+    def mixture(self, k: int, restart: int | None = None) -> FittedMixture:
+        """The fitted mixture of K (best restart by default), padding removed."""
+        row = self.k_index(k)
+        column = int(self.best_restart()[row]) if restart is None else restart
+        return FittedMixture(
+            self.weights[row, column, :k],
+            self.means[row, column, :k],
+            self.covariances[row, column, :k],
+        )
+
+
+def _user_init_inputs(
+    k: int,
+    n_features: int,
+    k_pad: int,
+    prepared: PreparedData,
+    covariance_type: str,
+    weights_init: np.ndarray | None,
+    means_init: np.ndarray | None,
+    precisions_init: np.ndarray | None,
+) -> dict[str, np.ndarray]:
+    inputs: dict[str, np.ndarray] = {}
+    if weights_init is not None:
+        log_weights = np.full((k_pad,), MASKED_LOG_WEIGHT)
+        log_weights[:k] = np.log(np.maximum(weights_init / weights_init.sum(), 1e-300))
+        inputs["user_log_weights"] = log_weights
+    if means_init is not None:
+        means = np.zeros((k_pad, n_features))
+        means[:k] = (means_init - prepared.shift) / prepared.scale
+        inputs["user_means"] = means
+    if precisions_init is not None:
+        covariances = np.broadcast_to(np.eye(n_features), (k_pad, n_features, n_features)).copy()
+        covariances[:k] = precisions_to_covariances(precisions_init, covariance_type, k, n_features)
+        inputs["user_covariances"] = covariances / prepared.scale**2
+    return inputs
+
+
+def precisions_to_covariances(
+    precisions: np.ndarray, covariance_type: str, k: int, n_features: int
+) -> np.ndarray:
+    """scikit-learn-shaped precisions -> (k, D, D) covariance matrices."""
+    precisions = np.asarray(precisions, np.float64)
+    expected = {
+        "full": (k, n_features, n_features),
+        "tied": (n_features, n_features),
+        "diag": (k, n_features),
+        "spherical": (k,),
+    }[covariance_type]
+    if precisions.shape != expected:
+        raise ValueError(
+            f"precisions_init for covariance_type={covariance_type!r} must have shape "
+            f"{expected}; got {precisions.shape}."
+        )
+    if covariance_type == "full":
+        return np.linalg.inv(precisions)
+    if covariance_type == "tied":
+        return np.broadcast_to(np.linalg.inv(precisions), (k, n_features, n_features)).copy()
+    if covariance_type == "diag":
+        return np.stack([np.diag(1.0 / p) for p in precisions])
+    return (1.0 / precisions)[:, None, None] * np.eye(n_features)
+
+
+def sweep(
+    X: object,
+    k_min: int,
+    k_max: int,
+    n_restarts: int,
+    *,
+    seed: int = 0,
+    init_params: str = "k-means++",
+    covariance_type: str = "full",
+    max_iter: int = 100,
+    tol: float = 1e-3,
+    reg_covar: float = 1e-6,
+    snapshots: int = 0,
+    dtype: str = "float32",
+    chunk_size: int | None = None,
+    weights_init: object = None,
+    means_init: object = None,
+    precisions_init: object = None,
+) -> SweepResult:
+    """Fit a Gaussian mixture for every K in ``k_min..k_max`` times ``n_restarts`` restarts.
+
+    Parameters
+    ----------
+    X : (n_samples, n_features) array-like of numbers
+    k_min, k_max : the K range, inclusive
+    n_restarts : random restarts per K
+    seed : restart r of K uses ``fold_in(fold_in(key(seed), K), r)``
+    init_params : "kmeans", "k-means++", "random", "random_from_data" or "standard_normal"
+    covariance_type : "full", "tied", "diag" or "spherical"
+    max_iter, tol, reg_covar : as scikit-learn's GaussianMixture
+    snapshots : how many parameter snapshots to keep (≤ 64, log-spaced iterations, 0 first)
+    dtype : "float32" (fast) or "float64" for the E step; statistics are always float64
+    chunk_size : points per E-step chunk (default: chosen from the number of points)
+    weights_init, means_init, precisions_init : user-given starting values in
+        scikit-learn's shapes; only when ``k_min == k_max``
+
+    Returns
+    -------
+    SweepResult
+    """
+    data = check.as_data_matrix(X)
+    k_min, k_max = check.check_k_range(k_min, k_max, data.shape[0])
+    n_restarts = check.check_positive_int(n_restarts, "n_restarts")
+    max_iter = check.check_positive_int(max_iter, "max_iter")
+    tol = check.check_non_negative(tol, "tol")
+    reg_covar = check.check_non_negative(reg_covar, "reg_covar")
+    init_params = check.check_init_params(init_params)
+    covariance_type = check.check_covariance_type(covariance_type)
+    if dtype not in ("float32", "float64"):
+        raise ValueError(f"Unknown dtype {dtype!r}; choose 'float32' or 'float64'.")
+    if isinstance(seed, bool) or not isinstance(seed, int | np.integer) or seed < 0:
+        raise ValueError(f"seed must be a non-negative integer; got {seed!r}.")
+    if snapshots < 0:
+        raise ValueError(f"snapshots must be non-negative; got {snapshots!r}.")
+    user_given = (weights_init, means_init, precisions_init)
+    if any(value is not None for value in user_given) and k_min != k_max:
+        raise ValueError("weights_init, means_init and precisions_init need k_min == k_max.")
+    if chunk_size is not None:
+        chunk_size = check.check_positive_int(chunk_size, "chunk_size")
+
+    n_samples, n_features = data.shape
+    prepared = prepare_points(data, dtype, chunk_size)
+    k_values = np.arange(k_min, k_max + 1)
+    k_pad = bucket_components(k_max)
+    n_k_slots = bucket_components(len(k_values))
+    n_devices = len(jax.devices())
+    restarts_padded = int(math.ceil(n_restarts / n_devices) * n_devices)
+    slot_k = np.full((n_k_slots,), k_max, np.int32)
+    slot_k[: len(k_values)] = k_values
+    fit_k = np.tile(slot_k, restarts_padded)
+    fit_restart = np.repeat(np.arange(restarts_padded, dtype=np.int32), n_k_slots)
+
+    inputs: dict[str, Any] = {
+        "point_chunks": prepared.point_chunks,
+        "mask_chunks": prepared.mask_chunks,
+        "n_valid": np.float64(n_samples),
+        "fit_k": fit_k,
+        "fit_restart": fit_restart,
+        "seed": np.int64(seed),
+        "tol": np.float64(tol),
+        "reg_covar": np.float64(reg_covar / prepared.scale**2),
+        "data_covariance": prepared.data_covariance,
+        "shift": prepared.shift,
+        "scale": np.float64(prepared.scale),
+    }
+    inputs.update(
+        _user_init_inputs(
+            k_max,
+            n_features,
+            k_pad,
+            prepared,
+            covariance_type,
+            None if weights_init is None else np.asarray(weights_init, np.float64),
+            None if means_init is None else np.asarray(means_init, np.float64),
+            precisions_init,
+        )
+    )
+    config = ProgramConfig(
+        n_chunks=prepared.point_chunks.shape[0],
+        chunk_size=prepared.point_chunks.shape[1],
+        n_features=n_features,
+        k_pad=k_pad,
+        n_fits=len(fit_k),
+        max_iter=max_iter,
+        init_params=init_params,
+        covariance_type=covariance_type,
+        compute_dtype=dtype,
+        snapshot_iterations=snapshot_iterations(max_iter, snapshots),
+        user_init=tuple(value is not None for value in user_given),
+        n_devices=n_devices,
+    )
+    with jax.enable_x64(True):
+        program, compile_seconds = PROGRAMS.get(config, inputs)
+        started = time.perf_counter()
+        outputs = jax.device_get(program(inputs))
+        run_seconds = time.perf_counter() - started
+    return _assemble(
+        outputs,
+        prepared,
+        config,
+        k_values,
+        n_restarts,
+        seed,
+        compile_seconds,
+        run_seconds,
+    )
+
+
+def _assemble(
+    outputs: dict[str, Any],
+    prepared: PreparedData,
+    config: ProgramConfig,
+    k_values: np.ndarray,
+    n_restarts: int,
+    seed: int,
+    compile_seconds: float,
+    run_seconds: float,
+) -> SweepResult:
+    n_k = len(k_values)
+    n_slots = bucket_components(n_k)
+
+    def grid(array: np.ndarray) -> np.ndarray:
+        array = np.asarray(array)
+        shaped = array.reshape((config.n_fits // n_slots, n_slots) + array.shape[1:])
+        return np.swapaxes(shaped[:n_restarts, :n_k], 0, 1)
+
+    scale, shift = prepared.scale, prepared.shift
+    n_features = config.n_features
+
+    def to_original(params: MixtureParams) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        log_weights = grid(params.log_weights)
+        weights = np.where(log_weights > 0.5 * MASKED_LOG_WEIGHT, np.exp(log_weights), 0.0)
+        means = grid(params.means) * scale + shift
+        covariances = grid(params.covariances) * scale**2
+        return weights, means, covariances
+
+    log_scale = n_features * math.log(scale)
+    weights, means, covariances = to_original(outputs["final"])
+    initial_weights, initial_means, initial_covariances = to_original(outputs["initial"])
+    snap_weights, snap_means, snap_covariances = to_original(outputs["snapshots"])
+    final_log_likelihood = grid(outputs["final_log_likelihood"]) - log_scale
+    total = final_log_likelihood * prepared.n_samples
+    criterion_args = (k_values[:, None], n_features, prepared.n_samples, config.covariance_type)
+    return SweepResult(
+        k_values=k_values,
+        seed=seed,
+        covariance_type=config.covariance_type,
+        init_params=config.init_params,
+        n_samples=prepared.n_samples,
+        n_features=n_features,
+        log_likelihood=grid(outputs["log_likelihood"]) - log_scale,
+        final_log_likelihood=final_log_likelihood,
+        n_iter=grid(outputs["n_iter"]).astype(int),
+        converged=grid(outputs["converged"]).astype(bool),
+        weights=weights,
+        means=means,
+        covariances=covariances,
+        initial_weights=initial_weights,
+        initial_means=initial_means,
+        initial_covariances=initial_covariances,
+        snapshot_iterations=np.asarray(config.snapshot_iterations, int),
+        snapshot_weights=snap_weights,
+        snapshot_means=snap_means,
+        snapshot_covariances=snap_covariances,
+        bic=np.asarray(bic(total, *criterion_args)),
+        aic=np.asarray(aic(total, *criterion_args)),
+        compile_seconds=compile_seconds,
+        run_seconds=run_seconds,
+    )
