@@ -217,11 +217,12 @@ def run_em(
     component_mask: Array,
     tol: Array,
     reg_covar: Array,
+    max_iter: Array,
+    snapshot_iterations: Array,
     *,
-    max_iter: int,
+    trace_length: int,
     covariance_type: str,
     compute_dtype: jnp.dtype,
-    snapshot_iterations: tuple[int, ...] = (),
 ) -> EMTrace:
     """Run EM on a batch of fits until each converges or ``max_iter`` is reached.
 
@@ -235,7 +236,9 @@ def run_em(
     point_chunks, mask_chunks : see :func:`accumulate_statistics`
     n_valid : scalar, number of real points.
     component_mask : (fit, component) bool
-    snapshot_iterations : sorted iterations (0 = initial parameters) to record.
+    max_iter : scalar int, at most ``trace_length``
+    snapshot_iterations : (snapshot,) int iterations (0 = initial parameters) to record
+    trace_length : static length of the recorded trace
     """
     n_fits, k_pad = component_mask.shape
 
@@ -245,20 +248,13 @@ def run_em(
             point_chunks, mask_chunks, resp_fn, n_fits, k_pad, covariance_type
         )
 
-    n_snapshots = len(snapshot_iterations)
-    slot_of_iteration = [n_snapshots] * (max_iter + 1)
-    for slot, iteration in enumerate(snapshot_iterations):
-        slot_of_iteration[iteration] = slot
-    slot_table = jnp.asarray(slot_of_iteration, jnp.int32)
-
-    def empty_snapshots(params: MixtureParams) -> MixtureParams:
-        return jax.tree.map(
-            lambda leaf: jnp.zeros((n_snapshots + 1,) + leaf.shape, leaf.dtype), params
-        )
-
     def record(snapshots: MixtureParams, params: MixtureParams, iteration: Array) -> MixtureParams:
-        slot = slot_table[iteration]
-        return jax.tree.map(lambda buf, leaf: buf.at[slot].set(leaf), snapshots, params)
+        hit = snapshot_iterations == iteration
+
+        def write(buffer: Array, leaf: Array) -> Array:
+            return jnp.where(hit.reshape((-1,) + (1,) * leaf.ndim), leaf[None], buffer)
+
+        return jax.tree.map(write, snapshots, params)
 
     class Carry(NamedTuple):
         iteration: Array
@@ -276,8 +272,14 @@ def run_em(
         jnp.full((n_fits,), -jnp.inf, jnp.float64),
         jnp.zeros((n_fits,), bool),
         jnp.zeros((n_fits,), jnp.int32),
-        jnp.zeros((max_iter, n_fits), jnp.float64),
-        record(empty_snapshots(initial), initial, jnp.asarray(0, jnp.int32)),
+        jnp.zeros((trace_length, n_fits), jnp.float64),
+        record(
+            jax.tree.map(
+                lambda leaf: jnp.zeros(snapshot_iterations.shape + leaf.shape, leaf.dtype), initial
+            ),
+            initial,
+            jnp.asarray(0, jnp.int32),
+        ),
     )
 
     def keep_going(carry: Carry) -> Array:
@@ -307,14 +309,11 @@ def run_em(
         )
 
     end = lax.while_loop(keep_going, step, start)
-    rows = jnp.arange(max_iter)[:, None]
+    rows = jnp.arange(trace_length)[:, None]
     trace = jnp.where(rows >= end.iteration, end.last_log_likelihood[None, :], end.trace)
-    snapshot_iteration = jnp.asarray(tuple(snapshot_iterations) + (0,), jnp.int32)
-    stale = (snapshot_iteration > end.iteration).reshape(-1, 1)
+    stale = snapshot_iterations > end.iteration
     snapshots = jax.tree.map(
-        lambda buf, leaf: jnp.where(stale.reshape((-1,) + (1,) * leaf.ndim), leaf[None], buf)[
-            :n_snapshots
-        ],
+        lambda buffer, leaf: jnp.where(stale.reshape((-1,) + (1,) * leaf.ndim), leaf[None], buffer),
         end.snapshots,
         end.params,
     )

@@ -74,6 +74,14 @@ def default_chunk_size(n_padded: int) -> int:
     return size
 
 
+def bucket_iterations(max_iter: int) -> int:
+    """Length of the recorded trace for ``max_iter``: 10, 20, 50, 100, 200, 500, 1000, ..."""
+    size = 10
+    while size < max_iter:
+        size = size * 5 // 2 if str(size)[0] == "2" else size * 2
+    return size
+
+
 def snapshot_iterations(max_iter: int, n_snapshots: int) -> tuple[int, ...]:
     """Iterations at which to keep parameters: 0 (the initialisation) and log-spaced ones."""
     if n_snapshots <= 0:
@@ -97,11 +105,11 @@ class ProgramConfig(NamedTuple):
     n_features: int
     k_pad: int
     n_fits: int
-    max_iter: int
+    trace_length: int
     init_params: str
     covariance_type: str
     compute_dtype: str
-    snapshot_iterations: tuple[int, ...]
+    n_snapshots: int
     user_init: tuple[bool, bool, bool]
     n_devices: int
 
@@ -186,10 +194,11 @@ def _fit_block(config: ProgramConfig, inputs: dict[str, Any]) -> dict[str, Any]:
         component_mask,
         inputs["tol"],
         inputs["reg_covar"],
-        max_iter=config.max_iter,
+        inputs["max_iter"],
+        inputs["snapshot_iterations"],
+        trace_length=config.trace_length,
         covariance_type=config.covariance_type,
         compute_dtype=compute_dtype,
-        snapshot_iterations=config.snapshot_iterations,
     )
     return {
         "initial": initial,
@@ -490,7 +499,13 @@ def sweep(
     fit_k = np.tile(slot_k, restarts_padded)
     fit_restart = np.repeat(np.arange(restarts_padded, dtype=np.int32), n_k_slots)
 
+    snapshot_at = snapshot_iterations(max_iter, snapshots)
+    n_snapshots = min(snapshots, MAX_SNAPSHOTS)
+    padded_snapshots = np.full((n_snapshots,), max_iter, np.int32)
+    padded_snapshots[: len(snapshot_at)] = snapshot_at
     inputs: dict[str, Any] = {
+        "max_iter": np.int32(max_iter),
+        "snapshot_iterations": padded_snapshots,
         "point_chunks": prepared.point_chunks,
         "mask_chunks": prepared.mask_chunks,
         "n_valid": np.float64(n_samples),
@@ -521,11 +536,11 @@ def sweep(
         n_features=n_features,
         k_pad=k_pad,
         n_fits=len(fit_k),
-        max_iter=max_iter,
+        trace_length=bucket_iterations(max_iter),
         init_params=init_params,
         covariance_type=covariance_type,
         compute_dtype=dtype,
-        snapshot_iterations=snapshot_iterations(max_iter, snapshots),
+        n_snapshots=n_snapshots,
         user_init=tuple(value is not None for value in user_given),
         n_devices=n_devices,
     )
@@ -541,6 +556,8 @@ def sweep(
         k_values,
         n_restarts,
         seed,
+        max_iter,
+        snapshot_at,
         compile_seconds,
         run_seconds,
     )
@@ -553,6 +570,8 @@ def _assemble(
     k_values: np.ndarray,
     n_restarts: int,
     seed: int,
+    max_iter: int,
+    snapshot_at: tuple[int, ...],
     compile_seconds: float,
     run_seconds: float,
 ) -> SweepResult:
@@ -577,7 +596,9 @@ def _assemble(
     log_scale = n_features * math.log(scale)
     weights, means, covariances = to_original(outputs["final"])
     initial_weights, initial_means, initial_covariances = to_original(outputs["initial"])
-    snap_weights, snap_means, snap_covariances = to_original(outputs["snapshots"])
+    snap_weights, snap_means, snap_covariances = (
+        array[:, :, : len(snapshot_at)] for array in to_original(outputs["snapshots"])
+    )
     final_log_likelihood = grid(outputs["final_log_likelihood"]) - log_scale
     total = final_log_likelihood * prepared.n_samples
     criterion_args = (k_values[:, None], n_features, prepared.n_samples, config.covariance_type)
@@ -588,7 +609,7 @@ def _assemble(
         init_params=config.init_params,
         n_samples=prepared.n_samples,
         n_features=n_features,
-        log_likelihood=grid(outputs["log_likelihood"]) - log_scale,
+        log_likelihood=grid(outputs["log_likelihood"])[..., :max_iter] - log_scale,
         final_log_likelihood=final_log_likelihood,
         n_iter=grid(outputs["n_iter"]).astype(int),
         converged=grid(outputs["converged"]).astype(bool),
@@ -598,7 +619,7 @@ def _assemble(
         initial_weights=initial_weights,
         initial_means=initial_means,
         initial_covariances=initial_covariances,
-        snapshot_iterations=np.asarray(config.snapshot_iterations, int),
+        snapshot_iterations=np.asarray(snapshot_at, int),
         snapshot_weights=snap_weights,
         snapshot_means=snap_means,
         snapshot_covariances=snap_covariances,

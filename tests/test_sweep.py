@@ -1,0 +1,183 @@
+"""The sweep: shapes, masking, keys, snapshots, device counts and compilations."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+import gmm_core
+from gmm_core import PRESETS, sweep
+from gmm_core.sweep import bucket_components, bucket_points, snapshot_iterations
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+@pytest.fixture(scope="module")
+def blobs() -> tuple[np.ndarray, np.ndarray]:
+    return PRESETS["four_blobs"].sample(n=2000, seed=0)
+
+
+@pytest.fixture(scope="module")
+def result(blobs: tuple[np.ndarray, np.ndarray]) -> gmm_core.SweepResult:
+    return sweep(blobs[0], 1, 6, 5, seed=3, snapshots=16)
+
+
+def test_shapes_and_padding(result: gmm_core.SweepResult) -> None:
+    n_k, n_restarts, k_pad = 6, 5, bucket_components(6)
+    assert result.k_values.tolist() == [1, 2, 3, 4, 5, 6]
+    assert result.log_likelihood.shape == (n_k, n_restarts, 100)
+    assert result.n_iter.shape == result.converged.shape == (n_k, n_restarts)
+    assert result.weights.shape == (n_k, n_restarts, k_pad)
+    assert result.means.shape == (n_k, n_restarts, k_pad, 2)
+    assert result.covariances.shape == (n_k, n_restarts, k_pad, 2, 2)
+    assert result.bic.shape == result.aic.shape == (n_k, n_restarts)
+    for row, k in enumerate(result.k_values):
+        assert np.all(result.weights[row, :, k:] == 0), "padded components must have no weight"
+        np.testing.assert_allclose(result.weights[row, :, :k].sum(-1), 1.0, atol=1e-6)
+        assert np.all(result.weights[row, :, :k] > 0)
+
+
+def test_trace_is_held_after_convergence(result: gmm_core.SweepResult) -> None:
+    for row in range(len(result.k_values)):
+        for restart in range(result.n_restarts):
+            n_iter = result.n_iter[row, restart]
+            trace = result.log_likelihood[row, restart]
+            assert np.all(trace[n_iter - 1 :] == trace[n_iter - 1])
+            if result.converged[row, restart]:
+                assert abs(trace[n_iter - 1] - trace[n_iter - 2]) < 1e-3
+                assert n_iter < 100
+
+
+def test_bic_picks_true_k_on_four_blobs(result: gmm_core.SweepResult) -> None:
+    assert result.best_k() == 4
+    best = result.mixture(4)
+    assert best.means.shape == (4, 2)
+    matched = gmm_core.match_components(PRESETS["four_blobs"].means, best.means)
+    assert np.max(matched.cost) < 0.2
+
+
+def test_bic_matches_its_definition(result: gmm_core.SweepResult) -> None:
+    p = np.array([gmm_core.n_parameters(int(k), 2, "full") for k in result.k_values])[:, None]
+    total = result.final_log_likelihood * result.n_samples
+    np.testing.assert_allclose(result.bic, -2 * total + p * np.log(result.n_samples))
+    np.testing.assert_allclose(result.aic, -2 * total + 2 * p)
+
+
+def test_snapshots_follow_the_iterations(result: gmm_core.SweepResult) -> None:
+    iterations = result.snapshot_iterations
+    assert iterations[0] == 0 and len(iterations) <= 16
+    assert np.all(np.diff(iterations) > 0)
+    np.testing.assert_allclose(result.snapshot_means[:, :, 0], result.initial_means)
+    np.testing.assert_allclose(result.snapshot_means[:, :, -1], result.means, atol=1e-9)
+    assert result.snapshot_covariances.shape[2] == len(iterations)
+
+
+def test_restart_keys_do_not_depend_on_the_range(blobs: tuple[np.ndarray, np.ndarray]) -> None:
+    wide = sweep(blobs[0], 1, 6, 4, seed=11)
+    narrow = sweep(blobs[0], 3, 4, 2, seed=11)
+    for k in (3, 4):
+        np.testing.assert_allclose(
+            narrow.final_log_likelihood[narrow.k_index(k)],
+            wide.final_log_likelihood[wide.k_index(k), :2],
+            rtol=1e-5,
+        )
+
+
+def test_different_seeds_give_different_fits(blobs: tuple[np.ndarray, np.ndarray]) -> None:
+    first = sweep(blobs[0], 5, 6, 3, seed=1)
+    second = sweep(blobs[0], 5, 6, 3, seed=2)
+    assert not np.allclose(first.initial_means, second.initial_means)
+
+
+@pytest.mark.parametrize("init_params", gmm_core.INIT_METHODS)
+@pytest.mark.parametrize("covariance_type", gmm_core.COVARIANCE_TYPES)
+def test_every_init_and_covariance_type_fits(
+    blobs: tuple[np.ndarray, np.ndarray], init_params: str, covariance_type: str
+) -> None:
+    X, y = blobs
+    result = sweep(
+        X[:600], 4, 4, 3, seed=0, init_params=init_params, covariance_type=covariance_type
+    )
+    assert np.all(np.isfinite(result.final_log_likelihood))
+    assert np.all(np.isfinite(result.covariances))
+    best = result.mixture(4)
+    labels = gmm_core.density.predict_labels(X[:600], best.weights, best.means, best.covariances)
+    if init_params in ("kmeans", "k-means++", "random_from_data"):
+        assert gmm_core.adjusted_rand_index(y[:600], labels) > 0.9
+    # random responsibilities start every mean near the data mean; EM may stop early there.
+    assert np.all(np.diff(result.log_likelihood, axis=-1) > -1e-5)
+
+
+def test_buckets_are_monotone_and_cover() -> None:
+    for n in [1, 100, 256, 257, 2000, 4097, 100_000, 1_000_000]:
+        assert bucket_points(n) >= n
+        assert bucket_points(n) <= (max(256, 2 * n) if n <= 4096 else 1.13 * n)
+    for k in range(1, 100):
+        assert bucket_components(k) >= k
+    assert snapshot_iterations(100, 64)[0] == 0
+    assert len(snapshot_iterations(100, 64)) == 64
+    assert snapshot_iterations(3, 64) == (0, 1, 2, 3)
+
+
+COUNT_SCRIPT = """
+import numpy as np, gmm_core
+from gmm_core import sweep, compilation_count
+rng = np.random.default_rng(0)
+X = rng.normal(size=(1900, 2))
+sweep(X, 1, 6, 4, seed=0)
+first = compilation_count()
+sweep(X, 1, 6, 4, seed=1)                              # another seed
+sweep(rng.normal(size=(1900, 2)) * 3 + 1, 1, 6, 4)     # other data values
+sweep(X, 2, 6, 4, seed=2)                              # K range inside its bucket
+sweep(X, 1, 5, 4, seed=2)
+sweep(X[:1800], 1, 6, 4, seed=3)                       # points inside their bucket
+sweep(X, 1, 6, 4, seed=4, tol=1e-4, reg_covar=1e-5, max_iter=80)
+print(first, compilation_count())
+sweep(X, 1, 6, 4, covariance_type="diag")              # a new structure compiles
+print(compilation_count())
+"""
+
+
+def _run(script: str, devices: int) -> str:
+    env = dict(os.environ, XLA_FLAGS=f"--xla_force_host_platform_device_count={devices}")
+    env["PYTHONPATH"] = str(ROOT)
+    done = subprocess.run(
+        [sys.executable, "-c", script], env=env, capture_output=True, text=True, timeout=300
+    )
+    assert done.returncode == 0, done.stderr[-3000:]
+    return done.stdout
+
+
+def test_no_recompilation_within_a_bucket() -> None:
+    lines = _run(COUNT_SCRIPT, devices=1).split("\n")
+    first, after = map(int, lines[0].split())
+    assert first == 1
+    assert after == 1, "seed, data, K range, N, tol, reg_covar or max_iter changes recompiled"
+    assert int(lines[1]) == 2
+
+
+DEVICE_SCRIPT = """
+import json, jax, numpy as np
+from gmm_core import PRESETS, sweep
+X, _ = PRESETS["overlapping"].sample(n=1500, seed=4)
+r = sweep(X, 1, 5, 6, seed=9, init_params="{init}")
+print(json.dumps({{"devices": len(jax.devices()), "ll": r.final_log_likelihood.tolist(),
+    "means": r.means.tolist(), "n_iter": r.n_iter.tolist()}}))
+"""
+
+
+@pytest.mark.parametrize("init_params", ["k-means++", "random"])
+def test_same_results_on_one_and_four_devices(init_params: str) -> None:
+    script = DEVICE_SCRIPT.format(init=init_params)
+    one = json.loads(_run(script, devices=1))
+    four = json.loads(_run(script, devices=4))
+    assert (one["devices"], four["devices"]) == (1, 4)
+    np.testing.assert_allclose(one["ll"], four["ll"], rtol=1e-5, atol=1e-5)
+    np.testing.assert_allclose(one["means"], four["means"], rtol=1e-4, atol=1e-4)
+    assert one["n_iter"] == four["n_iter"]
