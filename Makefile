@@ -1,0 +1,39 @@
+# Two commands set everything up on a fresh machine with Python 3.11+ and make:
+#   make run    installs the runtime requirements into .venv and starts the app
+#   make test   installs runtime + development requirements, lints, runs every test
+PYTHON ?= python3
+VENV ?= .venv
+PORT ?= 8501
+BIN := $(VENV)/bin
+RUNTIME_STAMP := $(VENV)/.runtime-installed
+DEV_STAMP := $(VENV)/.dev-installed
+
+.PHONY: run test lint bench clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+
+$(RUNTIME_STAMP): requirements.txt | $(BIN)/python
+	$(BIN)/python -m pip install --quiet -r requirements.txt
+	touch $@
+
+$(DEV_STAMP): requirements.txt requirements-dev.txt | $(BIN)/python
+	$(BIN)/python -m pip install --quiet -r requirements-dev.txt
+	touch $@ $(RUNTIME_STAMP)
+
+run: $(RUNTIME_STAMP)
+	$(BIN)/python -m streamlit run app.py --server.port $(PORT) --server.address localhost
+
+lint: $(DEV_STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+test: lint
+	$(BIN)/python -m pytest
+
+bench: $(RUNTIME_STAMP) $(DEV_STAMP)
+	$(BIN)/python -m gmm_core.bench
+
+clean:
+	rm -rf $(VENV) .pytest_cache .ruff_cache .hypothesis
