@@ -23,6 +23,7 @@ import jax
 import jax.numpy as jnp
 from jax import Array, lax
 
+from gmm_core import parallel
 from gmm_core.model import (
     MASKED_LOG_WEIGHT,
     MixtureParams,
@@ -62,6 +63,7 @@ def accumulate_statistics(
     n_fits: int,
     k_pad: int,
     covariance_type: str,
+    sharded: bool = False,
 ) -> SufficientStats:
     """Stream over chunks of points and sum the statistics of given responsibilities.
 
@@ -71,8 +73,10 @@ def accumulate_statistics(
     mask_chunks : (chunk, point)
         1 for real points, 0 for padding.
     responsibilities : callable
-        ``(points (point, feature), chunk_index) -> (resp (point, fit*component),
+        ``(points (point, feature), global_chunk_index) -> (resp (point, fit*component),
         log_likelihood (point, fit))``.
+    sharded : whether the chunks are this device's block of points sharded over the
+        ``points`` mesh axis; the sums then cover every device's points.
 
     Returns
     -------
@@ -99,9 +103,12 @@ def accumulate_statistics(
     start = SufficientStats(
         jnp.zeros((n_fits, k_pad, n_terms), jnp.float64), jnp.zeros((n_fits,), jnp.float64)
     )
-    indices = jnp.arange(point_chunks.shape[0])
+    n_chunks = point_chunks.shape[0]
+    indices = jnp.arange(n_chunks)
+    if sharded:
+        indices = indices + parallel.point_shard_index() * n_chunks
     total, _ = lax.scan(add_chunk, start, (point_chunks, mask_chunks, indices))
-    return total
+    return parallel.sum_over_points(total) if sharded else total
 
 
 def posterior_responsibilities(
@@ -223,6 +230,7 @@ def run_em(
     trace_length: int,
     covariance_type: str,
     compute_dtype: jnp.dtype,
+    sharded: bool = False,
 ) -> EMTrace:
     """Run EM on a batch of fits until each converges or ``max_iter`` is reached.
 
@@ -245,7 +253,7 @@ def run_em(
     def expectation(params: MixtureParams) -> SufficientStats:
         resp_fn = posterior_responsibilities(params, covariance_type, compute_dtype)
         return accumulate_statistics(
-            point_chunks, mask_chunks, resp_fn, n_fits, k_pad, covariance_type
+            point_chunks, mask_chunks, resp_fn, n_fits, k_pad, covariance_type, sharded
         )
 
     def record(snapshots: MixtureParams, params: MixtureParams, iteration: Array) -> MixtureParams:

@@ -24,6 +24,7 @@ import jax
 import jax.numpy as jnp
 from jax import Array
 
+from gmm_core import parallel
 from gmm_core.em import accumulate_statistics, maximization
 from gmm_core.model import MASKED_LOG_WEIGHT, MixtureParams
 
@@ -107,17 +108,28 @@ def lloyd(
     return jax.lax.fori_loop(0, steps, step, centres)
 
 
-def draw_pool(key: Array, points: Array, mask: Array, n_valid: Array) -> tuple[Array, Array]:
-    """The points a fit seeds from: all of them, or POOL_SIZE drawn with replacement.
+def draw_pool(
+    key: Array, points: Array, mask: Array, shard_counts: Array, n_global: int
+) -> tuple[Array, Array]:
+    """The points a fit seeds from, the same on every device.
+
+    All points when there are at most :data:`POOL_SIZE` of them (padding masked),
+    otherwise POOL_SIZE real points drawn uniformly with replacement.
 
     Parameters
     ----------
-    points : (point, feature), mask : (point,) — real points come first.
+    points : (point, feature) this device's block; mask : (point,)
+    shard_counts : (point_shards,) real points at the start of each block
+    n_global : points in all blocks together, padding included
+
+    Returns
+    -------
+    pool (pool, feature), pool_mask (pool,)
     """
-    if points.shape[0] <= POOL_SIZE:
-        return points, mask
-    indices = jax.random.randint(key, (POOL_SIZE,), 0, n_valid.astype(jnp.int32))
-    return points[indices], jnp.ones((POOL_SIZE,), points.dtype)
+    if n_global <= POOL_SIZE:
+        return parallel.all_points(points), parallel.all_points(mask)
+    indices = parallel.sample_valid_indices(key, POOL_SIZE, shard_counts, points.shape[0])
+    return parallel.gather_rows(points, indices), jnp.ones((POOL_SIZE,), points.dtype)
 
 
 def initialise(
@@ -126,7 +138,7 @@ def initialise(
     component_mask: Array,
     point_chunks: Array,
     mask_chunks: Array,
-    n_valid: Array,
+    shard_counts: Array,
     data_covariance: Array,
     shift: Array,
     scale: Array,
@@ -140,8 +152,9 @@ def initialise(
     method : one of :data:`INIT_METHODS`
     fit_keys : (fit,) PRNG keys
     component_mask : (fit, component) bool
-    point_chunks : (chunk, point, feature); mask_chunks : (chunk, point)
-    n_valid : scalar number of real points
+    point_chunks : (chunk, point, feature); mask_chunks : (chunk, point): this device's
+        block of points, sharded over the ``points`` mesh axis
+    shard_counts : (point_shards,) number of real points at the start of each block
     data_covariance : (feature, feature) covariance of the data, internal units
     shift, scale : (feature,), scalar — internal = (original − shift) / scale
 
@@ -154,6 +167,7 @@ def initialise(
     dtype = point_chunks.dtype
     points = point_chunks.reshape(-1, n_features)
     mask = mask_chunks.reshape(-1)
+    n_global = points.shape[0] * shard_counts.shape[0]
     n_active = jnp.sum(component_mask, axis=-1)
     uniform_log_weights = jnp.where(
         component_mask, -jnp.log(n_active.astype(jnp.float64))[:, None], MASKED_LOG_WEIGHT
@@ -186,7 +200,7 @@ def initialise(
 
         def seed_centres(key: Array, active: Array) -> Array:
             pool_key, seed_key = jax.random.split(key)
-            pool, pool_mask = draw_pool(pool_key, points, mask, n_valid)
+            pool, pool_mask = draw_pool(pool_key, points, mask, shard_counts, n_global)
             if method == "random_from_data":
                 order = jax.random.choice(
                     seed_key, pool.shape[0], (k_pad,), replace=False, p=pool_mask / pool_mask.sum()
@@ -208,7 +222,7 @@ def initialise(
             return resp.reshape(chunk.shape[0], -1), jnp.zeros((chunk.shape[0], n_fits), dtype)
 
     stats = accumulate_statistics(
-        point_chunks, mask_chunks, responsibilities, n_fits, k_pad, covariance_type
+        point_chunks, mask_chunks, responsibilities, n_fits, k_pad, covariance_type, sharded=True
     )
     fallback = MixtureParams(uniform_log_weights, centres.astype(jnp.float64), data_covariances)
     return maximization(stats, fallback, component_mask, reg_covar, covariance_type)

@@ -38,11 +38,11 @@ from gmm_core import _validation as check
 from gmm_core.em import run_em
 from gmm_core.init import initialise
 from gmm_core.model import MASKED_LOG_WEIGHT, MixtureParams
+from gmm_core.parallel import FIT_AXIS, POINT_AXIS, choose_mesh_shape
 from gmm_core.select import aic, bic
 
 PROGRAM_CACHE_SIZE = 16
 MAX_SNAPSHOTS = 64
-FIT_AXIS = "fits"
 _COMPONENT_BUCKETS = (2, 4, 6, 8, 12, 16, 24, 32, 48, 64, 96, 128)
 
 
@@ -111,7 +111,7 @@ class ProgramConfig(NamedTuple):
     compute_dtype: str
     n_snapshots: int
     user_init: tuple[bool, bool, bool]
-    n_devices: int
+    mesh_shape: tuple[int, int]
 
 
 class PreparedData(NamedTuple):
@@ -119,6 +119,7 @@ class PreparedData(NamedTuple):
 
     point_chunks: np.ndarray  # (chunk, point, feature)
     mask_chunks: np.ndarray  # (chunk, point)
+    shard_counts: np.ndarray  # (point shards,) real points at the start of each block
     shift: np.ndarray  # (feature,)
     scale: float
     data_covariance: np.ndarray  # (feature, feature), internal units
@@ -126,9 +127,13 @@ class PreparedData(NamedTuple):
 
 
 def prepare_points(
-    X: np.ndarray, dtype: str = "float32", chunk_size: int | None = None
+    X: np.ndarray, dtype: str = "float32", chunk_size: int | None = None, point_shards: int = 1
 ) -> PreparedData:
-    """Centre, scale, pad and chunk validated points (n_samples, n_features)."""
+    """Centre, scale, pad and chunk validated points (n_samples, n_features).
+
+    The padded size is a multiple of ``chunk_size × point_shards`` so that every
+    device gets whole chunks; the chunk size itself does not depend on the devices.
+    """
     n_samples, n_features = X.shape
     shift = X.mean(axis=0)
     scale = float(np.max(X.std(axis=0)))
@@ -139,7 +144,9 @@ def prepare_points(
     data_covariance = np.atleast_2d(np.cov(internal.T, ddof=ddof))
     n_padded = bucket_points(n_samples)
     size = chunk_size or default_chunk_size(n_padded)
-    n_padded = int(math.ceil(n_padded / size) * size)
+    n_padded = int(math.ceil(n_padded / (size * point_shards)) * size * point_shards)
+    block = n_padded // point_shards
+    shard_counts = np.clip(n_samples - block * np.arange(point_shards), 0, block)
     padded = np.zeros((n_padded, n_features), dtype)
     padded[:n_samples] = internal
     mask = np.zeros((n_padded,), dtype)
@@ -147,6 +154,7 @@ def prepare_points(
     return PreparedData(
         padded.reshape(-1, size, n_features),
         mask.reshape(-1, size),
+        shard_counts.astype(np.int32),
         shift,
         scale,
         data_covariance,
@@ -169,7 +177,7 @@ def _fit_block(config: ProgramConfig, inputs: dict[str, Any]) -> dict[str, Any]:
         component_mask,
         inputs["point_chunks"],
         inputs["mask_chunks"],
-        inputs["n_valid"],
+        inputs["shard_counts"],
         inputs["data_covariance"],
         inputs["shift"],
         inputs["scale"],
@@ -199,6 +207,7 @@ def _fit_block(config: ProgramConfig, inputs: dict[str, Any]) -> dict[str, Any]:
         trace_length=config.trace_length,
         covariance_type=config.covariance_type,
         compute_dtype=compute_dtype,
+        sharded=True,
     )
     return {
         "initial": initial,
@@ -212,12 +221,20 @@ def _fit_block(config: ProgramConfig, inputs: dict[str, Any]) -> dict[str, Any]:
 
 
 _PER_FIT_INPUTS = ("fit_k", "fit_restart")
+_PER_POINT_INPUTS = ("point_chunks", "mask_chunks")
+
+
+def _spec(name: str) -> P:
+    if name in _PER_FIT_INPUTS:
+        return P(FIT_AXIS)
+    return P(POINT_AXIS) if name in _PER_POINT_INPUTS else P()
 
 
 def _build_program(config: ProgramConfig, example: dict[str, Any]) -> Callable[..., Any]:
-    devices = np.asarray(jax.devices()[: config.n_devices])
-    mesh = Mesh(devices, (FIT_AXIS,))
-    in_specs = ({key: P(FIT_AXIS) if key in _PER_FIT_INPUTS else P() for key in example},)
+    n_devices = config.mesh_shape[0] * config.mesh_shape[1]
+    devices = np.asarray(jax.devices()[:n_devices]).reshape(config.mesh_shape)
+    mesh = Mesh(devices, (FIT_AXIS, POINT_AXIS))
+    in_specs = ({key: _spec(key) for key in example},)
     out_specs = P(FIT_AXIS)
     sharded = jax.shard_map(
         partial(_fit_block, config),
@@ -442,6 +459,7 @@ def sweep(
     snapshots: int = 0,
     dtype: str = "float32",
     chunk_size: int | None = None,
+    mesh_shape: tuple[int, int] | None = None,
     weights_init: object = None,
     means_init: object = None,
     precisions_init: object = None,
@@ -460,6 +478,8 @@ def sweep(
     snapshots : how many parameter snapshots to keep (≤ 64, log-spaced iterations, 0 first)
     dtype : "float32" (fast) or "float64" for the E step; statistics are always float64
     chunk_size : points per E-step chunk (default: chosen from the number of points)
+    mesh_shape : (fit shards, point shards) over ``jax.devices()``; by default restarts
+        are spread over the devices first and the remaining factor shards the points
     weights_init, means_init, precisions_init : user-given starting values in
         scikit-learn's shapes; only when ``k_min == k_max``
 
@@ -487,13 +507,20 @@ def sweep(
     if chunk_size is not None:
         chunk_size = check.check_positive_int(chunk_size, "chunk_size")
 
+    n_devices = len(jax.devices())
+    if mesh_shape is None:
+        mesh_shape = choose_mesh_shape(n_devices, n_restarts)
+    fit_shards, point_shards = mesh_shape
+    if fit_shards < 1 or point_shards < 1 or fit_shards * point_shards > n_devices:
+        raise ValueError(f"mesh_shape {mesh_shape} needs more than the {n_devices} devices.")
+    mesh_shape = (int(fit_shards), int(point_shards))
+
     n_samples, n_features = data.shape
-    prepared = prepare_points(data, dtype, chunk_size)
+    prepared = prepare_points(data, dtype, chunk_size, point_shards)
     k_values = np.arange(k_min, k_max + 1)
     k_pad = bucket_components(k_max)
     n_k_slots = bucket_components(len(k_values))
-    n_devices = len(jax.devices())
-    restarts_padded = int(math.ceil(n_restarts / n_devices) * n_devices)
+    restarts_padded = int(math.ceil(n_restarts / fit_shards) * fit_shards)
     slot_k = np.full((n_k_slots,), k_max, np.int32)
     slot_k[: len(k_values)] = k_values
     fit_k = np.tile(slot_k, restarts_padded)
@@ -508,6 +535,7 @@ def sweep(
         "snapshot_iterations": padded_snapshots,
         "point_chunks": prepared.point_chunks,
         "mask_chunks": prepared.mask_chunks,
+        "shard_counts": prepared.shard_counts,
         "n_valid": np.float64(n_samples),
         "fit_k": fit_k,
         "fit_restart": fit_restart,
@@ -542,7 +570,7 @@ def sweep(
         compute_dtype=dtype,
         n_snapshots=n_snapshots,
         user_init=tuple(value is not None for value in user_given),
-        n_devices=n_devices,
+        mesh_shape=mesh_shape,
     )
     with jax.enable_x64(True):
         program, compile_seconds = PROGRAMS.get(config, inputs)
