@@ -1,0 +1,36 @@
+"""Plotly figures for GMM Explorer: pure functions from arrays to ``go.Figure``.
+
+No Streamlit here. Every builder validates its inputs: non-finite points are dropped and
+non-finite components skipped (both reported in a small ``"notes"`` annotation), and an
+input with nothing finite in it raises ``ValueError``; no NaN or infinity reaches a figure.
+"""
+
+from gmm_figures.curves import (
+    final_log_likelihood_histogram,
+    init_comparison_figure,
+    log_likelihood_figure,
+    model_selection_figure,
+)
+from gmm_figures.ellipses import (
+    component_colors_from_matching,
+    ellipse_figure,
+    fit_animation_figure,
+)
+from gmm_figures.restarts import restart_grid_figure
+from gmm_figures.style import PALETTE, apply_layout, color_for, sanitize_points, to_html
+
+__all__ = [
+    "PALETTE",
+    "apply_layout",
+    "color_for",
+    "component_colors_from_matching",
+    "ellipse_figure",
+    "final_log_likelihood_histogram",
+    "fit_animation_figure",
+    "init_comparison_figure",
+    "log_likelihood_figure",
+    "model_selection_figure",
+    "restart_grid_figure",
+    "sanitize_points",
+    "to_html",
+]

@@ -1,0 +1,575 @@
+"""Log-likelihood curves, model selection over K, and restart / initialisation statistics.
+
+Trace names:
+
+* :func:`log_likelihood_figure`: ``f"restart {r}"``, ``f"restart {r} (highlighted)"`` and
+  ``"stopped"`` (one dot per restart where its curve ends);
+* :func:`model_selection_figure`: ``f"{metric}: every restart"`` and
+  ``f"{metric}: best restart"`` for ``metric`` in ``"BIC"``, ``"AIC"``,
+  ``"log-likelihood"``;
+* :func:`final_log_likelihood_histogram`: ``"final log-likelihood"``;
+* :func:`init_comparison_figure`: one box per method (named after it),
+  ``"fraction near best"`` and ``"mean iterations"``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+import plotly.graph_objects as go
+from numpy.typing import ArrayLike
+from plotly.subplots import make_subplots
+
+from gmm_figures.style import (
+    LIGHT_GREY,
+    MUTED_TEXT_COLOR,
+    PALETTE,
+    SMALL_FONT_SIZE,
+    TEXT_COLOR,
+    add_notes,
+    apply_layout,
+    as_float_array,
+    as_int_array,
+    color_for,
+    decimals_for,
+    integer_tick_step,
+    padded_range,
+    plural,
+    rounded,
+)
+
+__all__ = [
+    "final_log_likelihood_histogram",
+    "init_comparison_figure",
+    "log_likelihood_figure",
+    "model_selection_figure",
+]
+
+HIGHLIGHT_COLOR = PALETTE[0]
+STRIP_HALF_WIDTH = 0.22
+_METRIC_COLORS = {"BIC": PALETTE[0], "AIC": PALETTE[2], "log-likelihood": PALETTE[3]}
+_METRIC_AXIS_TITLES = {"BIC": "BIC ↓", "AIC": "AIC ↓", "log-likelihood": "log-lik. ↑"}
+
+
+def log_likelihood_figure(
+    traces: ArrayLike,
+    *,
+    n_iter: ArrayLike,
+    highlighted_restart: int,
+    title: str | None = None,
+) -> go.Figure:
+    """Mean log-likelihood per EM iteration of every restart (static).
+
+    Each restart's curve runs over iterations ``0..n_iter-1`` (the values recorded before
+    each M step) and ends in a dot; the highlighted restart is thick and coloured.
+
+    Parameters
+    ----------
+    traces
+        Shape (R, T): mean log-likelihood at iterations ``0..T-1``. Non-finite values are
+        dropped (noted).
+    n_iter
+        Shape (R,) int: EM iterations each restart ran.
+    highlighted_restart
+        Row of ``traces`` to highlight.
+    title
+        Figure title.
+
+    Returns
+    -------
+    go.Figure
+    """
+    values = as_float_array(traces, "traces")
+    if values.ndim != 2 or values.shape[0] == 0 or values.shape[1] == 0:
+        raise ValueError(f"traces must have shape (R, T) with R, T >= 1, got {values.shape}")
+    n_restarts, length = values.shape
+    iterations = as_int_array(n_iter, "n_iter")
+    if iterations.shape != (n_restarts,):
+        raise ValueError(f"n_iter must have shape ({n_restarts},), got {iterations.shape}")
+    highlighted = _check_restart_index(highlighted_restart, n_restarts)
+    ends = np.clip(iterations, 1, length)
+    in_run = np.arange(length)[None, :] < ends[:, None]
+    finite = np.isfinite(values)
+    if not np.any(finite & in_run):
+        raise ValueError("traces hold no finite log-likelihood value")
+    notes = []
+    n_dropped = int(np.count_nonzero(in_run & ~finite))
+    if n_dropped:
+        notes.append(f"{plural(n_dropped, 'non-finite log-likelihood value')} dropped")
+
+    shown = finite & in_run
+    decimals = decimals_for(values[shown])
+    fig = go.Figure()
+    dot_x, dot_y, dot_text, dot_colors = [], [], [], []
+    for restart in [r for r in range(n_restarts) if r != highlighted] + [highlighted]:
+        steps = np.flatnonzero(shown[restart])
+        if steps.size == 0:
+            continue
+        is_highlighted = restart == highlighted
+        fig.add_trace(
+            go.Scatter(
+                x=steps.tolist(),
+                y=rounded(values[restart, steps], decimals),
+                mode="lines",
+                name=f"restart {restart} (highlighted)" if is_highlighted else f"restart {restart}",
+                line={
+                    "color": HIGHLIGHT_COLOR if is_highlighted else LIGHT_GREY,
+                    "width": 4.5 if is_highlighted else 1.5,
+                },
+                showlegend=is_highlighted,
+                hovertemplate=f"restart {restart}<br>iteration %{{x}}: %{{y}}<extra></extra>",
+            )
+        )
+        dot_x.append(int(steps[-1]))
+        dot_y.append(values[restart, steps[-1]])
+        dot_text.append(f"restart {restart}: {plural(int(iterations[restart]), 'iteration')}")
+        dot_colors.append(HIGHLIGHT_COLOR if is_highlighted else MUTED_TEXT_COLOR)
+    fig.add_trace(
+        go.Scatter(
+            x=dot_x,
+            y=rounded(dot_y, decimals),
+            text=dot_text,
+            mode="markers",
+            name="stopped",
+            marker={"size": 8, "color": dot_colors},
+            hovertemplate="%{text}<br>last value %{y}<extra></extra>",
+            showlegend=False,
+        )
+    )
+    last_step = int(np.max(np.flatnonzero(np.any(shown, axis=0))))
+    fig.update_xaxes(
+        title_text="EM iteration",
+        range=padded_range(0.0, float(max(last_step, 2)), 0.03),
+        tick0=0,
+        dtick=integer_tick_step(max(last_step, 2)),
+    )
+    fig.update_yaxes(title_text="mean log-likelihood")
+    fig.update_layout(
+        hovermode="closest",
+        legend={"orientation": "h", "x": 1.0, "xanchor": "right", "y": 0.02, "yanchor": "bottom"},
+    )
+    apply_layout(fig, title=title)
+    _finish_notes(fig, notes)
+    return fig
+
+
+def model_selection_figure(
+    k_values: ArrayLike,
+    *,
+    bic: ArrayLike,
+    aic: ArrayLike,
+    final_log_likelihood: ArrayLike,
+    chosen_k: int,
+    true_k: int | None = None,
+    title: str | None = None,
+) -> go.Figure:
+    """BIC, AIC and final log-likelihood against K, every restart plus the best one.
+
+    Three stacked panels share the K axis. Every restart is a dot, spread sideways by a
+    fixed offset per restart (the same restart sits at the same offset for every K); a
+    line joins the best restart of each K (lowest BIC/AIC, highest log-likelihood). A
+    dashed vertical line marks ``chosen_k``, a dotted one ``true_k``.
+
+    Parameters
+    ----------
+    k_values
+        Shape (n_k,), distinct ints.
+    bic, aic, final_log_likelihood
+        Shape (n_k, R). Non-finite entries are dropped (noted).
+    chosen_k
+        The selected K; must be one of ``k_values``.
+    true_k
+        The true number of clusters, or ``None``.
+    title
+        Figure title.
+
+    Returns
+    -------
+    go.Figure
+    """
+    ks = as_int_array(k_values, "k_values")
+    if ks.ndim != 1 or ks.size == 0 or np.unique(ks).size != ks.size:
+        raise ValueError(f"k_values must be a non-empty 1-D array of distinct ints, got {ks}")
+    chosen = _check_int(chosen_k, "chosen_k")
+    if chosen not in ks.tolist():
+        raise ValueError(f"chosen_k={chosen} is not one of k_values {ks.tolist()}")
+    truth = None if true_k is None else _check_int(true_k, "true_k")
+    metrics = []
+    for name, array_like, better in (
+        ("BIC", bic, np.min),
+        ("AIC", aic, np.min),
+        ("log-likelihood", final_log_likelihood, np.max),
+    ):
+        array = as_float_array(array_like, name)
+        if array.ndim != 2 or array.shape[0] != ks.size or array.shape[1] == 0:
+            raise ValueError(
+                f"{name} must have shape ({ks.size}, R) with R >= 1, got {array.shape}"
+            )
+        metrics.append((name, array, better))
+    n_restarts = metrics[0][1].shape[1]
+    if any(array.shape[1] != n_restarts for _, array, _ in metrics):
+        raise ValueError("bic, aic and final_log_likelihood must have the same shape")
+    notes = []
+    for name, array, _ in metrics:
+        finite = np.isfinite(array)
+        if not np.any(finite):
+            raise ValueError(f"{name} holds no finite value")
+        if not np.all(finite):
+            notes.append(f"{name}: {plural(int(np.count_nonzero(~finite)), 'non-finite value')}")
+
+    offsets = (
+        np.linspace(-STRIP_HALF_WIDTH, STRIP_HALF_WIDTH, n_restarts)
+        if n_restarts > 1
+        else np.zeros(1)
+    )
+    fig = make_subplots(
+        rows=3,
+        cols=1,
+        shared_xaxes=True,
+        vertical_spacing=0.05,
+    )
+    for row, (name, array, better) in enumerate(metrics, start=1):
+        finite = np.isfinite(array)
+        decimals = decimals_for(array)
+        k_index, restart_index = np.nonzero(finite)
+        color = _METRIC_COLORS[name]
+        fig.add_trace(
+            go.Scatter(
+                x=rounded(ks[k_index] + offsets[restart_index], 3),
+                y=rounded(array[k_index, restart_index], decimals),
+                customdata=np.stack([ks[k_index], restart_index], axis=1).tolist(),
+                mode="markers",
+                name=f"{name}: every restart",
+                marker={"size": 8, "color": color, "opacity": 0.45, "line": {"width": 0}},
+                hovertemplate=(
+                    f"K=%{{customdata[0]}}, restart %{{customdata[1]}}<br>{name} %{{y}}"
+                    "<extra></extra>"
+                ),
+                showlegend=False,
+            ),
+            row=row,
+            col=1,
+        )
+        has_value = np.any(finite, axis=1)
+        best = [better(array[i, finite[i]]) for i in np.flatnonzero(has_value)]
+        fig.add_trace(
+            go.Scatter(
+                x=ks[has_value].tolist(),
+                y=rounded(best, decimals),
+                mode="lines+markers",
+                name=f"{name}: best restart",
+                line={"color": color, "width": 3},
+                marker={"size": 10, "color": color},
+                hovertemplate=f"K=%{{x}}, best restart<br>{name} %{{y}}<extra></extra>",
+                showlegend=False,
+            ),
+            row=row,
+            col=1,
+        )
+        fig.update_yaxes(title_text=_METRIC_AXIS_TITLES[name], row=row)
+
+    shown_ks = ks.tolist() + ([] if truth is None else [truth])
+    k_low, k_high = min(shown_ks), max(shown_ks)
+    fig.update_xaxes(
+        range=[k_low - 0.5, k_high + 0.5],
+        tickmode="array",
+        tickvals=list(range(k_low, k_high + 1)),
+    )
+    fig.update_xaxes(title_text="number of components K", row=3, col=1)
+    _add_k_marker(fig, chosen, "chosen K (BIC)", "dash", PALETTE[1], "right")
+    if truth is not None:
+        _add_k_marker(fig, truth, "true K", "dot", TEXT_COLOR, "left")
+    fig.add_annotation(
+        name="caption",
+        text="dots: every restart · line: best restart of each K · arrow: better direction",
+        xref="paper",
+        yref="paper",
+        x=1.0,
+        y=1.0,
+        xanchor="right",
+        yanchor="bottom",
+        yshift=28,
+        showarrow=False,
+        font={"size": SMALL_FONT_SIZE, "color": MUTED_TEXT_COLOR},
+    )
+    fig.update_layout(hovermode="closest", showlegend=False)
+    apply_layout(fig, title=title, height=760)
+    fig.update_layout(margin_t=fig.layout.margin.t + 40)
+    _finish_notes(fig, notes, y_shift=50)
+    return fig
+
+
+def final_log_likelihood_histogram(
+    final_log_likelihood: ArrayLike,
+    *,
+    tolerance: float = 1e-3,
+    title: str | None = None,
+) -> go.Figure:
+    """Histogram of the restarts' final log-likelihoods, with the best one marked.
+
+    The annotation reports how many restarts end within ``tolerance`` of the best, out of
+    all R restarts (a restart with a non-finite value counts as not near the best). Bins are
+    at least ``tolerance / 2`` wide, so restarts that agree within the tolerance share a
+    bin or two.
+
+    Parameters
+    ----------
+    final_log_likelihood
+        Shape (R,). Non-finite values are dropped (noted).
+    tolerance
+        Non-negative distance from the best that counts as "reached the best".
+    title
+        Figure title.
+
+    Returns
+    -------
+    go.Figure
+    """
+    values = as_float_array(final_log_likelihood, "final_log_likelihood")
+    if values.ndim != 1 or values.size == 0:
+        raise ValueError(f"final_log_likelihood must have shape (R,), R >= 1, got {values.shape}")
+    tol = float(tolerance)
+    if not np.isfinite(tol) or tol < 0:
+        raise ValueError(f"tolerance must be finite and non-negative, got {tolerance!r}")
+    finite = values[np.isfinite(values)]
+    if finite.size == 0:
+        raise ValueError("final_log_likelihood holds no finite value")
+    notes = []
+    if finite.size < values.size:
+        notes.append(f"{plural(values.size - finite.size, 'non-finite value')} dropped")
+    best = float(finite.max())
+    n_near = int(np.count_nonzero(finite >= best - tol))
+    fraction = n_near / values.size
+
+    spread = float(best - finite.min())
+    width = max(spread / 30.0, tol / 2.0, abs(best) * 1e-12, 1e-12)
+    decimals = decimals_for(finite, [best - width])
+    shown = rounded(finite, decimals)
+    low, high = min(shown), max(shown)
+    # Bins of equal width, the last one centred on the best value, the first holding the lowest.
+    n_bins = int(np.floor((high - low) / width + 0.5)) + 1
+    end = high + width / 2
+    start = end - n_bins * width
+    if start >= low - 1e-6 * width:
+        start -= width
+    fig = go.Figure(
+        go.Histogram(
+            x=shown,
+            name="final log-likelihood",
+            xbins={"start": start, "end": end, "size": width},
+            marker={"color": PALETTE[0], "line": {"color": "white", "width": 1}},
+            hovertemplate="log-likelihood %{x}<br>%{y} restarts<extra></extra>",
+        )
+    )
+    fig.add_shape(
+        type="line",
+        xref="x",
+        yref="paper",
+        x0=rounded(best, decimals),
+        x1=rounded(best, decimals),
+        y0=0,
+        y1=1,
+        line={"color": PALETTE[1], "width": 3, "dash": "dash"},
+    )
+    fig.add_annotation(
+        name="near best",
+        text=(
+            f"best {best:.{max(decimals, 0)}f}<br>{n_near} of {values.size} restarts "
+            f"({fraction:.0%}) within {tol:g} of the best"
+        ),
+        xref="x",
+        yref="paper",
+        x=rounded(best, decimals),
+        y=1.0,
+        xanchor="right",
+        yanchor="top",
+        align="right",
+        showarrow=False,
+        bgcolor="rgba(255,255,255,0.85)",
+        font={"size": SMALL_FONT_SIZE + 2, "color": TEXT_COLOR},
+    )
+    fig.update_xaxes(title_text="final mean log-likelihood")
+    fig.update_yaxes(title_text="restarts")
+    fig.update_layout(showlegend=False, bargap=0.05)
+    apply_layout(fig, title=title, height=480)
+    _finish_notes(fig, notes)
+    return fig
+
+
+def init_comparison_figure(
+    methods: Sequence[str],
+    *,
+    fraction_near_best: Sequence[float],
+    mean_iterations: Sequence[float],
+    final_log_likelihoods: Sequence[ArrayLike],
+    title: str | None = None,
+) -> go.Figure:
+    """Initialisation methods side by side on the same data.
+
+    Left: final log-likelihood of every restart per method (box with all points). Middle:
+    fraction of restarts that reached the best solution. Right: mean EM iterations. Each
+    method keeps its colour in all three panels.
+
+    Parameters
+    ----------
+    methods
+        M method names.
+    fraction_near_best
+        M fractions in [0, 1].
+    mean_iterations
+        M non-negative numbers.
+    final_log_likelihoods
+        M arrays of shape (R_m,). Non-finite values are dropped (noted).
+    title
+        Figure title.
+
+    Returns
+    -------
+    go.Figure
+    """
+    names = [str(method) for method in methods]
+    n_methods = len(names)
+    if n_methods == 0:
+        raise ValueError("methods must not be empty")
+    if len(set(names)) != n_methods:
+        raise ValueError(f"methods must be distinct, got {names}")
+    fractions = as_float_array(fraction_near_best, "fraction_near_best")
+    iterations = as_float_array(mean_iterations, "mean_iterations")
+    for name, array in (("fraction_near_best", fractions), ("mean_iterations", iterations)):
+        if array.shape != (n_methods,):
+            raise ValueError(f"{name} must have shape ({n_methods},), got {array.shape}")
+    if len(final_log_likelihoods) != n_methods:
+        raise ValueError(
+            f"final_log_likelihoods must hold {n_methods} arrays, got {len(final_log_likelihoods)}"
+        )
+    samples = []
+    for name, array_like in zip(names, final_log_likelihoods, strict=True):
+        array = as_float_array(array_like, f"final_log_likelihoods[{name!r}]")
+        if array.ndim != 1:
+            raise ValueError(f"final_log_likelihoods[{name!r}] must be 1-D, got {array.shape}")
+        samples.append(array)
+    all_samples = np.concatenate(samples)
+    if not (
+        np.any(np.isfinite(all_samples))
+        or np.any(np.isfinite(fractions))
+        or np.any(np.isfinite(iterations))
+    ):
+        raise ValueError("every input value is non-finite")
+    notes = []
+    n_bad_samples = int(np.count_nonzero(~np.isfinite(all_samples)))
+    if n_bad_samples:
+        notes.append(f"{plural(n_bad_samples, 'non-finite log-likelihood')} dropped")
+    for label, array in (("fraction", fractions), ("mean iterations", iterations)):
+        missing = [names[i] for i in np.flatnonzero(~np.isfinite(array))]
+        if missing:
+            notes.append(f"no {label} for {', '.join(missing)}")
+
+    colors = [color_for(i) for i in range(n_methods)]
+    fig = make_subplots(
+        rows=1,
+        cols=3,
+        column_widths=[0.44, 0.28, 0.28],
+        horizontal_spacing=0.09,
+        subplot_titles=(
+            "final log-likelihood per restart",
+            "fraction of restarts near best",
+            "mean EM iterations",
+        ),
+    )
+    decimals = decimals_for(all_samples)
+    for name, array, color in zip(names, samples, colors, strict=True):
+        fig.add_trace(
+            go.Box(
+                y=rounded(array[np.isfinite(array)], decimals),
+                name=name,
+                boxpoints="all",
+                jitter=0.5,
+                pointpos=0,
+                marker={"color": color, "size": 7, "opacity": 0.6},
+                line={"color": color, "width": 2},
+                fillcolor="rgba(0,0,0,0)",
+                hovertemplate=f"{name}<br>%{{y}}<extra></extra>",
+            ),
+            row=1,
+            col=1,
+        )
+    for column, (name, array, text_format) in enumerate(
+        (("fraction near best", fractions, "{:.0%}"), ("mean iterations", iterations, "{:.1f}")),
+        start=2,
+    ):
+        present = np.flatnonzero(np.isfinite(array))
+        fig.add_trace(
+            go.Bar(
+                x=[names[i] for i in present],
+                y=rounded(array[present], 4),
+                name=name,
+                marker={"color": [colors[i] for i in present]},
+                text=[text_format.format(array[i]) for i in present],
+                textposition="outside",
+                cliponaxis=False,
+                textfont={"size": SMALL_FONT_SIZE},
+                hovertemplate=f"%{{x}}<br>{name} %{{y}}<extra></extra>",
+            ),
+            row=1,
+            col=column,
+        )
+    fig.update_yaxes(title_text="final mean log-likelihood", row=1, col=1)
+    fig.update_yaxes(range=[0, 1.12], tickformat=".0%", row=1, col=2)
+    finite_iterations = iterations[np.isfinite(iterations)]
+    top = float(finite_iterations.max()) if finite_iterations.size else 1.0
+    fig.update_yaxes(range=[0, max(top, 1.0) * 1.15], row=1, col=3)
+    fig.update_layout(showlegend=False, hovermode="closest")
+    apply_layout(fig, title=title, height=520)
+    _finish_notes(fig, notes)
+    return fig
+
+
+# ----------------------------------------------------------------------------------------
+
+
+def _check_int(value: int, name: str) -> int:
+    if isinstance(value, bool) or not isinstance(value, int | np.integer):
+        raise ValueError(f"{name} must be an int, got {value!r}")
+    return int(value)
+
+
+def _check_restart_index(value: int, n_restarts: int) -> int:
+    index = _check_int(value, "highlighted_restart")
+    if not 0 <= index < n_restarts:
+        raise ValueError(f"highlighted_restart must be in [0, {n_restarts}), got {index}")
+    return index
+
+
+def _add_k_marker(fig: go.Figure, k: int, label: str, dash: str, color: str, side: str) -> None:
+    """Vertical line through all panels at ``k`` and a label above the top panel."""
+    fig.add_shape(
+        name=label,
+        type="line",
+        xref="x",
+        yref="paper",
+        x0=k,
+        x1=k,
+        y0=0,
+        y1=1,
+        line={"color": color, "width": 2.5, "dash": dash},
+    )
+    fig.add_annotation(
+        name=label,
+        text=f"{label} = {k}",
+        xref="x",
+        yref="paper",
+        x=k,
+        y=1.0,
+        xanchor="right" if side == "right" else "left",
+        xshift=-4 if side == "right" else 4,
+        yanchor="bottom",
+        showarrow=False,
+        font={"size": SMALL_FONT_SIZE, "color": color},
+    )
+
+
+def _finish_notes(fig: go.Figure, notes: list[str], *, y_shift: int = 0) -> None:
+    if notes:
+        add_notes(fig, notes, y_shift=y_shift + 8)
+        fig.update_layout(margin_t=fig.layout.margin.t + 30)

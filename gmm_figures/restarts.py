@@ -1,0 +1,233 @@
+"""Small multiples: the fitted ellipses of every restart, best restart first.
+
+Per panel three traces, in this order: ``f"r{r} data"`` (the points), ``f"r{r} ellipses"``
+(every component's ellipse in one trace, polygons separated by ``None``) and
+``f"r{r} means"`` (component centres in their palette colours).
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import plotly.graph_objects as go
+from numpy.typing import ArrayLike
+from plotly.subplots import make_subplots
+
+from gmm_figures.ellipses import (
+    FAINT_OPACITY,
+    FAINT_WEIGHT,
+    _check_component_colors,
+    _check_shape,
+    _polygons,
+    _prepare_points,
+    _valid_components,
+)
+from gmm_figures.style import (
+    DATA_GREY,
+    SMALL_FONT_SIZE,
+    TEXT_COLOR,
+    add_notes,
+    apply_layout,
+    as_float_array,
+    check_positive_int,
+    color_for,
+    decimals_for,
+    padded_range,
+    plural,
+    rounded,
+)
+
+__all__ = ["restart_grid_figure"]
+
+ELLIPSE_LINE_COLOR = "#333333"
+PANEL_HEIGHT_PX = 175
+
+
+def restart_grid_figure(
+    X: ArrayLike,
+    *,
+    means: ArrayLike,
+    covariances: ArrayLike,
+    weights: ArrayLike,
+    final_log_likelihood: ArrayLike,
+    labels: ArrayLike | None = None,
+    component_colors: ArrayLike | None = None,
+    n_sigma: float = 2.0,
+    max_points: int = 1500,
+    max_panels: int = 64,
+    columns: int = 8,
+    title: str | None = None,
+) -> go.Figure:
+    """One small panel per restart, sorted by final log-likelihood (best first).
+
+    Each panel shows the data (light grey, or faint cluster colours when ``labels`` are
+    given), every component's ``n_sigma`` ellipse as one dark line trace, and the component
+    centres coloured by ``component_colors``. Axes are hidden and share one range; panel
+    titles read ``"r{r}: {ll:.3f}"``. Components with non-finite parameters are skipped
+    and components lighter than 1e-3 get a faint centre and no ellipse (both noted).
+
+    Parameters
+    ----------
+    X
+        Shape (N, 2). Non-finite rows are dropped (noted).
+    means, covariances, weights
+        Shapes (R, K, 2), (R, K, 2, 2), (R, K).
+    final_log_likelihood
+        Shape (R,); non-finite values sort last and read ``"n/a"``.
+    labels
+        Shape (N,) int true labels, or ``None``.
+    component_colors
+        Shape (R, K) int palette indices; ``None`` means ``0..K-1`` in every restart.
+    n_sigma
+        Mahalanobis radius of the ellipses.
+    max_points
+        Points drawn per panel at most (the same deterministic subset in every panel).
+    max_panels
+        Restarts shown at most (the best ones).
+    columns
+        Panels per row.
+    title
+        Figure title.
+
+    Returns
+    -------
+    go.Figure
+    """
+    sigma = float(n_sigma)
+    if not np.isfinite(sigma) or sigma <= 0:
+        raise ValueError(f"n_sigma must be finite and positive, got {n_sigma!r}")
+    panel_limit = check_positive_int(max_panels, "max_panels")
+    n_columns = check_positive_int(columns, "columns")
+    points, point_labels, notes = _prepare_points(X, labels, max_points)
+
+    fit_means = as_float_array(means, "means")
+    if fit_means.ndim != 3 or fit_means.shape[2] != 2 or 0 in fit_means.shape[:2]:
+        raise ValueError(f"means must have shape (R, K, 2) with R, K >= 1, got {fit_means.shape}")
+    n_restarts, n_components = fit_means.shape[:2]
+    fit_covariances = _check_shape(covariances, "covariances", (n_restarts, n_components, 2, 2))
+    fit_weights = _check_shape(weights, "weights", (n_restarts, n_components))
+    scores = _check_shape(final_log_likelihood, "final_log_likelihood", (n_restarts,))
+    if component_colors is None:
+        colors = np.broadcast_to(np.arange(n_components), (n_restarts, n_components))
+    else:
+        colors = np.stack(
+            [
+                _check_component_colors(row, n_components)
+                for row in _check_restart_rows(component_colors, n_restarts)
+            ]
+        )
+
+    valid = _valid_components(fit_means, fit_covariances, fit_weights)
+    if not np.any(valid):
+        raise ValueError("every component of every restart has non-finite or invalid parameters")
+    n_invalid = int(np.count_nonzero(~valid))
+    if n_invalid:
+        notes.append(f"{plural(n_invalid, 'component')} with non-finite parameters skipped")
+    alive = valid & (fit_weights >= FAINT_WEIGHT)
+    polygons = _polygons(fit_means, fit_covariances, valid, np.array([sigma]))[0]
+
+    sort_key = np.where(np.isfinite(scores), -scores, np.inf)
+    order = np.argsort(sort_key, kind="stable")[:panel_limit]
+    if order.size < n_restarts:
+        notes.append(f"showing the best {order.size} of {n_restarts} restarts")
+    n_panels = order.size
+    n_columns = min(n_columns, n_panels)
+    n_rows = math.ceil(n_panels / n_columns)
+
+    x_range = padded_range(float(points[:, 0].min()), float(points[:, 0].max()), 0.06)
+    y_range = padded_range(float(points[:, 1].min()), float(points[:, 1].max()), 0.06)
+    decimals = decimals_for(x_range, y_range, significant=3)
+    titles = [f"r{r}: {scores[r]:.3f}" if np.isfinite(scores[r]) else f"r{r}: n/a" for r in order]
+    fig = make_subplots(
+        rows=n_rows,
+        cols=n_columns,
+        subplot_titles=titles,
+        horizontal_spacing=min(0.02, 0.5 / n_columns),
+        vertical_spacing=min(0.25 / n_rows, 0.08),
+    )
+    data_x, data_y = rounded(points[:, 0], decimals), rounded(points[:, 1], decimals)
+    data_color: list[str] | str = (
+        DATA_GREY if point_labels is None else [color_for(v) for v in point_labels.tolist()]
+    )
+    for panel, restart in enumerate(order.tolist()):
+        row, column = panel // n_columns + 1, panel % n_columns + 1
+        fig.add_trace(
+            go.Scatter(
+                x=data_x,
+                y=data_y,
+                mode="markers",
+                name=f"r{restart} data",
+                marker={
+                    "size": 3,
+                    "color": data_color,
+                    "opacity": 0.25 if point_labels is not None else 0.3,
+                },
+                hoverinfo="skip",
+            ),
+            row=row,
+            col=column,
+        )
+        ellipse_x: list[float | None] = []
+        ellipse_y: list[float | None] = []
+        for k in np.flatnonzero(alive[restart]):
+            ellipse_x += rounded(polygons[restart, k, :, 0], decimals) + [None]
+            ellipse_y += rounded(polygons[restart, k, :, 1], decimals) + [None]
+        fig.add_trace(
+            go.Scatter(
+                x=ellipse_x[:-1],
+                y=ellipse_y[:-1],
+                mode="lines",
+                name=f"r{restart} ellipses",
+                line={"color": ELLIPSE_LINE_COLOR, "width": 2},
+                hoverinfo="skip",
+            ),
+            row=row,
+            col=column,
+        )
+        shown = np.flatnonzero(valid[restart])
+        fig.add_trace(
+            go.Scatter(
+                x=rounded(fit_means[restart, shown, 0], decimals),
+                y=rounded(fit_means[restart, shown, 1], decimals),
+                mode="markers",
+                name=f"r{restart} means",
+                marker={
+                    "size": 9,
+                    "color": [color_for(colors[restart, k]) for k in shown],
+                    "opacity": [1.0 if alive[restart, k] else FAINT_OPACITY for k in shown],
+                    "line": {"width": 1.5, "color": "white"},
+                },
+                text=[f"r{restart} fit {k} · weight {fit_weights[restart, k]:.3f}" for k in shown],
+                hovertemplate="%{text}<extra></extra>",
+            ),
+            row=row,
+            col=column,
+        )
+        y_anchor = "x" if panel == 0 else f"x{panel + 1}"
+        fig.update_xaxes(range=x_range, constrain="domain", row=row, col=column)
+        fig.update_yaxes(
+            range=y_range,
+            constrain="domain",
+            scaleanchor=y_anchor,
+            scaleratio=1,
+            row=row,
+            col=column,
+        )
+    fig.update_xaxes(visible=False, autorange=False)
+    fig.update_yaxes(visible=False, autorange=False)
+    fig.update_annotations(font={"size": SMALL_FONT_SIZE, "color": TEXT_COLOR})
+    fig.update_layout(showlegend=False, hovermode="closest")
+    apply_layout(fig, title=title, height=90 + PANEL_HEIGHT_PX * n_rows + (50 if title else 0))
+    fig.update_layout(margin={"l": 20, "r": 20, "b": 20})
+    if notes:
+        add_notes(fig, notes, y_shift=26)
+        fig.update_layout(margin_t=fig.layout.margin.t + 30)
+    return fig
+
+
+def _check_restart_rows(component_colors: ArrayLike, n_restarts: int) -> np.ndarray:
+    array = np.asarray(component_colors)
+    if array.ndim != 2 or array.shape[0] != n_restarts:
+        raise ValueError(f"component_colors must have shape ({n_restarts}, K), got {array.shape}")
+    return array

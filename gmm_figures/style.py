@@ -1,0 +1,294 @@
+"""Shared look and input hygiene for every GMM Explorer figure.
+
+The figures are shown on projectors: a light template, an 18 px base font, and a
+colour-blind-safe palette in which every colour has at least 3:1 contrast against white.
+This module also holds the small helpers the builders share: dropping non-finite rows,
+rounding the numbers written into traces, and the "notes" annotation that reports what
+was dropped.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+import plotly.graph_objects as go
+from numpy.typing import ArrayLike
+
+__all__ = [
+    "PALETTE",
+    "apply_layout",
+    "color_for",
+    "sanitize_points",
+    "to_html",
+]
+
+# Okabe–Ito order (orange and sky blue darkened to reach 3:1 contrast on white), then
+# Paul Tol's wine, olive and indigo and a dark brown.
+PALETTE: tuple[str, ...] = (
+    "#0072B2",  # blue
+    "#D55E00",  # vermillion
+    "#009E73",  # bluish green
+    "#CC79A7",  # reddish purple
+    "#BF7F00",  # orange, darkened
+    "#882255",  # wine
+    "#3A8FC4",  # sky blue, darkened
+    "#999933",  # olive
+    "#332288",  # indigo
+    "#6F4E37",  # brown
+)
+
+TEXT_COLOR = "#222222"
+MUTED_TEXT_COLOR = "#555555"
+DATA_GREY = "#8C8C8C"
+LIGHT_GREY = "#BDBDBD"
+BASE_FONT_SIZE = 18
+SMALL_FONT_SIZE = 16
+TITLE_FONT_SIZE = 24
+FONT_FAMILY = "Arial, Helvetica, sans-serif"
+TEMPLATE = "plotly_white"
+NOTES_NAME = "notes"
+
+_MAX_DECIMALS = 15
+
+
+def color_for(index: int) -> str:
+    """Palette colour of a component or cluster index; cycles through :data:`PALETTE`.
+
+    Parameters
+    ----------
+    index
+        Any integer (negative values cycle too).
+
+    Returns
+    -------
+    str
+        A ``"#RRGGBB"`` colour.
+    """
+    return PALETTE[int(index) % len(PALETTE)]
+
+
+def apply_layout(fig: go.Figure, *, title: str | None = None, height: int = 560) -> go.Figure:
+    """Apply the shared template, fonts, margins and axis style to ``fig`` (in place).
+
+    Parameters
+    ----------
+    fig
+        Any figure; its traces are not touched.
+    title
+        Figure title, or ``None`` for none (the top margin shrinks).
+    height
+        Figure height in pixels; the width follows the container.
+
+    Returns
+    -------
+    go.Figure
+        ``fig`` itself, for chaining.
+    """
+    fig.update_layout(
+        template=TEMPLATE,
+        colorway=list(PALETTE),
+        font={"family": FONT_FAMILY, "size": BASE_FONT_SIZE, "color": TEXT_COLOR},
+        title=(
+            {"text": title, "x": 0.0, "xanchor": "left", "font": {"size": TITLE_FONT_SIZE}}
+            if title
+            else None
+        ),
+        height=int(height),
+        margin={"l": 80, "r": 30, "t": 90 if title else 50, "b": 70},
+        hoverlabel={"font": {"size": SMALL_FONT_SIZE, "family": FONT_FAMILY}},
+        legend={"font": {"size": SMALL_FONT_SIZE}},
+        paper_bgcolor="white",
+        plot_bgcolor="white",
+    )
+    fig.update_xaxes(
+        title_font={"size": BASE_FONT_SIZE},
+        tickfont={"size": SMALL_FONT_SIZE},
+        showline=True,
+        linecolor="#444444",
+        zeroline=False,
+        gridcolor="#E5E5E5",
+    )
+    fig.update_yaxes(
+        title_font={"size": BASE_FONT_SIZE},
+        tickfont={"size": SMALL_FONT_SIZE},
+        showline=True,
+        linecolor="#444444",
+        zeroline=False,
+        gridcolor="#E5E5E5",
+    )
+    return fig
+
+
+def to_html(fig: go.Figure) -> str:
+    """Standalone HTML page with plotly.js inlined (works offline, ~5 MB).
+
+    Animations do not start on load: the page opens on the figure's final state.
+
+    Parameters
+    ----------
+    fig
+        The figure to export.
+
+    Returns
+    -------
+    str
+    """
+    return fig.to_html(include_plotlyjs=True, full_html=True, auto_play=False)
+
+
+def sanitize_points(X: ArrayLike) -> tuple[np.ndarray, int]:
+    """Drop every row that holds a NaN or an infinity.
+
+    Parameters
+    ----------
+    X
+        Shape (N, D), numeric.
+
+    Returns
+    -------
+    kept : np.ndarray, shape (N - dropped, D), float64
+        The finite rows, in their original order.
+    dropped : int
+        Number of rows removed.
+    """
+    points = as_float_array(X, "X")
+    if points.ndim != 2:
+        raise ValueError(f"X must have shape (N, D), got {points.shape}")
+    finite_rows = np.all(np.isfinite(points), axis=1)
+    return points[finite_rows], int(points.shape[0] - np.count_nonzero(finite_rows))
+
+
+# ----------------------------------------------------------------------------------------
+# Helpers shared by the builders (not re-exported by the package).
+
+
+def as_float_array(values: ArrayLike, name: str) -> np.ndarray:
+    """``np.asarray(values, float64)`` with a ValueError naming ``name`` on failure."""
+    try:
+        return np.asarray(values, dtype=np.float64)
+    except (TypeError, ValueError) as error:
+        raise ValueError(f"{name} must be numeric: {error}") from error
+
+
+def as_int_array(values: ArrayLike, name: str) -> np.ndarray:
+    """Integer array from integers or integral finite floats; ValueError otherwise."""
+    array = np.asarray(values)
+    if array.dtype == np.bool_:
+        raise ValueError(f"{name} must hold integers, got booleans")
+    if np.issubdtype(array.dtype, np.integer):
+        return array.astype(np.int64)
+    floats = as_float_array(array, name)
+    if not np.all(np.isfinite(floats)) or not np.all(floats == np.round(floats)):
+        raise ValueError(f"{name} must hold finite integers")
+    return floats.astype(np.int64)
+
+
+def decimals_for(*arrays: ArrayLike, significant: int = 4) -> int:
+    """Decimal places that keep ``significant`` digits of the finite values' spread.
+
+    The spread (max - min) sets the scale, or the largest magnitude when all values are
+    equal: values spanning 1-10 get 4 decimals, 10-100 get 3, 1e-6-1e-5 get 10.
+
+    Parameters
+    ----------
+    *arrays
+        Any shapes; non-finite entries are ignored.
+    significant
+        Digits kept relative to the scale.
+
+    Returns
+    -------
+    int
+        May be negative (rounding to tens, hundreds, ...).
+    """
+    parts = [np.ravel(np.asarray(array, dtype=np.float64)) for array in arrays]
+    values = np.concatenate(parts) if parts else np.zeros(0)
+    values = values[np.isfinite(values)]
+    if values.size == 0:
+        return significant
+    scale = float(np.ptp(values))
+    if scale <= 0.0:
+        scale = float(np.max(np.abs(values)))
+    if scale <= 0.0:
+        return significant
+    return int(significant - np.floor(np.log10(scale)))
+
+
+def rounded(values: ArrayLike, decimals: int) -> list:
+    """Finite values rounded to ``decimals`` places, as nested Python lists (compact JSON).
+
+    Raises
+    ------
+    ValueError
+        If any value is NaN or infinite: builders must filter first, so this is the last
+        guard against a non-finite number reaching a figure.
+    """
+    array = np.asarray(values, dtype=np.float64)
+    if not np.all(np.isfinite(array)):
+        raise ValueError("internal error: a non-finite value was about to reach a figure")
+    if decimals <= _MAX_DECIMALS:
+        array = np.round(array, decimals) + 0.0  # + 0.0 turns -0.0 into 0.0
+    return array.tolist()
+
+
+def padded_range(low: float, high: float, fraction: float = 0.05) -> list[float]:
+    """``[low, high]`` widened by ``fraction`` of its span on each side (never empty)."""
+    span = high - low
+    if span <= 0.0:
+        span = max(abs(low), abs(high), 1.0) * 1e-6
+    return [float(low - fraction * span), float(high + fraction * span)]
+
+
+def add_notes(fig: go.Figure, notes: Sequence[str], *, y_shift: int = 0) -> go.Figure:
+    """Add one small annotation listing ``notes`` above the plot area's top-left corner.
+
+    Nothing is added when ``notes`` is empty. The annotation is named ``"notes"``.
+    """
+    if notes:
+        fig.add_annotation(
+            name=NOTES_NAME,
+            text=" · ".join(notes),
+            xref="paper",
+            yref="paper",
+            x=0.0,
+            y=1.0,
+            xanchor="left",
+            yanchor="bottom",
+            yshift=y_shift,
+            showarrow=False,
+            align="left",
+            font={"size": SMALL_FONT_SIZE, "color": "#8A3B00"},
+        )
+    return fig
+
+
+def subsample_indices(n_rows: int, max_rows: int) -> np.ndarray:
+    """Sorted indices of a deterministic random subset of ``min(n_rows, max_rows)`` rows."""
+    if n_rows <= max_rows:
+        return np.arange(n_rows)
+    chosen = np.random.default_rng(0).choice(n_rows, size=max_rows, replace=False)
+    return np.sort(chosen)
+
+
+def check_positive_int(value: int, name: str) -> int:
+    """``value`` as an int >= 1, or ValueError."""
+    if isinstance(value, bool) or not isinstance(value, int | np.integer) or value < 1:
+        raise ValueError(f"{name} must be an integer >= 1, got {value!r}")
+    return int(value)
+
+
+def integer_tick_step(span: float, max_ticks: int = 8) -> int:
+    """Tick spacing 1, 2, 5, 10, 20, 50, ... giving at most ``max_ticks`` ticks over ``span``."""
+    step = 1
+    while span / step > max_ticks:
+        for factor in (2, 5 / 2, 2):
+            step = int(step * factor)
+            if span / step <= max_ticks:
+                break
+    return step
+
+
+def plural(count: int, word: str) -> str:
+    """``"1 point"``, ``"3 points"``."""
+    return f"{count} {word}" if count == 1 else f"{count} {word}s"
