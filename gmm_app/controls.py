@@ -47,6 +47,7 @@ MAX_ITER_BOUNDS = (1, 1000)
 TOL_OPTIONS = (1e-1, 1e-2, 1e-3, 1e-4, 1e-5, 1e-6, 1e-7, 1e-8)
 SIGMA_OPTIONS = (1, 2, 3)
 VIEW_OPTIONS = ("PCA", "Columns")
+TAB_OPTIONS = ("Ellipses", "Animation", "Log-likelihood")
 MAX_CLUSTERS = 12
 MAX_COORDINATE = 1000.0
 MAX_SIGMA = 100.0
@@ -91,6 +92,7 @@ class Defaults:
     restart: int = BEST_RESTART
     sigmas: tuple[int, ...] = SIGMA_OPTIONS
     view: str = "PCA"
+    tab: str = "Ellipses"
 
 
 DEFAULTS = Defaults()
@@ -371,6 +373,7 @@ TOL = ChoiceParam("tol", DEFAULTS.tol, TOL_OPTIONS, format_tol)
 INIT_SEED = IntParam("init_seed", DEFAULTS.init_seed, 0, MAX_SEED)
 SIGMAS = MultiChoiceParam("sigmas", DEFAULTS.sigmas, SIGMA_OPTIONS, format_sigma)
 VIEW = ChoiceParam("view", DEFAULTS.view, VIEW_OPTIONS)
+TAB = ChoiceParam("tab", DEFAULTS.tab, TAB_OPTIONS)
 CLUSTERS_KEY = "clusters"
 K_KEY = "k"
 RESTART_KEY = "restart"
@@ -388,7 +391,7 @@ SIDEBAR_PARAMS = (
     TOL,
     INIT_SEED,
 )
-PAGE_PARAMS = (SIGMAS, VIEW)
+PAGE_PARAMS = (SIGMAS, VIEW, TAB)
 QUERY_KEYS = (
     *(p.key for p in SIDEBAR_PARAMS),
     CLUSTERS_KEY,
@@ -660,8 +663,9 @@ class Settings:
     def fit_problems(self, n_points: int) -> list[str]:
         """What to change so the sweep can run on ``n_points`` points."""
         if n_points < self.k_max:
+            points = "point" if n_points == 1 else "points"
             return [
-                f"Only {n_points} points but the K range goes up to {self.k_max}: "
+                f"Only {n_points} {points} but the K range goes up to {self.k_max}: "
                 f"lower the largest K to at most {max(n_points, 1)} or use more points."
             ]
         return []
@@ -720,6 +724,7 @@ _URL_CLUSTERS = "_url_clusters"
 _BASE_TABLE = "_cluster_base"
 _WRITTEN_CLUSTERS = "_clusters_written"
 TABLE_EDITOR_KEY = "cluster_table"
+_SIDEBAR_DRAWN = "_sidebar_drawn"
 
 
 def _raw_query_params() -> dict[str, list[str]]:
@@ -838,7 +843,14 @@ def render_sidebar() -> Settings:
         values[DATA_SEED.key] = st.number_input(
             "Data seed", 0, MAX_SEED, DATA_SEED.default, key=DATA_SEED.key, bind=bind
         )
-        st.button("New data", on_click=_new_seed, args=(DATA_SEED.key,), icon="🎲")
+        st.button(
+            "New data",
+            key="new_data",
+            on_click=_new_seed,
+            args=(DATA_SEED.key,),
+            icon="🎲",
+            help="Draw a new data seed; the fit settings stay.",
+        )
 
         st.header("Fit")
         values[K_RANGE.key] = st.slider(
@@ -886,15 +898,32 @@ def render_sidebar() -> Settings:
         values[INIT_SEED.key] = st.number_input(
             "Init seed", 0, MAX_SEED, INIT_SEED.default, key=INIT_SEED.key, bind=bind
         )
-        st.button("New initialisations", on_click=_new_seed, args=(INIT_SEED.key,), icon="🔁")
+        st.button(
+            "New initialisations",
+            key="new_init",
+            on_click=_new_seed,
+            args=(INIT_SEED.key,),
+            icon="🔁",
+            help="Draw a new init seed and keep the data.",
+        )
         st.caption("Every setting is kept in the page address: copy it to share this view.")
     settings = settings_from_values(values, table, problems)
     st.session_state[SETTINGS_STATE] = settings
+    st.session_state[_SIDEBAR_DRAWN] = True
     return settings
 
 
 def current_settings() -> Settings:
-    """The settings stored by :func:`render_sidebar` on this run."""
+    """The settings drawn by :func:`render_sidebar` on this run; every page calls this first.
+
+    When a page script runs without ``app.py`` (Streamlit's legacy ``pages/`` mode runs
+    a requested page on its own until ``st.navigation`` has been called once in the
+    server process), the sidebar is drawn here instead, so the page never sees stale
+    settings.
+    """
+    if not st.session_state.pop(_SIDEBAR_DRAWN, False):
+        render_sidebar()
+        st.session_state.pop(_SIDEBAR_DRAWN, None)
     return st.session_state[SETTINGS_STATE]
 
 
@@ -1061,9 +1090,10 @@ def fit_explorer(
 
     movie = compute.animation(result, k, restart)
     ellipses_tab, animation_tab, likelihood_tab = st.tabs(
-        ["Ellipses", "Animation", "Log-likelihood"]
+        list(TAB.options), default=TAB.default, key=TAB.key, bind="query-params"
     )
-    with ellipses_tab:
+    # Only the open tab's figure is built (the tabs are bound, so they track state).
+    if ellipses_tab.open:
         figure = figures.ellipse_figure(
             plane_points,
             labels=true_labels,
@@ -1076,8 +1106,9 @@ def fit_explorer(
             n_sigmas=sigmas,
             title=f"K = {k}, restart {restart}",
         )
-        figure_block(figure, f"{name}_ellipses")
-    with animation_tab:
+        with ellipses_tab:
+            figure_block(figure, f"{name}_ellipses")
+    if animation_tab.open:
         figure = figures.fit_animation_figure(
             plane_points,
             labels=true_labels,
@@ -1094,15 +1125,17 @@ def fit_explorer(
             n_sigmas=sigmas,
             title=f"EM iterations, K = {k}, restart {restart}",
         )
-        figure_block(figure, f"{name}_animation")
-    with likelihood_tab:
+        with animation_tab:
+            figure_block(figure, f"{name}_animation")
+    if likelihood_tab.open:
         figure = figures.log_likelihood_figure(
             movie.traces,
             n_iter=movie.n_iter,
             highlighted_restart=restart,
             title=f"Log-likelihood of every restart, K = {k}",
         )
-        figure_block(figure, f"{name}_log_likelihood")
+        with likelihood_tab:
+            figure_block(figure, f"{name}_log_likelihood")
     st.download_button(
         "Download fitted parameters (JSON)",
         data=functools.partial(

@@ -1,0 +1,30 @@
+"""GMM Explorer: fit Gaussian mixtures by EM for a whole K range and watch it converge.
+
+Run with ``streamlit run app.py``. This entry point sets the page configuration, draws
+the sidebar shared by every page (its settings live in the URL) and runs the page.
+"""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from gmm_app import controls
+
+st.set_page_config(
+    page_title="GMM Explorer",
+    page_icon="🎯",
+    layout="wide",
+    initial_sidebar_state="expanded",
+)
+
+PAGES = [
+    st.Page("pages/explore.py", title="Explore", icon="🔭", default=True),
+    st.Page("pages/model_selection.py", title="Model selection", icon="📉"),
+    st.Page("pages/restarts.py", title="Restarts", icon="🔁"),
+    st.Page("pages/your_data.py", title="Your data", icon="📄"),
+    st.Page("pages/about.py", title="About", icon="ℹ️"),
+]
+
+navigation = st.navigation(PAGES)
+controls.render_sidebar()
+navigation.run()

@@ -1,0 +1,43 @@
+"""Model selection: BIC, AIC and the final log-likelihood against K over every restart."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+import gmm_figures as figures
+from gmm_app import compute, controls
+
+settings = controls.current_settings()
+st.title("Model selection")
+st.caption(
+    "Each K is fitted from every restart; the spread shows how much the restarts disagree. "
+    "K is chosen by the lowest BIC of each K's best restart."
+)
+if not controls.show_problems(settings.synthetic_problems()):
+    st.stop()
+
+points, labels = compute.synthetic_data(settings.data_key)
+try:
+    result = compute.timed_sweep(compute.sweep_synthetic, settings.data_key, settings.fit_key)
+except ValueError as error:
+    controls.show_problems([f"The sweep could not run: {error}"])
+    st.stop()
+
+chosen_k = result.best_k("bic")
+true_k = settings.true_k
+left, middle, right = st.columns(3)
+left.metric("K chosen by BIC", chosen_k)
+middle.metric("K chosen by AIC", result.best_k("aic"))
+right.metric("True K", true_k)
+figure = figures.model_selection_figure(
+    result.k_values,
+    bic=result.bic,
+    aic=result.aic,
+    final_log_likelihood=result.final_log_likelihood,
+    chosen_k=chosen_k,
+    true_k=true_k,
+    title="Model selection over K",
+)
+controls.figure_block(figure, "model_selection")
+st.dataframe(compute.selection_table(result), hide_index=True)
+controls.sweep_downloads(result, points, labels, settings.as_dict())
