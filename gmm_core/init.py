@@ -109,27 +109,35 @@ def lloyd(
 
 
 def draw_pool(
-    key: Array, points: Array, mask: Array, shard_counts: Array, n_global: int
+    key: Array, points: Array, shard_counts: Array, pool_size: int
 ) -> tuple[Array, Array]:
-    """The points a fit seeds from, the same on every device.
+    """The points a fit seeds from, in data order and the same on every device.
 
-    All points when there are at most :data:`POOL_SIZE` of them (padding masked),
-    otherwise POOL_SIZE real points drawn uniformly with replacement.
+    When ``pool_size`` is below :data:`POOL_SIZE` the pool is every real point (then
+    masked padding); otherwise ``pool_size`` real points drawn uniformly with
+    replacement. Points are addressed by rank, so the pool does not depend on how
+    the points are split over devices or hosts.
 
     Parameters
     ----------
-    points : (point, feature) this device's block; mask : (point,)
+    points : (point, feature) this device's block
     shard_counts : (point_shards,) real points at the start of each block
-    n_global : points in all blocks together, padding included
+    pool_size : static size of the pool
 
     Returns
     -------
     pool (pool, feature), pool_mask (pool,)
     """
-    if n_global <= POOL_SIZE:
-        return parallel.all_points(points), parallel.all_points(mask)
-    indices = parallel.sample_valid_indices(key, POOL_SIZE, shard_counts, points.shape[0])
-    return parallel.gather_rows(points, indices), jnp.ones((POOL_SIZE,), points.dtype)
+    total = jnp.sum(shard_counts)
+    if pool_size < POOL_SIZE:
+        ranks = jnp.arange(pool_size)
+        valid = ranks < total
+        ranks = jnp.minimum(ranks, total - 1)
+    else:
+        ranks = jax.random.randint(key, (pool_size,), 0, total)
+        valid = jnp.ones((pool_size,), bool)
+    positions = parallel.positions_of_ranks(ranks, shard_counts, points.shape[0])
+    return parallel.gather_rows(points, positions), valid.astype(points.dtype)
 
 
 def initialise(
@@ -144,6 +152,7 @@ def initialise(
     scale: Array,
     reg_covar: Array,
     covariance_type: str,
+    pool_size: int,
 ) -> MixtureParams:
     """Initial parameters for every fit of a batch.
 
@@ -157,6 +166,7 @@ def initialise(
     shard_counts : (point_shards,) number of real points at the start of each block
     data_covariance : (feature, feature) covariance of the data, internal units
     shift, scale : (feature,), scalar — internal = (original − shift) / scale
+    pool_size : static number of points seeding draws from (see :func:`draw_pool`)
 
     Returns
     -------
@@ -166,8 +176,6 @@ def initialise(
     n_features = point_chunks.shape[-1]
     dtype = point_chunks.dtype
     points = point_chunks.reshape(-1, n_features)
-    mask = mask_chunks.reshape(-1)
-    n_global = points.shape[0] * shard_counts.shape[0]
     n_active = jnp.sum(component_mask, axis=-1)
     uniform_log_weights = jnp.where(
         component_mask, -jnp.log(n_active.astype(jnp.float64))[:, None], MASKED_LOG_WEIGHT
@@ -200,7 +208,7 @@ def initialise(
 
         def seed_centres(key: Array, active: Array) -> Array:
             pool_key, seed_key = jax.random.split(key)
-            pool, pool_mask = draw_pool(pool_key, points, mask, shard_counts, n_global)
+            pool, pool_mask = draw_pool(pool_key, points, shard_counts, pool_size)
             if method == "random_from_data":
                 order = jax.random.choice(
                     seed_key, pool.shape[0], (k_pad,), replace=False, p=pool_mask / pool_mask.sum()

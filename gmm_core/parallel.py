@@ -9,7 +9,6 @@ results do not depend on how many devices share the work.
 
 from __future__ import annotations
 
-import jax
 import jax.numpy as jnp
 from jax import Array, lax
 
@@ -61,17 +60,19 @@ def gather_rows(local_rows: Array, global_indices: Array) -> Array:
     return sum_over_points(jnp.where(inside[:, None], rows, 0.0))
 
 
-def sample_valid_indices(key: Array, n: int, shard_counts: Array, block: int) -> Array:
-    """``n`` global indices of real points, uniformly with replacement.
+def positions_of_ranks(ranks: Array, shard_counts: Array, block: int) -> Array:
+    """Global positions of real points given their ranks in data order.
+
+    Each block holds its real points first, then padding, so the k-th real point of
+    the data lives at a position that depends on the layout but its rank does not.
 
     Parameters
     ----------
-    shard_counts : (point_shards,) number of real points at the start of each block
+    ranks : (m,) int in [0, total real points)
+    shard_counts : (point_shards,) real points at the start of each block
     block : points per block
     """
-    total = jnp.sum(shard_counts)
-    rank = jax.random.randint(key, (n,), 0, total)
     ends = jnp.cumsum(shard_counts)
-    shard = jnp.searchsorted(ends, rank, side="right")
+    shard = jnp.searchsorted(ends, ranks, side="right")
     starts = ends - shard_counts
-    return shard * block + (rank - starts[shard])
+    return shard * block + (ranks - starts[shard])

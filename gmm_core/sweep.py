@@ -36,7 +36,7 @@ from jax.sharding import PartitionSpec as P
 
 from gmm_core import _validation as check
 from gmm_core.em import run_em
-from gmm_core.init import initialise
+from gmm_core.init import POOL_SIZE, initialise
 from gmm_core.model import MASKED_LOG_WEIGHT, MixtureParams
 from gmm_core.parallel import FIT_AXIS, POINT_AXIS, choose_mesh_shape
 from gmm_core.select import aic, bic
@@ -112,6 +112,7 @@ class ProgramConfig(NamedTuple):
     n_snapshots: int
     user_init: tuple[bool, bool, bool]
     mesh_shape: tuple[int, int]
+    pool_size: int
 
 
 class PreparedData(NamedTuple):
@@ -183,6 +184,7 @@ def _fit_block(config: ProgramConfig, inputs: dict[str, Any]) -> dict[str, Any]:
         inputs["scale"],
         inputs["reg_covar"],
         config.covariance_type,
+        config.pool_size,
     )
     has_weights, has_means, has_covariances = config.user_init
     if has_weights:
@@ -571,6 +573,7 @@ def sweep(
         n_snapshots=n_snapshots,
         user_init=tuple(value is not None for value in user_given),
         mesh_shape=mesh_shape,
+        pool_size=min(POOL_SIZE, bucket_points(n_samples)),
     )
     with jax.enable_x64(True):
         program, compile_seconds = PROGRAMS.get(config, inputs)
