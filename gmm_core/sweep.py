@@ -35,6 +35,7 @@ from jax.sharding import Mesh
 from jax.sharding import PartitionSpec as P
 
 from gmm_core import _validation as check
+from gmm_core import distributed
 from gmm_core.em import run_em
 from gmm_core.init import POOL_SIZE, initialise
 from gmm_core.model import MASKED_LOG_WEIGHT, MixtureParams
@@ -134,28 +135,35 @@ def prepare_points(
 
     The padded size is a multiple of ``chunk_size × point_shards`` so that every
     device gets whole chunks; the chunk size itself does not depend on the devices.
+    Under several processes, ``X`` is this process's share of the points: the
+    moments are global and the result is this process's block (one per process).
     """
-    n_samples, n_features = X.shape
-    shift = X.mean(axis=0)
-    scale = float(np.max(X.std(axis=0)))
+    n_features = X.shape[1]
+    counts, n_samples, shift, scatter = distributed.global_moments(X)
+    scale = float(np.sqrt(np.max(np.diag(scatter)) / n_samples))
     if not np.isfinite(scale) or scale <= 0:
         scale = 1.0
     internal = (X - shift) / scale
-    ddof = 1 if n_samples > 1 else 0
-    data_covariance = np.atleast_2d(np.cov(internal.T, ddof=ddof))
-    n_padded = bucket_points(n_samples)
-    size = chunk_size or default_chunk_size(n_padded)
-    n_padded = int(math.ceil(n_padded / (size * point_shards)) * size * point_shards)
-    block = n_padded // point_shards
-    shard_counts = np.clip(n_samples - block * np.arange(point_shards), 0, block)
-    padded = np.zeros((n_padded, n_features), dtype)
-    padded[:n_samples] = internal
-    mask = np.zeros((n_padded,), dtype)
-    mask[:n_samples] = 1
+    data_covariance = scatter / max(n_samples - 1, 1) / scale**2
+    size = chunk_size or default_chunk_size(bucket_points(n_samples))
+    if distributed.is_multi_process():
+        block = int(math.ceil(max(bucket_points(int(counts.max())), size) / size) * size)
+        shard_counts = counts
+        n_local = X.shape[0]
+    else:
+        n_padded = bucket_points(n_samples)
+        n_padded = int(math.ceil(n_padded / (size * point_shards)) * size * point_shards)
+        block = n_padded // point_shards
+        shard_counts = np.clip(n_samples - block * np.arange(point_shards), 0, block)
+        block, n_local = n_padded, n_samples
+    padded = np.zeros((block, n_features), dtype)
+    padded[:n_local] = internal
+    mask = np.zeros((block,), dtype)
+    mask[:n_local] = 1
     return PreparedData(
         padded.reshape(-1, size, n_features),
         mask.reshape(-1, size),
-        shard_counts.astype(np.int32),
+        np.asarray(shard_counts, np.int32),
         shift,
         scale,
         data_covariance,
@@ -232,10 +240,15 @@ def _spec(name: str) -> P:
     return P(POINT_AXIS) if name in _PER_POINT_INPUTS else P()
 
 
+def _mesh(mesh_shape: tuple[int, int]) -> Mesh:
+    if distributed.is_multi_process():
+        return Mesh(distributed.process_mesh_devices(), (FIT_AXIS, POINT_AXIS))
+    devices = jax.devices()[: mesh_shape[0] * mesh_shape[1]]
+    return Mesh(np.asarray(devices).reshape(mesh_shape), (FIT_AXIS, POINT_AXIS))
+
+
 def _build_program(config: ProgramConfig, example: dict[str, Any]) -> Callable[..., Any]:
-    n_devices = config.mesh_shape[0] * config.mesh_shape[1]
-    devices = np.asarray(jax.devices()[:n_devices]).reshape(config.mesh_shape)
-    mesh = Mesh(devices, (FIT_AXIS, POINT_AXIS))
+    mesh = _mesh(config.mesh_shape)
     in_specs = ({key: _spec(key) for key in example},)
     out_specs = P(FIT_AXIS)
     sharded = jax.shard_map(
@@ -490,7 +503,6 @@ def sweep(
     SweepResult
     """
     data = check.as_data_matrix(X)
-    k_min, k_max = check.check_k_range(k_min, k_max, data.shape[0])
     n_restarts = check.check_positive_int(n_restarts, "n_restarts")
     max_iter = check.check_positive_int(max_iter, "max_iter")
     tol = check.check_non_negative(tol, "tol")
@@ -510,15 +522,18 @@ def sweep(
         chunk_size = check.check_positive_int(chunk_size, "chunk_size")
 
     n_devices = len(jax.devices())
-    if mesh_shape is None:
+    if distributed.is_multi_process():
+        mesh_shape = distributed.process_mesh_devices().shape
+    elif mesh_shape is None:
         mesh_shape = choose_mesh_shape(n_devices, n_restarts)
     fit_shards, point_shards = mesh_shape
     if fit_shards < 1 or point_shards < 1 or fit_shards * point_shards > n_devices:
         raise ValueError(f"mesh_shape {mesh_shape} needs more than the {n_devices} devices.")
     mesh_shape = (int(fit_shards), int(point_shards))
 
-    n_samples, n_features = data.shape
     prepared = prepare_points(data, dtype, chunk_size, point_shards)
+    n_samples, n_features = prepared.n_samples, data.shape[1]
+    k_min, k_max = check.check_k_range(k_min, k_max, n_samples)
     k_values = np.arange(k_min, k_max + 1)
     k_pad = bucket_components(k_max)
     n_k_slots = bucket_components(len(k_values))
@@ -576,9 +591,18 @@ def sweep(
         pool_size=min(POOL_SIZE, bucket_points(n_samples)),
     )
     with jax.enable_x64(True):
+        if distributed.is_multi_process():
+            mesh = _mesh(mesh_shape)
+            inputs = {
+                name: distributed.to_global(value, jax.sharding.NamedSharding(mesh, _spec(name)))
+                for name, value in inputs.items()
+            }
         program, compile_seconds = PROGRAMS.get(config, inputs)
         started = time.perf_counter()
-        outputs = jax.device_get(program(inputs))
+        outputs = program(inputs)
+        if distributed.is_multi_process():
+            outputs = distributed.gather_outputs(outputs)
+        outputs = jax.device_get(outputs)
         run_seconds = time.perf_counter() - started
     return _assemble(
         outputs,
