@@ -966,7 +966,7 @@ def restart_chooser(n_restarts: int, best: int) -> int:
 
 
 def sigma_chooser() -> tuple[float, ...]:
-    """Which confidence ellipses to draw (1σ, 2σ, 3σ)."""
+    """Which confidence ellipses to draw (1σ, 2σ, 3σ); 2σ when none is picked."""
     chosen = st.multiselect(
         "Ellipses at n σ",
         SIGMAS.options,
@@ -975,6 +975,9 @@ def sigma_chooser() -> tuple[float, ...]:
         key=SIGMAS.key,
         bind="query-params",
     )
+    if not chosen:
+        st.caption("No radius picked: drawing 2σ.")
+        return (2.0,)
     return tuple(float(s) for s in sorted(chosen))
 
 
@@ -990,8 +993,17 @@ def view_chooser() -> str:
     )
 
 
-def figure_block(figure: Any, name: str) -> None:
-    """Show a Plotly figure with a download button for it as standalone HTML."""
+def figure_block(name: str, build: Callable[..., Any], /, *args: Any, **kwargs: Any) -> Any:
+    """Build a Plotly figure and show it with a download button for it as standalone HTML.
+
+    A figure that cannot be drawn (the builder raises ``ValueError``, e.g. for a
+    degenerate fit) becomes a warning instead of a traceback. Returns the figure or None.
+    """
+    try:
+        figure = build(*args, **kwargs)
+    except ValueError as error:
+        st.warning(f"This figure could not be drawn: {escape_markdown(str(error), 300)}")
+        return None
     st.plotly_chart(figure, theme=None, key=f"chart_{name}")
     st.download_button(
         "Download figure (HTML)",
@@ -1002,6 +1014,7 @@ def figure_block(figure: Any, name: str) -> None:
         on_click="ignore",
         icon="⬇️",
     )
+    return figure
 
 
 def data_download(points: np.ndarray, labels: np.ndarray | None, name: str) -> None:
@@ -1082,11 +1095,14 @@ def fit_explorer(
     else:
         metrics[3].metric("ARI vs truth", "—", help="No true labels for uploaded data.")
     metrics[4].metric("K chosen by BIC", bic_k)
-    st.caption(
-        f"Showing K = {k}, restart {restart} (best restart: {best}). "
-        "Fitted ellipses are solid, true ones dashed; colours follow the Hungarian "
-        "matching of fitted components to true clusters."
-    )
+    if truth is None:
+        st.caption(f"Showing K = {k}, restart {restart} (best restart: {best}).")
+    else:
+        st.caption(
+            f"Showing K = {k}, restart {restart} (best restart: {best}). "
+            "Fitted ellipses are solid, true ones dashed; colours follow the Hungarian "
+            "matching of fitted components to true clusters."
+        )
 
     movie = compute.animation(result, k, restart)
     ellipses_tab, animation_tab, likelihood_tab = st.tabs(
@@ -1094,48 +1110,51 @@ def fit_explorer(
     )
     # Only the open tab's figure is built (the tabs are bound, so they track state).
     if ellipses_tab.open:
-        figure = figures.ellipse_figure(
-            plane_points,
-            labels=true_labels,
-            true_means=true_means,
-            true_covariances=true_covariances,
-            means=means,
-            covariances=covariances,
-            weights=fit.weights,
-            component_colors=colors,
-            n_sigmas=sigmas,
-            title=f"K = {k}, restart {restart}",
-        )
         with ellipses_tab:
-            figure_block(figure, f"{name}_ellipses")
+            figure_block(
+                f"{name}_ellipses",
+                figures.ellipse_figure,
+                plane_points,
+                labels=true_labels,
+                true_means=true_means,
+                true_covariances=true_covariances,
+                means=means,
+                covariances=covariances,
+                weights=fit.weights,
+                component_colors=colors,
+                n_sigmas=sigmas,
+                title=f"K = {k}, restart {restart}",
+            )
     if animation_tab.open:
-        figure = figures.fit_animation_figure(
-            plane_points,
-            labels=true_labels,
-            true_means=true_means,
-            true_covariances=true_covariances,
-            snapshot_iterations=movie.iterations,
-            snapshot_weights=movie.weights,
-            snapshot_means=to_plane(movie.means),
-            snapshot_covariances=covariance_to_plane(movie.covariances),
-            initial_means=to_plane(fit.initial_means),
-            traces=movie.traces,
-            highlighted_restart=restart,
-            component_colors=colors,
-            n_sigmas=sigmas,
-            title=f"EM iterations, K = {k}, restart {restart}",
-        )
         with animation_tab:
-            figure_block(figure, f"{name}_animation")
+            figure_block(
+                f"{name}_animation",
+                figures.fit_animation_figure,
+                plane_points,
+                labels=true_labels,
+                true_means=true_means,
+                true_covariances=true_covariances,
+                snapshot_iterations=movie.iterations,
+                snapshot_weights=movie.weights,
+                snapshot_means=to_plane(movie.means),
+                snapshot_covariances=covariance_to_plane(movie.covariances),
+                initial_means=to_plane(fit.initial_means),
+                traces=movie.traces,
+                highlighted_restart=restart,
+                component_colors=colors,
+                n_sigmas=sigmas,
+                title=f"EM iterations, K = {k}, restart {restart}",
+            )
     if likelihood_tab.open:
-        figure = figures.log_likelihood_figure(
-            movie.traces,
-            n_iter=movie.n_iter,
-            highlighted_restart=restart,
-            title=f"Log-likelihood of every restart, K = {k}",
-        )
         with likelihood_tab:
-            figure_block(figure, f"{name}_log_likelihood")
+            figure_block(
+                f"{name}_log_likelihood",
+                figures.log_likelihood_figure,
+                movie.traces,
+                n_iter=movie.n_iter,
+                highlighted_restart=restart,
+                title=f"Log-likelihood of every restart, K = {k}",
+            )
     st.download_button(
         "Download fitted parameters (JSON)",
         data=functools.partial(

@@ -29,7 +29,9 @@ left, middle, right = st.columns(3)
 left.metric("K chosen by BIC", chosen_k)
 middle.metric("K chosen by AIC", result.best_k("aic"))
 right.metric("True K", true_k)
-figure = figures.model_selection_figure(
+controls.figure_block(
+    "model_selection",
+    figures.model_selection_figure,
     result.k_values,
     bic=result.bic,
     aic=result.aic,
@@ -38,6 +40,5 @@ figure = figures.model_selection_figure(
     true_k=true_k,
     title="Model selection over K",
 )
-controls.figure_block(figure, "model_selection")
 st.dataframe(compute.selection_table(result), hide_index=True)
 controls.sweep_downloads(result, points, labels, settings.as_dict())

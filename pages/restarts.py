@@ -34,7 +34,9 @@ left.metric(
     help="Final mean log-likelihood per point at most 0.001 below the best restart's.",
 )
 right.metric("Mean iterations", f"{result.n_iter[row].mean():.1f}")
-grid = figures.restart_grid_figure(
+controls.figure_block(
+    "restart_grid",
+    figures.restart_grid_figure,
     points,
     means=result.means[row, :, :k],
     covariances=result.covariances[row, :, :k],
@@ -44,11 +46,13 @@ grid = figures.restart_grid_figure(
     component_colors=compute.restart_colors(result, k, truth.means),
     title=f"Final fit of every restart, K = {k}",
 )
-controls.figure_block(grid, "restart_grid")
-histogram = figures.final_log_likelihood_histogram(
-    finals, tolerance=compute.NEAR_BEST_TOLERANCE, title=f"Final log-likelihoods, K = {k}"
+controls.figure_block(
+    "final_log_likelihoods",
+    figures.final_log_likelihood_histogram,
+    finals,
+    tolerance=compute.NEAR_BEST_TOLERANCE,
+    title=f"Final log-likelihoods, K = {k}",
 )
-controls.figure_block(histogram, "final_log_likelihoods")
 
 st.subheader("Init methods side by side")
 st.caption(
@@ -58,13 +62,14 @@ st.caption(
 with st.status("Fitting with every init method…", expanded=False) as status:
     comparison = compute.compare_inits(settings.data_key, settings.fit_key, k)
     status.update(label=compute.comparison_label(comparison), state="complete")
-figure = figures.init_comparison_figure(
+controls.figure_block(
+    "init_comparison",
+    figures.init_comparison_figure,
     comparison.methods,
     fraction_near_best=comparison.fraction_near_best,
     mean_iterations=comparison.mean_iterations,
     final_log_likelihoods=comparison.final_log_likelihoods,
     title=f"Init methods, K = {k}",
 )
-controls.figure_block(figure, "init_comparison")
 st.dataframe(compute.comparison_table(comparison), hide_index=True)
 controls.sweep_downloads(result, points, labels, settings.as_dict())
