@@ -1,16 +1,25 @@
 """Side-by-side benchmark of gmm_core's sweep and scikit-learn's GaussianMixture.
 
-Run ``python -m gmm_core.bench`` (all workloads) or ``python -m gmm_core.bench a c``.
+Run ``python -m gmm_core.bench`` (workloads a, b, c), ``python -m gmm_core.bench a c``,
+or ``python -m gmm_core.bench large`` for the million-point workloads (1m, 10m).
 Both libraries do the same work: the same data, K range, restarts and iterations,
 with ``tol=0`` so every fit runs exactly ``max_iter`` iterations and the same
-initialisation method (k-means++). Where scikit-learn would take minutes, one
-restart of every K is timed and multiplied by the number of restarts; the table
-says so in its "scikit-learn" column ("×R scaled").
+initialisation method (k-means++). Where scikit-learn would take minutes, only part
+of its work is timed and scaled up; the table says how in its "scikit-learn" column:
+"×R" means one restart of every K times R restarts; "×R·ΣK/K" means one restart of
+the largest K times R restarts times ΣK/K_max.
+
+Large workloads run in a fresh subprocess each, which reports its own peak resident
+memory (``resource.getrusage``), so the figure covers the data, JAX and the sweep.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
+import resource
+import subprocess
+import sys
 import time
 import warnings
 from collections.abc import Callable
@@ -31,13 +40,18 @@ class Workload(NamedTuple):
     n_restarts: int
     max_iter: int
     sklearn_restarts_timed: int  # restarts of every K that scikit-learn actually runs
+    sklearn_largest_k_only: bool = False  # time only one restart of K = k_max, then scale
+    compare_sklearn: bool = True
 
 
 WORKLOADS: dict[str, Workload] = {
     "a": Workload("a", 2_000, 2, 1, 6, 8, 100, 8),
     "b": Workload("b", 100_000, 2, 1, 6, 8, 100, 1),
     "c": Workload("c", 20_000, 10, 1, 8, 4, 50, 1),
+    "1m": Workload("1m", 1_000_000, 2, 1, 6, 8, 100, 1, sklearn_largest_k_only=True),
+    "10m": Workload("10m", 10_000_000, 2, 4, 4, 4, 20, 0, compare_sklearn=False),
 }
+LARGE = ("1m", "10m")
 
 
 def blobs(n_samples: int, n_features: int, n_clusters: int = 4, seed: int = 0) -> np.ndarray:
@@ -81,10 +95,12 @@ def time_sklearn(workload: Workload, X: np.ndarray) -> float:
     from sklearn.exceptions import ConvergenceWarning
     from sklearn.mixture import GaussianMixture
 
+    k_values = range(workload.k_min, workload.k_max + 1)
+    timed_k = [workload.k_max] if workload.sklearn_largest_k_only else list(k_values)
     started = time.perf_counter()
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)
-        for k in range(workload.k_min, workload.k_max + 1):
+        for k in timed_k:
             for restart in range(workload.sklearn_restarts_timed):
                 GaussianMixture(
                     k,
@@ -94,34 +110,102 @@ def time_sklearn(workload: Workload, X: np.ndarray) -> float:
                     random_state=restart,
                 ).fit(X)
     elapsed = time.perf_counter() - started
-    return elapsed * workload.n_restarts / workload.sklearn_restarts_timed
+    scale = workload.n_restarts / workload.sklearn_restarts_timed
+    if workload.sklearn_largest_k_only:
+        scale *= sum(k_values) / workload.k_max
+    return elapsed * scale
+
+
+def scaling_note(workload: Workload) -> str:
+    """How the scikit-learn time was scaled, for the table."""
+    if workload.sklearn_largest_k_only:
+        return f"×{workload.n_restarts}·ΣK/K"
+    if workload.sklearn_restarts_timed < workload.n_restarts:
+        return f"×{workload.n_restarts}"
+    return ""
+
+
+def peak_resident_bytes() -> int:
+    """Peak resident memory of this process so far (Linux reports kilobytes)."""
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+
+
+def run_child(name: str, repeats: int) -> None:
+    """Time one workload in this (fresh) process and print a JSON line."""
+    workload = WORKLOADS[name]
+    X = blobs(workload.n_samples, workload.n_features)
+    compile_seconds, ours = time_gmm_core(workload, X, repeats)
+    print(
+        json.dumps(
+            {
+                "compile": compile_seconds,
+                "ours": ours,
+                "peak_bytes": peak_resident_bytes(),
+                "devices": str(jax.devices()),
+            }
+        )
+    )
+
+
+def measure_in_subprocess(name: str, repeats: int) -> dict:
+    """Run one workload in a fresh interpreter; returns its timings and peak memory."""
+    done = subprocess.run(
+        [sys.executable, "-m", "gmm_core.bench", "--child", name, "--repeats", str(repeats)],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    return json.loads(done.stdout.strip().splitlines()[-1])
 
 
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("workloads", nargs="*", default=list(WORKLOADS), choices=list(WORKLOADS))
+    parser.add_argument(
+        "workloads", nargs="*", help=f"any of {', '.join(WORKLOADS)}, large, all (default: a b c)"
+    )
     parser.add_argument("--repeats", type=int, default=3, help="warm runs; the best is kept")
+    parser.add_argument("--child", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
+    if args.child:
+        run_child(args.child, args.repeats)
+        return
+    unknown = set(args.workloads) - {*WORKLOADS, "large", "all"}
+    if unknown:
+        parser.error(f"unknown workloads: {', '.join(sorted(unknown))}")
+    names: list[str] = []
+    for name in args.workloads or ["a", "b", "c"]:
+        expanded = {"large": list(LARGE), "all": list(WORKLOADS)}.get(name, [name])
+        names.extend(n for n in expanded if n not in names)
 
     print(f"devices: {jax.devices()}  (gmm_core float32 E step; scikit-learn float64)")
     header = (
-        f"{'':3} {'N':>9} {'D':>3} {'K':>5} {'R':>3} {'iter':>4} | {'compile s':>9} "
-        f"{'gmm_core s':>10} | {'scikit-learn s':>18} | {'ratio':>7}"
+        f"{'':5} {'N':>10} {'D':>3} {'K':>5} {'R':>3} {'iter':>4} | {'compile s':>9} "
+        f"{'gmm_core s':>10} {'peak MB':>8} | {'scikit-learn s':>20} | {'ratio':>7}"
     )
     print(header)
     print("-" * len(header))
-    for name in args.workloads:
+    for name in names:
         workload = WORKLOADS[name]
-        X = blobs(workload.n_samples, workload.n_features)
-        compile_seconds, ours = time_gmm_core(workload, X, args.repeats)
-        theirs = time_sklearn(workload, X)
-        scaled = workload.sklearn_restarts_timed < workload.n_restarts
-        how = f" (×{workload.n_restarts} scaled)" if scaled else ""
+        if name in LARGE:
+            child = measure_in_subprocess(name, repeats=1)
+            compile_seconds, ours = child["compile"], child["ours"]
+            peak = f"{child['peak_bytes'] / 2**20:>8.0f}"
+        else:
+            X = blobs(workload.n_samples, workload.n_features)
+            compile_seconds, ours = time_gmm_core(workload, X, args.repeats)
+            peak = f"{'':>8}"
+        if workload.compare_sklearn:
+            X = blobs(workload.n_samples, workload.n_features)
+            theirs = time_sklearn(workload, X)
+            sklearn_text = f"{theirs:>9.2f} {scaling_note(workload):>10}"
+            ratio = f"{theirs / ours:>6.1f}×"
+        else:
+            sklearn_text, ratio = f"{'not run':>20}", f"{'':>7}"
         print(
-            f"({name}) {workload.n_samples:>9,} {workload.n_features:>3} "
+            f"({name:>3}) {workload.n_samples:>10,} {workload.n_features:>3} "
             f"{workload.k_min}..{workload.k_max:<2} {workload.n_restarts:>3} "
-            f"{workload.max_iter:>4} | {compile_seconds:>9.2f} {ours:>10.3f} | "
-            f"{theirs:>7.2f}{how:>11} | {theirs / ours:>6.1f}×",
+            f"{workload.max_iter:>4} | {compile_seconds:>9.2f} {ours:>10.3f} {peak} | "
+            f"{sklearn_text} | {ratio}",
             flush=True,
         )
 

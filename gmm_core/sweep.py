@@ -44,11 +44,11 @@ from gmm_core.select import aic, bic
 
 PROGRAM_CACHE_SIZE = 16
 MAX_SNAPSHOTS = 64
-_COMPONENT_BUCKETS = (2, 4, 6, 8, 12, 16, 24, 32, 48, 64, 96, 128)
+_COMPONENT_BUCKETS = (1, 2, 4, 6, 8, 12, 16, 24, 32, 48, 64, 96, 128)
 
 
 def bucket_components(k: int) -> int:
-    """Padded size for ``k`` components or K values: 2, 4, 6, 8, 12, 16, 24, 32, ..."""
+    """Padded size for ``k`` components or K values: 1, 2, 4, 6, 8, 12, 16, 24, 32, ..."""
     for size in _COMPONENT_BUCKETS:
         if k <= size:
             return size
@@ -114,6 +114,40 @@ class ProgramConfig(NamedTuple):
     user_init: tuple[bool, bool, bool]
     mesh_shape: tuple[int, int]
     pool_size: int
+
+
+class SweepProgress(NamedTuple):
+    """How far a sliced sweep has got."""
+
+    restarts_done: int
+    n_restarts: int
+    elapsed_seconds: float
+    remaining_seconds: float
+
+    @property
+    def fraction(self) -> float:
+        return self.restarts_done / self.n_restarts
+
+
+def _restarts_per_call(
+    n_restarts: int, fit_shards: int, requested: int | None, progress: object
+) -> int:
+    """Restarts per program call: all of them, or slices when progress is reported."""
+    if requested is None:
+        requested = n_restarts if progress is None else math.ceil(n_restarts / 8)
+    requested = check.check_positive_int(requested, "restarts_per_call")
+    return int(math.ceil(min(requested, n_restarts) / fit_shards) * fit_shards)
+
+
+def _placed(inputs: dict[str, Any], mesh_shape: tuple[int, int]) -> dict[str, Any]:
+    """Inputs as global arrays when several processes take part, else unchanged."""
+    if not distributed.is_multi_process():
+        return inputs
+    mesh = _mesh(mesh_shape)
+    return {
+        name: distributed.to_global(value, jax.sharding.NamedSharding(mesh, _spec(name)))
+        for name, value in inputs.items()
+    }
 
 
 class PreparedData(NamedTuple):
@@ -475,6 +509,8 @@ def sweep(
     dtype: str = "float32",
     chunk_size: int | None = None,
     mesh_shape: tuple[int, int] | None = None,
+    progress: Callable[[SweepProgress], None] | None = None,
+    restarts_per_call: int | None = None,
     weights_init: object = None,
     means_init: object = None,
     precisions_init: object = None,
@@ -495,6 +531,9 @@ def sweep(
     chunk_size : points per E-step chunk (default: chosen from the number of points)
     mesh_shape : (fit shards, point shards) over ``jax.devices()``; by default restarts
         are spread over the devices first and the remaining factor shards the points
+    progress : called with a :class:`SweepProgress` after each slice of restarts; when
+        given, the sweep runs in about 8 slices (the same compiled program each time)
+    restarts_per_call : restarts per slice (rounded up to a multiple of the fit shards)
     weights_init, means_init, precisions_init : user-given starting values in
         scikit-learn's shapes; only when ``k_min == k_max``
 
@@ -537,11 +576,11 @@ def sweep(
     k_values = np.arange(k_min, k_max + 1)
     k_pad = bucket_components(k_max)
     n_k_slots = bucket_components(len(k_values))
-    restarts_padded = int(math.ceil(n_restarts / fit_shards) * fit_shards)
+    per_call = _restarts_per_call(n_restarts, fit_shards, restarts_per_call, progress)
+    n_calls = int(math.ceil(n_restarts / per_call))
     slot_k = np.full((n_k_slots,), k_max, np.int32)
     slot_k[: len(k_values)] = k_values
-    fit_k = np.tile(slot_k, restarts_padded)
-    fit_restart = np.repeat(np.arange(restarts_padded, dtype=np.int32), n_k_slots)
+    fit_k = np.tile(slot_k, per_call)
 
     snapshot_at = snapshot_iterations(max_iter, snapshots)
     n_snapshots = min(snapshots, MAX_SNAPSHOTS)
@@ -555,7 +594,7 @@ def sweep(
         "shard_counts": prepared.shard_counts,
         "n_valid": np.float64(n_samples),
         "fit_k": fit_k,
-        "fit_restart": fit_restart,
+        "fit_restart": np.repeat(np.arange(per_call, dtype=np.int32), n_k_slots),
         "seed": np.int64(seed),
         "tol": np.float64(tol),
         "reg_covar": np.float64(reg_covar / prepared.scale**2),
@@ -590,20 +629,34 @@ def sweep(
         mesh_shape=mesh_shape,
         pool_size=min(POOL_SIZE, bucket_points(n_samples)),
     )
+    pieces = []
+    compile_seconds = 0.0
+    started = time.perf_counter()
     with jax.enable_x64(True):
-        if distributed.is_multi_process():
-            mesh = _mesh(mesh_shape)
-            inputs = {
-                name: distributed.to_global(value, jax.sharding.NamedSharding(mesh, _spec(name)))
-                for name, value in inputs.items()
-            }
-        program, compile_seconds = PROGRAMS.get(config, inputs)
-        started = time.perf_counter()
-        outputs = program(inputs)
-        if distributed.is_multi_process():
-            outputs = distributed.gather_outputs(outputs)
-        outputs = jax.device_get(outputs)
-        run_seconds = time.perf_counter() - started
+        for call in range(n_calls):
+            first_restart = call * per_call
+            restarts = np.arange(first_restart, first_restart + per_call, dtype=np.int32)
+            inputs["fit_restart"] = np.repeat(restarts, n_k_slots)
+            call_inputs = _placed(inputs, mesh_shape)
+            program, seconds = PROGRAMS.get(config, call_inputs)
+            compile_seconds += seconds
+            outputs = program(call_inputs)
+            if distributed.is_multi_process():
+                outputs = distributed.gather_outputs(outputs)
+            pieces.append(jax.device_get(outputs))
+            if progress is not None:
+                elapsed = time.perf_counter() - started - compile_seconds
+                done = min(first_restart + per_call, n_restarts)
+                progress(
+                    SweepProgress(
+                        restarts_done=done,
+                        n_restarts=n_restarts,
+                        elapsed_seconds=elapsed,
+                        remaining_seconds=elapsed / done * (n_restarts - done),
+                    )
+                )
+    run_seconds = time.perf_counter() - started - compile_seconds
+    outputs = jax.tree.map(lambda *parts: np.concatenate(parts, axis=0), *pieces)
     return _assemble(
         outputs,
         prepared,
@@ -635,7 +688,7 @@ def _assemble(
 
     def grid(array: np.ndarray) -> np.ndarray:
         array = np.asarray(array)
-        shaped = array.reshape((config.n_fits // n_slots, n_slots) + array.shape[1:])
+        shaped = array.reshape((array.shape[0] // n_slots, n_slots) + array.shape[1:])
         return np.swapaxes(shaped[:n_restarts, :n_k], 0, 1)
 
     scale, shift = prepared.scale, prepared.shift

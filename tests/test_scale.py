@@ -124,3 +124,62 @@ def test_two_processes_on_loopback_agree_with_one() -> None:
     np.testing.assert_allclose(hosts[0]["ll"], hosts[1]["ll"], rtol=0, atol=0)
     np.testing.assert_allclose(hosts[0]["ll"], alone["ll"], rtol=1e-5)
     np.testing.assert_allclose(hosts[0]["means"], alone["means"], rtol=1e-4, atol=1e-4)
+
+
+CACHE_SCRIPT = """
+import sys, time
+from gmm_core.compilation_cache import enable_compilation_cache
+enable_compilation_cache(sys.argv[1])
+import numpy as np
+from gmm_core import sweep
+X = np.random.default_rng(0).normal(size=(1500, 2))
+started = time.perf_counter()
+result = sweep(X, 1, 4, 4, seed=0)
+print(time.perf_counter() - started, result.compile_seconds)
+"""
+
+
+def test_persistent_cache_skips_compilation_after_a_restart(tmp_path: Path) -> None:
+    env = dict(os.environ, PYTHONPATH=str(ROOT))
+    timings = []
+    for _ in range(2):
+        done = subprocess.run(
+            [sys.executable, "-c", CACHE_SCRIPT, str(tmp_path / "cache")],
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=300,
+        )
+        assert done.returncode == 0, done.stderr[-3000:]
+        timings.append([float(v) for v in done.stdout.split()])
+    (cold_first_fit, cold_compile), (warm_first_fit, warm_compile) = timings
+    print(
+        f"first fit: cold cache {cold_first_fit:.2f} s (compile {cold_compile:.2f} s), "
+        f"warm cache {warm_first_fit:.2f} s (compile {warm_compile:.2f} s)"
+    )
+    assert any((tmp_path / "cache").iterdir()), "nothing was written to the cache"
+    assert warm_compile < 0.5 * cold_compile
+
+
+def test_progress_reports_slices_and_changes_nothing() -> None:
+    from gmm_core import sweep
+
+    X = np.random.default_rng(1).normal(size=(1200, 2))
+    whole = sweep(X, 1, 3, 5, seed=2)
+    reports = []
+    sliced = sweep(X, 1, 3, 5, seed=2, progress=reports.append, restarts_per_call=2)
+    assert [r.restarts_done for r in reports] == [2, 4, 5]
+    assert reports[-1].fraction == 1.0 and reports[-1].remaining_seconds == 0.0
+    assert all(r.remaining_seconds >= 0 for r in reports)
+    np.testing.assert_array_equal(whole.final_log_likelihood, sliced.final_log_likelihood)
+    np.testing.assert_array_equal(whole.n_iter, sliced.n_iter)
+
+
+def test_estimates_grow_with_the_work() -> None:
+    from gmm_core.budget import estimate_sweep
+
+    small = estimate_sweep(2_000, 2, 1, 6, 8, 100)
+    large = estimate_sweep(1_000_000, 2, 1, 6, 8, 100)
+    assert 0 < small.seconds < 1 and not small.needs_confirmation
+    assert large.seconds > 100 * small.seconds and large.needs_confirmation
+    assert large.peak_bytes > small.peak_bytes > 0

@@ -1,0 +1,64 @@
+"""Up-front estimates of a sweep's run time and memory, to stop oversized requests early.
+
+The time model counts (point, fit, component, iteration) quadruples and charges each
+one a cost that grows with the number of polynomial features P of a point; its two
+constants were fitted to ``python -m gmm_core.bench`` on a 2-core CPU and err on the
+slow side. The memory model adds the host copies of the data, the padded device
+copy, one chunk's working arrays and the recorded traces and snapshots.
+"""
+
+from __future__ import annotations
+
+from typing import NamedTuple
+
+from gmm_core.model import n_basis
+from gmm_core.sweep import (
+    MAX_SNAPSHOTS,
+    bucket_components,
+    bucket_iterations,
+    bucket_points,
+    default_chunk_size,
+)
+
+#: Seconds per (point, fit, component, iteration) quadruple: a fixed part and a part per feature.
+SECONDS_PER_QUADRUPLE = 1.6e-9
+SECONDS_PER_QUADRUPLE_AND_BASIS = 0.12e-9
+#: Sweeps estimated above this many seconds should be confirmed by the user first.
+CONFIRM_ABOVE_SECONDS = 20.0
+
+
+class WorkEstimate(NamedTuple):
+    """Estimated cost of one sweep."""
+
+    seconds: float
+    peak_bytes: int
+    quadruples: float
+
+    @property
+    def needs_confirmation(self) -> bool:
+        return self.seconds > CONFIRM_ABOVE_SECONDS
+
+
+def estimate_sweep(
+    n_samples: int,
+    n_features: int,
+    k_min: int,
+    k_max: int,
+    n_restarts: int,
+    max_iter: int,
+    covariance_type: str = "full",
+    snapshots: int = 0,
+) -> WorkEstimate:
+    """Estimate a sweep's wall time (all iterations run) and peak memory on one CPU device."""
+    n_points = bucket_points(n_samples)
+    k_pad = bucket_components(k_max)
+    n_fits = bucket_components(k_max - k_min + 1) * n_restarts
+    basis = n_basis(n_features, covariance_type)
+    quadruples = float(n_points) * n_fits * k_pad * (max_iter + 2)
+    seconds = quadruples * (SECONDS_PER_QUADRUPLE + SECONDS_PER_QUADRUPLE_AND_BASIS * basis)
+    chunk = default_chunk_size(n_points)
+    host = 4 * n_samples * n_features * 8
+    device = n_points * n_features * 4 + 6 * chunk * n_fits * k_pad * 4
+    recorded = bucket_iterations(max_iter) * n_fits * 8
+    recorded += min(snapshots, MAX_SNAPSHOTS) * n_fits * k_pad * (n_features + 1) ** 2 * 8
+    return WorkEstimate(seconds, int(host + device + 2 * recorded), quadruples)
