@@ -124,10 +124,10 @@ def posterior_responsibilities(
         features = point_features(points.astype(compute_dtype), covariance_type)
         log_joint = (features @ coefficients).reshape(points.shape[0], n_fits, k_pad)
         peak = jnp.max(log_joint, axis=-1, keepdims=True)
-        unnormalised = jnp.exp(log_joint - peak)
-        total = jnp.sum(unnormalised, axis=-1, keepdims=True)
-        resp = (unnormalised / total).reshape(points.shape[0], n_fits * k_pad)
-        return resp, (peak + jnp.log(total))[..., 0]
+        log_total = peak + jnp.log(jnp.sum(jnp.exp(log_joint - peak), axis=-1, keepdims=True))
+        # A second exp instead of dividing: XLA then never stores the unnormalised array.
+        resp = jnp.exp(log_joint - log_total).reshape(points.shape[0], n_fits * k_pad)
+        return resp, log_total[..., 0]
 
     return responsibilities
 
