@@ -10,12 +10,7 @@ import streamlit as st
 
 from gmm_app import controls
 
-st.set_page_config(
-    page_title="GMM Explorer",
-    page_icon="🎯",
-    layout="wide",
-    initial_sidebar_state="expanded",
-)
+st.set_page_config(**controls.PAGE_CONFIG)
 
 PAGES = [
     st.Page("pages/explore.py", title="Explore", icon="🔭", default=True),

@@ -125,7 +125,7 @@ def _run_sweep(X: np.ndarray, fit: FitKey) -> gmm_core.SweepResult:
     )
 
 
-@st.cache_data(max_entries=32, show_spinner=False)
+@st.cache_data(max_entries=16, show_spinner=False)
 def sweep_synthetic(data: DataKey, fit: FitKey) -> gmm_core.SweepResult:
     """Every K of the range times every restart on the synthetic data."""
     CALLS["sweep"] += 1

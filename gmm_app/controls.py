@@ -62,6 +62,20 @@ BEST_RESTART = -1
 
 CLUSTER_COLUMNS = ("x", "y", "sigma_x", "sigma_y", "rotation", "weight")
 CLUSTER_LABELS = ("centre x", "centre y", "spread σx", "spread σy", "rotation (°)", "weight")
+CLUSTER_LIMITS = (
+    (-MAX_COORDINATE, MAX_COORDINATE),
+    (-MAX_COORDINATE, MAX_COORDINATE),
+    (0.0, MAX_SIGMA),
+    (0.0, MAX_SIGMA),
+    (-MAX_ROTATION, MAX_ROTATION),
+    (0.0, MAX_WEIGHT),
+)
+PAGE_CONFIG: dict[str, Any] = {
+    "page_title": "GMM Explorer",
+    "page_icon": "🎯",
+    "layout": "wide",
+    "initial_sidebar_state": "expanded",
+}
 
 
 def preset_clusters(name: str) -> ClusterTable:
@@ -443,20 +457,12 @@ def validate_cluster_rows(rows: Sequence[Sequence[object]]) -> tuple[ClusterTabl
             f"The cluster table has {len(rows)} rows; delete rows to keep at most {MAX_CLUSTERS}."
         ]
     table: list[Cluster] = []
-    limits = (
-        (-MAX_COORDINATE, MAX_COORDINATE),
-        (-MAX_COORDINATE, MAX_COORDINATE),
-        (0.0, MAX_SIGMA),
-        (0.0, MAX_SIGMA),
-        (-MAX_ROTATION, MAX_ROTATION),
-        (0.0, MAX_WEIGHT),
-    )
     for index, row in enumerate(rows, start=1):
         if len(row) != len(CLUSTER_COLUMNS):
             problems.append(f"Row {index} needs {len(CLUSTER_COLUMNS)} numbers.")
             continue
         values: list[float] = []
-        for value, name, (low, high) in zip(row, CLUSTER_LABELS, limits, strict=True):
+        for value, name, (low, high) in zip(row, CLUSTER_LABELS, CLUSTER_LIMITS, strict=True):
             try:
                 number = float(value)  # type: ignore[arg-type]
             except (TypeError, ValueError):
@@ -771,8 +777,12 @@ def _cluster_editor(preset: str) -> tuple[ClusterTable, list[str]]:
         from_url = st.session_state.get(_URL_CLUSTERS)
         st.session_state[_BASE_TABLE] = from_url or preset_clusters(preset)
     column_config = {
-        name: st.column_config.NumberColumn(label, format="%.3g", required=True)
-        for name, label in zip(CLUSTER_COLUMNS, CLUSTER_LABELS, strict=True)
+        name: st.column_config.NumberColumn(
+            label, format="%.3g", required=True, min_value=low, max_value=high
+        )
+        for name, label, (low, high) in zip(
+            CLUSTER_COLUMNS, CLUSTER_LABELS, CLUSTER_LIMITS, strict=True
+        )
     }
     edited = st.data_editor(
         clusters_frame(st.session_state[_BASE_TABLE]),
@@ -922,6 +932,7 @@ def current_settings() -> Settings:
     settings.
     """
     if not st.session_state.pop(_SIDEBAR_DRAWN, False):
+        st.set_page_config(**PAGE_CONFIG)
         render_sidebar()
         st.session_state.pop(_SIDEBAR_DRAWN, None)
     return st.session_state[SETTINGS_STATE]
