@@ -111,17 +111,45 @@ def accumulate_statistics(
     return parallel.sum_over_points(total) if sharded else total
 
 
-def posterior_responsibilities(
-    params: MixtureParams, covariance_type: str, compute_dtype: jnp.dtype
-) -> ResponsibilityFn:
-    """The E step's responsibilities for a batch of mixtures with leading ``fit`` axis."""
-    n_fits, k_pad = params.log_weights.shape
+def log_joint_coefficients(params: MixtureParams, covariance_type: str) -> Array:
+    """Coefficients of every fit's log w_k + log N(x | θ_k) on the point features.
+
+    Returns
+    -------
+    (basis, fit * component) float64
+    """
     coefficients = jax.vmap(log_density_coefficients, in_axes=(0, None))(params, covariance_type)
-    coefficients = jnp.moveaxis(coefficients, 0, 1).reshape(coefficients.shape[1], -1)
-    coefficients = coefficients.astype(compute_dtype)
+    return jnp.moveaxis(coefficients, 0, 1).reshape(coefficients.shape[1], -1)
+
+
+def float32_rounding_risk(coefficients: Array, feature_bounds: Array) -> Array:
+    """Largest absolute log-density error a float32 E step could make, roughly.
+
+    The log-density is a sum of terms ``Q_p · φ_p(x)``; in float32 each carries a
+    relative error of about 6e-8, so tight components far from the data's centre
+    (large precision, large terms that cancel) lose absolute accuracy.
+
+    Parameters
+    ----------
+    coefficients : (basis, columns); feature_bounds : (basis,) max over points of |φ_p(x)|
+    """
+    term_sizes = jnp.abs(coefficients).T @ feature_bounds
+    active = coefficients[0] > 0.5 * MASKED_LOG_WEIGHT  # padded components do not count
+    return float(jnp.finfo(jnp.float32).eps) * jnp.max(jnp.where(active, term_sizes, 0.0))
+
+
+#: Above this estimated float32 log-density error, an E step runs in float64.
+FLOAT32_RISK_LIMIT = 1e-3
+
+
+def posterior_responsibilities(
+    coefficients: Array, n_fits: int, k_pad: int, covariance_type: str, dtype: jnp.dtype
+) -> ResponsibilityFn:
+    """The E step's responsibilities from :func:`log_joint_coefficients`, computed in ``dtype``."""
+    coefficients = coefficients.astype(dtype)
 
     def responsibilities(points: Array, index: Array) -> tuple[Array, Array]:
-        features = point_features(points.astype(compute_dtype), covariance_type)
+        features = point_features(points.astype(dtype), covariance_type)
         log_joint = (features @ coefficients).reshape(points.shape[0], n_fits, k_pad)
         peak = jnp.max(log_joint, axis=-1, keepdims=True)
         log_total = peak + jnp.log(jnp.sum(jnp.exp(log_joint - peak), axis=-1, keepdims=True))
@@ -130,6 +158,36 @@ def posterior_responsibilities(
         return resp, log_total[..., 0]
 
     return responsibilities
+
+
+def expectation(
+    params: MixtureParams,
+    point_chunks: Array,
+    mask_chunks: Array,
+    feature_bounds: Array,
+    covariance_type: str,
+    compute_dtype: jnp.dtype,
+    sharded: bool = False,
+) -> SufficientStats:
+    """One E pass over all points for a batch of fits.
+
+    In float32 mode the pass switches to float64 whenever
+    :func:`float32_rounding_risk` exceeds :data:`FLOAT32_RISK_LIMIT`, so tight
+    components keep an exact, non-decreasing log-likelihood.
+    """
+    n_fits, k_pad = params.log_weights.shape
+    coefficients = log_joint_coefficients(params, covariance_type)
+
+    def run(dtype: jnp.dtype) -> SufficientStats:
+        resp_fn = posterior_responsibilities(coefficients, n_fits, k_pad, covariance_type, dtype)
+        return accumulate_statistics(
+            point_chunks, mask_chunks, resp_fn, n_fits, k_pad, covariance_type, sharded
+        )
+
+    if jnp.dtype(compute_dtype) == jnp.float64:
+        return run(jnp.float64)
+    risky = float32_rounding_risk(coefficients, feature_bounds) > FLOAT32_RISK_LIMIT
+    return lax.cond(risky, lambda: run(jnp.float64), lambda: run(jnp.float32))
 
 
 def maximization(
@@ -183,7 +241,7 @@ def maximization(
         covariances = jnp.broadcast_to(tied[..., None, :, :], scatter.shape)
     else:  # pragma: no cover - validated by callers
         raise ValueError(f"unknown covariance_type {covariance_type!r}")
-    covariances = covariances + reg_covar * identity
+    covariances = 0.5 * (covariances + jnp.swapaxes(covariances, -1, -2)) + reg_covar * identity
 
     keeps_points = component_mask & (mass >= EMPTY_COMPONENT_MASS)
     means = jnp.where(keeps_points[..., None], means, previous.means)
@@ -226,6 +284,7 @@ def run_em(
     reg_covar: Array,
     max_iter: Array,
     snapshot_iterations: Array,
+    feature_bounds: Array,
     *,
     trace_length: int,
     covariance_type: str,
@@ -246,14 +305,20 @@ def run_em(
     component_mask : (fit, component) bool
     max_iter : scalar int, at most ``trace_length``
     snapshot_iterations : (snapshot,) int iterations (0 = initial parameters) to record
+    feature_bounds : (basis,) max over points of each |feature|, see :func:`expectation`
     trace_length : static length of the recorded trace
     """
     n_fits, k_pad = component_mask.shape
 
-    def expectation(params: MixtureParams) -> SufficientStats:
-        resp_fn = posterior_responsibilities(params, covariance_type, compute_dtype)
-        return accumulate_statistics(
-            point_chunks, mask_chunks, resp_fn, n_fits, k_pad, covariance_type, sharded
+    def e_step(params: MixtureParams) -> SufficientStats:
+        return expectation(
+            params,
+            point_chunks,
+            mask_chunks,
+            feature_bounds,
+            covariance_type,
+            compute_dtype,
+            sharded,
         )
 
     def record(snapshots: MixtureParams, params: MixtureParams, iteration: Array) -> MixtureParams:
@@ -294,7 +359,7 @@ def run_em(
         return (carry.iteration < max_iter) & ~jnp.all(carry.converged)
 
     def step(carry: Carry) -> Carry:
-        stats = expectation(carry.params)
+        stats = e_step(carry.params)
         log_likelihood = stats.log_likelihood_sum / n_valid
         updated = maximization(stats, carry.params, component_mask, reg_covar, covariance_type)
         running = ~carry.converged
@@ -325,7 +390,7 @@ def run_em(
         end.snapshots,
         end.params,
     )
-    final = expectation(end.params)
+    final = e_step(end.params)
     return EMTrace(
         params=end.params,
         log_likelihood=trace.T,

@@ -38,7 +38,7 @@ from gmm_core import _validation as check
 from gmm_core import distributed
 from gmm_core.em import run_em
 from gmm_core.init import POOL_SIZE, initialise
-from gmm_core.model import MASKED_LOG_WEIGHT, MixtureParams
+from gmm_core.model import MASKED_LOG_WEIGHT, MixtureParams, point_features
 from gmm_core.parallel import FIT_AXIS, POINT_AXIS, choose_mesh_shape
 from gmm_core.select import aic, bic
 
@@ -160,6 +160,7 @@ class PreparedData(NamedTuple):
     scale: float
     data_covariance: np.ndarray  # (feature, feature), internal units
     n_samples: int
+    reach: np.ndarray  # (feature,) max |internal coordinate| over all points
 
 
 def prepare_points(
@@ -190,6 +191,7 @@ def prepare_points(
         block = n_padded // point_shards
         shard_counts = np.clip(n_samples - block * np.arange(point_shards), 0, block)
         block, n_local = n_padded, n_samples
+    reach = all_processes_max(np.abs(internal).max(axis=0))
     padded = np.zeros((block, n_features), dtype)
     padded[:n_local] = internal
     mask = np.zeros((block,), dtype)
@@ -202,7 +204,13 @@ def prepare_points(
         scale,
         data_covariance,
         n_samples,
+        reach,
     )
+
+
+def all_processes_max(value: np.ndarray) -> np.ndarray:
+    """Element-wise maximum of a per-process array over all processes."""
+    return distributed.all_processes(value).max(axis=0)
 
 
 def _fit_block(config: ProgramConfig, inputs: dict[str, Any]) -> dict[str, Any]:
@@ -248,6 +256,7 @@ def _fit_block(config: ProgramConfig, inputs: dict[str, Any]) -> dict[str, Any]:
         inputs["reg_covar"],
         inputs["max_iter"],
         inputs["snapshot_iterations"],
+        inputs["feature_bounds"],
         trace_length=config.trace_length,
         covariance_type=config.covariance_type,
         compute_dtype=compute_dtype,
@@ -601,6 +610,9 @@ def sweep(
         "data_covariance": prepared.data_covariance,
         "shift": prepared.shift,
         "scale": np.float64(prepared.scale),
+        "feature_bounds": np.asarray(
+            point_features(jnp.asarray(prepared.reach[None]), covariance_type)[0]
+        ),
     }
     inputs.update(
         _user_init_inputs(
