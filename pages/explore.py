@@ -20,7 +20,9 @@ truth = compute.truth(settings.clusters, settings.noise)
 try:
     result = compute.timed_sweep(compute.sweep_synthetic, settings.data_key, settings.fit_key)
 except ValueError as error:
-    controls.show_problems([f"The sweep could not run: {error}"])
+    controls.show_problems(
+        [f"The sweep could not run: {controls.escape_markdown(str(error), 300)}"]
+    )
     st.stop()
 
 controls.fit_explorer(

@@ -20,7 +20,9 @@ points, labels = compute.synthetic_data(settings.data_key)
 try:
     result = compute.timed_sweep(compute.sweep_synthetic, settings.data_key, settings.fit_key)
 except ValueError as error:
-    controls.show_problems([f"The sweep could not run: {error}"])
+    controls.show_problems(
+        [f"The sweep could not run: {controls.escape_markdown(str(error), 300)}"]
+    )
     st.stop()
 
 chosen_k = result.best_k("bic")

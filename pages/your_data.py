@@ -39,7 +39,9 @@ axes = controls.plot_axes(points, columns)
 try:
     result = compute.timed_sweep(compute.sweep_uploaded, raw, columns, settings.fit_key)
 except ValueError as error:
-    controls.show_problems([f"The sweep could not run: {error}"])
+    controls.show_problems(
+        [f"The sweep could not run: {controls.escape_markdown(str(error), 300)}"]
+    )
     st.stop()
 
 export = {**settings.as_dict(), "data": "uploaded file", "columns": list(columns)}
