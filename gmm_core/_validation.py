@@ -81,14 +81,17 @@ def check_non_negative(value: object, name: str) -> float:
     return float(value)
 
 
-def check_k_range(k_min: object, k_max: object, n_samples: int) -> tuple[int, int]:
+def check_k_order(k_min: object, k_max: object) -> tuple[int, int]:
     k_min = check_positive_int(k_min, "k_min")
     k_max = check_positive_int(k_max, "k_max")
     if k_min > k_max:
         raise ValueError(f"k_min ({k_min}) must not exceed k_max ({k_max}).")
+    return k_min, k_max
+
+
+def check_enough_points(k_max: int, n_samples: int) -> None:
     if n_samples < k_max:
         raise ValueError(
             f"Too few points: {n_samples} samples cannot be split into {k_max} components; "
             f"lower the largest K to at most {n_samples} or add data."
         )
-    return k_min, k_max

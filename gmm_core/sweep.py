@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import dataclasses
 import math
+import os
 import threading
 import time
 from collections import OrderedDict
@@ -64,13 +65,35 @@ def bucket_points(n: int) -> int:
     return int(math.ceil(n / 2**exponent) * 2**exponent)
 
 
-def default_chunk_size(n_padded: int) -> int:
-    """Points per E-step chunk: everything up to 4096, then the largest power of 2 ≤ 2048
-    that divides the padded size (chunks of a few thousand points stay in cache)."""
+#: Bytes per (point, fit, component) that one chunk of the E step keeps live.
+CHUNK_BYTES_PER_ENTRY = 24
+
+
+def available_memory_bytes() -> int:
+    """Memory the operating system reports as available (a fallback of 4 GiB elsewhere)."""
+    try:
+        return os.sysconf("SC_AVPHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
+    except (ValueError, OSError, AttributeError):
+        return 4 * 2**30
+
+
+def default_chunk_size(n_padded: int, n_fits: int = 1, k_pad: int = 1) -> int:
+    """Points per E-step chunk.
+
+    Chunks of a few thousand points keep the E step's (point, fit × component)
+    arrays in cache: everything up to 4096 points, else the largest power of 2
+    ≤ 2048 dividing the padded size. The chunk then shrinks, halving, until its
+    working set (:data:`CHUNK_BYTES_PER_ENTRY` per entry) fits in 1/16 of the
+    available memory.
+    """
     if n_padded <= 4096:
-        return n_padded
-    size = 2048
-    while n_padded % size:
+        size = n_padded
+    else:
+        size = 2048
+        while n_padded % size:
+            size //= 2
+    budget = available_memory_bytes() // 16
+    while size > 256 and size % 2 == 0 and size * n_fits * k_pad * CHUNK_BYTES_PER_ENTRY > budget:
         size //= 2
     return size
 
@@ -164,7 +187,11 @@ class PreparedData(NamedTuple):
 
 
 def prepare_points(
-    X: np.ndarray, dtype: str = "float32", chunk_size: int | None = None, point_shards: int = 1
+    X: np.ndarray,
+    dtype: str = "float32",
+    chunk_size: int | None = None,
+    point_shards: int = 1,
+    n_columns: int = 1,
 ) -> PreparedData:
     """Centre, scale, pad and chunk validated points (n_samples, n_features).
 
@@ -172,6 +199,7 @@ def prepare_points(
     device gets whole chunks; the chunk size itself does not depend on the devices.
     Under several processes, ``X`` is this process's share of the points: the
     moments are global and the result is this process's block (one per process).
+    ``n_columns`` (fits × components of the whole sweep) sizes the default chunk.
     """
     n_features = X.shape[1]
     counts, n_samples, shift, scatter = distributed.global_moments(X)
@@ -180,7 +208,7 @@ def prepare_points(
         scale = 1.0
     internal = (X - shift) / scale
     data_covariance = scatter / max(n_samples - 1, 1) / scale**2
-    size = chunk_size or default_chunk_size(bucket_points(n_samples))
+    size = chunk_size or default_chunk_size(bucket_points(n_samples), n_columns)
     if distributed.is_multi_process():
         block = int(math.ceil(max(bucket_points(int(counts.max())), size) / size) * size)
         shard_counts = counts
@@ -579,12 +607,13 @@ def sweep(
         raise ValueError(f"mesh_shape {mesh_shape} needs more than the {n_devices} devices.")
     mesh_shape = (int(fit_shards), int(point_shards))
 
-    prepared = prepare_points(data, dtype, chunk_size, point_shards)
-    n_samples, n_features = prepared.n_samples, data.shape[1]
-    k_min, k_max = check.check_k_range(k_min, k_max, n_samples)
-    k_values = np.arange(k_min, k_max + 1)
+    k_min, k_max = check.check_k_order(k_min, k_max)
     k_pad = bucket_components(k_max)
-    n_k_slots = bucket_components(len(k_values))
+    n_k_slots = bucket_components(k_max - k_min + 1)
+    prepared = prepare_points(data, dtype, chunk_size, point_shards, n_k_slots * n_restarts * k_pad)
+    n_samples, n_features = prepared.n_samples, data.shape[1]
+    check.check_enough_points(k_max, n_samples)
+    k_values = np.arange(k_min, k_max + 1)
     per_call = _restarts_per_call(n_restarts, fit_shards, restarts_per_call, progress)
     n_calls = int(math.ceil(n_restarts / per_call))
     slot_k = np.full((n_k_slots,), k_max, np.int32)
