@@ -26,25 +26,25 @@ def datasets(draw: st.DrawFn) -> np.ndarray:
 
 
 @settings(
-    max_examples=40,
+    max_examples=30,
     deadline=None,
     derandomize=True,
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
 )
 @given(
     X=datasets(),
-    k_max=st.integers(min_value=1, max_value=4),
     covariance_type=st.sampled_from(COVARIANCE_TYPES),
     init_params=st.sampled_from(INIT_METHODS),
     seed=st.integers(min_value=0, max_value=1000),
 )
 def test_fits_are_valid_mixtures(
-    X: np.ndarray, k_max: int, covariance_type: str, init_params: str, seed: int
+    X: np.ndarray, covariance_type: str, init_params: str, seed: int
 ) -> None:
+    # One K range keeps the number of compiled programs to one per (covariance, init).
     result = sweep(
         X,
         1,
-        k_max,
+        3,
         2,
         seed=seed,
         covariance_type=covariance_type,
