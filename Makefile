@@ -4,6 +4,8 @@
 PYTHON ?= python3
 VENV ?= .venv
 PORT ?= 8501
+# Two workers, one test file each: compilation is single-threaded, so this halves the wall time.
+PYTEST_ARGS ?= -n 2 --dist loadfile
 BIN := $(VENV)/bin
 RUNTIME_STAMP := $(VENV)/.runtime-installed
 DEV_STAMP := $(VENV)/.dev-installed
@@ -30,7 +32,7 @@ lint: $(DEV_STAMP)
 	$(BIN)/ruff format --check .
 
 test: lint
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 bench: $(RUNTIME_STAMP) $(DEV_STAMP)
 	$(BIN)/python -m gmm_core.bench
