@@ -68,8 +68,9 @@ def check_init_params(value: object) -> str:
 
 
 def check_positive_int(value: object, name: str) -> int:
+    """``value`` as an int >= 1 (Python or NumPy integers; not bools or floats)."""
     if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < 1:
-        raise ValueError(f"{name} must be a positive integer; got {value!r}.")
+        raise ValueError(f"{name} must be an integer >= 1; got {value!r}.")
     return int(value)
 
 

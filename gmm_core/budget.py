@@ -5,15 +5,21 @@ one a cost that grows with the number of polynomial features P of a point; its t
 constants were fitted to ``python -m gmm_core.bench`` on a 2-core CPU and err on the
 slow side. The memory model adds the host copies of the data, the padded device
 copy, one chunk's working arrays and the recorded traces and snapshots.
+
+:func:`verdict` turns an estimate into what a caller should do: run it, ask the user
+to confirm it first (above :data:`CONFIRM_ABOVE_SECONDS`), or refuse it (above
+:data:`REFUSE_ABOVE_SECONDS` or :data:`MAX_MEMORY_FRACTION` of the available memory).
 """
 
 from __future__ import annotations
 
-from typing import NamedTuple
+from collections.abc import Iterable
+from typing import Literal, NamedTuple
 
 from gmm_core.model import n_basis
 from gmm_core.sweep import (
     MAX_SNAPSHOTS,
+    available_memory_bytes,
     bucket_components,
     bucket_iterations,
     bucket_points,
@@ -25,6 +31,12 @@ SECONDS_PER_QUADRUPLE = 1.6e-9
 SECONDS_PER_QUADRUPLE_AND_BASIS = 0.12e-9
 #: Sweeps estimated above this many seconds should be confirmed by the user first.
 CONFIRM_ABOVE_SECONDS = 20.0
+#: Sweeps estimated above this many seconds are refused: the user must lower a setting.
+REFUSE_ABOVE_SECONDS = 600.0
+#: Sweeps estimated to need more than this share of the available memory are refused.
+MAX_MEMORY_FRACTION = 0.25
+
+Verdict = Literal["run", "confirm", "refuse"]
 
 
 class WorkEstimate(NamedTuple):
@@ -37,6 +49,33 @@ class WorkEstimate(NamedTuple):
     @property
     def needs_confirmation(self) -> bool:
         return self.seconds > CONFIRM_ABOVE_SECONDS
+
+
+def total(estimates: Iterable[WorkEstimate]) -> WorkEstimate:
+    """The cost of several sweeps run one after the other (memory adds up: results are kept)."""
+    parts = list(estimates)
+    return WorkEstimate(
+        sum(part.seconds for part in parts),
+        sum(part.peak_bytes for part in parts),
+        sum(part.quadruples for part in parts),
+    )
+
+
+def memory_limit_bytes(available_bytes: int | None = None) -> int:
+    """The most memory a sweep may be estimated to need: a share of what is available."""
+    if available_bytes is None:
+        available_bytes = available_memory_bytes()
+    return int(MAX_MEMORY_FRACTION * available_bytes)
+
+
+def verdict(estimate: WorkEstimate, available_bytes: int | None = None) -> Verdict:
+    """``"refuse"`` above a hard limit, ``"confirm"`` above the confirmation threshold, else
+    ``"run"``."""
+    if estimate.seconds > REFUSE_ABOVE_SECONDS or estimate.peak_bytes > memory_limit_bytes(
+        available_bytes
+    ):
+        return "refuse"
+    return "confirm" if estimate.needs_confirmation else "run"
 
 
 def estimate_sweep(

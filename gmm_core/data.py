@@ -5,11 +5,12 @@ Everything here is plain NumPy (float64) and deterministic for a given seed.
 
 from __future__ import annotations
 
-import operator
 from dataclasses import dataclass
 
 import numpy as np
 from numpy.typing import ArrayLike
+
+from gmm_core._validation import check_positive_int
 
 __all__ = [
     "DEFAULT_PRESET",
@@ -73,7 +74,7 @@ def allocate_counts(weights: ArrayLike, n: int) -> np.ndarray:
     np.ndarray, shape (K,), int64
     """
     proportions = _normalised_weights(weights, expected_k=None)
-    n = _positive_int(n, "n")
+    n = check_positive_int(n, "n")
     quotas = proportions * n
     counts = np.floor(quotas).astype(np.int64)
     missing = n - int(counts.sum())
@@ -185,7 +186,7 @@ class DatasetSpec:
         if len(self.weights) != n_clusters:
             raise ValueError(f"{self.name}: weights must hold one value per centre")
         _normalised_weights(self.weights, expected_k=n_clusters)
-        _positive_int(self.n, "n")
+        check_positive_int(self.n, "n")
         k_min, k_max = self.k_range
         if not 1 <= k_min <= k_max:
             raise ValueError(f"{self.name}: k_range must satisfy 1 <= k_min <= k_max")
@@ -231,18 +232,6 @@ def _finite_float_array(value: ArrayLike, name: str) -> np.ndarray:
     if not np.all(np.isfinite(array)):
         raise ValueError(f"{name} contains non-finite values (NaN or inf)")
     return array
-
-
-def _positive_int(value: int, name: str) -> int:
-    if isinstance(value, bool):
-        raise ValueError(f"{name} must be an integer >= 1, got {value!r}")
-    try:
-        number = operator.index(value)
-    except TypeError as error:
-        raise ValueError(f"{name} must be an integer >= 1, got {value!r}") from error
-    if number < 1:
-        raise ValueError(f"{name} must be an integer >= 1, got {number}")
-    return number
 
 
 def _normalised_weights(weights: ArrayLike, expected_k: int | None) -> np.ndarray:

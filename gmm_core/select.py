@@ -6,12 +6,13 @@ Plain NumPy/SciPy; definitions follow scikit-learn's ``GaussianMixture`` and
 
 from __future__ import annotations
 
-import operator
 from typing import NamedTuple
 
 import numpy as np
 from numpy.typing import ArrayLike
 from scipy.optimize import linear_sum_assignment
+
+from gmm_core._validation import check_positive_int
 
 __all__ = [
     "COVARIANCE_TYPES",
@@ -86,8 +87,8 @@ def n_parameters(n_components: int, n_features: int, covariance_type: str) -> in
     -------
     int
     """
-    k = _positive_int(n_components, "n_components")
-    d = _positive_int(n_features, "n_features")
+    k = check_positive_int(n_components, "n_components")
+    d = check_positive_int(n_features, "n_features")
     if covariance_type == "full":
         covariance_count = k * d * (d + 1) // 2
     elif covariance_type == "diag":
@@ -131,7 +132,7 @@ def bic(
     log_likelihood, parameter_counts = _criterion_inputs(
         total_log_likelihood, n_components, n_features, covariance_type
     )
-    samples = _positive_int(n_samples, "n_samples")
+    samples = check_positive_int(n_samples, "n_samples")
     return _maybe_scalar(-2.0 * log_likelihood + parameter_counts * np.log(samples))
 
 
@@ -149,7 +150,7 @@ def aic(
     log_likelihood, parameter_counts = _criterion_inputs(
         total_log_likelihood, n_components, n_features, covariance_type
     )
-    _positive_int(n_samples, "n_samples")
+    check_positive_int(n_samples, "n_samples")
     return _maybe_scalar(-2.0 * log_likelihood + 2.0 * parameter_counts)
 
 
@@ -380,15 +381,3 @@ def _criterion_inputs(
 
 def _maybe_scalar(values: np.ndarray) -> float | np.ndarray:
     return float(values) if np.ndim(values) == 0 else values
-
-
-def _positive_int(value: int, name: str) -> int:
-    if isinstance(value, bool):
-        raise ValueError(f"{name} must be an integer >= 1, got {value!r}")
-    try:
-        number = operator.index(value)
-    except TypeError as error:
-        raise ValueError(f"{name} must be an integer >= 1, got {value!r}") from error
-    if number < 1:
-        raise ValueError(f"{name} must be an integer >= 1, got {number}")
-    return number
