@@ -1,0 +1,636 @@
+"""Real-browser end-to-end tests: Playwright drives the system Chromium against a live server.
+
+A module-scoped fixture starts ``streamlit run app.py`` on a free loopback port and one
+headless Chromium; the figures are read from the page (the ``data`` and ``_fullData``
+of every ``.js-plotly-plot`` element). Chromium comes from ``CHROMIUM_PATH`` or
+``/usr/bin/chromium``; without it the tests are skipped, or fail under ``CI=true``.
+
+``UPDATE_SCREENSHOTS=1`` also saves a PNG of every page under ``docs/screenshots/``.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import re
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import threading
+import time
+import urllib.request
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+SCREENSHOTS = ROOT / "docs" / "screenshots"
+CHROMIUM = Path(os.environ.get("CHROMIUM_PATH") or "/usr/bin/chromium")
+CHROMIUM_FLAGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--no-first-run",
+]
+VIEWPORT = {"width": 1440, "height": 1000}
+SERVER_START_S = 90.0
+RENDER_MS = 180_000  # a cold server compiles the sweep before the first chart
+STEP_MS = 120_000
+MAX_SERVER_RSS = 2 * 2**30
+# path, title, charts at the default settings
+PAGES = (
+    ("", "Explore", 1),
+    ("model_selection", "Model selection", 1),
+    ("restarts", "Restarts", 3),
+    ("your_data", "Your data", 0),
+    ("about", "About GMM Explorer", 0),
+)
+
+pytestmark = pytest.mark.browser
+
+
+def _is_ci() -> bool:
+    return os.environ.get("CI", "").strip().lower() in ("1", "true", "yes")
+
+
+def _missing_browser() -> str | None:
+    """Why the browser tests cannot run here, in one line, or None."""
+    if not (CHROMIUM.is_file() and os.access(CHROMIUM, os.X_OK)):
+        return (
+            f"Chromium not found at {CHROMIUM}: install it (Debian/Ubuntu: "
+            "`sudo apt-get install chromium`) or set CHROMIUM_PATH to a Chromium binary"
+        )
+    try:
+        import playwright.sync_api  # noqa: F401
+    except ImportError:
+        return "Playwright for Python is missing: run `make test` (it installs it into .venv)"
+    return None
+
+
+MISSING_BROWSER = _missing_browser()
+if MISSING_BROWSER is not None and not _is_ci():
+    pytest.skip(MISSING_BROWSER, allow_module_level=True)
+
+# --------------------------------------------------------------------------- server
+
+
+def free_port() -> int:
+    """A TCP port on the loopback interface that nothing listens on now."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@dataclass
+class Server:
+    """A running ``streamlit run app.py`` process."""
+
+    process: subprocess.Popen
+    port: int
+    log: Path
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def log_tail(self, chars: int = 3000) -> str:
+        return self.log.read_text(errors="replace")[-chars:]
+
+
+def start_server(port: int, log: Path, env: dict[str, str]) -> Server:
+    """Start the app on ``port`` and wait for ``/_stcore/health``."""
+    command = [
+        sys.executable,
+        "-m",
+        "streamlit",
+        "run",
+        "app.py",
+        "--server.headless",
+        "true",
+        "--server.address",
+        "127.0.0.1",
+        "--server.port",
+        str(port),
+        "--server.fileWatcherType",
+        "none",
+        "--browser.gatherUsageStats",
+        "false",
+    ]
+    with log.open("ab") as out:
+        process = subprocess.Popen(
+            command, cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True
+        )
+    server = Server(process, port, log)
+    deadline = time.monotonic() + SERVER_START_S
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"streamlit exited with {process.returncode}:\n{server.log_tail()}")
+        try:
+            with urllib.request.urlopen(f"{server.url}/_stcore/health", timeout=2) as response:
+                if response.status == 200:
+                    return server
+        except OSError:
+            pass
+        time.sleep(0.25)
+    stop_server(server)
+    raise RuntimeError(f"streamlit did not answer on {server.url}:\n{server.log_tail()}")
+
+
+def stop_server(server: Server) -> None:
+    """Stop the server's process group: SIGTERM, then SIGKILL after 15 s."""
+    if server.process.poll() is None:
+        os.killpg(server.process.pid, signal.SIGTERM)
+        try:
+            server.process.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            os.killpg(server.process.pid, signal.SIGKILL)
+            server.process.wait(timeout=15)
+
+
+def server_rss(server: Server) -> int:
+    """Resident memory of the server and all its child processes, in bytes."""
+    import psutil
+
+    try:
+        process = psutil.Process(server.process.pid)
+        members = [process, *process.children(recursive=True)]
+    except psutil.NoSuchProcess:
+        return 0
+    total = 0
+    for member in members:
+        with contextlib.suppress(psutil.NoSuchProcess):
+            total += member.memory_info().rss
+    return total
+
+
+@pytest.fixture(scope="module")
+def browser_ready() -> None:
+    """Fail every browser test under CI=true when Chromium or Playwright is missing.
+
+    Outside CI the module is skipped at import with the same one-line reason.
+    """
+    if MISSING_BROWSER is not None:
+        pytest.fail(f"CI=true and the browser tests cannot run: {MISSING_BROWSER}", pytrace=False)
+
+
+@pytest.fixture(scope="module")
+def server_env(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
+    """Environment of every test server: a private JAX compilation cache shared by them."""
+    cache = tmp_path_factory.mktemp("jax_cache")
+    return {**os.environ, "JAX_COMPILATION_CACHE_DIR": str(cache), "PYTHONUNBUFFERED": "1"}
+
+
+@pytest.fixture(scope="module")
+def server(
+    browser_ready: None, server_env: dict[str, str], tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Server]:
+    """One app server for the module; stopped afterwards even when a test fails."""
+    log = tmp_path_factory.mktemp("server") / "streamlit.log"
+    running = start_server(free_port(), log, server_env)
+    try:
+        yield running
+    finally:
+        stop_server(running)
+
+
+@pytest.fixture(scope="module")
+def browser(browser_ready: None) -> Iterator[Any]:
+    """One headless system Chromium for the module."""
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(
+            executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_FLAGS
+        )
+        try:
+            yield chromium
+        finally:
+            chromium.close()
+
+
+@pytest.fixture
+def context(browser: Any) -> Iterator[Any]:
+    """A fresh browser context (own cookies and sessions) per test."""
+    ctx = browser.new_context(viewport=VIEWPORT)
+    try:
+        yield ctx
+    finally:
+        ctx.close()
+
+
+# --------------------------------------------------------------------------- page helpers
+
+CHARTS_JS = """() => [...document.querySelectorAll('.js-plotly-plot')]
+    .filter(el => el.data && el._fullData)
+    .map(el => ({
+        title: (el.layout.title && el.layout.title.text) || '',
+        names: el.data.map(t => t.name || ''),
+        full: el._fullData.length,
+        data: JSON.stringify(el.data),
+    }))"""
+
+IDLE_JS = """() => {
+    const app = document.querySelector('[data-testid="stApp"]');
+    if (!app || app.getAttribute('data-test-script-state') === 'running') return false;
+    const status = document.querySelector('[data-testid="stStatusWidget"]');
+    if (status && status.offsetParent !== null) return false;
+    return [...document.querySelectorAll('.js-plotly-plot')].every(el => el._fullData);
+}"""
+
+
+@dataclass(frozen=True)
+class Chart:
+    """One Plotly chart as read from the page."""
+
+    title: str
+    names: list[str]
+    full: int
+    data: str
+
+    def count(self, pattern: str) -> int:
+        """Traces whose name matches ``pattern`` in full."""
+        return sum(1 for name in self.names if re.fullmatch(pattern, name))
+
+
+def charts(page: Any) -> list[Chart]:
+    """Every drawn Plotly chart on the page, in document order."""
+    return [Chart(**chart) for chart in page.evaluate(CHARTS_JS)]
+
+
+def chart(page: Any, title_part: str) -> Chart:
+    """The one chart whose title contains ``title_part``."""
+    found = [c for c in charts(page) if title_part in c.title]
+    assert len(found) == 1, [c.title for c in charts(page)]
+    return found[0]
+
+
+def settle(page: Any, timeout_ms: int = STEP_MS) -> None:
+    """Wait until the script has stopped running and every chart is drawn, twice 0.3 s apart."""
+    page.wait_for_function(IDLE_JS, timeout=timeout_ms, polling=100)
+    page.wait_for_timeout(300)
+    page.wait_for_function(IDLE_JS, timeout=timeout_ms, polling=100)
+
+
+def wait_until(page: Any, condition: Callable[[], bool], timeout_ms: int = STEP_MS) -> None:
+    """Poll ``condition`` (Python, reading the page) until it holds."""
+    deadline = time.monotonic() + timeout_ms / 1000
+    while not condition():
+        if time.monotonic() > deadline:
+            raise AssertionError("timed out waiting for the page")
+        page.wait_for_timeout(100)
+
+
+def open_page(context: Any, url: str, n_charts: int) -> Any:
+    """Open ``url`` in a new tab and wait until ``n_charts`` charts are drawn and all is idle."""
+    page = context.new_page()
+    page.goto(url)
+    page.wait_for_selector('[data-testid="stSidebar"]', timeout=RENDER_MS)
+    wait_until(page, lambda: len(charts(page)) >= n_charts, RENDER_MS)
+    settle(page, RENDER_MS)
+    assert_no_exception(page)
+    return page
+
+
+def assert_no_exception(page: Any) -> None:
+    """No Streamlit exception block and no error box on the page."""
+    exceptions = page.locator('[data-testid="stException"]')
+    assert exceptions.count() == 0, exceptions.all_inner_texts()
+    errors = page.locator('[data-testid="stAlertContentError"]')
+    assert errors.count() == 0, errors.all_inner_texts()
+
+
+def slider(page: Any, label: str, thumb: int = 0) -> Any:
+    """A sidebar slider's thumb (an ``input type=range``) by its label."""
+    return page.get_by_role("slider", name=label).nth(thumb)
+
+
+def slider_value(page: Any, label: str, thumb: int = 0) -> str:
+    """The value a slider thumb shows, as text."""
+    return slider(page, label, thumb).get_attribute("aria-valuetext")
+
+
+def move_slider(page: Any, label: str, steps: int, thumb: int = 0) -> None:
+    """Move a slider thumb by ``steps`` with the arrow keys (negative: to the left)."""
+    handle = slider(page, label, thumb)
+    handle.focus()
+    for _ in range(abs(steps)):
+        handle.press("ArrowRight" if steps > 0 else "ArrowLeft")
+
+
+def fingerprint(page: Any) -> list[str]:
+    """The full data of every chart, to tell whether anything was redrawn."""
+    return [c.data for c in charts(page)]
+
+
+def save_screenshot(page: Any, name: str) -> None:
+    """Write docs/screenshots/<name>.png of the whole page when UPDATE_SCREENSHOTS=1."""
+    if os.environ.get("UPDATE_SCREENSHOTS") != "1":
+        return
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    height = page.evaluate("() => document.querySelector('[data-testid=\"stMain\"]').scrollHeight")
+    page.set_viewport_size({"width": VIEWPORT["width"], "height": min(int(height), 2400)})
+    page.mouse.move(0, 0)
+    page.wait_for_timeout(1000)  # charts resize to the new viewport
+    settle(page)
+    page.screenshot(path=str(SCREENSHOTS / f"{name}.png"))
+    page.set_viewport_size(VIEWPORT)
+
+
+def example_csv() -> bytes:
+    """Three 3-D Gaussian blobs of 200 rows each and a text column."""
+    import numpy as np
+
+    rng = np.random.default_rng(7)
+    centres = np.array([[0.0, 0.0, 0.0], [5.0, 1.0, 2.0], [1.0, 6.0, -2.0]])
+    points = rng.normal(size=(600, 3)) + np.repeat(centres, 200, axis=0)
+    rows = [f"{x:.4f},{y:.4f},{z:.4f},{'abc'[i // 200]}" for i, (x, y, z) in enumerate(points)]
+    return "\n".join(["height,width,depth,group", *rows]).encode()
+
+
+# --------------------------------------------------------------------------- tests
+
+
+def test_every_page_loads_without_an_exception(server: Server, context: Any) -> None:
+    for path, title, n_charts in PAGES:
+        page = open_page(context, f"{server.url}/{path}", n_charts)
+        assert page.get_by_role("heading", name=title, exact=True).count() == 1, title
+        assert len(charts(page)) == n_charts, (path, [c.title for c in charts(page)])
+        if path == "your_data":
+            page.locator('[data-testid="stFileUploaderDropzoneInput"]').set_input_files(
+                {"name": "blobs.csv", "mimeType": "text/csv", "buffer": example_csv()}
+            )
+            wait_until(page, lambda p=page: len(charts(p)) == 1)
+            settle(page)
+            assert_no_exception(page)
+        save_screenshot(page, path or "explore")
+        page.close()
+
+
+def test_explore_shows_the_expected_traces(server: Server, context: Any) -> None:
+    from gmm_core import DEFAULT_PRESET, PRESETS
+
+    n_true = len(PRESETS[DEFAULT_PRESET].centers)
+    page = open_page(context, f"{server.url}/", 1)
+    (ellipses,) = charts(page)
+    k = int(re.match(r"K = (\d+), restart \d+", ellipses.title).group(1))
+    bic_k = page.locator('[data-testid="stMetric"]', has_text="K chosen by BIC")
+    assert bic_k.locator('[data-testid="stMetricValue"]').inner_text() == str(k)
+    # the data, 3 true and 3 fitted rings per cluster (1σ, 2σ, 3σ), the fitted means
+    assert ellipses.full == len(ellipses.names)
+    assert ellipses.count("data") == ellipses.count("fit means") == 1
+    assert ellipses.count(r"true \d+ \dσ") == 3 * n_true
+    assert ellipses.count(r"fit \d+ \dσ") == 3 * k
+
+    page.get_by_role("tab", name="Animation").click()
+    wait_until(page, lambda: any("EM iterations" in c.title for c in charts(page)))
+    settle(page)
+    movie = chart(page, "EM iterations")
+    # the same rings, the initial means and one curve per restart (8 by default)
+    assert movie.full == len(movie.names)
+    assert movie.count(r"true \d+ \dσ") == 3 * n_true
+    assert movie.count(r"fit \d+ \dσ") == 3 * k
+    assert movie.count("initial means") == 1
+    assert movie.count(r"restart \d+( \(highlighted\))?") == 8
+    save_screenshot(page, "explore_animation")
+
+    page.get_by_role("tab", name="Log-likelihood").click()
+    wait_until(page, lambda: any("Log-likelihood of" in c.title for c in charts(page)))
+    settle(page)
+    curves = chart(page, "Log-likelihood of every restart")
+    assert curves.count(r"restart \d+( \(highlighted\))?") == 8
+
+    assert "tab=Log-likelihood" in page.url
+
+
+def test_restarts_and_k_range_redraw_the_charts(server: Server, context: Any) -> None:
+    page = open_page(context, f"{server.url}/?tab=Log-likelihood", 1)
+    curves = chart(page, "Log-likelihood of every restart")
+    assert curves.count(r"restart \d+( \(highlighted\))?") == 8
+
+    before = fingerprint(page)
+    move_slider(page, "Restarts per K", -3)
+    wait_until(page, lambda: slider_value(page, "Restarts per K") == "5")
+    wait_until(page, lambda: fingerprint(page) != before)
+    settle(page)
+    assert "restarts=5" in page.url
+    curves = chart(page, "Log-likelihood of every restart")
+    assert curves.count(r"restart \d+( \(highlighted\))?") == 5
+
+    before = fingerprint(page)
+    k_before = int(re.search(r"K = (\d+)", curves.title).group(1))
+    move_slider(page, "K range", -3, thumb=1)
+    wait_until(page, lambda: slider_value(page, "K range", 1) == "3")
+    wait_until(page, lambda: fingerprint(page) != before)
+    settle(page)
+    curves = chart(page, "Log-likelihood of every restart")
+    k_after = int(re.search(r"K = (\d+)", curves.title).group(1))
+    assert k_after <= 3 < k_before
+    assert curves.count(r"restart \d+( \(highlighted\))?") == 5
+
+    page.get_by_role("tab", name="Ellipses").click()
+    wait_until(page, lambda: any(c.title.startswith("K = ") for c in charts(page)))
+    settle(page)
+    ellipses = chart(page, f"K = {k_after}, restart")
+    assert ellipses.count(r"fit \d+ \dσ") == 3 * k_after
+
+
+RECORD_ANIMATION_JS = """() => {
+    const el = document.querySelector('.js-plotly-plot');
+    const state = () => ({
+        active: el._fullLayout.sliders[0].active,
+        label: el.querySelector('.slider-label').textContent,
+        paths: [...el.querySelectorAll('.subplot.xy .scatterlayer path.js-line')]
+            .map(p => p.getAttribute('d')).join('|'),
+    });
+    const seen = [state()];
+    el.__seen = seen;
+    el.__done = false;
+    el.on('plotly_animated', () => { el.__done = true; });
+    const timer = setInterval(() => {
+        const now = state();
+        const last = seen[seen.length - 1];
+        if (now.active !== last.active || now.paths !== last.paths) seen.push(now);
+        if (el.__done) clearInterval(timer);
+    }, 5);
+    return seen[0];
+}"""
+
+
+def test_play_advances_the_animation(server: Server, context: Any) -> None:
+    # The overlapping clusters take EM more iterations, so the animation has more frames.
+    page = open_page(context, f"{server.url}/?preset=overlapping&tab=Animation", 1)
+    n_frames = page.evaluate(
+        "() => document.querySelector('.js-plotly-plot')._transitionData._frames.length"
+    )
+    start = page.evaluate(RECORD_ANIMATION_JS)
+    assert n_frames >= 3 and start["active"] == n_frames - 1, (n_frames, start["active"])
+    assert start["label"].startswith("iteration ")
+    page.locator(".updatemenu-button", has_text="Play").click()
+    page.wait_for_function(
+        "() => document.querySelector('.js-plotly-plot').__done", timeout=60_000, polling=50
+    )
+    seen = page.evaluate("() => document.querySelector('.js-plotly-plot').__seen")
+    values = [state["active"] for state in seen]
+    assert len(set(values[1:]) - {start["active"]}) >= 2, values
+    assert values[-1] == n_frames - 1, values
+    assert len({state["label"] for state in seen}) >= 3
+    assert len({state["paths"] for state in seen}) >= 3, "the ellipses did not move"
+    assert_no_exception(page)
+
+
+def test_a_copied_url_reproduces_the_settings(server: Server, context: Any) -> None:
+    page = open_page(context, f"{server.url}/", 1)
+    before = fingerprint(page)
+    move_slider(page, "Noise (multiplies every σ)", 2)
+    wait_until(page, lambda: "noise=1.1" in page.url and fingerprint(page) != before)
+    settle(page)
+    seed = page.get_by_role("spinbutton", name="Init seed")
+    seed.fill("42")
+    seed.press("Enter")
+    wait_until(page, lambda: "init_seed=42" in page.url)
+    settle(page)
+    page.get_by_role("tab", name="Log-likelihood").click()
+    wait_until(page, lambda: "tab=Log-likelihood" in page.url)
+    settle(page)
+    url = page.url
+    shown = fingerprint(page)
+
+    copy = open_page(context, url, 1)
+    assert copy.url == url
+    assert slider_value(copy, "Noise (multiplies every σ)") == "1.10"
+    assert copy.get_by_role("spinbutton", name="Init seed").input_value() == "42"
+    assert copy.get_by_role("tab", name="Log-likelihood").get_attribute("aria-selected") == "true"
+    assert fingerprint(copy) == shown
+
+
+BAD_CSV = b"name,city\nann,paris\nbob,rome\n"
+
+
+def test_a_bad_csv_upload_shows_the_error(server: Server, context: Any) -> None:
+    page = open_page(context, f"{server.url}/your_data", 0)
+    page.locator('[data-testid="stFileUploaderDropzoneInput"]').set_input_files(
+        {"name": "cities.csv", "mimeType": "text/csv", "buffer": BAD_CSV}
+    )
+    error = page.locator('[data-testid="stAlertContentError"]')
+    error.wait_for(timeout=STEP_MS)
+    settle(page)
+    assert "No numeric columns found" in error.inner_text()
+    assert page.locator('[data-testid="stException"]').count() == 0
+    assert charts(page) == []
+
+
+def test_slider_to_redraw_time(server: Server, context: Any) -> None:
+    page = open_page(context, f"{server.url}/", 1)
+    label = "Noise (multiplies every σ)"
+    timings = []
+    for step in range(6):  # the first change warms up
+        before = page.evaluate("() => document.querySelector('.js-plotly-plot').data[0].x.join()")
+        started = time.perf_counter()
+        move_slider(page, label, 1)
+        page.wait_for_function(
+            """(before) => [...document.querySelectorAll('.js-plotly-plot')].some(
+                el => el._fullData && el.data[0].x.join() !== before)""",
+            arg=before,
+            polling="raf",
+            timeout=STEP_MS,
+        )
+        elapsed = time.perf_counter() - started
+        if step:
+            timings.append(elapsed)
+        settle(page)
+    assert_no_exception(page)
+    median = statistics.median(timings)
+    print(
+        f"\nslider change to redrawn chart (noise slider, default settings, warm): "
+        f"median {median:.3f} s, max {max(timings):.3f} s "
+        f"(runs: {', '.join(f'{t:.3f}' for t in timings)})"
+    )
+    assert median < 2.0
+
+
+def test_eight_pages_at_once(server: Server, context: Any) -> None:
+    seeds = range(101, 109)
+    peak = [server_rss(server)]
+    done = threading.Event()
+
+    def sample() -> None:
+        while not done.is_set():
+            peak.append(server_rss(server))
+            time.sleep(0.1)
+
+    sampler = threading.Thread(target=sample, daemon=True)
+    sampler.start()
+    started = time.perf_counter()
+    try:
+        pages = []
+        for seed in seeds:
+            page = context.new_page()
+            page.goto(f"{server.url}/?data_seed={seed}")
+            pages.append(page)
+        for page in pages:
+            wait_until(page, lambda p=page: len(charts(p)) == 1, RENDER_MS)
+            settle(page, RENDER_MS)
+            assert_no_exception(page)
+    finally:
+        done.set()
+        sampler.join()
+    elapsed = time.perf_counter() - started
+    shown = [charts(page)[0] for page in pages]
+    for page, seed in zip(pages, seeds, strict=True):
+        assert page.get_by_role("spinbutton", name="Data seed").input_value() == str(seed)
+    points = {json.loads(c.data)[0]["x"][:20].__repr__() for c in shown}
+    assert len(points) == len(pages), "pages with different seeds show the same data"
+    assert all(c.count(r"fit \d+ \dσ") >= 3 for c in shown)
+    print(
+        f"\n{len(pages)} pages at once, each on its own data seed: all rendered in "
+        f"{elapsed:.1f} s; server peak resident memory {max(peak) / 2**20:.0f} MiB "
+        f"(with child processes, {len(peak)} samples)"
+    )
+    assert max(peak) < MAX_SERVER_RSS
+
+
+RESTART_QUERY = (
+    "?preset=elongated&noise=1.3&data_seed=5&k_range=2&k_range=5&restarts=6&init_seed=3"
+    "&tab=Log-likelihood"
+)
+
+
+def test_a_settings_link_survives_a_server_restart(
+    browser_ready: None,
+    context: Any,
+    server_env: dict[str, str],
+    tmp_path: Path,
+) -> None:
+    port = free_port()
+    views = []
+    for run in range(2):
+        running = start_server(port, tmp_path / f"streamlit_{run}.log", server_env)
+        try:
+            page = open_page(context, f"{running.url}/{RESTART_QUERY}", 1)
+            curves = chart(page, "Log-likelihood of every restart")
+            views.append(
+                {
+                    "url": page.url,
+                    "noise": slider_value(page, "Noise (multiplies every σ)"),
+                    "k_range": (slider_value(page, "K range"), slider_value(page, "K range", 1)),
+                    "restarts": slider_value(page, "Restarts per K"),
+                    "init_seed": page.get_by_role("spinbutton", name="Init seed").input_value(),
+                    "curves": curves.count(r"restart \d+( \(highlighted\))?"),
+                    "figures": fingerprint(page),
+                }
+            )
+            page.close()
+        finally:
+            stop_server(running)
+    first, second = views
+    assert first["noise"] == "1.30" and first["k_range"] == ("2", "5")
+    assert first["restarts"] == "6" and first["curves"] == 6 and first["init_seed"] == "3"
+    assert second == first
+    print(f"\nsettings link after a server restart on port {port}: same settings and figures")
