@@ -182,9 +182,14 @@ def browser_ready() -> None:
 
 @pytest.fixture(scope="module")
 def server_env(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
-    """Environment of every test server: a private JAX compilation cache shared by them."""
-    cache = tmp_path_factory.mktemp("jax_cache")
-    return {**os.environ, "JAX_COMPILATION_CACHE_DIR": str(cache), "PYTHONUNBUFFERED": "1"}
+    """Environment of every test server: a private persistent compilation cache they share."""
+    cache = str(tmp_path_factory.mktemp("jax_cache"))
+    return {
+        **os.environ,
+        "GMM_COMPILATION_CACHE": cache,
+        "JAX_COMPILATION_CACHE_DIR": cache,
+        "PYTHONUNBUFFERED": "1",
+    }
 
 
 @pytest.fixture(scope="module")
