@@ -348,6 +348,12 @@ def save_screenshot(page: Any, name: str) -> None:
     page.set_viewport_size(VIEWPORT)
 
 
+def report(record_property: Callable[[str, object], None], figure: str) -> None:
+    """Print a measured figure and add it to the run's "measured figures" summary."""
+    print(f"\n{figure}")
+    record_property("figure", figure)
+
+
 def example_csv() -> bytes:
     """Three 3-D Gaussian blobs of 200 rows each and a text column."""
     import numpy as np
@@ -531,7 +537,9 @@ def test_a_bad_csv_upload_shows_the_error(server: Server, context: Any) -> None:
     assert charts(page) == []
 
 
-def test_slider_to_redraw_time(server: Server, context: Any) -> None:
+def test_slider_to_redraw_time(
+    server: Server, context: Any, record_property: Callable[[str, object], None]
+) -> None:
     page = open_page(context, f"{server.url}/", 1)
     label = "Noise (multiplies every σ)"
     timings = []
@@ -552,15 +560,18 @@ def test_slider_to_redraw_time(server: Server, context: Any) -> None:
         settle(page)
     assert_no_exception(page)
     median = statistics.median(timings)
-    print(
-        f"\nslider change to redrawn chart (noise slider, default settings, warm): "
+    report(
+        record_property,
+        f"slider change to redrawn chart (noise slider, default settings, warm): "
         f"median {median:.3f} s, max {max(timings):.3f} s "
-        f"(runs: {', '.join(f'{t:.3f}' for t in timings)})"
+        f"(runs: {', '.join(f'{t:.3f}' for t in timings)})",
     )
     assert median < 2.0
 
 
-def test_eight_pages_at_once(server: Server, context: Any) -> None:
+def test_eight_pages_at_once(
+    server: Server, context: Any, record_property: Callable[[str, object], None]
+) -> None:
     seeds = range(101, 109)
     peak = [server_rss(server)]
     done = threading.Event()
@@ -593,10 +604,11 @@ def test_eight_pages_at_once(server: Server, context: Any) -> None:
     points = {json.loads(c.data)[0]["x"][:20].__repr__() for c in shown}
     assert len(points) == len(pages), "pages with different seeds show the same data"
     assert all(c.count(r"fit \d+ \dσ") >= 3 for c in shown)
-    print(
-        f"\n{len(pages)} pages at once, each on its own data seed: all rendered in "
+    report(
+        record_property,
+        f"{len(pages)} pages at once, each on its own data seed: all rendered in "
         f"{elapsed:.1f} s; server peak resident memory {max(peak) / 2**20:.0f} MiB "
-        f"(with child processes, {len(peak)} samples)"
+        f"(with child processes, {len(peak)} samples)",
     )
     assert max(peak) < MAX_SERVER_RSS
 
@@ -612,6 +624,7 @@ def test_a_settings_link_survives_a_server_restart(
     context: Any,
     server_env: dict[str, str],
     tmp_path: Path,
+    record_property: Callable[[str, object], None],
 ) -> None:
     port = free_port()
     views = []
@@ -638,4 +651,7 @@ def test_a_settings_link_survives_a_server_restart(
     assert first["noise"] == "1.30" and first["k_range"] == ("2", "5")
     assert first["restarts"] == "6" and first["curves"] == 6 and first["init_seed"] == "3"
     assert second == first
-    print(f"\nsettings link after a server restart on port {port}: same settings and figures")
+    report(
+        record_property,
+        f"settings link after a server restart on port {port}: the same settings and figures",
+    )
