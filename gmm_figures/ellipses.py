@@ -107,6 +107,7 @@ def ellipse_figure(
     means: ArrayLike,
     covariances: ArrayLike,
     weights: ArrayLike,
+    initial_means: ArrayLike | None = None,
     component_colors: ArrayLike | None = None,
     n_sigmas: Sequence[float] = (1.0, 2.0, 3.0),
     max_points: int = 5000,
@@ -125,10 +126,13 @@ def ellipse_figure(
     means, covariances, weights
         Shapes (K, 2), (K, 2, 2), (K,). A component with non-finite or invalid parameters
         is skipped (noted); one with weight < 1e-3 is drawn faint.
+    initial_means
+        Shape (K, 2): where EM started, drawn as ``x`` markers (non-finite rows skipped,
+        noted), or ``None`` to leave them out.
     component_colors
         Shape (K,) int palette index per component; ``None`` means ``0..K-1``.
     n_sigmas
-        Mahalanobis radii of the drawn ellipses.
+        Mahalanobis radii of the drawn ellipses; empty draws no ellipses (means only).
     max_points
         Points drawn at most (a deterministic random subset).
     title
@@ -137,7 +141,8 @@ def ellipse_figure(
     Returns
     -------
     go.Figure
-        Traces: ``"data"``, ``f"true {i} {n:g}σ"``, ``f"fit {k} {n:g}σ"``, ``"fit means"``.
+        Traces: ``"data"``, ``f"true {i} {n:g}σ"``, ``f"fit {k} {n:g}σ"``,
+        ``"initial means"`` (when given), ``"fit means"``.
     """
     sigmas = _check_sigmas(n_sigmas)
     points, point_labels, notes = _prepare_points(X, labels, max_points)
@@ -149,6 +154,9 @@ def ellipse_figure(
     fit_covariances = _check_shape(covariances, "covariances", (n_components, 2, 2))
     fit_weights = _check_shape(weights, "weights", (n_components,))
     colors = _check_component_colors(component_colors, n_components)
+    start_means = None
+    if initial_means is not None:
+        start_means = _check_shape(initial_means, "initial_means", (n_components, 2))
     valid = _valid_components(fit_means, fit_covariances, fit_weights)
     if n_components == 0 or not np.any(valid):
         raise ValueError("every fitted component has non-finite or invalid parameters")
@@ -157,6 +165,11 @@ def ellipse_figure(
         names = ", ".join(f"fit {k}" for k in skipped)
         notes.append(f"skipped (non-finite parameters): {names}")
     fit_polygons = _polygons(fit_means, fit_covariances, valid, sigmas)
+    start_valid = np.zeros(n_components, bool)
+    if start_means is not None:
+        start_valid = np.all(np.isfinite(start_means), axis=1)
+        if not np.all(start_valid):
+            notes.append(f"{plural(int(np.count_nonzero(~start_valid)), 'initial mean')} skipped")
 
     x_range, y_range = _spatial_ranges(points, truth.polygons)
     decimals = decimals_for(x_range, y_range)
@@ -172,6 +185,8 @@ def ellipse_figure(
                     k, sigma, fit_polygons[index, k], colors[k], bool(faint[k]), decimals
                 )
             )
+    if start_means is not None:
+        fig.add_trace(_initial_means_trace(start_means, start_valid, colors, decimals))
     fig.add_trace(_fit_means_trace(fit_means, fit_weights, valid, colors, decimals))
     _style_spatial_axes(fig, x_range, y_range, row=None)
     fig.update_layout(showlegend=False, hovermode="closest")
@@ -230,7 +245,7 @@ def fit_animation_figure(
     component_colors
         Shape (K,) int palette index per component; ``None`` means ``0..K-1``.
     n_sigmas, max_points, title
-        As in :func:`ellipse_figure`.
+        As in :func:`ellipse_figure` (an empty ``n_sigmas`` animates the means only).
 
     Returns
     -------
@@ -306,10 +321,8 @@ def fit_animation_figure(
     all_values = np.concatenate(curve_values)
     likelihood_range = padded_range(float(all_values.min()), float(all_values.max()), 0.08)
 
-    left_title = (
-        ("solid: fit · dashed: truth" if truth.n_clusters else "fitted components")
-        + " · rings at "
-        + ", ".join(f"{sigma:g}σ" for sigma in sigmas)
+    left_title = ("solid: fit · dashed: truth" if truth.n_clusters else "fitted components") + (
+        " · rings at " + ", ".join(f"{sigma:g}σ" for sigma in sigmas) if sigmas.size else ""
     )
     fig = make_subplots(
         rows=1,
@@ -321,23 +334,7 @@ def fit_animation_figure(
     fig.add_trace(_data_trace(points, point_labels, decimals), row=1, col=1)
     for trace in _true_ellipse_traces(truth, sigmas, decimals):
         fig.add_trace(trace, row=1, col=1)
-    fig.add_trace(
-        go.Scatter(
-            x=rounded(start_means[start_valid, 0], decimals),
-            y=rounded(start_means[start_valid, 1], decimals),
-            mode="markers",
-            name="initial means",
-            marker={
-                "symbol": "x",
-                "size": 14,
-                "color": [color_for(c) for c in colors[start_valid]],
-                "line": {"width": 1.5, "color": "#222222"},
-            },
-            hovertemplate="initial mean<br>(%{x}, %{y})<extra></extra>",
-        ),
-        row=1,
-        col=1,
-    )
+    fig.add_trace(_initial_means_trace(start_means, start_valid, colors, decimals), row=1, col=1)
 
     # Animated traces: every fitted ellipse, the fitted means, every curve. With
     # redraw=False plotly.js leaves a line trace's old path on screen when its update is
@@ -519,9 +516,12 @@ class _Truth:
 
 
 def _check_sigmas(n_sigmas: Sequence[float]) -> np.ndarray:
+    """The ellipse radii as a 1-D float array; empty means no ellipses are drawn."""
     sigmas = as_float_array(n_sigmas, "n_sigmas")
-    if sigmas.ndim != 1 or sigmas.size == 0:
-        raise ValueError(f"n_sigmas must be a non-empty sequence, got {n_sigmas!r}")
+    if sigmas.size == 0:
+        return np.zeros(0)
+    if sigmas.ndim != 1:
+        raise ValueError(f"n_sigmas must be a sequence of numbers, got {n_sigmas!r}")
     if not np.all(np.isfinite(sigmas)) or np.any(sigmas <= 0):
         raise ValueError(f"n_sigmas must be finite and positive, got {n_sigmas!r}")
     return sigmas
@@ -618,6 +618,8 @@ def _polygons(
     means: np.ndarray, covariances: np.ndarray, valid: np.ndarray, sigmas: np.ndarray
 ) -> np.ndarray:
     """(n_sigma, ..., P, 2) ellipse polygons; entries of invalid components are zeros."""
+    if sigmas.size == 0:
+        return np.zeros((0, *valid.shape, ELLIPSE_VERTICES, 2))
     safe_means = np.where(valid[..., None], means, 0.0)
     safe_covariances = np.where(valid[..., None, None], covariances, np.eye(2))
     polygons = np.stack(
@@ -715,6 +717,24 @@ def _fit_ellipse_trace(
         line={"color": color_for(color_index), "width": 3},
         hoverinfo="name",
         showlegend=False,
+    )
+
+
+def _initial_means_trace(
+    means: np.ndarray, valid: np.ndarray, colors: np.ndarray, decimals: int
+) -> go.Scatter:
+    return go.Scatter(
+        x=rounded(means[valid, 0], decimals),
+        y=rounded(means[valid, 1], decimals),
+        mode="markers",
+        name="initial means",
+        marker={
+            "symbol": "x",
+            "size": 14,
+            "color": [color_for(c) for c in colors[valid]],
+            "line": {"width": 1.5, "color": "#222222"},
+        },
+        hovertemplate="initial mean<br>(%{x}, %{y})<extra></extra>",
     )
 
 

@@ -9,6 +9,7 @@ was dropped.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 
 import numpy as np
@@ -181,6 +182,8 @@ def as_int_array(values: ArrayLike, name: str) -> np.ndarray:
     floats = as_float_array(array, name)
     if not np.all(np.isfinite(floats)) or not np.all(floats == np.round(floats)):
         raise ValueError(f"{name} must hold finite integers")
+    if np.any(np.abs(floats) >= 2.0**63):
+        raise ValueError(f"{name} holds integers too large for int64")
     return floats.astype(np.int64)
 
 
@@ -207,8 +210,9 @@ def decimals_for(*arrays: ArrayLike, significant: int = 4) -> int:
     values = values[np.isfinite(values)]
     if values.size == 0:
         return significant
-    scale = float(np.ptp(values))
-    if scale <= 0.0:
+    with np.errstate(over="ignore"):
+        scale = float(np.ptp(values))  # inf when the values span more than float64 can hold
+    if not math.isfinite(scale) or scale <= 0.0:
         scale = float(np.max(np.abs(values)))
     if scale <= 0.0:
         return significant
@@ -228,16 +232,30 @@ def rounded(values: ArrayLike, decimals: int) -> list:
     if not np.all(np.isfinite(array)):
         raise ValueError("internal error: a non-finite value was about to reach a figure")
     if decimals <= _MAX_DECIMALS:
-        array = np.round(array, decimals) + 0.0  # + 0.0 turns -0.0 into 0.0
+        with np.errstate(over="ignore", invalid="ignore"):
+            rounded_array = np.round(array, decimals) + 0.0  # + 0.0 turns -0.0 into 0.0
+        # Rounding multiplies by 10**decimals first, which overflows near float64's limit.
+        array = np.where(np.isfinite(rounded_array), rounded_array, array)
     return array.tolist()
 
 
 def padded_range(low: float, high: float, fraction: float = 0.05) -> list[float]:
-    """``[low, high]`` widened by ``fraction`` of its span on each side (never empty)."""
-    span = high - low
-    if span <= 0.0:
-        span = max(abs(low), abs(high), 1.0) * 1e-6
-    return [float(low - fraction * span), float(high + fraction * span)]
+    """``[low, high]`` widened by ``fraction`` of its span on each side (never empty).
+
+    Raises
+    ------
+    ValueError
+        When the range is not finite (values too large for float64 arithmetic): like
+        :func:`rounded`, a last guard against infinity reaching an axis.
+    """
+    with np.errstate(over="ignore", invalid="ignore"):
+        span = np.float64(high) - np.float64(low)
+        if span <= 0.0:
+            span = max(abs(low), abs(high), 1.0) * 1e-6
+        ends = [float(low - fraction * span), float(high + fraction * span)]
+    if not all(math.isfinite(end) for end in ends):
+        raise ValueError("the values are too large to draw (their range overflows float64)")
+    return ends
 
 
 def add_notes(fig: go.Figure, notes: Sequence[str], *, y_shift: int = 0) -> go.Figure:
