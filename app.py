@@ -11,6 +11,7 @@ import streamlit as st
 from gmm_app import controls
 
 st.set_page_config(**controls.PAGE_CONFIG)
+controls.startup()  # once per process: the persistent compilation cache
 
 PAGES = [
     st.Page("pages/explore.py", title="Explore", icon="🔭", default=True),

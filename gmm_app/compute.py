@@ -1,8 +1,18 @@
 """Cached computations behind the pages: data, sweeps, comparisons with the truth, exports.
 
-Every cached function takes plain values only (tuples, ints, floats, strings, bytes)
-so Streamlit hashes them cheaply, and every cache is bounded (``max_entries``).
-No tracing happens here: the compiled programs live in :mod:`gmm_core`.
+Every cached function is keyed on plain values only (tuples, ints, floats, strings,
+bytes), and every cache is bounded. No tracing happens here: the compiled programs
+live in :mod:`gmm_core`.
+
+Sweeps are not in ``st.cache_data`` but in :data:`SWEEPS`, a bounded LRU cache of
+this module (at most :data:`SWEEP_CACHE_ENTRIES` results and about
+:data:`SWEEP_CACHE_BYTES` bytes). The reason is the progress bar: the sweep functions
+take a ``_progress`` callback that is *not* part of the cache key (the leading
+underscore says so, as in Streamlit's convention), and that callback updates an
+``st.progress`` element created by the page. Streamlit records every element call
+made inside an ``st.cache_data`` function and replays it on a cache hit; an update of
+an element created outside the function cannot be replayed and raises
+``CacheReplayClosureError``. A plain cache records nothing.
 
 :data:`CALLS` counts how often each cached body really ran (tests use it to check
 that a choice which only changes the view does not refit).
@@ -10,11 +20,13 @@ that a choice which only changes the view does not refit).
 
 from __future__ import annotations
 
+import hashlib
 import json
 import math
-from collections import Counter
-from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+import threading
+from collections import Counter, OrderedDict
+from collections.abc import Callable, Hashable, Mapping, Sequence
+from dataclasses import dataclass, fields
 from typing import Any, NamedTuple
 
 import numpy as np
@@ -24,8 +36,11 @@ import streamlit as st
 import gmm_core
 import gmm_figures as figures
 from gmm_app.upload import ParsedUpload, parse_csv, to_csv_bytes
+from gmm_core.budget import WorkEstimate, estimate_sweep
+from gmm_core.budget import total as total_work
 from gmm_core.data import cluster_covariance, make_dataset
 from gmm_core.density import predict_labels
+from gmm_core.sweep import SweepProgress
 
 Cluster = tuple[float, float, float, float, float, float]
 ClusterTable = tuple[Cluster, ...]
@@ -58,7 +73,10 @@ class FitKey(NamedTuple):
 
 SNAPSHOTS = 64
 NEAR_BEST_TOLERANCE = 1e-3
+SWEEP_CACHE_ENTRIES = 16
+SWEEP_CACHE_BYTES = 1 << 30
 CALLS: Counter[str] = Counter()
+Progress = Callable[[SweepProgress], None]
 
 
 # --------------------------------------------------------------------------- data
@@ -110,7 +128,81 @@ def synthetic_data(key: DataKey) -> tuple[np.ndarray, np.ndarray]:
     return points, truth(clusters, noise).label_map[labels]
 
 
-def _run_sweep(X: np.ndarray, fit: FitKey) -> gmm_core.SweepResult:
+# --------------------------------------------------------------------------- sweeps
+
+
+def result_bytes(result: gmm_core.SweepResult) -> int:
+    """Bytes held by a sweep result's arrays."""
+    return sum(
+        value.nbytes
+        for value in (getattr(result, field.name) for field in fields(result))
+        if isinstance(value, np.ndarray)
+    )
+
+
+class SweepCache:
+    """A thread-safe LRU cache of sweep results, bounded in entries and in bytes.
+
+    The newest result is always kept, even when it alone exceeds ``max_bytes``
+    (the budget check in the pages keeps it within a share of the memory); older ones
+    are dropped until both bounds hold.
+    """
+
+    def __init__(self, max_entries: int, max_bytes: int) -> None:
+        self.max_entries = max_entries
+        self.max_bytes = max_bytes
+        self._entries: OrderedDict[Hashable, tuple[gmm_core.SweepResult, int]] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, key: Hashable) -> gmm_core.SweepResult | None:
+        with self._lock:
+            entry = self._entries.get(key)
+            if entry is None:
+                return None
+            self._entries.move_to_end(key)
+            return entry[0]
+
+    def __contains__(self, key: Hashable) -> bool:
+        with self._lock:
+            return key in self._entries
+
+    def put(self, key: Hashable, result: gmm_core.SweepResult) -> None:
+        size = result_bytes(result)
+        with self._lock:
+            self._entries[key] = (result, size)
+            self._entries.move_to_end(key)
+            while len(self._entries) > 1 and (
+                len(self._entries) > self.max_entries or self.n_bytes > self.max_bytes
+            ):
+                self._entries.popitem(last=False)
+
+    def get_or_compute(
+        self, key: Hashable, compute: Callable[[], gmm_core.SweepResult]
+    ) -> gmm_core.SweepResult:
+        """The cached result, or ``compute()``'s (stored unless it raised)."""
+        cached = self.get(key)
+        if cached is not None:
+            return cached
+        result = compute()
+        self.put(key, result)
+        return result
+
+    @property
+    def n_bytes(self) -> int:
+        return sum(size for _, size in self._entries.values())
+
+    def __len__(self) -> int:
+        return len(self._entries)
+
+    def clear(self) -> None:
+        with self._lock:
+            self._entries.clear()
+
+
+SWEEPS = SweepCache(SWEEP_CACHE_ENTRIES, SWEEP_CACHE_BYTES)
+
+
+def _run_sweep(X: np.ndarray, fit: FitKey, progress: Progress | None) -> gmm_core.SweepResult:
     return gmm_core.sweep(
         X,
         fit.k_min,
@@ -122,15 +214,49 @@ def _run_sweep(X: np.ndarray, fit: FitKey) -> gmm_core.SweepResult:
         max_iter=fit.max_iter,
         tol=fit.tol,
         snapshots=SNAPSHOTS,
+        progress=progress,
     )
 
 
-@st.cache_data(max_entries=16, show_spinner=False)
-def sweep_synthetic(data: DataKey, fit: FitKey) -> gmm_core.SweepResult:
-    """Every K of the range times every restart on the synthetic data."""
-    CALLS["sweep"] += 1
-    points, _ = synthetic_data(data)
-    return _run_sweep(points, fit)
+def _synthetic_key(data: DataKey, fit: FitKey) -> tuple:
+    return ("synthetic", data, fit)
+
+
+def sweep_synthetic(
+    data: DataKey, fit: FitKey, _progress: Progress | None = None
+) -> gmm_core.SweepResult:
+    """Every K of the range times every restart on the synthetic data (cached).
+
+    ``_progress`` is called by :func:`gmm_core.sweep` after each slice of restarts when
+    the sweep really runs; it is not part of the cache key (see the module docstring).
+    """
+
+    def run() -> gmm_core.SweepResult:
+        CALLS["sweep"] += 1
+        points, _ = synthetic_data(data)
+        return _run_sweep(points, fit, _progress)
+
+    return SWEEPS.get_or_compute(_synthetic_key(data, fit), run)
+
+
+def estimate_synthetic(data: DataKey, fit: FitKey) -> WorkEstimate:
+    """The work of :func:`sweep_synthetic`, or none when its result is cached."""
+    if _synthetic_key(data, fit) in SWEEPS:
+        return total_work(())
+    return _estimate(data.n_points, 2, fit)
+
+
+def _estimate(n_samples: int, n_features: int, fit: FitKey) -> WorkEstimate:
+    return estimate_sweep(
+        n_samples,
+        n_features,
+        fit.k_min,
+        fit.k_max,
+        fit.n_restarts,
+        fit.max_iter,
+        fit.covariance_type,
+        SNAPSHOTS,
+    )
 
 
 @st.cache_data(max_entries=4, show_spinner=False)
@@ -146,15 +272,113 @@ def upload_matrix(raw: bytes, columns: tuple[str, ...]) -> np.ndarray:
     return parsed.data.loc[:, list(columns)].to_numpy(dtype=np.float64)
 
 
-@st.cache_data(max_entries=8, show_spinner=False)
-def sweep_uploaded(raw: bytes, columns: tuple[str, ...], fit: FitKey) -> gmm_core.SweepResult:
-    """The sweep on the chosen columns of an uploaded file, in full dimension."""
-    CALLS["sweep"] += 1
-    return _run_sweep(upload_matrix(raw, columns), fit)
+def upload_digest(raw: bytes) -> str:
+    """The name of an upload in cache keys: a digest, so that a cache of 16 sweep results
+    does not also hold 16 uploads of up to 20 MB."""
+    return hashlib.sha256(raw).hexdigest()
 
 
-def timed_sweep(compute: Callable[..., gmm_core.SweepResult], *args: Any) -> gmm_core.SweepResult:
-    """Run a cached sweep inside an ``st.status`` that reports compile and run time.
+def _upload_key(digest: str, columns: tuple[str, ...], fit: FitKey) -> tuple:
+    return ("upload", digest, columns, fit)
+
+
+def sweep_uploaded(
+    raw: bytes,
+    columns: tuple[str, ...],
+    fit: FitKey,
+    _progress: Progress | None = None,
+    *,
+    digest: str | None = None,
+) -> gmm_core.SweepResult:
+    """The sweep on the chosen columns of an uploaded file, in full dimension (cached).
+
+    ``_progress`` is not part of the cache key (see :func:`sweep_synthetic`); ``digest``
+    is :func:`upload_digest` of ``raw`` when the caller already has it.
+    """
+
+    def run() -> gmm_core.SweepResult:
+        CALLS["sweep"] += 1
+        return _run_sweep(upload_matrix(raw, columns), fit, _progress)
+
+    key = _upload_key(digest or upload_digest(raw), columns, fit)
+    return SWEEPS.get_or_compute(key, run)
+
+
+def estimate_uploaded(
+    digest: str, columns: tuple[str, ...], fit: FitKey, n_rows: int
+) -> WorkEstimate:
+    """The work of :func:`sweep_uploaded` on ``n_rows`` rows, or none when it is cached."""
+    if _upload_key(digest, columns, fit) in SWEEPS:
+        return total_work(())
+    return _estimate(n_rows, len(columns), fit)
+
+
+def format_seconds(seconds: float) -> str:
+    """``"about 40 s"``, ``"about 3 min"``, ``"about 2.5 h"`` (never NaN or negative)."""
+    if not math.isfinite(seconds) or seconds < 0:
+        return "an unknown time"
+    if seconds < 1:
+        return "under a second"
+    if seconds < 90:
+        return f"about {seconds:.0f} s"
+    if seconds < 5400:
+        return f"about {seconds / 60:.0f} min"
+    return f"about {seconds / 3600:.1f} h"
+
+
+def format_bytes(n_bytes: float) -> str:
+    """``"512 MB"``, ``"2.3 GB"`` (powers of 1024)."""
+    if n_bytes < 2**30:
+        return f"{max(n_bytes, 0) / 2**20:.0f} MB"
+    return f"{n_bytes / 2**30:.1f} GB"
+
+
+class ProgressBar:
+    """An ``st.progress`` bar fed by :class:`gmm_core.sweep.SweepProgress` callbacks.
+
+    The bar is drawn in a placeholder created on the page (outside any cached
+    function) and removed by :meth:`close`. ``label`` prefixes the text, e.g. the init
+    method of a comparison.
+    """
+
+    def __init__(self, estimate: WorkEstimate | None = None) -> None:
+        self._slot = st.empty()
+        self.label = ""
+        self.updates = 0
+        if estimate is not None and estimate.quadruples == 0:
+            return  # cached: nothing will run, so no bar is drawn
+        text = "Starting the sweep (a new shape of sweep compiles first)…"
+        if estimate is not None and estimate.seconds >= 1:
+            text = f"Starting the sweep: estimated {format_seconds(estimate.seconds)}…"
+        self._slot.progress(0.0, text=text)
+
+    def __call__(self, progress: SweepProgress) -> None:
+        self.updates += 1
+        CALLS["progress_updates"] += 1
+        fraction = min(max(float(progress.fraction), 0.0), 1.0)
+        left = format_seconds(progress.remaining_seconds)
+        prefix = f"{self.label}: " if self.label else ""
+        self._slot.progress(
+            fraction,
+            text=(
+                f"{prefix}{progress.restarts_done} of {progress.n_restarts} restarts done, "
+                f"{left} left"
+            ),
+        )
+
+    def close(self) -> None:
+        self._slot.empty()
+
+
+def timed_sweep(
+    compute: Callable[..., gmm_core.SweepResult],
+    *args: Any,
+    estimate: WorkEstimate | None = None,
+) -> gmm_core.SweepResult:
+    """Run a cached sweep with a progress bar, inside an ``st.status`` that reports timing.
+
+    ``compute`` is :func:`sweep_synthetic` or :func:`sweep_uploaded`; it gets a
+    :class:`ProgressBar` as ``_progress`` (called only when the sweep really runs).
 
     Raises
     ------
@@ -162,12 +386,21 @@ def timed_sweep(compute: Callable[..., gmm_core.SweepResult], *args: Any) -> gmm
         From gmm_core when the settings cannot be fitted (the status turns red).
     """
     before = CALLS["sweep"]
+    bar = ProgressBar(estimate)
     with st.status("Fitting every K and restart…", expanded=False) as status:
         try:
-            result = compute(*args)
+            result = compute(*args, _progress=bar)
         except ValueError:
             status.update(label="The sweep could not run", state="error")
             raise
+        except (MemoryError, RuntimeError) as error:  # XLA's errors are RuntimeErrors
+            status.update(label="The sweep could not run", state="error")
+            raise ValueError(
+                "the computation failed, most likely for lack of memory; lower the number "
+                "of points, the restarts per K or the K range and try again"
+            ) from error
+        finally:
+            bar.close()
         fresh = CALLS["sweep"] > before
         size = f"{len(result.k_values)} K values × {result.n_restarts} restarts"
         if fresh and result.compile_seconds > 0:
@@ -308,20 +541,36 @@ class InitComparison:
     n_fresh: int
 
 
+def estimate_comparison(
+    data: DataKey, fit: FitKey, methods: Sequence[str] = gmm_core.INIT_METHODS
+) -> WorkEstimate:
+    """The work of :func:`compare_inits`: its sweeps that are not cached yet."""
+    return total_work(
+        estimate_synthetic(data, fit._replace(init_method=method)) for method in methods
+    )
+
+
 def compare_inits(
-    data: DataKey, fit: FitKey, k: int, methods: Sequence[str] = gmm_core.INIT_METHODS
+    data: DataKey,
+    fit: FitKey,
+    k: int,
+    methods: Sequence[str] = gmm_core.INIT_METHODS,
+    _progress: ProgressBar | None = None,
 ) -> InitComparison:
     """Run the sweep once per init method (each cached) and summarise K's restarts.
 
     "Near best" is measured against the best final log-likelihood over all methods.
+    ``_progress`` (not hashed) reports each fresh sweep, labelled with its method.
     """
     finals: list[np.ndarray] = []
     iterations: list[float] = []
     compile_seconds = run_seconds = 0.0
     n_fresh = 0
-    for method in methods:
+    for index, method in enumerate(methods, start=1):
         before = CALLS["sweep"]
-        result = sweep_synthetic(data, fit._replace(init_method=method))
+        if _progress is not None:
+            _progress.label = f"init method {index} of {len(methods)} ({method})"
+        result = sweep_synthetic(data, fit._replace(init_method=method), _progress)
         if CALLS["sweep"] > before:
             n_fresh += 1
             compile_seconds += result.compile_seconds
@@ -345,7 +594,7 @@ def compare_inits(
 
 def comparison_table(comparison: InitComparison) -> pd.DataFrame:
     """One row per init method: share near the best, mean iterations, best and worst fit."""
-    return pd.DataFrame(
+    table = pd.DataFrame(
         {
             "init method": comparison.methods,
             "restarts near best": [f"{v:.0%}" for v in comparison.fraction_near_best],
@@ -354,6 +603,7 @@ def comparison_table(comparison: InitComparison) -> pd.DataFrame:
             "worst log-likelihood": [_finite_min(v) for v in comparison.final_log_likelihoods],
         }
     )
+    return table.replace([np.inf, -np.inf], np.nan)
 
 
 def _finite_max(values: np.ndarray) -> float:
@@ -370,7 +620,7 @@ def selection_table(result: gmm_core.SweepResult) -> pd.DataFrame:
     """One row per K: the best restart's BIC, AIC and log-likelihood, and convergence."""
     best = result.best_restart()
     rows = np.arange(len(result.k_values))
-    return pd.DataFrame(
+    table = pd.DataFrame(
         {
             "K": result.k_values,
             "best BIC": result.bic[rows, best],
@@ -382,6 +632,7 @@ def selection_table(result: gmm_core.SweepResult) -> pd.DataFrame:
             ],
         }
     )
+    return table.replace([np.inf, -np.inf], np.nan)  # shown empty, never as "inf"
 
 
 def restart_colors(
@@ -480,3 +731,15 @@ def comparison_label(comparison: InitComparison) -> str:
         f"Init comparison: {comparison.n_fresh} new sweeps compiled in "
         f"{comparison.compile_seconds:.2f} s and ran in {comparison.run_seconds:.3f} s"
     )
+
+
+def settings_json(
+    settings: Mapping[str, Any], query_params: Mapping[str, Sequence[str]], link: str
+) -> str:
+    """The settings as JSON, with the query parameters and the link that reproduce the view."""
+    document = {
+        "settings": settings,
+        "query_params": {key: list(values) for key, values in query_params.items()},
+        "link": link,
+    }
+    return json.dumps(_plain(document), indent=2, allow_nan=False)

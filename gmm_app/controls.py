@@ -20,9 +20,11 @@ import functools
 import math
 import re
 import secrets
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Hashable, Mapping, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
+from urllib.parse import urlencode
 
 import numpy as np
 import pandas as pd
@@ -32,8 +34,10 @@ import gmm_core
 import gmm_figures as figures
 from gmm_app import compute
 from gmm_app.compute import Cluster, ClusterTable, DataKey, FitKey
-from gmm_app.upload import ParsedUpload
-from gmm_core import COVARIANCE_TYPES, DEFAULT_PRESET, INIT_METHODS, PRESETS, geometry
+from gmm_app.upload import ParsedUpload, to_csv_bytes
+from gmm_core import COVARIANCE_TYPES, DEFAULT_PRESET, INIT_METHODS, PRESETS, budget, geometry
+from gmm_core.budget import WorkEstimate
+from gmm_core.compilation_cache import enable_compilation_cache
 
 # --------------------------------------------------------------------------- ranges
 
@@ -933,6 +937,7 @@ def current_settings() -> Settings:
     """
     if not st.session_state.pop(_SIDEBAR_DRAWN, False):
         st.set_page_config(**PAGE_CONFIG)
+        startup()
         render_sidebar()
         st.session_state.pop(_SIDEBAR_DRAWN, None)
     return st.session_state[SETTINGS_STATE]
@@ -977,7 +982,7 @@ def restart_chooser(n_restarts: int, best: int) -> int:
 
 
 def sigma_chooser() -> tuple[float, ...]:
-    """Which confidence ellipses to draw (1σ, 2σ, 3σ); 2σ when none is picked."""
+    """Which confidence ellipses to draw (1σ, 2σ, 3σ); none picked draws none."""
     chosen = st.multiselect(
         "Ellipses at n σ",
         SIGMAS.options,
@@ -987,8 +992,7 @@ def sigma_chooser() -> tuple[float, ...]:
         bind="query-params",
     )
     if not chosen:
-        st.caption("No radius picked: drawing 2σ.")
-        return (2.0,)
+        st.caption("No radius picked: only the means are drawn.")
     return tuple(float(s) for s in sorted(chosen))
 
 
@@ -1034,6 +1038,305 @@ def data_download(points: np.ndarray, labels: np.ndarray | None, name: str) -> N
         "Download data (CSV)",
         data=functools.partial(compute.dataset_csv, points, labels),
         file_name=f"{name}.csv",
+        mime="text/csv",
+        key=f"download_{name}_csv",
+        on_click="ignore",
+        icon="⬇️",
+    )
+
+
+def share_link() -> str:
+    """The address that reproduces this view: the page's URL (when the browser sent it)
+    and its query parameters."""
+    pairs = [(key, value) for key in st.query_params for value in st.query_params.get_all(key)]
+    query = urlencode(pairs)
+    base = st.context.url or ""
+    return base + (f"?{query}" if query else "")
+
+
+def settings_download(export: Mapping[str, Any], name: str) -> None:
+    """A download button for the settings as JSON, with the shareable link."""
+    query = {key: st.query_params.get_all(key) for key in st.query_params}
+    st.download_button(
+        "Download settings and link (JSON)",
+        data=functools.partial(compute.settings_json, dict(export), query, share_link()),
+        file_name=f"{name}_settings.json",
+        mime="application/json",
+        key=f"download_{name}_settings",
+        on_click="ignore",
+        icon="⬇️",
+    )
+
+
+def data_and_settings_downloads(
+    points: np.ndarray, labels: np.ndarray | None, export: Mapping[str, Any], name: str
+) -> None:
+    """The data set and the settings side by side (for pages whose fit did not run)."""
+    left, right = st.columns(2)
+    with left:
+        data_download(points, labels, f"{name}_data")
+    with right:
+        settings_download(export, name)
+
+
+def format_metric(value: float, spec: str) -> str:
+    """A number for ``st.metric``: ``format(value, spec)``, or "—" when it is NaN or ±inf."""
+    number = float(value)
+    return format(number, spec) if math.isfinite(number) else "—"
+
+
+# --------------------------------------------------------------------------- start-up
+
+_STARTED: dict[str, Path | None] = {}
+
+
+def startup() -> Path | None:
+    """Once per process: turn on JAX's persistent compilation cache.
+
+    The directory comes from ``GMM_COMPILATION_CACHE`` (empty: off), see
+    :mod:`gmm_core.compilation_cache`. Returns the directory, or None when off.
+    """
+    if "cache" not in _STARTED:
+        _STARTED["cache"] = enable_compilation_cache()
+    return _STARTED["cache"]
+
+
+# --------------------------------------------------------------------------- work budget
+
+_CONFIRMED = "_confirmed_sweeps"
+MAX_CONFIRMATIONS = 8
+
+
+@dataclass(frozen=True)
+class Knob:
+    """A setting that lowers a sweep's cost: its label, current value and lowest value."""
+
+    label: str
+    value: int
+    low: int
+
+
+def _largest_fitting(
+    knob: Knob, estimate_at: Callable[[int], WorkEstimate], fits: Callable[[WorkEstimate], bool]
+) -> int | None:
+    """The largest value in ``[low, value)`` whose estimate ``fits``, or None."""
+    low, high = knob.low, knob.value - 1
+    if high < low or not fits(estimate_at(low)):
+        return None
+    while low < high:  # the cost grows with every knob
+        middle = (low + high + 1) // 2
+        if fits(estimate_at(middle)):
+            low = middle
+        else:
+            high = middle - 1
+    return low
+
+
+def budget_suggestions(
+    knobs: Mapping[str, Knob],
+    estimate_with: Callable[[str, int], WorkEstimate],
+    fits: Callable[[WorkEstimate], bool],
+) -> list[str]:
+    """``"Restarts per K to at most 9"`` for every knob that alone brings the cost within
+    ``fits``."""
+    found = []
+    for name, knob in knobs.items():
+        value = _largest_fitting(knob, functools.partial(estimate_with, name), fits)
+        if value is not None:
+            found.append(f"{knob.label} to at most {value:,}")
+    return found
+
+
+def _confirm(token: Hashable) -> None:
+    confirmed = [t for t in st.session_state.get(_CONFIRMED, []) if t != token]
+    st.session_state[_CONFIRMED] = [*confirmed, token][-MAX_CONFIRMATIONS:]
+
+
+def budget_gate(
+    estimate: WorkEstimate,
+    *,
+    token: Hashable,
+    name: str,
+    what: str,
+    knobs: Mapping[str, Knob],
+    estimate_with: Callable[[str, int], WorkEstimate],
+    hint: str = "",
+) -> bool:
+    """Check a sweep's estimated cost before it runs; True when it may run now.
+
+    Above a hard limit (:func:`gmm_core.budget.verdict` says ``"refuse"``) an error
+    names the settings to lower and the estimate; between the confirmation threshold
+    and the limit a warning shows the estimate with a "Run this large sweep" button,
+    and the sweep runs once the user has pressed it (remembered per ``token``).
+    """
+    available = budget.available_memory_bytes()
+    verdict = budget.verdict(estimate, available)
+    if verdict == "run":
+        return True
+    cost = (
+        f"{compute.format_seconds(estimate.seconds)} and "
+        f"{compute.format_bytes(estimate.peak_bytes)} of memory"
+    )
+    if verdict == "refuse":
+        limit_memory = compute.format_bytes(budget.memory_limit_bytes(available))
+        limit_time = f"{budget.REFUSE_ABOVE_SECONDS / 60:g} min"
+        lower = budget_suggestions(
+            knobs, estimate_with, lambda e: budget.verdict(e, available) != "refuse"
+        )
+        advice = (
+            "Lower one of these settings: " + "; ".join(lower) + "."
+            if lower
+            else "Lower several of: " + ", ".join(k.label for k in knobs.values()) + "."
+        )
+        st.error(
+            f"{what} is too large to run here: estimated {cost}, over the limits of "
+            f"{limit_time} and {limit_memory}. {advice}{hint}",
+            icon="🛑",
+        )
+        return False
+    if token in st.session_state.get(_CONFIRMED, []):
+        return True
+    lower = budget_suggestions(
+        knobs, estimate_with, lambda e: budget.verdict(e, available) == "run"
+    )
+    skip = f" Or lower {lower[0]} to run it without asking." if lower else ""
+    st.warning(
+        f"{what} is large: estimated {cost} (an upper bound: fits that converge early "
+        f"take less). Press “Run this large sweep” to run it.{skip}",
+        icon="⏳",
+    )
+    st.button(
+        "Run this large sweep",
+        key=f"confirm_{name}",
+        on_click=_confirm,
+        args=(token,),
+        type="primary",
+    )
+    return False
+
+
+def _fit_knobs(settings: Settings) -> dict[str, Knob]:
+    return {
+        "n_restarts": Knob("Restarts per K", settings.n_restarts, RESTARTS.low),
+        "max_iter": Knob("max_iter", settings.max_iter, MAX_ITER.low),
+        "k_max": Knob("the largest K of the K range", settings.k_max, settings.k_min),
+    }
+
+
+def synthetic_sweep(settings: Settings, *, name: str) -> gmm_core.SweepResult | None:
+    """The page's sweep on the synthetic data, after the budget check; None if it did not run.
+
+    Every reason for not running is shown on the page (budget, confirmation, errors).
+    """
+    data, fit = settings.data_key, settings.fit_key
+
+    def estimate_with(knob: str, value: int) -> WorkEstimate:
+        if knob == "n_points":
+            return compute.estimate_synthetic(data._replace(n_points=value), fit)
+        return compute.estimate_synthetic(data, fit._replace(**{knob: value}))
+
+    knobs = {
+        "n_points": Knob("Number of points", settings.n_points, settings.k_max),
+        **_fit_knobs(settings),
+    }
+    estimate = compute.estimate_synthetic(data, fit)
+    if not budget_gate(
+        estimate,
+        token=("synthetic", data, fit),
+        name=name,
+        what="This sweep",
+        knobs=knobs,
+        estimate_with=estimate_with,
+    ):
+        return None
+    return _timed(compute.sweep_synthetic, data, fit, estimate=estimate)
+
+
+def uploaded_sweep(
+    raw: bytes, columns: tuple[str, ...], n_rows: int, settings: Settings, *, name: str
+) -> gmm_core.SweepResult | None:
+    """The sweep on an upload's chosen columns, after the budget check; None if it did not run."""
+    fit = settings.fit_key
+    digest = compute.upload_digest(raw)
+
+    def estimate_with(knob: str, value: int) -> WorkEstimate:
+        if knob == "n_columns":
+            return compute.estimate_uploaded(digest, columns[:value], fit, n_rows)
+        return compute.estimate_uploaded(digest, columns, fit._replace(**{knob: value}), n_rows)
+
+    knobs = {
+        **_fit_knobs(settings),
+        "n_columns": Knob("the number of columns to fit", len(columns), 2),
+    }
+    estimate = compute.estimate_uploaded(digest, columns, fit, n_rows)
+    if not budget_gate(
+        estimate,
+        token=("upload", digest, columns, fit),
+        name=name,
+        what=f"The sweep of {n_rows:,} rows",
+        knobs=knobs,
+        estimate_with=estimate_with,
+        hint=" Or upload a sample of the rows.",
+    ):
+        return None
+    sweep = functools.partial(compute.sweep_uploaded, digest=digest)
+    return _timed(sweep, raw, columns, fit, estimate=estimate)
+
+
+def _timed(
+    sweep: Callable[..., gmm_core.SweepResult], *args: Any, estimate: WorkEstimate
+) -> gmm_core.SweepResult | None:
+    try:
+        return compute.timed_sweep(sweep, *args, estimate=estimate)
+    except ValueError as error:
+        show_problems([f"The sweep could not run: {escape_markdown(str(error), 300)}"])
+        return None
+
+
+def init_comparison(settings: Settings, k: int) -> compute.InitComparison | None:
+    """Every init method on the page's data for K, after its own budget check."""
+    data, fit = settings.data_key, settings.fit_key
+
+    def estimate_with(knob: str, value: int) -> WorkEstimate:
+        if knob == "n_points":
+            return compute.estimate_comparison(data._replace(n_points=value), fit)
+        return compute.estimate_comparison(data, fit._replace(**{knob: value}))
+
+    knobs = {
+        "n_points": Knob("Number of points", settings.n_points, settings.k_max),
+        **_fit_knobs(settings),
+    }
+    estimate = compute.estimate_comparison(data, fit)
+    if not budget_gate(
+        estimate,
+        token=("comparison", data, fit),
+        name="init_comparison",
+        what="Comparing every init method",
+        knobs=knobs,
+        estimate_with=estimate_with,
+    ):
+        return None
+    bar = compute.ProgressBar(estimate)
+    try:
+        with st.status("Fitting with every init method…", expanded=False) as status:
+            try:
+                comparison = compute.compare_inits(data, fit, k, _progress=bar)
+            except (ValueError, MemoryError, RuntimeError) as error:
+                status.update(label="The comparison could not run", state="error")
+                show_problems([f"The comparison could not run: {escape_markdown(str(error), 300)}"])
+                return None
+            status.update(label=compute.comparison_label(comparison), state="complete")
+    finally:
+        bar.close()
+    return comparison
+
+
+def upload_data_download(parsed: ParsedUpload, name: str) -> None:
+    """The cleaned table: every numeric column, incomplete rows dropped."""
+    st.download_button(
+        "Download cleaned data (CSV)",
+        data=functools.partial(to_csv_bytes, parsed.data),
+        file_name=f"{name}_clean.csv",
         mime="text/csv",
         key=f"download_{name}_csv",
         on_click="ignore",
@@ -1097,7 +1400,9 @@ def fit_explorer(
     colors = figures.component_colors_from_matching(true_means, means, fit.weights)
 
     metrics = st.columns(5)
-    metrics[0].metric("Final log-likelihood / point", f"{fit.final_log_likelihood:.4f}")
+    metrics[0].metric(
+        "Final log-likelihood / point", format_metric(fit.final_log_likelihood, ".4f")
+    )
     metrics[1].metric("Iterations", fit.n_iter)
     metrics[2].metric("Converged", "yes" if fit.converged else "no")
     if true_labels is not None:
@@ -1132,6 +1437,7 @@ def fit_explorer(
                 means=means,
                 covariances=covariances,
                 weights=fit.weights,
+                initial_means=to_plane(fit.initial_means),
                 component_colors=colors,
                 n_sigmas=sigmas,
                 title=f"K = {k}, restart {restart}",
@@ -1166,17 +1472,22 @@ def fit_explorer(
                 highlighted_restart=restart,
                 title=f"Log-likelihood of every restart, K = {k}",
             )
-    st.download_button(
-        "Download fitted parameters (JSON)",
-        data=functools.partial(
-            compute.fit_json, result, fit, settings=dict(export), columns=columns
-        ),
-        file_name=f"{name}_fit_k{k}_restart{restart}.json",
-        mime="application/json",
-        key=f"download_{name}_json",
-        on_click="ignore",
-        icon="⬇️",
-    )
+    # In the fragment, so that both follow the K, restart and radii chosen here.
+    left, right = st.columns(2)
+    with left:
+        st.download_button(
+            "Download fitted parameters (JSON)",
+            data=functools.partial(
+                compute.fit_json, result, fit, settings=dict(export), columns=columns
+            ),
+            file_name=f"{name}_fit_k{k}_restart{restart}.json",
+            mime="application/json",
+            key=f"download_{name}_json",
+            on_click="ignore",
+            icon="⬇️",
+        )
+    with right:
+        settings_download(export, name)
 
 
 def sweep_downloads(
@@ -1190,7 +1501,7 @@ def sweep_downloads(
     """Download buttons for the fitted parameters (BIC's K, best restart) and the data."""
     k = result.best_k("bic")
     fit = compute.fit_view(result, k, int(result.best_restart()[result.k_index(k)]))
-    left, right = st.columns(2)
+    left, middle, right = st.columns(3)
     with left:
         st.download_button(
             "Download fitted parameters (JSON)",
@@ -1201,8 +1512,10 @@ def sweep_downloads(
             on_click="ignore",
             icon="⬇️",
         )
-    with right:
+    with middle:
         data_download(points, labels, f"{name}_data")
+    with right:
+        settings_download(export, name)
 
 
 # --------------------------------------------------------------------------- uploaded data

@@ -17,12 +17,9 @@ if not controls.show_problems(settings.synthetic_problems()):
     st.stop()
 
 points, labels = compute.synthetic_data(settings.data_key)
-try:
-    result = compute.timed_sweep(compute.sweep_synthetic, settings.data_key, settings.fit_key)
-except ValueError as error:
-    controls.show_problems(
-        [f"The sweep could not run: {controls.escape_markdown(str(error), 300)}"]
-    )
+result = controls.synthetic_sweep(settings, name="model_selection")
+if result is None:
+    controls.data_and_settings_downloads(points, labels, settings.as_dict(), "gmm_explorer")
     st.stop()
 
 chosen_k = result.best_k("bic")

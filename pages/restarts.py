@@ -17,12 +17,9 @@ if not controls.show_problems(settings.synthetic_problems()):
     st.stop()
 
 points, labels = compute.synthetic_data(settings.data_key)
-try:
-    result = compute.timed_sweep(compute.sweep_synthetic, settings.data_key, settings.fit_key)
-except ValueError as error:
-    controls.show_problems(
-        [f"The sweep could not run: {controls.escape_markdown(str(error), 300)}"]
-    )
+result = controls.synthetic_sweep(settings, name="restarts")
+if result is None:
+    controls.data_and_settings_downloads(points, labels, settings.as_dict(), "gmm_explorer")
     st.stop()
 
 k = controls.k_chooser(result.k_values.tolist(), result.best_k("bic"))
@@ -35,7 +32,7 @@ left.metric(
     f"{compute.near_best_fraction(finals):.0%}",
     help="Final mean log-likelihood per point at most 0.001 below the best restart's.",
 )
-right.metric("Mean iterations", f"{result.n_iter[row].mean():.1f}")
+right.metric("Mean iterations", controls.format_metric(result.n_iter[row].mean(), ".1f"))
 controls.figure_block(
     "restart_grid",
     figures.restart_grid_figure,
@@ -61,17 +58,16 @@ st.caption(
     "The same data, K, restarts and seed with every initialisation. Near best: within 1e-3 "
     "of the best final log-likelihood any method reached."
 )
-with st.status("Fitting with every init method…", expanded=False) as status:
-    comparison = compute.compare_inits(settings.data_key, settings.fit_key, k)
-    status.update(label=compute.comparison_label(comparison), state="complete")
-controls.figure_block(
-    "init_comparison",
-    figures.init_comparison_figure,
-    comparison.methods,
-    fraction_near_best=comparison.fraction_near_best,
-    mean_iterations=comparison.mean_iterations,
-    final_log_likelihoods=comparison.final_log_likelihoods,
-    title=f"Init methods, K = {k}",
-)
-st.dataframe(compute.comparison_table(comparison), hide_index=True)
+comparison = controls.init_comparison(settings, k)
+if comparison is not None:
+    controls.figure_block(
+        "init_comparison",
+        figures.init_comparison_figure,
+        comparison.methods,
+        fraction_near_best=comparison.fraction_near_best,
+        mean_iterations=comparison.mean_iterations,
+        final_log_likelihoods=comparison.final_log_likelihoods,
+        title=f"Init methods, K = {k}",
+    )
+    st.dataframe(compute.comparison_table(comparison), hide_index=True)
 controls.sweep_downloads(result, points, labels, settings.as_dict())

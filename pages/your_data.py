@@ -32,19 +32,18 @@ except UploadError as error:
 
 controls.upload_summary(parsed)
 columns = controls.column_picker(parsed)
-if not controls.show_problems(controls.upload_problems(parsed, columns, settings)):
-    st.stop()
-points = compute.upload_matrix(raw, columns)
-axes = controls.plot_axes(points, columns)
-try:
-    result = compute.timed_sweep(compute.sweep_uploaded, raw, columns, settings.fit_key)
-except ValueError as error:
-    controls.show_problems(
-        [f"The sweep could not run: {controls.escape_markdown(str(error), 300)}"]
-    )
-    st.stop()
-
 export = {**settings.as_dict(), "data": "uploaded file", "columns": list(columns)}
 for key in ("preset", "clusters", "noise", "n_points", "data_seed"):
     export.pop(key)
+controls.upload_data_download(parsed, "your_data")
+if not controls.show_problems(controls.upload_problems(parsed, columns, settings)):
+    controls.settings_download(export, "your_data")
+    st.stop()
+points = compute.upload_matrix(raw, columns)
+axes = controls.plot_axes(points, columns)
+result = controls.uploaded_sweep(raw, columns, parsed.n_rows, settings, name="your_data")
+if result is None:
+    controls.settings_download(export, "your_data")
+    st.stop()
+
 controls.fit_explorer(points, result, name="your_data", export=export, axes=axes, columns=columns)
