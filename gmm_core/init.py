@@ -49,6 +49,21 @@ def _squared_distances(points: Array, centres: Array) -> Array:
     )
 
 
+def sample_proportional(key: Array, weights: Array, n: int) -> Array:
+    """``n`` indices drawn with probability proportional to non-negative ``weights``.
+
+    Inverse-CDF sampling: n uniform numbers and a binary search, instead of one
+    random number per entry as ``jax.random.categorical`` needs.
+
+    Parameters
+    ----------
+    weights : (entry,) with a positive sum
+    """
+    cumulative = jnp.cumsum(weights)
+    draws = jax.random.uniform(key, (n,), cumulative.dtype) * cumulative[-1]
+    return jnp.minimum(jnp.searchsorted(cumulative, draws, side="right"), weights.shape[0] - 1)
+
+
 def kmeans_plusplus(key: Array, pool: Array, pool_mask: Array, k_pad: int) -> Array:
     """Greedy k-means++ seeding (as scikit-learn: 2 + ⌊ln k⌋ candidates per step).
 
@@ -64,18 +79,16 @@ def kmeans_plusplus(key: Array, pool: Array, pool_mask: Array, k_pad: int) -> Ar
     (k_pad, feature) centres.
     """
     n_trials = 2 + int(math.log(max(k_pad, 1)))
-    log_mask = jnp.log(pool_mask)
     first_key, key = jax.random.split(key)
-    first = pool[jax.random.categorical(first_key, log_mask)]
+    first = pool[sample_proportional(first_key, pool_mask, 1)[0]]
     closest = jnp.sum((pool - first) ** 2, axis=-1) * pool_mask
     centres = jnp.zeros((k_pad, pool.shape[-1]), pool.dtype).at[0].set(first)
 
     def add_centre(j: int, state: tuple[Array, Array, Array]) -> tuple[Array, Array, Array]:
         centres, closest, key = state
         key, draw_key = jax.random.split(key)
-        potential = jnp.sum(closest)
-        logits = jnp.where(potential > 0, jnp.log(closest), log_mask)
-        candidates = jax.random.categorical(draw_key, logits, shape=(n_trials,))
+        weights = jnp.where(jnp.sum(closest) > 0, closest, pool_mask)
+        candidates = sample_proportional(draw_key, weights, n_trials)
         candidate_distances = _squared_distances(pool, pool[candidates]).T
         merged = jnp.minimum(closest[None, :], candidate_distances) * pool_mask[None, :]
         best = jnp.argmin(jnp.sum(merged, axis=-1))

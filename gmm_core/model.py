@@ -18,6 +18,7 @@ from typing import Literal
 
 import jax
 import jax.numpy as jnp
+import numpy as np
 from jax import Array
 
 CovarianceType = Literal["full", "tied", "diag", "spherical"]
@@ -87,6 +88,22 @@ def point_features(x: Array, covariance_type: str) -> Array:
     else:
         quadratic = x * x
     return jnp.concatenate([ones, x, quadratic], axis=-1)
+
+
+def feature_bounds(reach: np.ndarray, covariance_type: str) -> np.ndarray:
+    """Upper bounds of |point_features(x)| given the bounds ``reach`` (feature,) of |x|.
+
+    Returns
+    -------
+    (basis,) float64, computed in NumPy on the host.
+    """
+    reach = np.asarray(reach, np.float64)
+    if uses_full_quadratic(covariance_type):
+        rows, cols = _upper_pairs(reach.shape[-1])
+        quadratic = reach[list(rows)] * reach[list(cols)]
+    else:
+        quadratic = reach * reach
+    return np.concatenate([[1.0], reach, quadratic])
 
 
 def cholesky_with_fallback(covariances: Array) -> Array:

@@ -39,7 +39,7 @@ from gmm_core import _validation as check
 from gmm_core import distributed
 from gmm_core.em import run_em
 from gmm_core.init import POOL_SIZE, initialise
-from gmm_core.model import MASKED_LOG_WEIGHT, MixtureParams, point_features
+from gmm_core.model import MASKED_LOG_WEIGHT, MixtureParams, feature_bounds
 from gmm_core.parallel import FIT_AXIS, POINT_AXIS, choose_mesh_shape
 from gmm_core.select import aic, bic
 
@@ -639,9 +639,7 @@ def sweep(
         "data_covariance": prepared.data_covariance,
         "shift": prepared.shift,
         "scale": np.float64(prepared.scale),
-        "feature_bounds": np.asarray(
-            point_features(jnp.asarray(prepared.reach[None]), covariance_type)[0]
-        ),
+        "feature_bounds": feature_bounds(prepared.reach, covariance_type),
     }
     inputs.update(
         _user_init_inputs(
