@@ -347,7 +347,8 @@ def test_a_sweep_reports_progress_but_the_callback_is_not_part_of_the_key() -> N
     fit = compute.FitKey(1, 6, 8, "k-means++", "full", 100, 1e-3, 0)
     seen: list[SweepProgress] = []
     first = compute.sweep_synthetic(data, fit, seen.append)
-    assert [p.restarts_done for p in seen] == list(range(1, 9))
+    done = [p.restarts_done for p in seen]
+    assert done and done == sorted(set(done)) and done[-1] == 8  # one call per slice
     assert seen[-1].fraction == 1.0 and all(math.isfinite(p.remaining_seconds) for p in seen)
     again: list[SweepProgress] = []
     assert compute.sweep_synthetic(data, fit, again.append) is first
