@@ -38,6 +38,7 @@ from gmm_app.upload import ParsedUpload, to_csv_bytes
 from gmm_core import COVARIANCE_TYPES, DEFAULT_PRESET, INIT_METHODS, PRESETS, budget, geometry
 from gmm_core.budget import WorkEstimate
 from gmm_core.compilation_cache import enable_compilation_cache
+from gmm_core.parallel import use_every_cpu_core
 
 # --------------------------------------------------------------------------- ranges
 
@@ -1091,12 +1092,14 @@ _STARTED: dict[str, Path | None] = {}
 
 
 def startup() -> Path | None:
-    """Once per process: turn on JAX's persistent compilation cache.
+    """Once per process: one JAX device per CPU core and the persistent compilation cache.
 
-    The directory comes from ``GMM_COMPILATION_CACHE`` (empty: off), see
+    The devices take effect only if JAX has not started yet (true for a fresh server);
+    the cache directory comes from ``GMM_COMPILATION_CACHE`` (empty: off), see
     :mod:`gmm_core.compilation_cache`. Returns the directory, or None when off.
     """
     if "cache" not in _STARTED:
+        use_every_cpu_core()
         _STARTED["cache"] = enable_compilation_cache()
     return _STARTED["cache"]
 

@@ -9,6 +9,8 @@ results do not depend on how many devices share the work.
 
 from __future__ import annotations
 
+import os
+
 import jax.numpy as jnp
 from jax import Array, lax
 
@@ -76,3 +78,29 @@ def positions_of_ranks(ranks: Array, shard_counts: Array, block: int) -> Array:
     shard = jnp.searchsorted(ends, ranks, side="right")
     starts = ends - shard_counts
     return shard * block + (ranks - starts[shard])
+
+
+DEVICE_COUNT_FLAG = "--xla_force_host_platform_device_count"
+
+
+def use_every_cpu_core() -> int:
+    """Expose each CPU core as a JAX device, so restarts run on all cores in parallel.
+
+    XLA runs one device's element-wise work on one thread; with a device per core the
+    sweep's fits are split over the cores (results do not change, see the module
+    docstring). This sets ``XLA_FLAGS`` and so only takes effect when called before
+    JAX starts its backend (the first array or ``jax.devices()`` call). A device count
+    the user already chose in ``XLA_FLAGS`` is kept.
+
+    Returns
+    -------
+    The number of CPU devices asked for.
+    """
+    flags = os.environ.get("XLA_FLAGS", "")
+    for flag in flags.split():
+        if flag.startswith(DEVICE_COUNT_FLAG + "="):
+            return int(flag.split("=", 1)[1])
+    n_cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+    n_cores = max(int(n_cores or 1), 1)
+    os.environ["XLA_FLAGS"] = f"{flags} {DEVICE_COUNT_FLAG}={n_cores}".strip()
+    return n_cores

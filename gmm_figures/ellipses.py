@@ -171,7 +171,8 @@ def ellipse_figure(
         if not np.all(start_valid):
             notes.append(f"{plural(int(np.count_nonzero(~start_valid)), 'initial mean')} skipped")
 
-    x_range, y_range = _spatial_ranges(points, truth.polygons)
+    visible = valid & ~(fit_weights < FAINT_WEIGHT)
+    x_range, y_range = _spatial_ranges(points, truth.polygons, fit_polygons[:, visible])
     decimals = decimals_for(x_range, y_range)
     fig = go.Figure()
     fig.add_trace(_data_trace(points, point_labels, decimals))
@@ -659,10 +660,14 @@ def _prepare_curves(traces: ArrayLike, notes: list[str]) -> list[tuple[np.ndarra
 
 
 def _spatial_ranges(
-    points: np.ndarray, true_polygons: np.ndarray
+    points: np.ndarray, true_polygons: np.ndarray, fit_polygons: np.ndarray | None = None
 ) -> tuple[list[float], list[float]]:
-    """Axis ranges covering the points and the true ellipses, with a margin."""
-    coordinates = np.concatenate([points, true_polygons.reshape(-1, 2)])
+    """Axis ranges covering the points, the true and the fitted ellipses, with a margin."""
+    shapes = [points, true_polygons.reshape(-1, 2)]
+    if fit_polygons is not None:
+        fitted = fit_polygons.reshape(-1, 2)
+        shapes.append(fitted[np.all(np.isfinite(fitted), axis=1)])
+    coordinates = np.concatenate(shapes)
     low, high = coordinates.min(axis=0), coordinates.max(axis=0)
     return (
         padded_range(float(low[0]), float(high[0]), 0.04),
