@@ -171,7 +171,8 @@ def test_progress_reports_slices_and_changes_nothing() -> None:
     assert [r.restarts_done for r in reports] == [2, 4, 5]
     assert reports[-1].fraction == 1.0 and reports[-1].remaining_seconds == 0.0
     assert all(r.remaining_seconds >= 0 for r in reports)
-    np.testing.assert_array_equal(whole.final_log_likelihood, sliced.final_log_likelihood)
+    # Slices batch the fits differently, so float32 sums may round differently.
+    np.testing.assert_allclose(whole.final_log_likelihood, sliced.final_log_likelihood, rtol=1e-6)
     np.testing.assert_array_equal(whole.n_iter, sliced.n_iter)
 
 
