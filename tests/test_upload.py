@@ -560,7 +560,7 @@ _FUZZ_SETTINGS = {
 }
 
 
-def test_parse_csv_fuzz() -> None:
+def test_parse_csv_fuzz(record_property) -> None:
     """At least FUZZ_TARGET generated inputs: a clean table or an UploadError, nothing else."""
     counts = {"binary": 0, "text": 0, "table": 0}
     n_parsed = 0
@@ -591,9 +591,10 @@ def test_parse_csv_fuzz() -> None:
     fuzz_text()
     fuzz_table()
     n = sum(counts.values())
-    print(
+    record_property(
+        "figure",
         f"fuzzed {n} CSV inputs in {time.perf_counter() - started:.1f} s "
-        f"({counts}; {n_parsed} parsed into a table, the rest UploadError)"
+        f"({counts}; {n_parsed} parsed into a table, the rest UploadError)",
     )
     assert n >= FUZZ_TARGET
     assert n_parsed >= 1000  # the success path is exercised, not only the error paths
