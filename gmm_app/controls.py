@@ -1226,6 +1226,28 @@ def _fit_knobs(settings: Settings) -> dict[str, Knob]:
     }
 
 
+def synthetic_fit_or_stop(
+    settings: Settings, *, name: str
+) -> tuple[np.ndarray, np.ndarray, gmm_core.SweepResult]:
+    """A fit page's common start: the synthetic data and its sweep, or stop the page.
+
+    Invalid settings stop with their errors; a sweep that did not run (budget,
+    confirmation, error) stops after offering the data and settings for download.
+
+    Returns
+    -------
+    points (N, 2), true labels (N,), the sweep result.
+    """
+    if not show_problems(settings.synthetic_problems()):
+        st.stop()
+    points, labels = compute.synthetic_data(settings.data_key)
+    result = synthetic_sweep(settings, name=name)
+    if result is None:
+        data_and_settings_downloads(points, labels, settings.as_dict(), "gmm_explorer")
+        st.stop()
+    return points, labels, result
+
+
 def synthetic_sweep(settings: Settings, *, name: str) -> gmm_core.SweepResult | None:
     """The page's sweep on the synthetic data, after the budget check; None if it did not run.
 

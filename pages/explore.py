@@ -12,15 +12,8 @@ st.caption(
     "Every K of the range times every restart is fitted at once; pick the K and restart to "
     "look at below. Changing them does not refit."
 )
-if not controls.show_problems(settings.synthetic_problems()):
-    st.stop()
-
-points, labels = compute.synthetic_data(settings.data_key)
+points, labels, result = controls.synthetic_fit_or_stop(settings, name="explore")
 truth = compute.truth(settings.clusters, settings.noise)
-result = controls.synthetic_sweep(settings, name="explore")
-if result is None:
-    controls.data_and_settings_downloads(points, labels, settings.as_dict(), "gmm_explorer")
-    st.stop()
 
 controls.fit_explorer(
     points,

@@ -13,14 +13,7 @@ st.caption(
     "Each K is fitted from every restart; the spread shows how much the restarts disagree. "
     "K is chosen by the lowest BIC of each K's best restart."
 )
-if not controls.show_problems(settings.synthetic_problems()):
-    st.stop()
-
-points, labels = compute.synthetic_data(settings.data_key)
-result = controls.synthetic_sweep(settings, name="model_selection")
-if result is None:
-    controls.data_and_settings_downloads(points, labels, settings.as_dict(), "gmm_explorer")
-    st.stop()
+points, labels, result = controls.synthetic_fit_or_stop(settings, name="model_selection")
 
 chosen_k = result.best_k("bic")
 true_k = settings.true_k

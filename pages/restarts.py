@@ -13,14 +13,7 @@ st.caption(
     "EM finds a local optimum that depends on where it starts. Each panel is one restart's "
     "final fit; the histogram shows how often restarts reach the best log-likelihood."
 )
-if not controls.show_problems(settings.synthetic_problems()):
-    st.stop()
-
-points, labels = compute.synthetic_data(settings.data_key)
-result = controls.synthetic_sweep(settings, name="restarts")
-if result is None:
-    controls.data_and_settings_downloads(points, labels, settings.as_dict(), "gmm_explorer")
-    st.stop()
+points, labels, result = controls.synthetic_fit_or_stop(settings, name="restarts")
 
 k = controls.k_chooser(result.k_values.tolist(), result.best_k("bic"))
 row = result.k_index(k)
