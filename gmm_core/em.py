@@ -118,8 +118,8 @@ def log_joint_coefficients(params: MixtureParams, covariance_type: str) -> Array
     -------
     (basis, fit * component) float64
     """
-    coefficients = jax.vmap(log_density_coefficients, in_axes=(0, None))(params, covariance_type)
-    return jnp.moveaxis(coefficients, 0, 1).reshape(coefficients.shape[1], -1)
+    coefficients = log_density_coefficients(params, covariance_type)
+    return coefficients.reshape(-1, coefficients.shape[-1]).T
 
 
 def float32_rounding_risk(coefficients: Array, feature_bounds: Array) -> Array:

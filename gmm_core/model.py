@@ -21,6 +21,8 @@ import jax.numpy as jnp
 import numpy as np
 from jax import Array
 
+from gmm_core import linalg
+
 CovarianceType = Literal["full", "tied", "diag", "spherical"]
 COVARIANCE_TYPES: tuple[str, ...] = ("full", "tied", "diag", "spherical")
 
@@ -110,7 +112,9 @@ def cholesky_with_fallback(covariances: Array) -> Array:
     """Cholesky factors that never contain NaN.
 
     A covariance that is not numerically positive definite gets a jitter of
-    ``1e-6 * mean(diag) + 1e-12`` on its diagonal before a second factorisation.
+    ``1e-6 * mean(diag) + 1e-12`` on its diagonal before a second factorisation,
+    which only runs when some matrix of the batch needs it. Written with
+    :mod:`gmm_core.linalg`, never LAPACK custom calls (see there why).
 
     Parameters
     ----------
@@ -121,14 +125,19 @@ def cholesky_with_fallback(covariances: Array) -> Array:
     (..., feature, feature) lower-triangular factors.
     """
     symmetric = 0.5 * (covariances + jnp.swapaxes(covariances, -1, -2))
-    factor = jnp.linalg.cholesky(symmetric)
+    factor = linalg.cholesky(symmetric)
     finite = jnp.all(jnp.isfinite(factor), axis=(-1, -2), keepdims=True)
     n_features = covariances.shape[-1]
-    diagonal_mean = jnp.trace(symmetric, axis1=-2, axis2=-1)[..., None, None] / n_features
-    jitter = (1e-6 * jnp.abs(diagonal_mean) + 1e-12) * jnp.eye(n_features, dtype=covariances.dtype)
-    repaired = jnp.linalg.cholesky(symmetric + jitter)
-    repaired = jnp.where(jnp.isfinite(repaired), repaired, jnp.sqrt(jitter))
-    return jnp.where(finite, factor, repaired)
+
+    def repair() -> Array:
+        diagonal_mean = jnp.trace(symmetric, axis1=-2, axis2=-1)[..., None, None] / n_features
+        identity = jnp.eye(n_features, dtype=covariances.dtype)
+        jitter = (1e-6 * jnp.abs(diagonal_mean) + 1e-12) * identity
+        repaired = linalg.cholesky(symmetric + jitter)
+        repaired = jnp.where(jnp.isfinite(repaired), repaired, jnp.sqrt(jitter))
+        return jnp.where(finite, factor, repaired)
+
+    return jax.lax.cond(jnp.all(finite), lambda: factor, repair)
 
 
 def log_density_coefficients(params: MixtureParams, covariance_type: str) -> Array:
@@ -136,21 +145,19 @@ def log_density_coefficients(params: MixtureParams, covariance_type: str) -> Arr
 
     Parameters
     ----------
-    params : MixtureParams with shapes (component,), (component, feature), (component, f, f)
+    params : MixtureParams with shapes (..., component), (..., component, feature),
+        (..., component, feature, feature)
 
     Returns
     -------
-    (basis, component)
+    (..., component, basis)
     """
     n_features = params.means.shape[-1]
     factor = cholesky_with_fallback(params.covariances)
-    identity = jnp.eye(n_features, dtype=factor.dtype)
-    inverse_factor = jax.scipy.linalg.solve_triangular(
-        factor, jnp.broadcast_to(identity, factor.shape), lower=True
-    )
+    inverse_factor = linalg.lower_triangular_inverse(factor)
     precision = jnp.swapaxes(inverse_factor, -1, -2) @ inverse_factor
     log_det_precision = -2.0 * jnp.sum(jnp.log(jnp.diagonal(factor, axis1=-2, axis2=-1)), axis=-1)
-    linear = jnp.einsum("kij,kj->ki", precision, params.means)
+    linear = jnp.einsum("...ij,...j->...i", precision, params.means)
     constant = (
         params.log_weights
         - 0.5 * n_features * math.log(2.0 * math.pi)
@@ -162,14 +169,14 @@ def log_density_coefficients(params: MixtureParams, covariance_type: str) -> Arr
         off_diagonal = jnp.asarray(
             [1.0 if i != j else 0.5 for i, j in zip(rows, cols, strict=True)]
         )
-        quadratic = -precision[:, rows, cols] * off_diagonal.astype(precision.dtype)
+        quadratic = -precision[..., rows, cols] * off_diagonal.astype(precision.dtype)
     else:
         quadratic = -0.5 * jnp.diagonal(precision, axis1=-2, axis2=-1)
     active = params.log_weights > 0.5 * MASKED_LOG_WEIGHT
     constant = jnp.where(active, constant, MASKED_LOG_WEIGHT)
-    linear = jnp.where(active[:, None], linear, 0.0)
-    quadratic = jnp.where(active[:, None], quadratic, 0.0)
-    return jnp.concatenate([constant[:, None], linear, quadratic], axis=-1).T
+    linear = jnp.where(active[..., None], linear, 0.0)
+    quadratic = jnp.where(active[..., None], quadratic, 0.0)
+    return jnp.concatenate([constant[..., None], linear, quadratic], axis=-1)
 
 
 def unpack_second_moments(sums: Array, n_features: int, covariance_type: str) -> Array:
