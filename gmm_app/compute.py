@@ -35,6 +35,7 @@ import streamlit as st
 
 import gmm_core
 import gmm_figures as figures
+from gmm_app import sweep_workers
 from gmm_app.upload import ParsedUpload, parse_csv, to_csv_bytes
 from gmm_core.budget import WorkEstimate, estimate_sweep
 from gmm_core.budget import total as total_work
@@ -203,19 +204,20 @@ SWEEPS = SweepCache(SWEEP_CACHE_ENTRIES, SWEEP_CACHE_BYTES)
 
 
 def _run_sweep(X: np.ndarray, fit: FitKey, progress: Progress | None) -> gmm_core.SweepResult:
-    return gmm_core.sweep(
-        X,
-        fit.k_min,
-        fit.k_max,
-        fit.n_restarts,
+    """The one place the app runs a sweep: on a worker process, within a deadline."""
+    options = dict(
+        k_min=fit.k_min,
+        k_max=fit.k_max,
+        n_restarts=fit.n_restarts,
         seed=fit.seed,
         init_params=fit.init_method,
         covariance_type=fit.covariance_type,
         max_iter=fit.max_iter,
         tol=fit.tol,
         snapshots=SNAPSHOTS,
-        progress=progress,
     )
+    estimate = _estimate(X.shape[0], X.shape[1], fit).seconds
+    return sweep_workers.run_sweep(X, options, estimate, progress)
 
 
 def _synthetic_key(data: DataKey, fit: FitKey) -> tuple:
@@ -393,6 +395,9 @@ def timed_sweep(
         except ValueError:
             status.update(label="The sweep could not run", state="error")
             raise
+        except sweep_workers.SweepAbandoned as error:
+            status.update(label="The sweep was stopped", state="error")
+            raise ValueError(str(error)) from None
         except (MemoryError, RuntimeError) as error:  # XLA's errors are RuntimeErrors
             status.update(label="The sweep could not run", state="error")
             raise ValueError(

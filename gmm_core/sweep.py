@@ -551,6 +551,7 @@ def sweep(
     weights_init: object = None,
     means_init: object = None,
     precisions_init: object = None,
+    timeout: float | None = None,
 ) -> SweepResult:
     """Fit a Gaussian mixture for every K in ``k_min..k_max`` times ``n_restarts`` restarts.
 
@@ -573,10 +574,20 @@ def sweep(
     restarts_per_call : restarts per slice (rounded up to a multiple of the fit shards)
     weights_init, means_init, precisions_init : user-given starting values in
         scikit-learn's shapes; only when ``k_min == k_max``
+    timeout : seconds after which the sweep stops waiting and raises ``TimeoutError``
+        (None: wait as long as it takes). Compilation is not interrupted, and a running
+        XLA computation cannot be cancelled: it goes on in the background, so a caller
+        that must survive a hung runtime runs sweeps in a process it can kill, as the
+        app does (``gmm_app``'s sweep workers).
 
     Returns
     -------
     SweepResult
+
+    Raises
+    ------
+    TimeoutError
+        When ``timeout`` seconds pass before the results are ready.
     """
     data = check.as_data_matrix(X)
     n_restarts = check.check_positive_int(n_restarts, "n_restarts")
@@ -596,6 +607,8 @@ def sweep(
         raise ValueError("weights_init, means_init and precisions_init need k_min == k_max.")
     if chunk_size is not None:
         chunk_size = check.check_positive_int(chunk_size, "chunk_size")
+    if timeout is not None:
+        timeout = check.check_non_negative(timeout, "timeout")
 
     n_devices = len(jax.devices())
     if distributed.is_multi_process():
@@ -671,6 +684,7 @@ def sweep(
     pieces = []
     compile_seconds = 0.0
     started = time.perf_counter()
+    deadline = None if timeout is None else started + timeout
     with jax.enable_x64(True):
         for call in range(n_calls):
             first_restart = call * per_call
@@ -679,7 +693,7 @@ def sweep(
             call_inputs = _placed(inputs, mesh_shape)
             program, seconds = PROGRAMS.get(config, call_inputs)
             compile_seconds += seconds
-            outputs = program(call_inputs)
+            outputs = wait_until_ready(program(call_inputs), deadline, timeout)
             if distributed.is_multi_process():
                 outputs = distributed.gather_outputs(outputs)
             pieces.append(jax.device_get(outputs))
@@ -708,6 +722,28 @@ def sweep(
         compile_seconds,
         run_seconds,
     )
+
+
+def wait_until_ready(outputs: Any, deadline: float | None, timeout: float | None) -> Any:
+    """Wait for a dispatched program's outputs, raising ``TimeoutError`` past ``deadline``.
+
+    Polls every few milliseconds (fewer as the wait grows), so a finished program is
+    noticed within about 1% of its run time.
+    """
+    if deadline is None:
+        return jax.block_until_ready(outputs)
+    leaves = [leaf for leaf in jax.tree.leaves(outputs) if hasattr(leaf, "is_ready")]
+    pause = 0.001
+    while not all(leaf.is_ready() for leaf in leaves):
+        if time.perf_counter() > deadline:
+            raise TimeoutError(
+                f"The sweep did not finish within its timeout of {timeout:g} s; the "
+                "computation may still be running in the background. Lower the K range, "
+                "the restarts, max_iter or the number of points, or raise the timeout."
+            )
+        time.sleep(pause)
+        pause = min(pause * 1.5, 0.02)
+    return outputs
 
 
 def _assemble(

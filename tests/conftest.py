@@ -7,7 +7,13 @@ captured or the tests run on pytest-xdist workers.
 
 from __future__ import annotations
 
+import os
+
 import pytest
+
+# AppTest runs the pages in this process: sweeps run here too, not on worker processes
+# (tests/test_sweep_workers.py and the browser tests cover the workers).
+os.environ.setdefault("GMM_SWEEP_WORKERS", "0")
 
 
 def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:

@@ -29,6 +29,8 @@ from typing import Any
 
 import pytest
 
+from gmm_app import sweep_workers
+
 ROOT = Path(__file__).resolve().parent.parent
 SCREENSHOTS = ROOT / "docs" / "screenshots"
 CHROMIUM = Path(os.environ.get("CHROMIUM_PATH") or "/usr/bin/chromium")
@@ -189,6 +191,7 @@ def server_env(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
         "GMM_COMPILATION_CACHE": cache,
         "JAX_COMPILATION_CACHE_DIR": cache,
         "PYTHONUNBUFFERED": "1",
+        "GMM_SWEEP_WORKERS": str(sweep_workers.DEFAULT_WORKERS),
     }
 
 

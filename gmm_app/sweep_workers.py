@@ -1,0 +1,309 @@
+"""Sweeps in worker processes the server can kill, so no sweep can wedge the app.
+
+Why a process: an XLA computation cannot be cancelled from another thread. If a
+runtime below us ever hangs (batched LAPACK calls on jaxlib ≤ 0.10.2 did, see
+``gmm_core.linalg``), a sweep run in the server process would hold the process's
+compute threads and every visitor's next fit would hang behind it. A worker process
+that runs past its deadline is killed and replaced; the other workers and the server
+go on serving.
+
+Each worker is a spawned Python process that sets up JAX as the server would (one
+device per core, the persistent compilation cache), then answers requests over a
+pipe: ``(X, keyword arguments of gmm_core.sweep)`` in, progress messages and a
+``SweepResult`` (or the error) out. A pool of :data:`DEFAULT_WORKERS` workers is started
+when the module is first used; a request takes an idle worker and waits for one
+when all are busy.
+
+``GMM_SWEEP_WORKERS`` sets the pool size; ``0`` runs sweeps in the calling process
+(with the same deadline through ``gmm_core.sweep(timeout=...)``, but no kill), which
+the in-process AppTest suite uses for speed.
+
+Must not import: streamlit, plotly (pure process management over ``gmm_core``).
+"""
+
+from __future__ import annotations
+
+import importlib
+import multiprocessing
+import os
+import queue
+import threading
+import time
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+
+import gmm_core
+from gmm_core.sweep import SweepProgress, SweepResult
+
+ENVIRONMENT_VARIABLE = "GMM_SWEEP_WORKERS"
+DEFAULT_WORKERS = 2
+#: A sweep is abandoned after this many times its estimate, plus :data:`DEADLINE_MARGIN_SECONDS`.
+DEADLINE_FACTOR = 3.0
+#: Covers compilation (a new shape compiles in 2–15 s on two cores) and a loaded machine.
+DEADLINE_MARGIN_SECONDS = 30.0
+SWEEP_TARGET = "gmm_core:sweep"
+
+Progress = Callable[[SweepProgress], None]
+
+
+class SweepAbandoned(RuntimeError):
+    """A sweep ran far past its estimate and was stopped; its worker was replaced."""
+
+
+def deadline_seconds(estimated_seconds: float) -> float:
+    """How long a sweep estimated at ``estimated_seconds`` may run before it is abandoned."""
+    return DEADLINE_FACTOR * max(float(estimated_seconds), 0.0) + DEADLINE_MARGIN_SECONDS
+
+
+def configured_workers() -> int:
+    """The pool size from ``GMM_SWEEP_WORKERS`` (default :data:`DEFAULT_WORKERS`)."""
+    text = os.environ.get(ENVIRONMENT_VARIABLE, "").strip()
+    if not text:
+        return DEFAULT_WORKERS
+    try:
+        return max(int(text), 0)
+    except ValueError:
+        return DEFAULT_WORKERS
+
+
+def _resolve(target: str) -> Callable[..., SweepResult]:
+    module, _, name = target.partition(":")
+    return getattr(importlib.import_module(module), name)
+
+
+class _Cancelled(Exception):
+    """The server no longer wants the running request (its page was rerun)."""
+
+
+def _serve(connection: Any, target: str) -> None:
+    """The worker's loop: set up JAX as the server does, then answer requests until EOF."""
+    from gmm_core.compilation_cache import enable_compilation_cache
+    from gmm_core.parallel import use_every_cpu_core
+
+    use_every_cpu_core()
+    enable_compilation_cache()
+    run = _resolve(target)
+    connection.send(("ready", os.getpid()))
+
+    def report(step: SweepProgress) -> None:
+        connection.send(("progress", step))
+        if connection.poll() and connection.recv() == "cancel":
+            raise _Cancelled
+
+    while True:
+        try:
+            request = connection.recv()
+        except (EOFError, OSError):
+            return  # the server is gone
+        if request is None:
+            return
+        if request == "cancel":
+            continue  # it came after its request had finished
+        points, options = request
+        try:
+            result = run(points, progress=report, **options)
+        except _Cancelled:
+            connection.send(("cancelled", None))
+        except ValueError as error:
+            connection.send(("value_error", str(error)))
+        except Exception as error:  # noqa: BLE001 - reported to the server as it is
+            connection.send(("error", f"{type(error).__name__}: {error}"))
+        else:
+            connection.send(("result", result))
+
+
+class Worker:
+    """One worker process and its pipe; restarted after a kill or a crash."""
+
+    def __init__(self, target: str) -> None:
+        self.target = target
+        self._process: multiprocessing.process.BaseProcess | None = None
+        self._connection: Any = None
+        self.in_flight = False
+
+    def start(self) -> None:
+        """Spawn the process (it imports JAX in the background; requests wait for it)."""
+        context = multiprocessing.get_context("spawn")
+        ours, theirs = context.Pipe()
+        process = context.Process(
+            target=_serve, args=(theirs, self.target), daemon=True, name="gmm-sweep-worker"
+        )
+        process.start()
+        theirs.close()
+        self._process, self._connection = process, ours
+
+    @property
+    def pid(self) -> int | None:
+        return None if self._process is None else self._process.pid
+
+    def alive(self) -> bool:
+        return self._process is not None and self._process.is_alive()
+
+    def stop(self) -> None:
+        """Kill the process at once (a hung XLA computation ignores anything gentler)."""
+        if self._process is not None:
+            self._process.kill()
+            self._process.join(timeout=10)
+            self._connection.close()
+        self._process = self._connection = None
+        self.in_flight = False
+
+    def send(self, points: np.ndarray, options: dict[str, Any]) -> None:
+        """Start one request, (re)starting the process first if it is not running."""
+        if not self.alive():
+            self.stop()
+            self.start()
+        self._connection.send((points, options))
+        self.in_flight = True
+
+    def cancel(self) -> None:
+        """Ask the running request to stop at its next progress report."""
+        if self.in_flight and self._connection is not None:
+            self._connection.send("cancel")
+
+    def collect(self, deadline: float, progress: Progress | None) -> SweepResult | None:
+        """Wait for the running request's answer until ``deadline`` (a perf_counter time).
+
+        Returns None for a cancelled request.
+
+        Raises
+        ------
+        SweepAbandoned
+            When the deadline passes; the process is killed first.
+        """
+        while True:
+            if not self._connection.poll(max(0.0, min(0.05, deadline - time.perf_counter()))):
+                if time.perf_counter() >= deadline:
+                    self.stop()
+                    raise SweepAbandoned("deadline")
+                if not self.alive():
+                    self.stop()
+                    raise RuntimeError("the sweep worker stopped, most likely for lack of memory")
+                continue
+            kind, payload = self._connection.recv()
+            if kind == "progress" and progress is not None:
+                progress(payload)
+            if kind in ("progress", "ready"):
+                continue
+            self.in_flight = False
+            if kind == "value_error":
+                raise ValueError(payload)
+            if kind == "error":
+                raise RuntimeError(payload)
+            return payload if kind == "result" else None
+
+
+class WorkerPool:
+    """A fixed number of :class:`Worker` processes shared by every session of the server."""
+
+    def __init__(self, size: int, target: str = SWEEP_TARGET) -> None:
+        self.size = size
+        self.workers = [Worker(target) for _ in range(size)]
+        self._idle: queue.Queue[Worker] = queue.Queue()
+        for worker in self.workers:
+            worker.start()
+            self._idle.put(worker)
+        self.abandoned = 0
+
+    def run(
+        self,
+        points: np.ndarray,
+        options: dict[str, Any],
+        deadline_after: float,
+        progress: Progress | None = None,
+    ) -> SweepResult:
+        """Run ``target(points, progress=..., **options)`` on an idle worker.
+
+        Raises
+        ------
+        SweepAbandoned
+            After ``deadline_after`` seconds of running (waiting for an idle worker does
+            not count); the worker is killed and a fresh one started in its place.
+        ValueError
+            What the sweep raised for settings it cannot fit.
+        """
+        worker = self._idle.get()
+        deadline = time.perf_counter() + deadline_after
+        try:
+            worker.send(points, options)
+            result = worker.collect(deadline, progress)
+        except SweepAbandoned:
+            self.abandoned += 1
+            worker.start()  # warm again before the next request
+            self._idle.put(worker)
+            raise
+        except BaseException:
+            if not worker.in_flight:
+                self._idle.put(worker)
+                raise
+            # Interrupted while the sweep runs (Streamlit reruns a page by raising from
+            # the progress callback): stop it at its next slice, then free the worker.
+            worker.cancel()
+            threading.Thread(target=self._finish, args=(worker, deadline), daemon=True).start()
+            raise
+        self._idle.put(worker)
+        return result
+
+    def _finish(self, worker: Worker, deadline: float) -> None:
+        try:
+            worker.collect(deadline, None)
+        except SweepAbandoned:
+            self.abandoned += 1
+            worker.start()
+        except (ValueError, RuntimeError):
+            pass
+        self._idle.put(worker)
+
+    def close(self) -> None:
+        for worker in self.workers:
+            worker.stop()
+
+
+_POOL: list[WorkerPool] = []
+_POOL_LOCK = threading.Lock()
+
+
+def shared_pool() -> WorkerPool | None:
+    """The server's pool, started on first use (None when ``GMM_SWEEP_WORKERS=0``)."""
+    size = configured_workers()
+    if size == 0:
+        return None
+    with _POOL_LOCK:
+        if not _POOL:
+            _POOL.append(WorkerPool(size))
+        return _POOL[0]
+
+
+def run_sweep(
+    points: np.ndarray,
+    options: dict[str, Any],
+    estimated_seconds: float,
+    progress: Progress | None = None,
+    pool: WorkerPool | None = None,
+) -> SweepResult:
+    """``gmm_core.sweep(points, **options)`` within :func:`deadline_seconds` of its estimate.
+
+    Runs on ``pool`` (default: the server's shared pool), or in this process when there
+    is none.
+
+    Raises
+    ------
+    SweepAbandoned
+        With a message naming the settings to lower, when the deadline passes.
+    """
+    allowed = deadline_seconds(estimated_seconds)
+    started = time.perf_counter()
+    pool = pool or shared_pool()
+    try:
+        if pool is None:
+            return gmm_core.sweep(points, progress=progress, timeout=allowed, **options)
+        return pool.run(points, options, allowed, progress)
+    except (SweepAbandoned, TimeoutError):
+        raise SweepAbandoned(
+            f"The sweep was stopped after {time.perf_counter() - started:.0f} s, far past its "
+            f"estimate of {estimated_seconds:.1f} s. Lower the K range, the restarts per K, "
+            "max_iter, the number of points or the number of columns, and try again. "
+            "Your other settings are kept."
+        ) from None

@@ -1,0 +1,20 @@
+"""Stand-ins for ``gmm_core.sweep`` that sweep worker tests run in a worker process."""
+
+from __future__ import annotations
+
+import time
+
+import numpy as np
+
+import gmm_core
+
+#: Points whose first coordinate is this value make :func:`sweep_or_hang` hang.
+HANG_MARKER = 12345.0
+
+
+def sweep_or_hang(points: np.ndarray, **options: object) -> gmm_core.SweepResult:
+    """``gmm_core.sweep``, except that it never returns for data marked with HANG_MARKER."""
+    if points[0, 0] == HANG_MARKER:
+        while True:  # a wedged runtime: no progress, no answer
+            time.sleep(1.0)
+    return gmm_core.sweep(points, **options)
