@@ -203,16 +203,10 @@ class GaussianMixture(DensityMixin, BaseEstimator):
 
     def _fitted_starts(self) -> dict[str, np.ndarray]:
         """The fitted parameters as the starts of a warm-started fit."""
-        precisions = np.linalg.inv(self._full_covariances)
-        shape_as = support.sklearn_covariances(precisions, self.covariance_type)
-        if self.covariance_type in ("diag", "spherical"):
-            shape_as = 1.0 / support.sklearn_covariances(
-                self._full_covariances, self.covariance_type
-            )
         return {
             "weights_init": self.weights_,
             "means_init": self.means_,
-            "precisions_init": shape_as,
+            "precisions_init": self.precisions_,
         }
 
     def _initial_only(self, result: SweepResult) -> None:
