@@ -217,7 +217,8 @@ def _run_sweep(X: np.ndarray, fit: FitKey, progress: Progress | None) -> gmm_cor
         snapshots=SNAPSHOTS,
     )
     estimate = _estimate(X.shape[0], X.shape[1], fit).seconds
-    return sweep_workers.run_sweep(X, options, estimate, progress)
+    heartbeat = getattr(progress, "waiting", None)
+    return sweep_workers.run_sweep(X, options, estimate, progress, heartbeat=heartbeat)
 
 
 def _synthetic_key(data: DataKey, fit: FitKey) -> tuple:
@@ -353,6 +354,12 @@ class ProgressBar:
         if estimate is not None and estimate.seconds >= 1:
             text = f"Starting the sweep: estimated {format_seconds(estimate.seconds)}…"
         self._slot.progress(0.0, text=text)
+
+    def waiting(self, seconds: float) -> None:
+        """Before the first progress report (compiling, or waiting for a free worker)."""
+        if seconds >= 2:
+            prefix = f"{self.label}: " if self.label else ""
+            self._slot.progress(0.0, text=f"{prefix}Starting the sweep… {seconds:.0f} s")
 
     def __call__(self, progress: SweepProgress) -> None:
         self.updates += 1

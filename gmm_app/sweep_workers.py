@@ -7,7 +7,7 @@ compute threads and every visitor's next fit would hang behind it. A worker proc
 that runs past its deadline is killed and replaced; the other workers and the server
 go on serving.
 
-Each worker is a spawned Python process that sets up JAX as the server would (one
+Each worker is a separate Python process that sets up JAX as the server would (one
 device per core, the persistent compilation cache), then answers requests over a
 pipe: ``(X, keyword arguments of gmm_core.sweep)`` in, progress messages and a
 ``SweepResult`` (or the error) out. A pool of :data:`DEFAULT_WORKERS` workers is started
@@ -25,8 +25,11 @@ from __future__ import annotations
 
 import importlib
 import multiprocessing
+import multiprocessing.connection
 import os
 import queue
+import subprocess
+import sys
 import threading
 import time
 from collections.abc import Callable
@@ -46,6 +49,11 @@ DEADLINE_MARGIN_SECONDS = 30.0
 SWEEP_TARGET = "gmm_core:sweep"
 
 Progress = Callable[[SweepProgress], None]
+#: Called with the seconds waited so far, about every :data:`HEARTBEAT_SECONDS` while a
+#: request shows no progress (it compiles, say): the page can say so, and Streamlit can
+#: interrupt a rerun there.
+Heartbeat = Callable[[float], None]
+HEARTBEAT_SECONDS = 0.5
 
 
 class SweepAbandoned(RuntimeError):
@@ -119,33 +127,39 @@ class Worker:
 
     def __init__(self, target: str) -> None:
         self.target = target
-        self._process: multiprocessing.process.BaseProcess | None = None
+        self._process: subprocess.Popen | None = None
         self._connection: Any = None
         self.in_flight = False
 
     def start(self) -> None:
-        """Spawn the process (it imports JAX in the background; requests wait for it)."""
-        context = multiprocessing.get_context("spawn")
-        ours, theirs = context.Pipe()
-        process = context.Process(
-            target=_serve, args=(theirs, self.target), daemon=True, name="gmm-sweep-worker"
+        """Start the process (it imports JAX in the background; requests wait for it).
+
+        A fresh interpreter (``python -m gmm_app.sweep_workers``) rather than
+        multiprocessing's spawn: under ``streamlit run``, ``__main__`` is the app
+        script, which spawn would run again in the child.
+        """
+        ours, theirs = multiprocessing.Pipe()
+        paths = [path for path in sys.path if path and os.path.isdir(path)]
+        self._process = subprocess.Popen(
+            [sys.executable, "-m", __name__, str(theirs.fileno()), self.target],
+            pass_fds=(theirs.fileno(),),
+            env=dict(os.environ, PYTHONPATH=os.pathsep.join(paths)),
         )
-        process.start()
         theirs.close()
-        self._process, self._connection = process, ours
+        self._connection = ours
 
     @property
     def pid(self) -> int | None:
         return None if self._process is None else self._process.pid
 
     def alive(self) -> bool:
-        return self._process is not None and self._process.is_alive()
+        return self._process is not None and self._process.poll() is None
 
     def stop(self) -> None:
         """Kill the process at once (a hung XLA computation ignores anything gentler)."""
         if self._process is not None:
             self._process.kill()
-            self._process.join(timeout=10)
+            self._process.wait(timeout=10)
             self._connection.close()
         self._process = self._connection = None
         self.in_flight = False
@@ -163,7 +177,9 @@ class Worker:
         if self.in_flight and self._connection is not None:
             self._connection.send("cancel")
 
-    def collect(self, deadline: float, progress: Progress | None) -> SweepResult | None:
+    def collect(
+        self, deadline: float, progress: Progress | None, heartbeat: Heartbeat | None = None
+    ) -> SweepResult | None:
         """Wait for the running request's answer until ``deadline`` (a perf_counter time).
 
         Returns None for a cancelled request.
@@ -173,9 +189,14 @@ class Worker:
         SweepAbandoned
             When the deadline passes; the process is killed first.
         """
+        started = last_beat = time.perf_counter()
         while True:
             if not self._connection.poll(max(0.0, min(0.05, deadline - time.perf_counter()))):
-                if time.perf_counter() >= deadline:
+                now = time.perf_counter()
+                if heartbeat is not None and now - last_beat >= HEARTBEAT_SECONDS:
+                    heartbeat(now - started)
+                    last_beat = now
+                if now >= deadline:
                     self.stop()
                     raise SweepAbandoned("deadline")
                 if not self.alive():
@@ -183,6 +204,7 @@ class Worker:
                     raise RuntimeError("the sweep worker stopped, most likely for lack of memory")
                 continue
             kind, payload = self._connection.recv()
+            last_beat = time.perf_counter()
             if kind == "progress" and progress is not None:
                 progress(payload)
             if kind in ("progress", "ready"):
@@ -213,6 +235,7 @@ class WorkerPool:
         options: dict[str, Any],
         deadline_after: float,
         progress: Progress | None = None,
+        heartbeat: Heartbeat | None = None,
     ) -> SweepResult:
         """Run ``target(points, progress=..., **options)`` on an idle worker.
 
@@ -228,7 +251,7 @@ class WorkerPool:
         deadline = time.perf_counter() + deadline_after
         try:
             worker.send(points, options)
-            result = worker.collect(deadline, progress)
+            result = worker.collect(deadline, progress, heartbeat)
         except SweepAbandoned:
             self.abandoned += 1
             worker.start()  # warm again before the next request
@@ -282,6 +305,7 @@ def run_sweep(
     estimated_seconds: float,
     progress: Progress | None = None,
     pool: WorkerPool | None = None,
+    heartbeat: Heartbeat | None = None,
 ) -> SweepResult:
     """``gmm_core.sweep(points, **options)`` within :func:`deadline_seconds` of its estimate.
 
@@ -299,11 +323,14 @@ def run_sweep(
     try:
         if pool is None:
             return gmm_core.sweep(points, progress=progress, timeout=allowed, **options)
-        return pool.run(points, options, allowed, progress)
+        return pool.run(points, options, allowed, progress, heartbeat)
     except (SweepAbandoned, TimeoutError):
         raise SweepAbandoned(
             f"The sweep was stopped after {time.perf_counter() - started:.0f} s, far past its "
             f"estimate of {estimated_seconds:.1f} s. Lower the K range, the restarts per K, "
-            "max_iter, the number of points or the number of columns, and try again. "
-            "Your other settings are kept."
+            "max_iter, the points or the columns; your other settings are kept."
         ) from None
+
+
+if __name__ == "__main__":  # a worker process, started by Worker.start
+    _serve(multiprocessing.connection.Connection(int(sys.argv[1])), sys.argv[2])

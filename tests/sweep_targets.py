@@ -18,3 +18,15 @@ def sweep_or_hang(points: np.ndarray, **options: object) -> gmm_core.SweepResult
         while True:  # a wedged runtime: no progress, no answer
             time.sleep(1.0)
     return gmm_core.sweep(points, **options)
+
+
+#: An init seed that makes :func:`sweep_or_hang_on_seed` hang.
+HANG_SEED = 4242
+
+
+def sweep_or_hang_on_seed(points: np.ndarray, **options: object) -> gmm_core.SweepResult:
+    """``gmm_core.sweep``, except that it never returns when the seed is HANG_SEED."""
+    if options.get("seed") == HANG_SEED:
+        while True:
+            time.sleep(1.0)
+    return gmm_core.sweep(points, **options)
