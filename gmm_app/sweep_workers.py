@@ -44,8 +44,10 @@ ENVIRONMENT_VARIABLE = "GMM_SWEEP_WORKERS"
 DEFAULT_WORKERS = 2
 #: A sweep is abandoned after this many times its estimate, plus :data:`DEADLINE_MARGIN_SECONDS`.
 DEADLINE_FACTOR = 3.0
-#: Covers compilation (a new shape compiles in 2–15 s on two cores) and a loaded machine.
 DEADLINE_MARGIN_SECONDS = 30.0
+#: Extra time before the first progress report, for compiling a new shape (2–40 s on two
+#: busy cores). From the first report on, only the sweep's run time counts.
+COMPILE_ALLOWANCE_SECONDS = 90.0
 SWEEP_TARGET = "gmm_core:sweep"
 
 Progress = Callable[[SweepProgress], None]
@@ -178,11 +180,17 @@ class Worker:
             self._connection.send("cancel")
 
     def collect(
-        self, deadline: float, progress: Progress | None, heartbeat: Heartbeat | None = None
+        self,
+        deadline: float,
+        progress: Progress | None,
+        heartbeat: Heartbeat | None = None,
+        run_allowance: float | None = None,
     ) -> SweepResult | None:
         """Wait for the running request's answer until ``deadline`` (a perf_counter time).
 
-        Returns None for a cancelled request.
+        With ``run_allowance``, each progress report moves the deadline to ``run_allowance``
+        seconds of run time (compilation excluded) from the sweep's start. Returns None for
+        a cancelled request.
 
         Raises
         ------
@@ -205,6 +213,8 @@ class Worker:
                 continue
             kind, payload = self._connection.recv()
             last_beat = time.perf_counter()
+            if kind == "progress" and run_allowance is not None:
+                deadline = last_beat + run_allowance - payload.elapsed_seconds
             if kind == "progress" and progress is not None:
                 progress(payload)
             if kind in ("progress", "ready"):
@@ -220,8 +230,14 @@ class Worker:
 class WorkerPool:
     """A fixed number of :class:`Worker` processes shared by every session of the server."""
 
-    def __init__(self, size: int, target: str = SWEEP_TARGET) -> None:
+    def __init__(
+        self,
+        size: int,
+        target: str = SWEEP_TARGET,
+        compile_allowance: float = COMPILE_ALLOWANCE_SECONDS,
+    ) -> None:
         self.size = size
+        self.compile_allowance = compile_allowance
         self.workers = [Worker(target) for _ in range(size)]
         self._idle: queue.Queue[Worker] = queue.Queue()
         for worker in self.workers:
@@ -242,16 +258,17 @@ class WorkerPool:
         Raises
         ------
         SweepAbandoned
-            After ``deadline_after`` seconds of running (waiting for an idle worker does
-            not count); the worker is killed and a fresh one started in its place.
+            After ``deadline_after`` seconds of running, plus the compile allowance before
+            the first progress report (waiting for an idle worker does not count); the
+            worker is killed and a fresh one started in its place.
         ValueError
             What the sweep raised for settings it cannot fit.
         """
         worker = self._idle.get()
-        deadline = time.perf_counter() + deadline_after
+        deadline = time.perf_counter() + deadline_after + self.compile_allowance
         try:
             worker.send(points, options)
-            result = worker.collect(deadline, progress, heartbeat)
+            result = worker.collect(deadline, progress, heartbeat, deadline_after)
         except SweepAbandoned:
             self.abandoned += 1
             worker.start()  # warm again before the next request
@@ -322,7 +339,8 @@ def run_sweep(
     pool = pool or shared_pool()
     try:
         if pool is None:
-            return gmm_core.sweep(points, progress=progress, timeout=allowed, **options)
+            timeout = allowed + COMPILE_ALLOWANCE_SECONDS
+            return gmm_core.sweep(points, progress=progress, timeout=timeout, **options)
         return pool.run(points, options, allowed, progress, heartbeat)
     except (SweepAbandoned, TimeoutError):
         raise SweepAbandoned(

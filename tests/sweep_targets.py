@@ -7,6 +7,7 @@ import time
 import numpy as np
 
 import gmm_core
+from gmm_core.sweep import SweepProgress
 
 #: Points whose first coordinate is this value make :func:`sweep_or_hang` hang.
 HANG_MARKER = 12345.0
@@ -15,9 +16,17 @@ HANG_MARKER = 12345.0
 def sweep_or_hang(points: np.ndarray, **options: object) -> gmm_core.SweepResult:
     """``gmm_core.sweep``, except that it never returns for data marked with HANG_MARKER."""
     if points[0, 0] == HANG_MARKER:
-        while True:  # a wedged runtime: no progress, no answer
-            time.sleep(1.0)
+        hang_after_first_slice(options)
     return gmm_core.sweep(points, **options)
+
+
+def hang_after_first_slice(options: dict[str, object]) -> None:
+    """Report one slice of progress (compiled, running), then never answer again."""
+    progress = options.get("progress")
+    if callable(progress):
+        progress(SweepProgress(1, int(options.get("n_restarts", 8)), 0.0, 0.0))
+    while True:  # a wedged runtime: no progress, no answer
+        time.sleep(1.0)
 
 
 #: An init seed that makes :func:`sweep_or_hang_on_seed` hang.
@@ -27,6 +36,5 @@ HANG_SEED = 4242
 def sweep_or_hang_on_seed(points: np.ndarray, **options: object) -> gmm_core.SweepResult:
     """``gmm_core.sweep``, except that it never returns when the seed is HANG_SEED."""
     if options.get("seed") == HANG_SEED:
-        while True:
-            time.sleep(1.0)
+        hang_after_first_slice(options)
     return gmm_core.sweep(points, **options)

@@ -23,10 +23,12 @@ def points() -> np.ndarray:
     return X
 
 
-@pytest.fixture
-def pool(tmp_path, monkeypatch: pytest.MonkeyPatch) -> WorkerPool:
-    monkeypatch.setenv("GMM_COMPILATION_CACHE", str(tmp_path / "jax_cache"))
-    workers = WorkerPool(2, target="sweep_targets:sweep_or_hang")
+@pytest.fixture(scope="module")
+def pool(tmp_path_factory: pytest.TempPathFactory) -> WorkerPool:
+    """Two workers for the module, sharing one persistent compilation cache."""
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("GMM_COMPILATION_CACHE", str(tmp_path_factory.mktemp("jax_cache")))
+        workers = WorkerPool(2, target="sweep_targets:sweep_or_hang", compile_allowance=0)
     yield workers
     workers.close()
 
@@ -47,6 +49,7 @@ def test_a_hung_sweep_is_abandoned_while_another_request_finishes(
     hung = points.copy()
     hung[0, 0] = HANG_MARKER
     outcome: dict[str, object] = {}
+    abandoned_before = pool.abandoned
 
     def run_hung() -> None:
         started = time.perf_counter()
@@ -64,7 +67,7 @@ def test_a_hung_sweep_is_abandoned_while_another_request_finishes(
     assert isinstance(outcome.get("error"), SweepAbandoned)
     assert 8 <= outcome["seconds"] < 30
     assert np.all(np.isfinite(result.final_log_likelihood))
-    assert pool.abandoned == 1
+    assert pool.abandoned == abandoned_before + 1
     again = pool.run(points, OPTIONS, deadline_after=120)  # the replaced worker serves again
     np.testing.assert_allclose(again.final_log_likelihood, result.final_log_likelihood, rtol=1e-6)
     record_property(
@@ -95,12 +98,11 @@ def test_the_deadline_is_three_times_the_estimate_plus_a_margin() -> None:
 
 
 def test_the_library_sweep_raises_timeout_error_instead_of_waiting(points: np.ndarray) -> None:
-    big = np.tile(points, (20, 1))
-    options = dict(k_min=1, k_max=6, n_restarts=8, seed=0, max_iter=200, tol=0.0)
-    finished = gmm_core.sweep(big, **options, timeout=600)  # compiles, and a generous deadline
+    options = dict(k_min=1, k_max=4, n_restarts=4, seed=0, max_iter=50, tol=0.0)
+    finished = gmm_core.sweep(points, **options, timeout=600)  # compiles, generous deadline
     with pytest.raises(TimeoutError, match="did not finish within its timeout"):
-        gmm_core.sweep(big, **options, timeout=finished.run_seconds / 20)
-    again = gmm_core.sweep(big, **options, timeout=600)
+        gmm_core.sweep(points, **options, timeout=finished.run_seconds / 50)
+    again = gmm_core.sweep(points, **options, timeout=600)
     np.testing.assert_array_equal(again.final_log_likelihood, finished.final_log_likelihood)
 
 
@@ -114,10 +116,10 @@ def test_an_interrupted_request_is_cancelled_and_frees_its_worker(
     def interrupt(_: SweepProgress) -> None:
         raise Rerun
 
-    big = {**OPTIONS, "n_restarts": 16, "max_iter": 200, "tol": 0.0}
+    abandoned_before = pool.abandoned
     for _ in range(3):  # more interruptions than workers: each worker must come back
         with pytest.raises(Rerun):
-            pool.run(points, big, deadline_after=120, progress=interrupt)
+            pool.run(points, OPTIONS, deadline_after=120, progress=interrupt)
     result = pool.run(points, OPTIONS, deadline_after=120)
     assert np.all(np.isfinite(result.final_log_likelihood))
-    assert pool.abandoned == 0
+    assert pool.abandoned == abandoned_before
