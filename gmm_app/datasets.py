@@ -35,10 +35,6 @@ class Truth:
     weights: np.ndarray
     label_map: np.ndarray
 
-    @property
-    def k(self) -> int:
-        return int(self.means.shape[0])
-
 
 def truth(clusters: ClusterTable, noise: float) -> Truth:
     """The generating mixture of a valid cluster table with every σ scaled by ``noise``."""

@@ -17,11 +17,12 @@ import streamlit as st
 
 import gmm_core
 import gmm_figures as figures
-from gmm_app import exports, summaries
+from gmm_app import summaries
 from gmm_app.datasets import Truth
 from gmm_app.params import TAB
 from gmm_app.widgets import (
     figure_block,
+    fit_download,
     format_metric,
     k_chooser,
     restart_chooser,
@@ -103,17 +104,7 @@ def fit_explorer(
     # In the fragment, so that both follow the K, restart and radii chosen here.
     left, right = st.columns(2)
     with left:
-        st.download_button(
-            "Download fitted parameters (JSON)",
-            data=functools.partial(
-                exports.fit_json, result, fit, settings=dict(export), columns=columns
-            ),
-            file_name=f"{name}_fit_k{k}_restart{restart}.json",
-            mime="application/json",
-            key=f"download_{name}_json",
-            on_click="ignore",
-            icon="⬇️",
-        )
+        fit_download(result, fit, export, name, f"{name}_fit_k{k}_restart{restart}.json", columns)
     with right:
         settings_download(export, name)
 
@@ -188,52 +179,65 @@ def _figure_tabs(
     )
     k, restart, name = shown.k, shown.restart, shown.name
     to_plane, covariance_to_plane = projection
-    truth = {
+    common = {  # what the static and the animated view share
         "labels": shown.true_labels,
         "true_means": shown.true_means,
         "true_covariances": shown.true_covariances,
+        "initial_means": shown.initial_means,
+        "component_colors": shown.colors,
+        "n_sigmas": shown.sigmas,
     }
-    # Only the open tab's figure is built (the tabs are bound, so they track state).
-    if ellipses_tab.open:
-        with ellipses_tab:
-            figure_block(
-                f"{name}_ellipses",
-                figures.ellipse_figure,
+    views: list[tuple[Any, str, Callable, Callable[[], tuple[Any, dict]]]] = [
+        (
+            ellipses_tab,
+            "ellipses",
+            figures.ellipse_figure,
+            lambda: (
                 shown.points,
-                **truth,
-                means=shown.means,
-                covariances=shown.covariances,
-                weights=shown.fit.weights,
-                initial_means=shown.initial_means,
-                component_colors=shown.colors,
-                n_sigmas=shown.sigmas,
-                title=f"K = {k}, restart {restart}",
-            )
-    if animation_tab.open:
-        with animation_tab:
-            figure_block(
-                f"{name}_animation",
-                figures.fit_animation_figure,
+                {
+                    **common,
+                    "means": shown.means,
+                    "covariances": shown.covariances,
+                    "weights": shown.fit.weights,
+                    "title": f"K = {k}, restart {restart}",
+                },
+            ),
+        ),
+        (
+            animation_tab,
+            "animation",
+            figures.fit_animation_figure,
+            lambda: (
                 shown.points,
-                **truth,
-                snapshot_iterations=movie.iterations,
-                snapshot_weights=movie.weights,
-                snapshot_means=to_plane(movie.means),
-                snapshot_covariances=covariance_to_plane(movie.covariances),
-                initial_means=shown.initial_means,
-                traces=movie.traces,
-                highlighted_restart=restart,
-                component_colors=shown.colors,
-                n_sigmas=shown.sigmas,
-                title=f"EM iterations, K = {k}, restart {restart}",
-            )
-    if likelihood_tab.open:
-        with likelihood_tab:
-            figure_block(
-                f"{name}_log_likelihood",
-                figures.log_likelihood_figure,
+                {
+                    **common,
+                    "snapshot_iterations": movie.iterations,
+                    "snapshot_weights": movie.weights,
+                    "snapshot_means": to_plane(movie.means),
+                    "snapshot_covariances": covariance_to_plane(movie.covariances),
+                    "traces": movie.traces,
+                    "highlighted_restart": restart,
+                    "title": f"EM iterations, K = {k}, restart {restart}",
+                },
+            ),
+        ),
+        (
+            likelihood_tab,
+            "log_likelihood",
+            figures.log_likelihood_figure,
+            lambda: (
                 movie.traces,
-                n_iter=movie.n_iter,
-                highlighted_restart=restart,
-                title=f"Log-likelihood of every restart, K = {k}",
-            )
+                {
+                    "n_iter": movie.n_iter,
+                    "highlighted_restart": restart,
+                    "title": f"Log-likelihood of every restart, K = {k}",
+                },
+            ),
+        ),
+    ]
+    # Only the open tab's figure is built (the tabs are bound, so they track state).
+    for tab, suffix, build, inputs in views:
+        if tab.open:
+            with tab:
+                data, options = inputs()
+                figure_block(f"{name}_{suffix}", build, data, **options)

@@ -52,13 +52,12 @@ def restart_panels(
 
 def init_methods_panel(comparison: summaries.InitComparison, k: int) -> None:
     """The init methods side by side: the figure and its table."""
+    per_method = ("fraction_near_best", "mean_iterations", "final_log_likelihoods")
     figure_block(
         "init_comparison",
         figures.init_comparison_figure,
         comparison.methods,
-        fraction_near_best=comparison.fraction_near_best,
-        mean_iterations=comparison.mean_iterations,
-        final_log_likelihoods=comparison.final_log_likelihoods,
+        **{field: getattr(comparison, field) for field in per_method},
         title=f"Init methods, K = {k}",
     )
     st.dataframe(summaries.comparison_table(comparison), hide_index=True)

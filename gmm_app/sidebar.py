@@ -29,6 +29,10 @@ from gmm_app.params import (
     PRESET,
     RESTARTS,
     TOL,
+    ChoiceParam,
+    FloatParam,
+    IntParam,
+    RangeParam,
     format_tol,
 )
 from gmm_app.widgets import escape_markdown
@@ -153,108 +157,78 @@ def startup() -> Path | None:
 
 def _data_controls(values: dict[str, Any]) -> tuple[ClusterTable, list[str]]:
     """The Data section; fills ``values`` and returns the cluster table and its problems."""
-    bind: Any = "query-params"
     st.header("Data")
-    values[PRESET.key] = st.selectbox(
+    values[PRESET.key] = _choice(
+        PRESET,
         "Preset",
-        PRESET.options,
-        index=PRESET.options.index(PRESET.default),
-        key=PRESET.key,
-        bind=bind,
         on_change=_on_preset_change,
         help="A gmm_core teaching data set; picking one resets the cluster table.",
     )
     st.caption(PRESETS[values[PRESET.key]].description)
     with st.expander("True clusters", expanded=False):
         table, problems = clusters_editor.cluster_editor(values[PRESET.key])
-    values[NOISE.key] = st.slider(
-        "Noise (multiplies every σ)",
-        NOISE.low,
-        NOISE.high,
-        NOISE.default,
-        NOISE.step,
-        key=NOISE.key,
-        bind=bind,
+    values[NOISE.key] = _slider(NOISE, "Noise (multiplies every σ)", NOISE.step)
+    values[N_POINTS.key] = _number(N_POINTS, "Number of points", step=100)
+    values[DATA_SEED.key] = _seed(
+        DATA_SEED,
+        "Data seed",
+        ("New data", "new_data", "🎲"),
+        "Draw a new data seed; the fit settings stay.",
     )
-    values[N_POINTS.key] = st.number_input(
-        "Number of points",
-        N_POINTS.low,
-        N_POINTS.high,
-        N_POINTS.default,
-        step=100,
-        key=N_POINTS.key,
-        bind=bind,
-    )
-    values[DATA_SEED.key] = st.number_input(
-        "Data seed", 0, MAX_SEED, DATA_SEED.default, key=DATA_SEED.key, bind=bind
-    )
-    st.button(
-        "New data",
-        key="new_data",
-        on_click=_new_seed,
-        args=(DATA_SEED.key,),
-        icon="🎲",
-        help="Draw a new data seed; the fit settings stay.",
-    )
-
     return table, problems
 
 
 def _fit_controls(values: dict[str, Any]) -> None:
     """The Fit section; fills ``values`` by query-parameter name."""
-    bind: Any = "query-params"
     st.header("Fit")
-    values[K_RANGE.key] = st.slider(
-        "K range", K_RANGE.low, K_RANGE.high, K_RANGE.default, key=K_RANGE.key, bind=bind
-    )
-    values[RESTARTS.key] = st.slider(
-        "Restarts per K",
-        RESTARTS.low,
-        RESTARTS.high,
-        RESTARTS.default,
-        key=RESTARTS.key,
-        bind=bind,
-    )
-    values[INIT.key] = st.selectbox(
-        "Initialisation",
-        INIT.options,
-        index=INIT.options.index(INIT.default),
-        key=INIT.key,
-        bind=bind,
-    )
-    values[COVARIANCE.key] = st.selectbox(
-        "Covariance type",
-        COVARIANCE.options,
-        index=COVARIANCE.options.index(COVARIANCE.default),
-        key=COVARIANCE.key,
-        bind=bind,
-    )
-    values[MAX_ITER.key] = st.number_input(
-        "max_iter",
-        MAX_ITER.low,
-        MAX_ITER.high,
-        MAX_ITER.default,
-        step=10,
-        key=MAX_ITER.key,
-        bind=bind,
-    )
+    values[K_RANGE.key] = _slider(K_RANGE, "K range")
+    values[RESTARTS.key] = _slider(RESTARTS, "Restarts per K")
+    values[INIT.key] = _choice(INIT, "Initialisation")
+    values[COVARIANCE.key] = _choice(COVARIANCE, "Covariance type")
+    values[MAX_ITER.key] = _number(MAX_ITER, "max_iter", step=10)
     values[TOL.key] = st.select_slider(
         "tol (change in mean log-likelihood)",
         TOL.options,
         TOL.default,
         format_func=format_tol,
         key=TOL.key,
-        bind=bind,
+        bind=_BIND,
     )
-    values[INIT_SEED.key] = st.number_input(
-        "Init seed", 0, MAX_SEED, INIT_SEED.default, key=INIT_SEED.key, bind=bind
-    )
-    st.button(
-        "New initialisations",
-        key="new_init",
-        on_click=_new_seed,
-        args=(INIT_SEED.key,),
-        icon="🔁",
-        help="Draw a new init seed and keep the data.",
+    values[INIT_SEED.key] = _seed(
+        INIT_SEED,
+        "Init seed",
+        ("New initialisations", "new_init", "🔁"),
+        "Draw a new init seed and keep the data.",
     )
     st.caption("Every setting is kept in the page address: copy it to share this view.")
+
+
+# --------------------------------------------------------------------------- bound widgets
+
+_BIND: Any = "query-params"
+
+
+def _choice(param: ChoiceParam, label: str, **kwargs: Any) -> Any:
+    """A select box bound to ``param``'s query parameter."""
+    index = param.options.index(param.default)
+    return st.selectbox(label, param.options, index=index, key=param.key, bind=_BIND, **kwargs)
+
+
+def _slider(param: IntParam | FloatParam | RangeParam, label: str, *step: float) -> Any:
+    """A slider over ``param``'s range, bound to its query parameter."""
+    return st.slider(label, param.low, param.high, param.default, *step, key=param.key, bind=_BIND)
+
+
+def _number(param: IntParam, label: str, step: int | None = None) -> int:
+    """A number input over ``param``'s range, bound to its query parameter."""
+    return st.number_input(
+        label, param.low, param.high, param.default, step=step, key=param.key, bind=_BIND
+    )
+
+
+def _seed(param: IntParam, label: str, button: tuple[str, str, str], help: str) -> int:
+    """A seed input and the button that draws a new seed: ``button`` is (label, key, icon)."""
+    value = _number(param, label)
+    text, key, icon = button
+    st.button(text, key=key, on_click=_new_seed, args=(param.key,), icon=icon, help=help)
+    return value

@@ -20,17 +20,14 @@ from gmm_app import exports
 from gmm_app.params import (
     BEST_RESTART,
     BIC_CHOICE,
-    K_KEY,
-    RESTART_KEY,
     SIGMAS,
     VIEW,
-    format_k_choice,
-    format_restart_choice,
+    ChoiceParam,
     format_sigma,
     k_choice_param,
     restart_choice_param,
 )
-from gmm_app.summaries import fit_view
+from gmm_app.summaries import FitView, fit_view
 
 
 def escape_markdown(text: str, max_chars: int = 40) -> str:
@@ -60,29 +57,28 @@ def show_problems(problems: Sequence[str]) -> bool:
 def k_chooser(k_values: Sequence[int], bic_k: int, *, label: str = "K") -> int:
     """Select K (default: the BIC's choice); returns the K to show."""
     param = k_choice_param((int(k_values[0]), int(k_values[-1])))
-    choice = st.selectbox(
-        label,
-        param.options,
-        format_func=format_k_choice,
-        key=K_KEY,
-        bind="query-params",
-        help=f"BIC picks K = {bic_k} (lowest BIC of the best restart).",
-    )
+    choice = _bound_select(param, label, f"BIC picks K = {bic_k} (lowest BIC of the best restart).")
     return bic_k if choice == BIC_CHOICE else int(choice)
 
 
 def restart_chooser(n_restarts: int, best: int) -> int:
     """Select a restart (default: the best one); returns its index."""
     param = restart_choice_param(n_restarts)
-    choice = st.selectbox(
-        "Restart",
-        param.options,
-        format_func=format_restart_choice,
-        key=RESTART_KEY,
-        bind="query-params",
-        help=f"The best restart (highest final log-likelihood) is #{best}.",
-    )
+    help_ = f"The best restart (highest final log-likelihood) is #{best}."
+    choice = _bound_select(param, "Restart", help_)
     return best if choice == BEST_RESTART else int(choice)
+
+
+def _bound_select(param: ChoiceParam, label: str, help_: str) -> Any:
+    """A select box over ``param``'s options, bound to its query parameter."""
+    return st.selectbox(
+        label,
+        param.options,
+        format_func=param.label,
+        key=param.key,
+        bind="query-params",
+        help=help_,
+    )
 
 
 def sigma_chooser() -> tuple[float, ...]:
@@ -202,19 +198,33 @@ def sweep_downloads(
     fit = fit_view(result, k, int(result.best_restart()[result.k_index(k)]))
     left, middle, right = st.columns(3)
     with left:
-        st.download_button(
-            "Download fitted parameters (JSON)",
-            data=functools.partial(exports.fit_json, result, fit, settings=dict(export)),
-            file_name=f"{name}_fit.json",
-            mime="application/json",
-            key=f"download_{name}_json",
-            on_click="ignore",
-            icon="⬇️",
-        )
+        fit_download(result, fit, export, name, f"{name}_fit.json")
     with middle:
         data_download(points, labels, f"{name}_data")
     with right:
         settings_download(export, name)
+
+
+def fit_download(
+    result: gmm_core.SweepResult,
+    fit: FitView,
+    export: Mapping[str, Any],
+    name: str,
+    file_name: str,
+    columns: Sequence[str] | None = None,
+) -> None:
+    """A download button for the fitted parameters as JSON (see :func:`exports.fit_json`)."""
+    st.download_button(
+        "Download fitted parameters (JSON)",
+        data=functools.partial(
+            exports.fit_json, result, fit, settings=dict(export), columns=columns
+        ),
+        file_name=file_name,
+        mime="application/json",
+        key=f"download_{name}_json",
+        on_click="ignore",
+        icon="⬇️",
+    )
 
 
 def format_seconds(seconds: float) -> str:

@@ -350,52 +350,30 @@ def _add_animated_traces(fig: go.Figure, movie: _Frames, sigmas: np.ndarray) -> 
     last = movie.last
     for k in range(movie.n_components):
         for sigma_index, sigma in enumerate(sigmas):
-            update = movie.ellipse(last, k, sigma_index)
-            fig.add_trace(
-                go.Scatter(
-                    x=update["x"],
-                    y=update["y"],
-                    opacity=update["opacity"],
-                    mode="lines",
-                    name=f"fit {k} {sigma:g}σ",
-                    line={"color": color_for(movie.colors[k]), "width": 3},
-                    hoverinfo="skip",
-                    showlegend=False,
-                ),
-                row=1,
-                col=1,
-            )
-    means = movie.means(last)
-    fig.add_trace(
-        go.Scatter(
-            x=means["x"],
-            y=means["y"],
-            text=means["text"],
-            mode="markers",
-            name="fit means",
-            marker={
-                "symbol": "circle",
-                "size": 15,
-                "color": means["marker"]["color"],
-                "opacity": means["marker"]["opacity"],
-                "line": {"width": 2, "color": "white"},
-            },
-            hovertemplate="%{text}<br>(%{x}, %{y})<extra></extra>",
-        ),
-        row=1,
-        col=1,
-    )
+            line = {"color": color_for(movie.colors[k]), "width": 3}
+            style = {"mode": "lines", "name": f"fit {k} {sigma:g}σ", "line": line}
+            trace = _trace(movie.ellipse(last, k, sigma_index), **style, hoverinfo="skip")
+            fig.add_trace(trace.update(showlegend=False), row=1, col=1)
+    marker = {"symbol": "circle", "size": 15, "line": {"width": 2, "color": "white"}}
+    means = _trace(movie.means(last), mode="markers", name="fit means", marker=marker)
+    fig.add_trace(means.update(hovertemplate="%{text}<br>(%{x}, %{y})<extra></extra>"), 1, 1)
     for restart in movie.curve_order:
         fig.add_trace(_curve_trace(movie.curve(last, restart), restart, movie.highlighted), 1, 2)
+
+
+def _trace(update: dict, **style: object) -> go.Scatter:
+    """An animated trace showing a frame's ``update``, with its fixed ``style``."""
+    fields = {key: value for key, value in update.items() if key != "type"}
+    if "marker" in fields:
+        style["marker"] = {**style.get("marker", {}), **fields.pop("marker")}  # type: ignore[dict-item]
+    return go.Scatter(**fields, **style)
 
 
 def _curve_trace(update: dict, restart: int, highlighted: int) -> go.Scatter:
     """One restart's log-likelihood curve (thick and coloured when highlighted)."""
     is_highlighted = restart == highlighted
-    return go.Scatter(
-        x=update["x"],
-        y=update["y"],
-        opacity=update["opacity"],
+    return _trace(
+        update,
         mode="lines+markers",
         name=f"restart {restart} (highlighted)" if is_highlighted else f"restart {restart}",
         line={

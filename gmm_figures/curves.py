@@ -24,6 +24,7 @@ from gmm_figures.style import (
     PALETTE,
     SMALL_FONT_SIZE,
     TEXT_COLOR,
+    add_caption,
     add_notes,
     apply_layout,
     as_float_array,
@@ -271,18 +272,13 @@ def model_selection_figure(
     _add_k_marker(fig, chosen, "chosen K (BIC)", "dash", PALETTE[1], "right")
     if truth is not None:
         _add_k_marker(fig, truth, "true K", "dot", TEXT_COLOR, "left")
-    fig.add_annotation(
-        name="caption",
-        text="dots: every restart · line: best restart of each K · arrow: better direction",
-        xref="paper",
-        yref="paper",
-        x=1.0,
-        y=1.0,
-        xanchor="right",
-        yanchor="bottom",
-        yshift=28,
-        showarrow=False,
-        font={"size": SMALL_FONT_SIZE, "color": MUTED_TEXT_COLOR},
+    add_caption(
+        fig,
+        "caption",
+        "dots: every restart · line: best restart of each K · arrow: better direction",
+        side="right",
+        y_shift=28,
+        color=MUTED_TEXT_COLOR,
     )
     fig.update_layout(hovermode="closest", showlegend=False)
     apply_layout(fig, title=title, height=760)

@@ -4,12 +4,11 @@ the sweep cache, the safety settings and what the app's source may not contain."
 from __future__ import annotations
 
 import ast
-import base64
 import json
 import math
 import re
 import tomllib
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -24,6 +23,7 @@ from gmm_app import app_settings, budget_gate, cluster_table, fit_flow, sweep_ca
 from gmm_app.upload import MAX_UPLOAD_BYTES
 from gmm_core import budget
 from gmm_core.sweep import SweepProgress
+from tests.support.figures import figure_numbers
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -121,29 +121,9 @@ BUILDERS: dict[str, tuple[Callable[..., go.Figure], Callable[[], dict[str, Any]]
 }
 
 
-def _numbers(node: Any) -> Iterator[float]:
-    """Every number in a plotly structure, decoding base64 typed arrays."""
-    if isinstance(node, dict):
-        if "bdata" in node and "dtype" in node:
-            yield from np.frombuffer(base64.b64decode(node["bdata"]), dtype=node["dtype"]).tolist()
-            return
-        for value in node.values():
-            yield from _numbers(value)
-    elif isinstance(node, list | tuple):
-        for value in node:
-            yield from _numbers(value)
-    elif isinstance(node, np.ndarray):
-        yield from _numbers(node.tolist())
-    elif isinstance(node, int | float | np.number) and not isinstance(node, bool):
-        yield float(node)
-
-
 def assert_clean_json(figure: go.Figure) -> None:
     """No NaN or infinity in the figure: not as numbers, not as null-coerced JSON text."""
-    structure = figure.to_plotly_json()
-    structure["frames"] = [frame.to_plotly_json() for frame in figure.frames]
-    numbers = np.array(list(_numbers(structure)))
-    assert np.all(np.isfinite(numbers))
+    assert np.all(np.isfinite(figure_numbers(figure)))
     text = figure.to_json()
     assert not re.search(r"\b(NaN|-?Infinity)\b", text)
     json.loads(text, parse_constant=lambda token: pytest.fail(f"{token} in JSON"))
