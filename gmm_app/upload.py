@@ -5,8 +5,10 @@ The dashboard's "Your data" page hands the raw bytes of an uploaded file to
 :class:`ParsedUpload` or raises :class:`UploadError` whose message is one
 user-facing sentence saying what is wrong and what to do about it.
 
-This module deliberately depends only on the standard library, NumPy and pandas
-(no Streamlit, no plotting) so it can be tested and fuzzed on its own.
+This module and its two steps, :mod:`gmm_app.csv_text` (bytes → rows) and
+:mod:`gmm_app.csv_numbers` (cells → numbers), depend only on the standard library,
+NumPy and pandas: they must not import Streamlit, Plotly or any other ``gmm_app``
+module, so the parser can be tested and fuzzed on its own.
 """
 
 from __future__ import annotations

@@ -9,6 +9,8 @@ Trace names:
   ``"log-likelihood"``;
 
 The restart and initialisation statistics are in :mod:`gmm_figures.restart_stats`.
+
+Pure: Plotly and NumPy only; must not import Streamlit or ``gmm_app``.
 """
 
 from __future__ import annotations

@@ -8,6 +8,8 @@ Trace names (stable, for tests and for the app):
 * ``"initial means"`` (``x`` markers) and ``"fit means"`` (dots);
 * ``f"restart {r}"`` and ``f"restart {r} (highlighted)"``: log-likelihood curves
   (in :mod:`gmm_figures.animation`).
+
+Pure: Plotly and NumPy only; must not import Streamlit or ``gmm_app``.
 """
 
 from __future__ import annotations

@@ -3,6 +3,8 @@
 Per panel three traces, in this order: ``f"r{r} data"`` (the points), ``f"r{r} ellipses"``
 (every component's ellipse in one trace, polygons separated by ``None``) and
 ``f"r{r} means"`` (component centres in their palette colours).
+
+Pure: Plotly and NumPy only; must not import Streamlit or ``gmm_app``.
 """
 
 from __future__ import annotations

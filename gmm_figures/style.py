@@ -5,6 +5,8 @@ colour-blind-safe palette in which every colour has at least 3:1 contrast agains
 This module also holds the small helpers the builders share: dropping non-finite rows,
 rounding the numbers written into traces, and the "notes" annotation that reports what
 was dropped.
+
+Pure: must not import Streamlit or ``gmm_app``.
 """
 
 from __future__ import annotations
