@@ -15,6 +15,8 @@ Pure: Plotly and NumPy only; must not import Streamlit or ``gmm_app``.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import numpy as np
 import plotly.graph_objects as go
 from numpy.typing import ArrayLike
@@ -189,29 +191,8 @@ def model_selection_figure(
     if chosen not in ks.tolist():
         raise ValueError(f"chosen_k={chosen} is not one of k_values {ks.tolist()}")
     truth = None if true_k is None else _check_int(true_k, "true_k")
-    metrics = []
-    for name, array_like, better in (
-        ("BIC", bic, np.min),
-        ("AIC", aic, np.min),
-        ("log-likelihood", final_log_likelihood, np.max),
-    ):
-        array = as_float_array(array_like, name)
-        if array.ndim != 2 or array.shape[0] != ks.size or array.shape[1] == 0:
-            raise ValueError(
-                f"{name} must have shape ({ks.size}, R) with R >= 1, got {array.shape}"
-            )
-        metrics.append((name, array, better))
+    metrics, notes = _check_metrics(ks.size, bic, aic, final_log_likelihood)
     n_restarts = metrics[0][1].shape[1]
-    if any(array.shape[1] != n_restarts for _, array, _ in metrics):
-        raise ValueError("bic, aic and final_log_likelihood must have the same shape")
-    notes = []
-    for name, array, _ in metrics:
-        finite = np.isfinite(array)
-        if not np.any(finite):
-            raise ValueError(f"{name} holds no finite value")
-        if not np.all(finite):
-            notes.append(f"{name}: {plural(int(np.count_nonzero(~finite)), 'non-finite value')}")
-
     offsets = (
         np.linspace(-STRIP_HALF_WIDTH, STRIP_HALF_WIDTH, n_restarts)
         if n_restarts > 1
@@ -224,43 +205,8 @@ def model_selection_figure(
         vertical_spacing=0.05,
     )
     for row, (name, array, better) in enumerate(metrics, start=1):
-        finite = np.isfinite(array)
-        decimals = decimals_for(array)
-        k_index, restart_index = np.nonzero(finite)
-        color = _METRIC_COLORS[name]
-        fig.add_trace(
-            go.Scatter(
-                x=rounded(ks[k_index] + offsets[restart_index], 3),
-                y=rounded(array[k_index, restart_index], decimals),
-                customdata=np.stack([ks[k_index], restart_index], axis=1).tolist(),
-                mode="markers",
-                name=f"{name}: every restart",
-                marker={"size": 8, "color": color, "opacity": 0.45, "line": {"width": 0}},
-                hovertemplate=(
-                    f"K=%{{customdata[0]}}, restart %{{customdata[1]}}<br>{name} %{{y}}"
-                    "<extra></extra>"
-                ),
-                showlegend=False,
-            ),
-            row=row,
-            col=1,
-        )
-        has_value = np.any(finite, axis=1)
-        best = [better(array[i, finite[i]]) for i in np.flatnonzero(has_value)]
-        fig.add_trace(
-            go.Scatter(
-                x=ks[has_value].tolist(),
-                y=rounded(best, decimals),
-                mode="lines+markers",
-                name=f"{name}: best restart",
-                line={"color": color, "width": 3},
-                marker={"size": 10, "color": color},
-                hovertemplate=f"K=%{{x}}, best restart<br>{name} %{{y}}<extra></extra>",
-                showlegend=False,
-            ),
-            row=row,
-            col=1,
-        )
+        for trace in _metric_traces(name, array, better, ks, offsets):
+            fig.add_trace(trace, row=row, col=1)
         fig.update_yaxes(title_text=_METRIC_AXIS_TITLES[name], row=row)
 
     shown_ks = ks.tolist() + ([] if truth is None else [truth])
@@ -360,3 +306,66 @@ def _prepare_curves(traces: ArrayLike, notes: list[str]) -> list[tuple[np.ndarra
             steps, values = steps[:keep], values[:keep]
         curves.append((steps, values))
     return curves
+
+
+def _check_metrics(
+    n_k: int, bic: ArrayLike, aic: ArrayLike, final_log_likelihood: ArrayLike
+) -> tuple[list[tuple[str, np.ndarray, Callable]], list[str]]:
+    """(name, (K, R) array, better-of function) per metric, and notes on non-finite values."""
+    metrics = []
+    for name, array_like, better in (
+        ("BIC", bic, np.min),
+        ("AIC", aic, np.min),
+        ("log-likelihood", final_log_likelihood, np.max),
+    ):
+        array = as_float_array(array_like, name)
+        if array.ndim != 2 or array.shape[0] != n_k or array.shape[1] == 0:
+            raise ValueError(f"{name} must have shape ({n_k}, R) with R >= 1, got {array.shape}")
+        metrics.append((name, array, better))
+    n_restarts = metrics[0][1].shape[1]
+    if any(array.shape[1] != n_restarts for _, array, _ in metrics):
+        raise ValueError("bic, aic and final_log_likelihood must have the same shape")
+    notes = []
+    for name, array, _ in metrics:
+        finite = np.isfinite(array)
+        if not np.any(finite):
+            raise ValueError(f"{name} holds no finite value")
+        if not np.all(finite):
+            notes.append(f"{name}: {plural(int(np.count_nonzero(~finite)), 'non-finite value')}")
+    return metrics, notes
+
+
+def _metric_traces(
+    name: str, array: np.ndarray, better: Callable, ks: np.ndarray, offsets: np.ndarray
+) -> list[go.Scatter]:
+    """One metric's panel: a strip of every restart and the line of the best ones."""
+    finite = np.isfinite(array)
+    decimals = decimals_for(array)
+    k_index, restart_index = np.nonzero(finite)
+    color = _METRIC_COLORS[name]
+    has_value = np.any(finite, axis=1)
+    best = [better(array[i, finite[i]]) for i in np.flatnonzero(has_value)]
+    return [
+        go.Scatter(
+            x=rounded(ks[k_index] + offsets[restart_index], 3),
+            y=rounded(array[k_index, restart_index], decimals),
+            customdata=np.stack([ks[k_index], restart_index], axis=1).tolist(),
+            mode="markers",
+            name=f"{name}: every restart",
+            marker={"size": 8, "color": color, "opacity": 0.45, "line": {"width": 0}},
+            hovertemplate=(
+                f"K=%{{customdata[0]}}, restart %{{customdata[1]}}<br>{name} %{{y}}<extra></extra>"
+            ),
+            showlegend=False,
+        ),
+        go.Scatter(
+            x=ks[has_value].tolist(),
+            y=rounded(best, decimals),
+            mode="lines+markers",
+            name=f"{name}: best restart",
+            line={"color": color, "width": 3},
+            marker={"size": 10, "color": color},
+            hovertemplate=f"K=%{{x}}, best restart<br>{name} %{{y}}<extra></extra>",
+            showlegend=False,
+        ),
+    ]
