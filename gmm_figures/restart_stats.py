@@ -168,36 +168,10 @@ def init_comparison_figure(
         raise ValueError("methods must not be empty")
     if len(set(names)) != n_methods:
         raise ValueError(f"methods must be distinct, got {names}")
-    fractions = as_float_array(fraction_near_best, "fraction_near_best")
-    iterations = as_float_array(mean_iterations, "mean_iterations")
-    for name, array in (("fraction_near_best", fractions), ("mean_iterations", iterations)):
-        if array.shape != (n_methods,):
-            raise ValueError(f"{name} must have shape ({n_methods},), got {array.shape}")
-    if len(final_log_likelihoods) != n_methods:
-        raise ValueError(
-            f"final_log_likelihoods must hold {n_methods} arrays, got {len(final_log_likelihoods)}"
-        )
-    samples = []
-    for name, array_like in zip(names, final_log_likelihoods, strict=True):
-        array = as_float_array(array_like, f"final_log_likelihoods[{name!r}]")
-        if array.ndim != 1:
-            raise ValueError(f"final_log_likelihoods[{name!r}] must be 1-D, got {array.shape}")
-        samples.append(array)
+    fractions, iterations, samples, notes = _check_comparison(
+        names, fraction_near_best, mean_iterations, final_log_likelihoods
+    )
     all_samples = np.concatenate(samples)
-    if not (
-        np.any(np.isfinite(all_samples))
-        or np.any(np.isfinite(fractions))
-        or np.any(np.isfinite(iterations))
-    ):
-        raise ValueError("every input value is non-finite")
-    notes = []
-    n_bad_samples = int(np.count_nonzero(~np.isfinite(all_samples)))
-    if n_bad_samples:
-        notes.append(f"{plural(n_bad_samples, 'non-finite log-likelihood')} dropped")
-    for label, array in (("fraction", fractions), ("mean iterations", iterations)):
-        missing = [names[i] for i in np.flatnonzero(~np.isfinite(array))]
-        if missing:
-            notes.append(f"no {label} for {', '.join(missing)}")
 
     colors = [color_for(i) for i in range(n_methods)]
     fig = make_subplots(
@@ -257,3 +231,44 @@ def init_comparison_figure(
     apply_layout(fig, title=title, height=520)
     _finish_notes(fig, notes)
     return fig
+
+
+def _check_comparison(
+    names: list[str],
+    fraction_near_best: ArrayLike,
+    mean_iterations: ArrayLike,
+    final_log_likelihoods: Sequence[ArrayLike],
+) -> tuple[np.ndarray, np.ndarray, list[np.ndarray], list[str]]:
+    """Fractions (M,), mean iterations (M,), each method's samples, and notes."""
+    n_methods = len(names)
+    fractions = as_float_array(fraction_near_best, "fraction_near_best")
+    iterations = as_float_array(mean_iterations, "mean_iterations")
+    for name, array in (("fraction_near_best", fractions), ("mean_iterations", iterations)):
+        if array.shape != (n_methods,):
+            raise ValueError(f"{name} must have shape ({n_methods},), got {array.shape}")
+    if len(final_log_likelihoods) != n_methods:
+        raise ValueError(
+            f"final_log_likelihoods must hold {n_methods} arrays, got {len(final_log_likelihoods)}"
+        )
+    samples = []
+    for name, array_like in zip(names, final_log_likelihoods, strict=True):
+        array = as_float_array(array_like, f"final_log_likelihoods[{name!r}]")
+        if array.ndim != 1:
+            raise ValueError(f"final_log_likelihoods[{name!r}] must be 1-D, got {array.shape}")
+        samples.append(array)
+    all_samples = np.concatenate(samples)
+    if not (
+        np.any(np.isfinite(all_samples))
+        or np.any(np.isfinite(fractions))
+        or np.any(np.isfinite(iterations))
+    ):
+        raise ValueError("every input value is non-finite")
+    notes = []
+    n_bad_samples = int(np.count_nonzero(~np.isfinite(all_samples)))
+    if n_bad_samples:
+        notes.append(f"{plural(n_bad_samples, 'non-finite log-likelihood')} dropped")
+    for label, array in (("fraction", fractions), ("mean iterations", iterations)):
+        missing = [names[i] for i in np.flatnonzero(~np.isfinite(array))]
+        if missing:
+            notes.append(f"no {label} for {', '.join(missing)}")
+    return fractions, iterations, samples, notes
