@@ -263,6 +263,24 @@ def _build_table(
             f"numbers, and the fit needs at least {_count(MIN_NUMERIC_COLUMNS, 'numeric column')}."
         )
 
+    keep = _complete_rows(numeric, n_rows, notes)
+    n_kept = int(keep.sum())
+    n_dropped = n_rows - n_kept
+    data = pd.DataFrame(
+        {name: column[keep] for name, column in numeric.items()}, index=pd.RangeIndex(n_kept)
+    )
+    return ParsedUpload(
+        data=data,
+        numeric_columns=tuple(numeric),
+        ignored_columns=tuple(ignored),
+        n_rows_read=n_rows,
+        n_rows_dropped=n_dropped,
+        notes=tuple(notes),
+    )
+
+
+def _complete_rows(numeric: dict[str, np.ndarray], n_rows: int, notes: list[str]) -> np.ndarray:
+    """(n_rows,) bool: rows finite and within ``MAX_ABS_VALUE`` in every numeric column."""
     matrix = np.column_stack(list(numeric.values()))
     with np.errstate(invalid="ignore"):
         row_missing = np.isnan(matrix).any(axis=1)
@@ -287,14 +305,4 @@ def _build_table(
         notes.append(
             f"Dropped {_count(n_dropped, 'row')} with missing or non-finite values ({detail})"
         )
-    data = pd.DataFrame(
-        {name: column[keep] for name, column in numeric.items()}, index=pd.RangeIndex(n_kept)
-    )
-    return ParsedUpload(
-        data=data,
-        numeric_columns=tuple(numeric),
-        ignored_columns=tuple(ignored),
-        n_rows_read=n_rows,
-        n_rows_dropped=n_dropped,
-        notes=tuple(notes),
-    )
+    return keep
