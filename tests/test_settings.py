@@ -1,4 +1,4 @@
-"""Tests for gmm_app.controls' pure part: URL validation, the cluster-table codec, settings."""
+"""The settings layer (pure): URL parameters, the cluster-table codec, Settings, link warnings."""
 
 from __future__ import annotations
 
