@@ -8,10 +8,10 @@ from __future__ import annotations
 
 import streamlit as st
 
-from gmm_app import controls
+from gmm_app import sidebar
 
-st.set_page_config(**controls.PAGE_CONFIG)
-controls.startup()  # once per process: the persistent compilation cache
+st.set_page_config(**sidebar.PAGE_CONFIG)
+sidebar.startup()  # once per process: the persistent compilation cache
 
 PAGES = [
     st.Page("pages/explore.py", title="Explore", icon="🔭", default=True),
@@ -22,5 +22,5 @@ PAGES = [
 ]
 
 navigation = st.navigation(PAGES)
-controls.render_sidebar()
+sidebar.render_sidebar()
 navigation.run()

@@ -5,17 +5,13 @@ non-finite components skipped (both reported in a small ``"notes"`` annotation),
 input with nothing finite in it raises ``ValueError``; no NaN or infinity reaches a figure.
 """
 
-from gmm_figures.curves import (
-    final_log_likelihood_histogram,
-    init_comparison_figure,
-    log_likelihood_figure,
-    model_selection_figure,
-)
+from gmm_figures.animation import fit_animation_figure
+from gmm_figures.curves import log_likelihood_figure, model_selection_figure
 from gmm_figures.ellipses import (
     component_colors_from_matching,
     ellipse_figure,
-    fit_animation_figure,
 )
+from gmm_figures.restart_stats import final_log_likelihood_histogram, init_comparison_figure
 from gmm_figures.restarts import restart_grid_figure
 from gmm_figures.style import PALETTE, apply_layout, color_for, sanitize_points, to_html
 

@@ -1,4 +1,4 @@
-"""Log-likelihood curves, model selection over K, and restart / initialisation statistics.
+"""Log-likelihood curves of every restart, and model selection over K.
 
 Trace names:
 
@@ -7,14 +7,15 @@ Trace names:
 * :func:`model_selection_figure`: ``f"{metric}: every restart"`` and
   ``f"{metric}: best restart"`` for ``metric`` in ``"BIC"``, ``"AIC"``,
   ``"log-likelihood"``;
-* :func:`final_log_likelihood_histogram`: ``"final log-likelihood"``;
-* :func:`init_comparison_figure`: one box per method (named after it),
-  ``"fraction near best"`` and ``"mean iterations"``.
+
+The restart and initialisation statistics are in :mod:`gmm_figures.restart_stats`.
+
+Pure: Plotly and NumPy only; must not import Streamlit or ``gmm_app``.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable
 
 import numpy as np
 import plotly.graph_objects as go
@@ -27,11 +28,11 @@ from gmm_figures.style import (
     PALETTE,
     SMALL_FONT_SIZE,
     TEXT_COLOR,
+    add_caption,
     add_notes,
     apply_layout,
     as_float_array,
     as_int_array,
-    color_for,
     decimals_for,
     integer_tick_step,
     padded_range,
@@ -39,12 +40,7 @@ from gmm_figures.style import (
     rounded,
 )
 
-__all__ = [
-    "final_log_likelihood_histogram",
-    "init_comparison_figure",
-    "log_likelihood_figure",
-    "model_selection_figure",
-]
+__all__ = ["log_likelihood_figure", "model_selection_figure"]
 
 HIGHLIGHT_COLOR = PALETTE[0]
 STRIP_HALF_WIDTH = 0.22
@@ -195,29 +191,8 @@ def model_selection_figure(
     if chosen not in ks.tolist():
         raise ValueError(f"chosen_k={chosen} is not one of k_values {ks.tolist()}")
     truth = None if true_k is None else _check_int(true_k, "true_k")
-    metrics = []
-    for name, array_like, better in (
-        ("BIC", bic, np.min),
-        ("AIC", aic, np.min),
-        ("log-likelihood", final_log_likelihood, np.max),
-    ):
-        array = as_float_array(array_like, name)
-        if array.ndim != 2 or array.shape[0] != ks.size or array.shape[1] == 0:
-            raise ValueError(
-                f"{name} must have shape ({ks.size}, R) with R >= 1, got {array.shape}"
-            )
-        metrics.append((name, array, better))
+    metrics, notes = _check_metrics(ks.size, bic, aic, final_log_likelihood)
     n_restarts = metrics[0][1].shape[1]
-    if any(array.shape[1] != n_restarts for _, array, _ in metrics):
-        raise ValueError("bic, aic and final_log_likelihood must have the same shape")
-    notes = []
-    for name, array, _ in metrics:
-        finite = np.isfinite(array)
-        if not np.any(finite):
-            raise ValueError(f"{name} holds no finite value")
-        if not np.all(finite):
-            notes.append(f"{name}: {plural(int(np.count_nonzero(~finite)), 'non-finite value')}")
-
     offsets = (
         np.linspace(-STRIP_HALF_WIDTH, STRIP_HALF_WIDTH, n_restarts)
         if n_restarts > 1
@@ -230,43 +205,8 @@ def model_selection_figure(
         vertical_spacing=0.05,
     )
     for row, (name, array, better) in enumerate(metrics, start=1):
-        finite = np.isfinite(array)
-        decimals = decimals_for(array)
-        k_index, restart_index = np.nonzero(finite)
-        color = _METRIC_COLORS[name]
-        fig.add_trace(
-            go.Scatter(
-                x=rounded(ks[k_index] + offsets[restart_index], 3),
-                y=rounded(array[k_index, restart_index], decimals),
-                customdata=np.stack([ks[k_index], restart_index], axis=1).tolist(),
-                mode="markers",
-                name=f"{name}: every restart",
-                marker={"size": 8, "color": color, "opacity": 0.45, "line": {"width": 0}},
-                hovertemplate=(
-                    f"K=%{{customdata[0]}}, restart %{{customdata[1]}}<br>{name} %{{y}}"
-                    "<extra></extra>"
-                ),
-                showlegend=False,
-            ),
-            row=row,
-            col=1,
-        )
-        has_value = np.any(finite, axis=1)
-        best = [better(array[i, finite[i]]) for i in np.flatnonzero(has_value)]
-        fig.add_trace(
-            go.Scatter(
-                x=ks[has_value].tolist(),
-                y=rounded(best, decimals),
-                mode="lines+markers",
-                name=f"{name}: best restart",
-                line={"color": color, "width": 3},
-                marker={"size": 10, "color": color},
-                hovertemplate=f"K=%{{x}}, best restart<br>{name} %{{y}}<extra></extra>",
-                showlegend=False,
-            ),
-            row=row,
-            col=1,
-        )
+        for trace in _metric_traces(name, array, better, ks, offsets):
+            fig.add_trace(trace, row=row, col=1)
         fig.update_yaxes(title_text=_METRIC_AXIS_TITLES[name], row=row)
 
     shown_ks = ks.tolist() + ([] if truth is None else [truth])
@@ -280,248 +220,18 @@ def model_selection_figure(
     _add_k_marker(fig, chosen, "chosen K (BIC)", "dash", PALETTE[1], "right")
     if truth is not None:
         _add_k_marker(fig, truth, "true K", "dot", TEXT_COLOR, "left")
-    fig.add_annotation(
-        name="caption",
-        text="dots: every restart · line: best restart of each K · arrow: better direction",
-        xref="paper",
-        yref="paper",
-        x=1.0,
-        y=1.0,
-        xanchor="right",
-        yanchor="bottom",
-        yshift=28,
-        showarrow=False,
-        font={"size": SMALL_FONT_SIZE, "color": MUTED_TEXT_COLOR},
+    add_caption(
+        fig,
+        "caption",
+        "dots: every restart · line: best restart of each K · arrow: better direction",
+        side="right",
+        y_shift=28,
+        color=MUTED_TEXT_COLOR,
     )
     fig.update_layout(hovermode="closest", showlegend=False)
     apply_layout(fig, title=title, height=760)
     fig.update_layout(margin_t=fig.layout.margin.t + 40)
     _finish_notes(fig, notes, y_shift=50)
-    return fig
-
-
-def final_log_likelihood_histogram(
-    final_log_likelihood: ArrayLike,
-    *,
-    tolerance: float = 1e-3,
-    title: str | None = None,
-) -> go.Figure:
-    """Histogram of the restarts' final log-likelihoods, with the best one marked.
-
-    The annotation reports how many restarts end within ``tolerance`` of the best, out of
-    all R restarts (a restart with a non-finite value counts as not near the best). Bins are
-    at least ``tolerance / 2`` wide, so restarts that agree within the tolerance share a
-    bin or two.
-
-    Parameters
-    ----------
-    final_log_likelihood
-        Shape (R,). Non-finite values are dropped (noted).
-    tolerance
-        Non-negative distance from the best that counts as "reached the best".
-    title
-        Figure title.
-
-    Returns
-    -------
-    go.Figure
-    """
-    values = as_float_array(final_log_likelihood, "final_log_likelihood")
-    if values.ndim != 1 or values.size == 0:
-        raise ValueError(f"final_log_likelihood must have shape (R,), R >= 1, got {values.shape}")
-    tol = float(tolerance)
-    if not np.isfinite(tol) or tol < 0:
-        raise ValueError(f"tolerance must be finite and non-negative, got {tolerance!r}")
-    finite = values[np.isfinite(values)]
-    if finite.size == 0:
-        raise ValueError("final_log_likelihood holds no finite value")
-    notes = []
-    if finite.size < values.size:
-        notes.append(f"{plural(values.size - finite.size, 'non-finite value')} dropped")
-    best = float(finite.max())
-    n_near = int(np.count_nonzero(finite >= best - tol))
-    fraction = n_near / values.size
-
-    spread = float(best - finite.min())
-    width = max(spread / 30.0, tol / 2.0, abs(best) * 1e-12, 1e-12)
-    decimals = decimals_for(finite, [best - width])
-    shown = rounded(finite, decimals)
-    low, high = min(shown), max(shown)
-    # Bins of equal width, the last one centred on the best value, the first holding the lowest.
-    n_bins = int(np.floor((high - low) / width + 0.5)) + 1
-    end = high + width / 2
-    start = end - n_bins * width
-    if start >= low - 1e-6 * width:
-        start -= width
-    fig = go.Figure(
-        go.Histogram(
-            x=shown,
-            name="final log-likelihood",
-            xbins={"start": start, "end": end, "size": width},
-            marker={"color": PALETTE[0], "line": {"color": "white", "width": 1}},
-            hovertemplate="log-likelihood %{x}<br>%{y} restarts<extra></extra>",
-        )
-    )
-    fig.add_shape(
-        type="line",
-        xref="x",
-        yref="paper",
-        x0=rounded(best, decimals),
-        x1=rounded(best, decimals),
-        y0=0,
-        y1=1,
-        line={"color": PALETTE[1], "width": 3, "dash": "dash"},
-    )
-    fig.add_annotation(
-        name="near best",
-        text=(
-            f"best {best:.{max(decimals, 0)}f}<br>{n_near} of {values.size} restarts "
-            f"({fraction:.0%}) within {tol:g} of the best"
-        ),
-        xref="x",
-        yref="paper",
-        x=rounded(best, decimals),
-        y=1.0,
-        xanchor="right",
-        yanchor="top",
-        align="right",
-        showarrow=False,
-        bgcolor="rgba(255,255,255,0.85)",
-        font={"size": SMALL_FONT_SIZE + 2, "color": TEXT_COLOR},
-    )
-    fig.update_xaxes(title_text="final mean log-likelihood")
-    fig.update_yaxes(title_text="restarts")
-    fig.update_layout(showlegend=False, bargap=0.05)
-    apply_layout(fig, title=title, height=480)
-    _finish_notes(fig, notes)
-    return fig
-
-
-def init_comparison_figure(
-    methods: Sequence[str],
-    *,
-    fraction_near_best: Sequence[float],
-    mean_iterations: Sequence[float],
-    final_log_likelihoods: Sequence[ArrayLike],
-    title: str | None = None,
-) -> go.Figure:
-    """Initialisation methods side by side on the same data.
-
-    Left: final log-likelihood of every restart per method (box with all points). Middle:
-    fraction of restarts that reached the best solution. Right: mean EM iterations. Each
-    method keeps its colour in all three panels.
-
-    Parameters
-    ----------
-    methods
-        M method names.
-    fraction_near_best
-        M fractions in [0, 1].
-    mean_iterations
-        M non-negative numbers.
-    final_log_likelihoods
-        M arrays of shape (R_m,). Non-finite values are dropped (noted).
-    title
-        Figure title.
-
-    Returns
-    -------
-    go.Figure
-    """
-    names = [str(method) for method in methods]
-    n_methods = len(names)
-    if n_methods == 0:
-        raise ValueError("methods must not be empty")
-    if len(set(names)) != n_methods:
-        raise ValueError(f"methods must be distinct, got {names}")
-    fractions = as_float_array(fraction_near_best, "fraction_near_best")
-    iterations = as_float_array(mean_iterations, "mean_iterations")
-    for name, array in (("fraction_near_best", fractions), ("mean_iterations", iterations)):
-        if array.shape != (n_methods,):
-            raise ValueError(f"{name} must have shape ({n_methods},), got {array.shape}")
-    if len(final_log_likelihoods) != n_methods:
-        raise ValueError(
-            f"final_log_likelihoods must hold {n_methods} arrays, got {len(final_log_likelihoods)}"
-        )
-    samples = []
-    for name, array_like in zip(names, final_log_likelihoods, strict=True):
-        array = as_float_array(array_like, f"final_log_likelihoods[{name!r}]")
-        if array.ndim != 1:
-            raise ValueError(f"final_log_likelihoods[{name!r}] must be 1-D, got {array.shape}")
-        samples.append(array)
-    all_samples = np.concatenate(samples)
-    if not (
-        np.any(np.isfinite(all_samples))
-        or np.any(np.isfinite(fractions))
-        or np.any(np.isfinite(iterations))
-    ):
-        raise ValueError("every input value is non-finite")
-    notes = []
-    n_bad_samples = int(np.count_nonzero(~np.isfinite(all_samples)))
-    if n_bad_samples:
-        notes.append(f"{plural(n_bad_samples, 'non-finite log-likelihood')} dropped")
-    for label, array in (("fraction", fractions), ("mean iterations", iterations)):
-        missing = [names[i] for i in np.flatnonzero(~np.isfinite(array))]
-        if missing:
-            notes.append(f"no {label} for {', '.join(missing)}")
-
-    colors = [color_for(i) for i in range(n_methods)]
-    fig = make_subplots(
-        rows=1,
-        cols=3,
-        column_widths=[0.44, 0.28, 0.28],
-        horizontal_spacing=0.09,
-        subplot_titles=(
-            "final log-likelihood per restart",
-            "fraction of restarts near best",
-            "mean EM iterations",
-        ),
-    )
-    decimals = decimals_for(all_samples)
-    for name, array, color in zip(names, samples, colors, strict=True):
-        fig.add_trace(
-            go.Box(
-                y=rounded(array[np.isfinite(array)], decimals),
-                name=name,
-                boxpoints="all",
-                jitter=0.5,
-                pointpos=0,
-                marker={"color": color, "size": 7, "opacity": 0.6},
-                line={"color": color, "width": 2},
-                fillcolor="rgba(0,0,0,0)",
-                hovertemplate=f"{name}<br>%{{y}}<extra></extra>",
-            ),
-            row=1,
-            col=1,
-        )
-    for column, (name, array, text_format) in enumerate(
-        (("fraction near best", fractions, "{:.0%}"), ("mean iterations", iterations, "{:.1f}")),
-        start=2,
-    ):
-        present = np.flatnonzero(np.isfinite(array))
-        fig.add_trace(
-            go.Bar(
-                x=[names[i] for i in present],
-                y=rounded(array[present], 4),
-                name=name,
-                marker={"color": [colors[i] for i in present]},
-                text=[text_format.format(array[i]) for i in present],
-                textposition="outside",
-                cliponaxis=False,
-                textfont={"size": SMALL_FONT_SIZE},
-                hovertemplate=f"%{{x}}<br>{name} %{{y}}<extra></extra>",
-            ),
-            row=1,
-            col=column,
-        )
-    fig.update_yaxes(title_text="final mean log-likelihood", row=1, col=1)
-    fig.update_yaxes(range=[0, 1.12], tickformat=".0%", row=1, col=2)
-    finite_iterations = iterations[np.isfinite(iterations)]
-    top = float(finite_iterations.max()) if finite_iterations.size else 1.0
-    fig.update_yaxes(range=[0, max(top, 1.0) * 1.15], row=1, col=3)
-    fig.update_layout(showlegend=False, hovermode="closest")
-    apply_layout(fig, title=title, height=520)
-    _finish_notes(fig, notes)
     return fig
 
 
@@ -573,3 +283,89 @@ def _finish_notes(fig: go.Figure, notes: list[str], *, y_shift: int = 0) -> None
     if notes:
         add_notes(fig, notes, y_shift=y_shift + 8)
         fig.update_layout(margin_t=fig.layout.margin.t + 30)
+
+
+def _prepare_curves(traces: ArrayLike, notes: list[str]) -> list[tuple[np.ndarray, np.ndarray]]:
+    """Per restart: (iterations, finite values), cut where the curve turns constant."""
+    array = as_float_array(traces, "traces")
+    if array.ndim != 2 or array.shape[0] == 0 or array.shape[1] == 0:
+        raise ValueError(f"traces must have shape (R, T) with R, T >= 1, got {array.shape}")
+    finite = np.isfinite(array)
+    if not np.any(finite):
+        raise ValueError("traces hold no finite log-likelihood value")
+    n_dropped = int(np.count_nonzero(~finite))
+    if n_dropped:
+        notes.append(f"{plural(n_dropped, 'non-finite log-likelihood value')} dropped")
+    curves = []
+    for row, row_finite in zip(array, finite, strict=True):
+        steps = np.flatnonzero(row_finite)
+        values = row[steps]
+        if values.size:
+            differs = np.flatnonzero(values != values[-1])
+            keep = int(differs[-1]) + 2 if differs.size else 1
+            steps, values = steps[:keep], values[:keep]
+        curves.append((steps, values))
+    return curves
+
+
+def _check_metrics(
+    n_k: int, bic: ArrayLike, aic: ArrayLike, final_log_likelihood: ArrayLike
+) -> tuple[list[tuple[str, np.ndarray, Callable]], list[str]]:
+    """(name, (K, R) array, better-of function) per metric, and notes on non-finite values."""
+    metrics = []
+    for name, array_like, better in (
+        ("BIC", bic, np.min),
+        ("AIC", aic, np.min),
+        ("log-likelihood", final_log_likelihood, np.max),
+    ):
+        array = as_float_array(array_like, name)
+        if array.ndim != 2 or array.shape[0] != n_k or array.shape[1] == 0:
+            raise ValueError(f"{name} must have shape ({n_k}, R) with R >= 1, got {array.shape}")
+        metrics.append((name, array, better))
+    n_restarts = metrics[0][1].shape[1]
+    if any(array.shape[1] != n_restarts for _, array, _ in metrics):
+        raise ValueError("bic, aic and final_log_likelihood must have the same shape")
+    notes = []
+    for name, array, _ in metrics:
+        finite = np.isfinite(array)
+        if not np.any(finite):
+            raise ValueError(f"{name} holds no finite value")
+        if not np.all(finite):
+            notes.append(f"{name}: {plural(int(np.count_nonzero(~finite)), 'non-finite value')}")
+    return metrics, notes
+
+
+def _metric_traces(
+    name: str, array: np.ndarray, better: Callable, ks: np.ndarray, offsets: np.ndarray
+) -> list[go.Scatter]:
+    """One metric's panel: a strip of every restart and the line of the best ones."""
+    finite = np.isfinite(array)
+    decimals = decimals_for(array)
+    k_index, restart_index = np.nonzero(finite)
+    color = _METRIC_COLORS[name]
+    has_value = np.any(finite, axis=1)
+    best = [better(array[i, finite[i]]) for i in np.flatnonzero(has_value)]
+    return [
+        go.Scatter(
+            x=rounded(ks[k_index] + offsets[restart_index], 3),
+            y=rounded(array[k_index, restart_index], decimals),
+            customdata=np.stack([ks[k_index], restart_index], axis=1).tolist(),
+            mode="markers",
+            name=f"{name}: every restart",
+            marker={"size": 8, "color": color, "opacity": 0.45, "line": {"width": 0}},
+            hovertemplate=(
+                f"K=%{{customdata[0]}}, restart %{{customdata[1]}}<br>{name} %{{y}}<extra></extra>"
+            ),
+            showlegend=False,
+        ),
+        go.Scatter(
+            x=ks[has_value].tolist(),
+            y=rounded(best, decimals),
+            mode="lines+markers",
+            name=f"{name}: best restart",
+            line={"color": color, "width": 3},
+            marker={"size": 10, "color": color},
+            hovertemplate=f"K=%{{x}}, best restart<br>{name} %{{y}}<extra></extra>",
+            showlegend=False,
+        ),
+    ]

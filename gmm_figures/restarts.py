@@ -3,18 +3,21 @@
 Per panel three traces, in this order: ``f"r{r} data"`` (the points), ``f"r{r} ellipses"``
 (every component's ellipse in one trace, polygons separated by ``None``) and
 ``f"r{r} means"`` (component centres in their palette colours).
+
+Pure: Plotly and NumPy only; must not import Streamlit or ``gmm_app``.
 """
 
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass, replace
 
 import numpy as np
 import plotly.graph_objects as go
 from numpy.typing import ArrayLike
 from plotly.subplots import make_subplots
 
-from gmm_figures.ellipses import (
+from gmm_figures.spatial import (
     FAINT_OPACITY,
     FAINT_WEIGHT,
     _check_component_colors,
@@ -100,7 +103,70 @@ def restart_grid_figure(
     panel_limit = check_positive_int(max_panels, "max_panels")
     n_columns = check_positive_int(columns, "columns")
     points, point_labels, notes = _prepare_points(X, labels, max_points)
+    fits = _check_fits(means, covariances, weights, final_log_likelihood, component_colors)
+    fits = _drawable(fits, sigma, notes)
 
+    sort_key = np.where(np.isfinite(fits.scores), -fits.scores, np.inf)
+    order = np.argsort(sort_key, kind="stable")[:panel_limit]
+    n_restarts = fits.scores.size
+    if order.size < n_restarts:
+        notes.append(f"showing the best {order.size} of {n_restarts} restarts")
+    n_columns = min(n_columns, order.size)
+    n_rows = math.ceil(order.size / n_columns)
+
+    x_range = padded_range(float(points[:, 0].min()), float(points[:, 0].max()), 0.06)
+    y_range = padded_range(float(points[:, 1].min()), float(points[:, 1].max()), 0.06)
+    decimals = decimals_for(x_range, y_range, significant=3)
+    scores = fits.scores
+    titles = [f"r{r}: {scores[r]:.3f}" if np.isfinite(scores[r]) else f"r{r}: n/a" for r in order]
+    fig = make_subplots(
+        rows=n_rows,
+        cols=n_columns,
+        subplot_titles=titles,
+        horizontal_spacing=min(0.02, 0.5 / n_columns),
+        vertical_spacing=min(0.25 / n_rows, 0.08),
+    )
+    data = _data_trace_style(points, point_labels, decimals)
+    for panel, restart in enumerate(order.tolist()):
+        row, column = panel // n_columns + 1, panel % n_columns + 1
+        for trace in _panel_traces(fits, restart, data, decimals):
+            fig.add_trace(trace, row=row, col=column)
+        y_anchor = "x" if panel == 0 else f"x{panel + 1}"
+        fig.update_xaxes(range=x_range, constrain="domain", row=row, col=column)
+        fig.update_yaxes(
+            range=y_range,
+            constrain="domain",
+            scaleanchor=y_anchor,
+            scaleratio=1,
+            row=row,
+            col=column,
+        )
+    _grid_layout(fig, n_rows, title, notes)
+    return fig
+
+
+@dataclass(frozen=True)
+class _Fits:
+    """Every restart's checked fit; ``valid``, ``alive`` and ``polygons`` once drawable."""
+
+    means: np.ndarray  # (R, K, 2)
+    covariances: np.ndarray  # (R, K, 2, 2)
+    weights: np.ndarray  # (R, K)
+    scores: np.ndarray  # (R,)
+    colors: np.ndarray  # (R, K)
+    valid: np.ndarray | None = None  # (R, K) finite, valid parameters
+    alive: np.ndarray | None = None  # (R, K) valid and not faint: ellipse drawn
+    polygons: np.ndarray | None = None  # (R, K, P, 2)
+
+
+def _check_fits(
+    means: ArrayLike,
+    covariances: ArrayLike,
+    weights: ArrayLike,
+    final_log_likelihood: ArrayLike,
+    component_colors: ArrayLike | None,
+) -> _Fits:
+    """Check the shapes of every restart's parameters, scores and colours."""
     fit_means = as_float_array(means, "means")
     if fit_means.ndim != 3 or fit_means.shape[2] != 2 or 0 in fit_means.shape[:2]:
         raise ValueError(f"means must have shape (R, K, 2) with R, K >= 1, got {fit_means.shape}")
@@ -117,103 +183,81 @@ def restart_grid_figure(
                 for row in _check_restart_rows(component_colors, n_restarts)
             ]
         )
+    return _Fits(fit_means, fit_covariances, fit_weights, scores, colors)
 
-    valid = _valid_components(fit_means, fit_covariances, fit_weights)
+
+def _drawable(fits: _Fits, sigma: float, notes: list[str]) -> _Fits:
+    """Which components can be drawn, which get an ellipse, and their polygons."""
+    valid = _valid_components(fits.means, fits.covariances, fits.weights)
     if not np.any(valid):
         raise ValueError("every component of every restart has non-finite or invalid parameters")
     n_invalid = int(np.count_nonzero(~valid))
     if n_invalid:
         notes.append(f"{plural(n_invalid, 'component')} with non-finite parameters skipped")
-    alive = valid & (fit_weights >= FAINT_WEIGHT)
-    polygons = _polygons(fit_means, fit_covariances, valid, np.array([sigma]))[0]
+    alive = valid & (fits.weights >= FAINT_WEIGHT)
+    polygons = _polygons(fits.means, fits.covariances, valid, np.array([sigma]))[0]
+    return replace(fits, valid=valid, alive=alive, polygons=polygons)
 
-    sort_key = np.where(np.isfinite(scores), -scores, np.inf)
-    order = np.argsort(sort_key, kind="stable")[:panel_limit]
-    if order.size < n_restarts:
-        notes.append(f"showing the best {order.size} of {n_restarts} restarts")
-    n_panels = order.size
-    n_columns = min(n_columns, n_panels)
-    n_rows = math.ceil(n_panels / n_columns)
 
-    x_range = padded_range(float(points[:, 0].min()), float(points[:, 0].max()), 0.06)
-    y_range = padded_range(float(points[:, 1].min()), float(points[:, 1].max()), 0.06)
-    decimals = decimals_for(x_range, y_range, significant=3)
-    titles = [f"r{r}: {scores[r]:.3f}" if np.isfinite(scores[r]) else f"r{r}: n/a" for r in order]
-    fig = make_subplots(
-        rows=n_rows,
-        cols=n_columns,
-        subplot_titles=titles,
-        horizontal_spacing=min(0.02, 0.5 / n_columns),
-        vertical_spacing=min(0.25 / n_rows, 0.08),
-    )
-    data_x, data_y = rounded(points[:, 0], decimals), rounded(points[:, 1], decimals)
+def _data_trace_style(points: np.ndarray, point_labels: np.ndarray | None, decimals: int) -> dict:
+    """The data drawn in every panel: rounded coordinates and colours."""
     data_color: list[str] | str = (
         DATA_GREY if point_labels is None else [color_for(v) for v in point_labels.tolist()]
     )
-    for panel, restart in enumerate(order.tolist()):
-        row, column = panel // n_columns + 1, panel % n_columns + 1
-        fig.add_trace(
-            go.Scatter(
-                x=data_x,
-                y=data_y,
-                mode="markers",
-                name=f"r{restart} data",
-                marker={
-                    "size": 3,
-                    "color": data_color,
-                    "opacity": 0.25 if point_labels is not None else 0.3,
-                },
-                hoverinfo="skip",
-            ),
-            row=row,
-            col=column,
-        )
-        ellipse_x: list[float | None] = []
-        ellipse_y: list[float | None] = []
-        for k in np.flatnonzero(alive[restart]):
-            ellipse_x += rounded(polygons[restart, k, :, 0], decimals) + [None]
-            ellipse_y += rounded(polygons[restart, k, :, 1], decimals) + [None]
-        fig.add_trace(
-            go.Scatter(
-                x=ellipse_x[:-1],
-                y=ellipse_y[:-1],
-                mode="lines",
-                name=f"r{restart} ellipses",
-                line={"color": ELLIPSE_LINE_COLOR, "width": 2},
-                hoverinfo="skip",
-            ),
-            row=row,
-            col=column,
-        )
-        shown = np.flatnonzero(valid[restart])
-        fig.add_trace(
-            go.Scatter(
-                x=rounded(fit_means[restart, shown, 0], decimals),
-                y=rounded(fit_means[restart, shown, 1], decimals),
-                mode="markers",
-                name=f"r{restart} means",
-                marker={
-                    "size": 9,
-                    "color": [color_for(colors[restart, k]) for k in shown],
-                    "opacity": [1.0 if alive[restart, k] else FAINT_OPACITY for k in shown],
-                    "line": {"width": 1.5, "color": "white"},
-                },
-                text=[f"r{restart} fit {k} · weight {fit_weights[restart, k]:.3f}" for k in shown],
-                hovertemplate="%{text}<extra></extra>",
-            ),
-            row=row,
-            col=column,
-        )
-        y_anchor = "x" if panel == 0 else f"x{panel + 1}"
-        fig.update_xaxes(range=x_range, constrain="domain", row=row, col=column)
-        fig.update_yaxes(
-            range=y_range,
-            constrain="domain",
-            scaleanchor=y_anchor,
-            scaleratio=1,
-            row=row,
-            col=column,
-        )
+    return {
+        "x": rounded(points[:, 0], decimals),
+        "y": rounded(points[:, 1], decimals),
+        "color": data_color,
+        "opacity": 0.25 if point_labels is not None else 0.3,
+    }
+
+
+def _panel_traces(fits: _Fits, restart: int, data: dict, decimals: int) -> list[go.Scatter]:
+    """One restart's panel: the data, its ellipses as one line trace, its means."""
+    assert fits.valid is not None and fits.alive is not None and fits.polygons is not None
+    ellipse_x: list[float | None] = []
+    ellipse_y: list[float | None] = []
+    for k in np.flatnonzero(fits.alive[restart]):
+        ellipse_x += rounded(fits.polygons[restart, k, :, 0], decimals) + [None]
+        ellipse_y += rounded(fits.polygons[restart, k, :, 1], decimals) + [None]
+    shown = np.flatnonzero(fits.valid[restart])
+    weights = fits.weights[restart]
+    return [
+        go.Scatter(
+            x=data["x"],
+            y=data["y"],
+            mode="markers",
+            name=f"r{restart} data",
+            marker={"size": 3, "color": data["color"], "opacity": data["opacity"]},
+            hoverinfo="skip",
+        ),
+        go.Scatter(
+            x=ellipse_x[:-1],
+            y=ellipse_y[:-1],
+            mode="lines",
+            name=f"r{restart} ellipses",
+            line={"color": ELLIPSE_LINE_COLOR, "width": 2},
+            hoverinfo="skip",
+        ),
+        go.Scatter(
+            x=rounded(fits.means[restart, shown, 0], decimals),
+            y=rounded(fits.means[restart, shown, 1], decimals),
+            mode="markers",
+            name=f"r{restart} means",
+            marker={
+                "size": 9,
+                "color": [color_for(fits.colors[restart, k]) for k in shown],
+                "opacity": [1.0 if fits.alive[restart, k] else FAINT_OPACITY for k in shown],
+                "line": {"width": 1.5, "color": "white"},
+            },
+            text=[f"r{restart} fit {k} · weight {weights[k]:.3f}" for k in shown],
+            hovertemplate="%{text}<extra></extra>",
+        ),
+    ]
+
+
+def _grid_layout(fig: go.Figure, n_rows: int, title: str | None, notes: list[str]) -> None:
+    """Hidden axes, small panel titles, the height for ``n_rows`` and the notes."""
     fig.update_xaxes(visible=False, autorange=False)
     fig.update_yaxes(visible=False, autorange=False)
     fig.update_annotations(font={"size": SMALL_FONT_SIZE, "color": TEXT_COLOR})
@@ -223,7 +267,6 @@ def restart_grid_figure(
     if notes:
         add_notes(fig, notes, y_shift=26)
         fig.update_layout(margin_t=fig.layout.margin.t + 30)
-    return fig
 
 
 def _check_restart_rows(component_colors: ArrayLike, n_restarts: int) -> np.ndarray:

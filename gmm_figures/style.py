@@ -5,6 +5,8 @@ colour-blind-safe palette in which every colour has at least 3:1 contrast agains
 This module also holds the small helpers the builders share: dropping non-finite rows,
 rounding the numbers written into traces, and the "notes" annotation that reports what
 was dropped.
+
+Pure: must not import Streamlit or ``gmm_app``.
 """
 
 from __future__ import annotations
@@ -102,22 +104,16 @@ def apply_layout(fig: go.Figure, *, title: str | None = None, height: int = 560)
         paper_bgcolor="white",
         plot_bgcolor="white",
     )
-    fig.update_xaxes(
-        title_font={"size": BASE_FONT_SIZE},
-        tickfont={"size": SMALL_FONT_SIZE},
-        showline=True,
-        linecolor="#444444",
-        zeroline=False,
-        gridcolor="#E5E5E5",
-    )
-    fig.update_yaxes(
-        title_font={"size": BASE_FONT_SIZE},
-        tickfont={"size": SMALL_FONT_SIZE},
-        showline=True,
-        linecolor="#444444",
-        zeroline=False,
-        gridcolor="#E5E5E5",
-    )
+    axis_style = {
+        "title_font": {"size": BASE_FONT_SIZE},
+        "tickfont": {"size": SMALL_FONT_SIZE},
+        "showline": True,
+        "linecolor": "#444444",
+        "zeroline": False,
+        "gridcolor": "#E5E5E5",
+    }
+    fig.update_xaxes(**axis_style)
+    fig.update_yaxes(**axis_style)
     return fig
 
 
@@ -264,20 +260,30 @@ def add_notes(fig: go.Figure, notes: Sequence[str], *, y_shift: int = 0) -> go.F
     Nothing is added when ``notes`` is empty. The annotation is named ``"notes"``.
     """
     if notes:
-        fig.add_annotation(
-            name=NOTES_NAME,
-            text=" · ".join(notes),
-            xref="paper",
-            yref="paper",
-            x=0.0,
-            y=1.0,
-            xanchor="left",
-            yanchor="bottom",
-            yshift=y_shift,
-            showarrow=False,
-            align="left",
-            font={"size": SMALL_FONT_SIZE, "color": "#8A3B00"},
+        add_caption(
+            fig, NOTES_NAME, " · ".join(notes), side="left", y_shift=y_shift, color="#8A3B00"
         )
+    return fig
+
+
+def add_caption(
+    fig: go.Figure, name: str, text: str, *, side: str, y_shift: int, color: str
+) -> go.Figure:
+    """Add a small annotation named ``name`` above the plot area's top ``side`` corner."""
+    fig.add_annotation(
+        name=name,
+        text=text,
+        xref="paper",
+        yref="paper",
+        x=0.0 if side == "left" else 1.0,
+        y=1.0,
+        xanchor=side,
+        yanchor="bottom",
+        yshift=y_shift,
+        showarrow=False,
+        **({"align": "left"} if side == "left" else {}),
+        font={"size": SMALL_FONT_SIZE, "color": color},
+    )
     return fig
 
 

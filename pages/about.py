@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import streamlit as st
 
-from gmm_app import controls
+from gmm_app import sidebar
 
-controls.current_settings()
+sidebar.current_settings()
 st.title("About GMM Explorer")
 st.markdown(
     r"""

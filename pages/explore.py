@@ -4,18 +4,18 @@ from __future__ import annotations
 
 import streamlit as st
 
-from gmm_app import compute, controls
+from gmm_app import datasets, explorer, fit_flow, sidebar, widgets
 
-settings = controls.current_settings()
+settings = sidebar.current_settings()
 st.title("Explore")
 st.caption(
     "Every K of the range times every restart is fitted at once; pick the K and restart to "
     "look at below. Changing them does not refit."
 )
-points, labels, result = controls.synthetic_fit_or_stop(settings, name="explore")
-truth = compute.truth(settings.clusters, settings.noise)
+points, labels, result = fit_flow.synthetic_fit_or_stop(settings, name="explore")
+truth = datasets.truth(settings.clusters, settings.noise)
 
-controls.fit_explorer(
+explorer.fit_explorer(
     points,
     result,
     name="explore",
@@ -23,4 +23,4 @@ controls.fit_explorer(
     truth=truth,
     true_labels=labels,
 )
-controls.data_download(points, labels, "gmm_explorer_data")
+widgets.data_download(points, labels, "gmm_explorer_data")

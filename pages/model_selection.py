@@ -5,15 +5,15 @@ from __future__ import annotations
 import streamlit as st
 
 import gmm_figures as figures
-from gmm_app import compute, controls
+from gmm_app import fit_flow, sidebar, summaries, widgets
 
-settings = controls.current_settings()
+settings = sidebar.current_settings()
 st.title("Model selection")
 st.caption(
     "Each K is fitted from every restart; the spread shows how much the restarts disagree. "
     "K is chosen by the lowest BIC of each K's best restart."
 )
-points, labels, result = controls.synthetic_fit_or_stop(settings, name="model_selection")
+points, labels, result = fit_flow.synthetic_fit_or_stop(settings, name="model_selection")
 
 chosen_k = result.best_k("bic")
 true_k = settings.true_k
@@ -21,7 +21,7 @@ left, middle, right = st.columns(3)
 left.metric("K chosen by BIC", chosen_k)
 middle.metric("K chosen by AIC", result.best_k("aic"))
 right.metric("True K", true_k)
-controls.figure_block(
+widgets.figure_block(
     "model_selection",
     figures.model_selection_figure,
     result.k_values,
@@ -32,5 +32,5 @@ controls.figure_block(
     true_k=true_k,
     title="Model selection over K",
 )
-st.dataframe(compute.selection_table(result), hide_index=True)
-controls.sweep_downloads(result, points, labels, settings.as_dict())
+st.dataframe(summaries.selection_table(result), hide_index=True)
+widgets.sweep_downloads(result, points, labels, settings.as_dict())

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import streamlit as st
 
-from gmm_app import compute, controls
+from gmm_app import datasets, explorer, fit_flow, sidebar, upload_view, widgets
 from gmm_app.upload import MAX_UPLOAD_BYTES, UploadError
 
-settings = controls.current_settings()
+settings = sidebar.current_settings()
 st.title("Your data")
 st.caption(
     "Upload a CSV file with a header row. Numeric columns are detected and rows with missing "
@@ -25,25 +25,25 @@ if upload is None:
 
 raw = upload.getvalue()
 try:
-    parsed = compute.parse_upload(raw)
+    parsed = datasets.parse_upload(raw)
 except UploadError as error:
-    controls.show_problems([controls.escape_markdown(str(error), max_chars=600)])
+    widgets.show_problems([widgets.escape_markdown(str(error), max_chars=600)])
     st.stop()
 
-controls.upload_summary(parsed)
-columns = controls.column_picker(parsed)
+upload_view.upload_summary(parsed)
+columns = upload_view.column_picker(parsed)
 export = {**settings.as_dict(), "data": "uploaded file", "columns": list(columns)}
 for key in ("preset", "clusters", "noise", "n_points", "data_seed"):
     export.pop(key)
-controls.upload_data_download(parsed, "your_data")
-if not controls.show_problems(controls.upload_problems(parsed, columns, settings)):
-    controls.settings_download(export, "your_data")
+upload_view.upload_data_download(parsed, "your_data")
+if not widgets.show_problems(upload_view.upload_problems(parsed, columns, settings)):
+    widgets.settings_download(export, "your_data")
     st.stop()
-points = compute.upload_matrix(raw, columns)
-axes = controls.plot_axes(points, columns)
-result = controls.uploaded_sweep(raw, columns, parsed.n_rows, settings, name="your_data")
+points = datasets.upload_matrix(raw, columns)
+axes = upload_view.plot_axes(points, columns)
+result = fit_flow.uploaded_sweep(raw, columns, parsed.n_rows, settings, name="your_data")
 if result is None:
-    controls.settings_download(export, "your_data")
+    widgets.settings_download(export, "your_data")
     st.stop()
 
-controls.fit_explorer(points, result, name="your_data", export=export, axes=axes, columns=columns)
+explorer.fit_explorer(points, result, name="your_data", export=export, axes=axes, columns=columns)

@@ -8,26 +8,33 @@ n = 2000 points where it can, so the compiled programs are shared between tests.
 from __future__ import annotations
 
 import json
-import os
 import re
 import statistics
 import time
-from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pytest
-from streamlit.runtime.pages_manager import PagesManager
 from streamlit.testing.v1 import AppTest
 
-from gmm_app import compute, controls
+from gmm_app import cluster_table, clusters_editor, datasets, exports, fit_flow, summaries
 from gmm_core import PRESETS
+from tests.support.apptest import (
+    chart,
+    charts,
+    errors,
+    last_sweep,
+    make_app,
+    matching,
+    open_page,
+    run_ok,
+    sidebar,
+    trace_names,
+)
 
-# app.py turns on JAX's persistent compilation cache; tests must not write to ~/.cache.
-os.environ.setdefault("GMM_COMPILATION_CACHE", "")
+pytestmark = pytest.mark.usefixtures("navigation_mode")
 
-APP = Path(__file__).resolve().parent.parent / "app.py"
+
 PAGES = (
     "pages/explore.py",
     "pages/model_selection.py",
@@ -35,72 +42,6 @@ PAGES = (
     "pages/your_data.py",
     "pages/about.py",
 )
-TIMEOUT = 180
-
-
-@pytest.fixture(autouse=True)
-def navigation_mode(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    """Run every AppTest rerun through ``app.py``, as a server does once it has run it.
-
-    AppTest rebuilds its ``PagesManager`` before each run, and a ``pages/`` folder next
-    to the script makes it run the requested page on its own (Streamlit's legacy
-    multipage mode) until ``st.navigation`` switches that off. A live server switches
-    it off on its first run for good. :func:`test_pages_keep_the_sidebar_in_legacy_mode`
-    covers the unpatched behaviour.
-    """
-    original = PagesManager.__init__
-
-    def init(self: PagesManager, *args: Any, **kwargs: Any) -> None:
-        original(self, *args, **kwargs)
-        PagesManager.uses_pages_directory = False
-
-    monkeypatch.setattr(PagesManager, "__init__", init)
-    yield
-
-
-def make_app(query: dict[str, str | list[str]] | None = None) -> AppTest:
-    at = AppTest.from_file(str(APP), default_timeout=TIMEOUT)
-    if query:
-        at.query_params = dict(query)
-    return at
-
-
-def run_ok(at: AppTest) -> AppTest:
-    """Run and check that no exception reached the page."""
-    at.run()
-    assert not at.exception, [e.value for e in at.exception]
-    return at
-
-
-def open_page(at: AppTest, page: str) -> AppTest:
-    at.switch_page(page)
-    return run_ok(at)
-
-
-def charts(at: AppTest) -> list[dict]:
-    return [json.loads(node.proto.spec) for node in at.get("plotly_chart")]
-
-
-def chart(at: AppTest, title_part: str) -> dict:
-    found = [c for c in charts(at) if title_part in c["layout"].get("title", {}).get("text", "")]
-    assert len(found) == 1, [c["layout"].get("title") for c in charts(at)]
-    return found[0]
-
-
-def trace_names(figure: dict) -> list[str]:
-    return [trace.get("name", "") for trace in figure["data"]]
-
-
-def matching(names: list[str], pattern: str) -> list[str]:
-    return [name for name in names if re.fullmatch(pattern, name)]
-
-
-def errors(at: AppTest) -> list[str]:
-    return [e.value for e in at.error]
-
-
-def sidebar(at: AppTest, kind: str, key: str) -> Any:
-    return getattr(at.sidebar, kind)(key=key)
 
 
 # --------------------------------------------------------------------------- pages
@@ -244,7 +185,7 @@ def test_noise_scales_the_true_ellipses() -> None:
 def set_table_edits(at: AppTest, **edits: Any) -> None:
     state = {"edited_rows": {}, "added_rows": [], "deleted_rows": []}
     state.update(edits)
-    at.session_state[controls.TABLE_EDITOR_KEY] = state
+    at.session_state[clusters_editor.TABLE_EDITOR_KEY] = state
 
 
 def ellipse_centre_x(figure: dict, name: str) -> float:
@@ -309,10 +250,10 @@ def test_fewer_points_than_k_max_is_an_error_not_a_traceback() -> None:
 
 
 def test_query_parameters_seed_every_control() -> None:
-    table = controls.preset_clusters("elongated")[:2] + ((1.5, -2.0, 0.5, 2.0, 10.0, 0.5),)
+    table = cluster_table.preset_clusters("elongated")[:2] + ((1.5, -2.0, 0.5, 2.0, 10.0, 0.5),)
     query = {
         "preset": "elongated",
-        "clusters": controls.encode_clusters(table),
+        "clusters": cluster_table.encode_clusters(table),
         "noise": "1.25",
         "n": "2000",
         "data_seed": "11",
@@ -376,7 +317,7 @@ def test_bad_query_parameters_give_one_warning_and_defaults() -> None:
     assert sidebar(at, "slider", "noise").value == 3.0
     assert sidebar(at, "slider", "k_range").value == (1, 6)
     assert sidebar(at, "selectbox", "cov").value == "full"
-    assert at.session_state["settings"].clusters == controls.preset_clusters("four_blobs")
+    assert at.session_state["settings"].clusters == cluster_table.preset_clusters("four_blobs")
     assert dict(at.query_params) == {"noise": "3"}
     assert errors(at) == [] and charts(at)
     # The warning is shown once, not on every rerun.
@@ -389,9 +330,9 @@ def test_bad_query_parameters_give_one_warning_and_defaults() -> None:
 
 def test_choosing_k_and_restart_does_not_refit() -> None:
     at = run_ok(make_app())
-    fits = compute.CALLS["sweep"]
     at.selectbox(key="k").set_value(2)
     run_ok(at)
+    assert not last_sweep(at).fresh
     assert "K = 2, restart" in chart(at, "K = ")["layout"]["title"]["text"]
     at.selectbox(key="restart").set_value(5)
     run_ok(at)
@@ -406,19 +347,19 @@ def test_choosing_k_and_restart_does_not_refit() -> None:
     # No radius picked: no ellipses, the initial and fitted means only.
     assert not matching(names, r"(fit|true) \d [123]σ")
     assert "fit means" in names and "initial means" in names
-    assert compute.CALLS["sweep"] == fits
-    # A sidebar change does refit, and the counter sees it.
+    assert not last_sweep(at).fresh
+    # A sidebar change does refit, and the fit flow's record says so.
     sidebar(at, "number_input", "init_seed").set_value(12345)
     run_ok(at)
-    assert compute.CALLS["sweep"] == fits + 1
+    assert last_sweep(at).fresh
 
 
 def test_animation_has_one_frame_per_kept_snapshot_within_budget() -> None:
     at = run_ok(make_app({"tab": "Animation"}))
     figure = chart(at, "EM iterations")
-    result = compute.sweep_synthetic(
+    result = fit_flow.sweep_synthetic(
         at.session_state["settings"].data_key, at.session_state["settings"].fit_key
-    )
+    ).result
     k = result.best_k()
     last = int(result.n_iter[result.k_index(k)].max())
     expected = int(np.sum(result.snapshot_iterations <= last))
@@ -459,15 +400,15 @@ def test_warm_rerun_after_a_slider_change_is_fast(record_property) -> None:
 def test_fitted_parameters_export_as_json() -> None:
     at = run_ok(make_app())
     settings = at.session_state["settings"]
-    result = compute.sweep_synthetic(settings.data_key, settings.fit_key)
-    fit = compute.fit_view(result, 3, 1)
-    document = json.loads(compute.fit_json(result, fit, settings=settings.as_dict()))
+    result = fit_flow.sweep_synthetic(settings.data_key, settings.fit_key).result
+    fit = summaries.fit_view(result, 3, 1)
+    document = json.loads(exports.fit_json(result, fit, settings=settings.as_dict()))
     assert document["shown_fit"]["k"] == 3 and document["shown_fit"]["restart"] == 1
     np.testing.assert_allclose(document["shown_fit"]["means"], result.means[2, 1, :3])
     assert document["k_chosen_by_bic"] == 4
     assert [entry["k"] for entry in document["best_fit_per_k"]] == [1, 2, 3, 4, 5, 6]
     assert document["settings"]["clusters"] == [list(r) for r in settings.clusters]
-    csv = compute.dataset_csv(*compute.synthetic_data(settings.data_key)).decode()
+    csv = exports.dataset_csv(*datasets.synthetic_data(settings.data_key)).decode()
     assert csv.splitlines()[0] == "x,y,true_cluster" and len(csv.splitlines()) == 2001
 
 
@@ -521,7 +462,8 @@ def test_a_good_csv_is_fitted_in_full_dimension() -> None:
     names = trace_names(figure)
     assert not matching(names, r"true .*")
     assert len(matching(names, r"fit \d [123]σ")) == 2 * 3
-    result = compute.sweep_uploaded(GOOD_CSV, ("a", "b", "c"), at.session_state["settings"].fit_key)
+    fit = at.session_state["settings"].fit_key
+    result = fit_flow.sweep_uploaded(GOOD_CSV, ("a", "b", "c"), fit).result
     assert result.n_features == 3 and result.n_samples == 300
     # Two chosen columns instead of the principal components.
     at.selectbox(key="view").set_value("Columns")

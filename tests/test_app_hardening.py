@@ -12,12 +12,10 @@ import gzip
 import io
 import json
 import math
-import os
 import random
 import re
 import zipfile
-from collections.abc import Callable, Iterator
-from pathlib import Path
+from collections.abc import Callable
 from typing import Any
 from urllib.parse import parse_qs, urlencode
 
@@ -26,79 +24,33 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from streamlit.runtime.media_file_manager import MediaFileManager
-from streamlit.runtime.pages_manager import PagesManager
 from streamlit.testing.v1 import AppTest
 
-from gmm_app import compute, controls
+from gmm_app import (
+    app_settings,
+    cluster_table,
+    clusters_editor,
+    datasets,
+    fit_flow,
+    params,
+    sidebar,
+)
 from gmm_app.upload import parse_csv
 from gmm_core import PRESETS, budget
+from tests.support.apptest import charts, last_sweep, make_app, open_page, run_ok
+from tests.support.apptest import plain_errors as errors
+from tests.support.apptest import plain_warnings as warnings_
+from tests.support.strategies import VALID_TABLE_TEXT
 
-# app.py turns on JAX's persistent compilation cache; tests must not write to ~/.cache.
-os.environ.setdefault("GMM_COMPILATION_CACHE", "")
+pytestmark = pytest.mark.usefixtures("navigation_mode")
 
-APP = Path(__file__).resolve().parent.parent / "app.py"
-TIMEOUT = 300
+
 FIT_PAGES = ("pages/explore.py", "pages/model_selection.py", "pages/restarts.py")
 ALL_PAGES = (*FIT_PAGES, "pages/your_data.py", "pages/about.py")
 IGNORED_PREFIX = "Some settings in the link were ignored"
 
 
-@pytest.fixture(autouse=True)
-def navigation_mode(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    """Run every rerun through ``app.py``, as a live server does (see tests/test_app.py)."""
-    original = PagesManager.__init__
-
-    def init(self: PagesManager, *args: Any, **kwargs: Any) -> None:
-        original(self, *args, **kwargs)
-        PagesManager.uses_pages_directory = False
-
-    monkeypatch.setattr(PagesManager, "__init__", init)
-    yield
-
-
 # --------------------------------------------------------------------------- helpers
-
-
-def make_app(query: dict[str, str | list[str]] | None = None) -> AppTest:
-    at = AppTest.from_file(str(APP), default_timeout=TIMEOUT)
-    if query:
-        at.query_params = dict(query)
-    return at
-
-
-def run_ok(at: AppTest) -> AppTest:
-    at.run()
-    assert not at.exception, [e.value for e in at.exception]
-    return at
-
-
-def open_page(at: AppTest, page: str) -> AppTest:
-    at.switch_page(page)
-    return run_ok(at)
-
-
-def plain(text: str) -> str:
-    """Markdown-escaped message text without its backslashes."""
-    return text.replace("\\", "")
-
-
-def errors(at: AppTest) -> list[str]:
-    return [plain(e.value) for e in at.error]
-
-
-def warnings_(at: AppTest) -> list[str]:
-    return [plain(w.value) for w in at.warning]
-
-
-def _no_constant(token: str) -> float:
-    raise AssertionError(f"{token} in a figure's JSON")
-
-
-def charts(at: AppTest) -> list[dict]:
-    """Every figure's JSON, parsed strictly: NaN and Infinity are not allowed."""
-    return [
-        json.loads(node.proto.spec, parse_constant=_no_constant) for node in at.get("plotly_chart")
-    ]
 
 
 def metric_values(at: AppTest) -> dict[str, str]:
@@ -168,18 +120,6 @@ GARBAGE = st.one_of(
     ),
 )
 INTEGERS = st.integers(-(2**40), 2**40).map(str)
-VALID_TABLE = st.lists(
-    st.tuples(
-        st.floats(-1000, 1000),
-        st.floats(-1000, 1000),
-        st.floats(0, 100),
-        st.floats(0, 100),
-        st.floats(-360, 360),
-        st.floats(0.001, 1000),
-    ),
-    min_size=1,
-    max_size=controls.MAX_CLUSTERS,
-).map(lambda rows: controls.encode_clusters(tuple(rows)))
 
 # Valid or out-of-range values that keep the sweep's compiled shape (points bucket 2048,
 # K padded to 6, ≤ 8 restarts, max_iter ≤ 100, k-means++, full covariances) or stop
@@ -196,16 +136,16 @@ SAME_SHAPE: dict[str, st.SearchStrategy] = {
     "init": st.sampled_from(["k-means++", "kmeans++", "K-MEANS++"]),
     "cov": st.sampled_from(["full", "FULL", "diagonal"]),
     "max_iter": st.one_of(st.integers(51, 100).map(str), st.sampled_from(["100.0", "1e2"])),
-    "tol": st.sampled_from([*map(controls.format_tol, controls.TOL_OPTIONS), "0.5", "1e-3"]),
+    "tol": st.sampled_from([*map(params.format_tol, params.TOL_OPTIONS), "0.5", "1e-3"]),
     "init_seed": INTEGERS,
-    "clusters": st.one_of(VALID_TABLE, st.sampled_from(["1,2,3", "0,0,1,1,0,0", ";;"])),
+    "clusters": st.one_of(VALID_TABLE_TEXT, st.sampled_from(["1,2,3", "0,0,1,1,0,0", ";;"])),
     "k": st.sampled_from(["BIC", "1", "3", "6", "7", "0"]),
     "restart": st.sampled_from(["best", "0", "3", "7", "9", "-1"]),
     "sigmas": st.lists(st.sampled_from(["1", "2", "3", "4", ""]), max_size=4),
-    "tab": st.sampled_from([*controls.TAB_OPTIONS, "ellipses", "Nope"]),
-    "view": st.sampled_from([*controls.VIEW_OPTIONS, "3D"]),
+    "tab": st.sampled_from([*params.TAB_OPTIONS, "ellipses", "Nope"]),
+    "view": st.sampled_from([*params.VIEW_OPTIONS, "3D"]),
 }
-assert set(SAME_SHAPE) == set(controls.QUERY_KEYS)
+assert set(SAME_SHAPE) == set(params.QUERY_KEYS)
 
 
 def _value(key: str) -> st.SearchStrategy:
@@ -215,13 +155,13 @@ def _value(key: str) -> st.SearchStrategy:
 
 QUERIES = st.fixed_dictionaries(
     {},
-    optional={key: _value(key) for key in controls.QUERY_KEYS},
+    optional={key: _value(key) for key in params.QUERY_KEYS},
 ).flatmap(
     lambda known: st.dictionaries(
         st.one_of(
             st.text(st.characters(codec="utf-8"), max_size=8),
             st.sampled_from(["EMBED", "embed_options", "[x](y)", "<b>", "k_range[]", "n "]),
-        ).filter(lambda key: key not in controls.QUERY_KEYS),
+        ).filter(lambda key: key not in params.QUERY_KEYS),
         GARBAGE,
         max_size=2,
     ).map(lambda unknown: {**unknown, **known})
@@ -244,7 +184,7 @@ def received(query: dict[str, Any]) -> dict[str, list[str]]:
 )
 @given(query=QUERIES, page=st.sampled_from(ALL_PAGES))
 def test_random_links_render_every_page(query: dict[str, Any], page: str) -> None:
-    expected = controls.parse_query_params(received(query))
+    expected = app_settings.parse_query_params(received(query))
     at = run_ok(make_app(query))
     ignored = [w for w in warnings_(at) if w.startswith(IGNORED_PREFIX)]
     assert len(ignored) == (1 if expected.ignored else 0), (expected.ignored, ignored)
@@ -380,10 +320,10 @@ def test_hostile_uploads_give_a_clear_message_or_a_fit(name: str) -> None:
     assert metrics["K chosen by BIC"] in {"1", "2"}
     (figure,) = charts(at)
     assert figure["data"]
-    parsed = compute.parse_upload(content)
+    parsed = datasets.parse_upload(content)
     columns = tuple(at.multiselect(key="upload_columns").value)
     assert len(columns) == 2
-    result = compute.sweep_uploaded(content, columns, at.session_state["settings"].fit_key)
+    result = fit_flow.sweep_uploaded(content, columns, at.session_state["settings"].fit_key).result
     assert result.n_samples == n_rows == parsed.n_rows
     assert np.all(np.isfinite(result.final_log_likelihood))
     # Untrusted names are shown as text, never as markup.
@@ -395,10 +335,10 @@ def test_hostile_uploads_give_a_clear_message_or_a_fit(name: str) -> None:
 
 
 def _table(*rows: tuple[float, ...]) -> str:
-    return controls.encode_clusters(tuple(rows))
+    return cluster_table.encode_clusters(tuple(rows))
 
 
-FOUR = controls.preset_clusters("four_blobs")
+FOUR = cluster_table.preset_clusters("four_blobs")
 # name -> (query, pages to check, expected outcome: "fit" or the start of an error)
 EXTREMES: dict[str, tuple[dict, tuple[str, ...], str]] = {
     "the most points": ({"n": "50000"}, FIT_PAGES[:2], "fit"),
@@ -466,13 +406,12 @@ def test_extreme_settings_end_in_a_finite_fit_or_a_clear_message(name: str) -> N
             assert any(outcome.lower() in error.lower() for error in errors(at)), errors(at)
     if outcome == "fit":
         settings_ = at.session_state["settings"]
-        result = compute.sweep_synthetic(settings_.data_key, settings_.fit_key)
+        result = fit_flow.sweep_synthetic(settings_.data_key, settings_.fit_key).result
         for array in (result.final_log_likelihood, result.bic, result.aic, result.means):
             assert np.all(np.isfinite(array))
 
 
 def test_too_large_a_sweep_names_the_settings_to_lower_and_runs_nothing() -> None:
-    fits = compute.CALLS["sweep"]
     query = {"n": "50000", "restarts": "64", "k_range": ["1", "12"], "max_iter": "1000"}
     at = run_ok(make_app(query))
     (message,) = errors(at)
@@ -483,11 +422,11 @@ def test_too_large_a_sweep_names_the_settings_to_lower_and_runs_nothing() -> Non
     restarts = int(re.search(r"Restarts per K to at most (\d+)", message)[1])
     fit = at.session_state["settings"].fit_key._replace(n_restarts=restarts)
     data = at.session_state["settings"].data_key
-    assert budget.verdict(compute.estimate_synthetic(data, fit)) != "refuse"
+    assert budget.verdict(fit_flow.estimate_synthetic(data, fit)) != "refuse"
     # The data and settings can still be downloaded; nothing was fitted.
     labels = [button.label for button in at.download_button]
     assert labels == ["Download data (CSV)", "Download settings and link (JSON)"]
-    assert compute.CALLS["sweep"] == fits
+    assert last_sweep(at) is None
 
 
 def test_a_sweep_over_the_memory_limit_is_refused(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -500,22 +439,20 @@ def test_a_sweep_over_the_memory_limit_is_refused(monkeypatch: pytest.MonkeyPatc
 
 def test_a_large_sweep_asks_for_confirmation_then_runs(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(budget, "CONFIRM_ABOVE_SECONDS", 0.0)
-    fits = compute.CALLS["sweep"]
     at = run_ok(make_app({"data_seed": "102"}))
     (warning,) = warnings_(at)
     assert (
         warning.startswith("This sweep is large: estimated") and "Run this large sweep" in warning
     )
-    assert charts(at) == [] and compute.CALLS["sweep"] == fits
+    assert charts(at) == [] and last_sweep(at) is None
     run_ok(at)  # a rerun without pressing the button does not run it either
-    assert charts(at) == [] and compute.CALLS["sweep"] == fits
-    updates = compute.CALLS["progress_updates"]
+    assert charts(at) == [] and last_sweep(at) is None
     at.button(key="confirm_explore").click()
     run_ok(at)
-    assert compute.CALLS["sweep"] == fits + 1 and charts(at)
+    assert last_sweep(at).fresh and charts(at)
     assert warnings_(at) == []
     # The progress bar was fed, once per slice of restarts.
-    assert compute.CALLS["progress_updates"] > updates
+    assert last_sweep(at).progress_reports > 0
     # Another large sweep needs its own confirmation.
     at.sidebar.number_input(key="data_seed").set_value(103)
     run_ok(at)
@@ -523,19 +460,18 @@ def test_a_large_sweep_asks_for_confirmation_then_runs(monkeypatch: pytest.Monke
 
 
 def test_a_sweep_in_the_confirmation_zone_shows_its_estimate() -> None:
-    fits = compute.CALLS["sweep"]
     at = run_ok(make_app({"n": "50000", "restarts": "64"}))
     (warning,) = warnings_(at)
     assert re.search(r"estimated about \d+ s and \d+ MB of memory", warning), warning
     assert "Number of points to at most" in warning
     assert at.button(key="confirm_explore").label == "Run this large sweep"
-    assert compute.CALLS["sweep"] == fits
+    assert last_sweep(at) is None
 
 
 def test_editing_every_weight_to_0_shows_what_to_change() -> None:
     at = run_ok(make_app())
     edits = {row: {"weight": 0.0} for row in range(4)}
-    at.session_state[controls.TABLE_EDITOR_KEY] = {
+    at.session_state[clusters_editor.TABLE_EDITOR_KEY] = {
         "edited_rows": edits,
         "added_rows": [],
         "deleted_rows": [],
@@ -561,7 +497,7 @@ def check_settings_payload(payload: bytes, at: AppTest) -> dict:
     # The link carries the query parameters, which read back without complaints.
     query = document["link"].partition("?")[2]
     assert parse_qs(query, keep_blank_values=True) == document["query_params"]
-    assert controls.parse_query_params(document["query_params"]).ignored == ()
+    assert app_settings.parse_query_params(document["query_params"]).ignored == ()
     return document
 
 
@@ -599,7 +535,7 @@ def test_uploads_offer_the_cleaned_data_settings_and_parameters(
     assert {FIT_JSON, CLEAN_CSV, SETTINGS_JSON} <= set(payloads), list(payloads)
     clean = parse_csv(payloads[CLEAN_CSV])
     assert clean.n_rows == 108 and clean.n_rows_dropped == 0
-    np.testing.assert_array_equal(clean.data.to_numpy(), compute.parse_upload(content).data)
+    np.testing.assert_array_equal(clean.data.to_numpy(), datasets.parse_upload(content).data)
     fit = json.loads(payloads[FIT_JSON])
     assert fit["columns"] == ["x", "y"] and fit["n_samples"] == 108
     document = check_settings_payload(payloads[SETTINGS_JSON], at)
@@ -625,8 +561,8 @@ def test_an_upload_that_cannot_be_fitted_can_still_be_downloaded(
 
 def test_app_turns_on_the_compilation_cache_once(monkeypatch: pytest.MonkeyPatch) -> None:
     calls = []
-    monkeypatch.setattr(controls, "enable_compilation_cache", lambda: calls.append(1))
-    monkeypatch.setattr(controls, "_STARTED", {})
+    monkeypatch.setattr(sidebar, "enable_compilation_cache", lambda: calls.append(1))
+    monkeypatch.setattr(sidebar, "_STARTED", {})
     at = run_ok(make_app())
     run_ok(at)
     open_page(at, "pages/about.py")

@@ -3,10 +3,8 @@
 from __future__ import annotations
 
 import ast
-import base64
 import math
 import re
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -31,6 +29,7 @@ from gmm_figures import (
     sanitize_points,
     to_html,
 )
+from tests.support.figures import figure_numbers
 
 SIGMAS = (1.0, 2.0, 3.0)
 SIGMA_LABELS = ("1σ", "2σ", "3σ")
@@ -105,31 +104,11 @@ def default_view(fitted: Fitted) -> go.Figure:
 # Helpers
 
 
-def _numbers(node: Any) -> Iterator[float]:
-    """Every number in a plotly JSON structure, decoding base64 typed arrays."""
-    if isinstance(node, dict):
-        if "bdata" in node and "dtype" in node:
-            yield from np.frombuffer(base64.b64decode(node["bdata"]), dtype=node["dtype"]).tolist()
-            return
-        for value in node.values():
-            yield from _numbers(value)
-    elif isinstance(node, list | tuple):
-        for value in node:
-            yield from _numbers(value)
-    elif isinstance(node, np.ndarray):
-        yield from _numbers(node.tolist())
-    elif isinstance(node, int | float | np.number) and not isinstance(node, bool):
-        yield float(node)
-
-
 def _assert_all_finite(fig: go.Figure) -> None:
     """No NaN or inf anywhere: plotly's to_json would silently turn them into null."""
-    as_json = fig.to_plotly_json()
-    as_json["frames"] = [frame.to_plotly_json() for frame in fig.frames]
-    numbers = np.array(list(_numbers(as_json)))
-    assert numbers.size > 0
-    assert np.all(np.isfinite(numbers))
-    assert not re.search(r"[\[:,]\s*-?(NaN|Infinity)\b", fig.to_json())
+    values = figure_numbers(fig)
+    assert values.size > 0
+    assert np.all(np.isfinite(values))
 
 
 def _trace_names(fig: go.Figure) -> list[str]:

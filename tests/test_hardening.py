@@ -4,12 +4,11 @@ the sweep cache, the safety settings and what the app's source may not contain."
 from __future__ import annotations
 
 import ast
-import base64
 import json
 import math
 import re
 import tomllib
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -20,10 +19,11 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import gmm_figures
-from gmm_app import compute, controls
+from gmm_app import app_settings, budget_gate, cluster_table, fit_flow, sweep_cache, widgets
 from gmm_app.upload import MAX_UPLOAD_BYTES
 from gmm_core import budget
 from gmm_core.sweep import SweepProgress
+from tests.support.figures import figure_numbers
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -121,29 +121,9 @@ BUILDERS: dict[str, tuple[Callable[..., go.Figure], Callable[[], dict[str, Any]]
 }
 
 
-def _numbers(node: Any) -> Iterator[float]:
-    """Every number in a plotly structure, decoding base64 typed arrays."""
-    if isinstance(node, dict):
-        if "bdata" in node and "dtype" in node:
-            yield from np.frombuffer(base64.b64decode(node["bdata"]), dtype=node["dtype"]).tolist()
-            return
-        for value in node.values():
-            yield from _numbers(value)
-    elif isinstance(node, list | tuple):
-        for value in node:
-            yield from _numbers(value)
-    elif isinstance(node, np.ndarray):
-        yield from _numbers(node.tolist())
-    elif isinstance(node, int | float | np.number) and not isinstance(node, bool):
-        yield float(node)
-
-
 def assert_clean_json(figure: go.Figure) -> None:
     """No NaN or infinity in the figure: not as numbers, not as null-coerced JSON text."""
-    structure = figure.to_plotly_json()
-    structure["frames"] = [frame.to_plotly_json() for frame in figure.frames]
-    numbers = np.array(list(_numbers(structure)))
-    assert np.all(np.isfinite(numbers))
+    assert np.all(np.isfinite(figure_numbers(figure)))
     text = figure.to_json()
     assert not re.search(r"\b(NaN|-?Infinity)\b", text)
     json.loads(text, parse_constant=lambda token: pytest.fail(f"{token} in JSON"))
@@ -248,7 +228,7 @@ def test_the_static_view_draws_initial_means_as_crosses() -> None:
     ],
 )
 def test_metrics_never_show_nan_or_inf(value: float, spec: str, shown: str) -> None:
-    assert controls.format_metric(value, spec) == shown
+    assert widgets.format_metric(value, spec) == shown
 
 
 # --------------------------------------------------------------------------- budget
@@ -301,7 +281,10 @@ def test_estimates_are_finite_positive_and_grow_with_every_setting(
 
 
 def test_budget_suggestions_name_values_that_fit() -> None:
-    knobs = {"r": controls.Knob("Restarts per K", 64, 1), "it": controls.Knob("max_iter", 1000, 1)}
+    knobs = {
+        "r": budget_gate.Knob("Restarts per K", 64, 1),
+        "it": budget_gate.Knob("max_iter", 1000, 1),
+    }
 
     def estimate_with(name: str, value: int) -> budget.WorkEstimate:
         restarts, max_iter = (value, 1000) if name == "r" else (64, value)
@@ -310,13 +293,13 @@ def test_budget_suggestions_name_values_that_fit() -> None:
     def fits(estimate: budget.WorkEstimate) -> bool:
         return estimate.seconds <= budget.REFUSE_ABOVE_SECONDS
 
-    lower = controls.budget_suggestions(knobs, estimate_with, fits)
+    lower = budget_gate.budget_suggestions(knobs, estimate_with, fits)
     found = dict(re.fullmatch(r"(.+) to at most ([\d,]+)", text).groups() for text in lower)
     restarts, max_iter = (int(found[knob.label].replace(",", "")) for knob in knobs.values())
     assert fits(estimate_with("r", restarts)) and not fits(estimate_with("r", restarts + 1))
     assert fits(estimate_with("it", max_iter)) and not fits(estimate_with("it", max_iter + 1))
     # A knob that cannot bring the cost down enough is left out.
-    assert controls.budget_suggestions(knobs, estimate_with, lambda e: False) == []
+    assert budget_gate.budget_suggestions(knobs, estimate_with, lambda e: False) == []
 
 
 # --------------------------------------------------------------------------- sweep cache
@@ -328,8 +311,8 @@ class _FakeResult:
 
 
 def test_the_sweep_cache_is_bounded_in_entries_and_bytes(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(compute, "result_bytes", lambda result: result.payload.nbytes)
-    cache = compute.SweepCache(max_entries=3, max_bytes=1000)
+    monkeypatch.setattr(sweep_cache, "result_bytes", lambda result: result.payload.nbytes)
+    cache = sweep_cache.SweepCache(max_entries=3, max_bytes=1000)
     for key in range(10):
         cache.put(key, _FakeResult(100))
     assert len(cache) == 3 and [k for k in range(10) if k in cache] == [7, 8, 9]
@@ -343,19 +326,21 @@ def test_the_sweep_cache_is_bounded_in_entries_and_bytes(monkeypatch: pytest.Mon
 
 
 def test_a_sweep_reports_progress_but_the_callback_is_not_part_of_the_key() -> None:
-    data = compute.DataKey(controls.preset_clusters("four_blobs"), 1.0, 2000, 4242)
-    fit = compute.FitKey(1, 6, 8, "k-means++", "full", 100, 1e-3, 0)
+    data = app_settings.DataKey(cluster_table.preset_clusters("four_blobs"), 1.0, 2000, 4242)
+    fit = app_settings.FitKey(1, 6, 8, "k-means++", "full", 100, 1e-3, 0)
     seen: list[SweepProgress] = []
-    first = compute.sweep_synthetic(data, fit, seen.append)
+    first = fit_flow.sweep_synthetic(data, fit, seen.append)
+    assert first.fresh and first.progress_reports == len(seen)
     done = [p.restarts_done for p in seen]
     assert done and done == sorted(set(done)) and done[-1] == 8  # one call per slice
     assert seen[-1].fraction == 1.0 and all(math.isfinite(p.remaining_seconds) for p in seen)
     again: list[SweepProgress] = []
-    assert compute.sweep_synthetic(data, fit, again.append) is first
-    assert compute.sweep_synthetic(data, fit) is first
+    cached = fit_flow.sweep_synthetic(data, fit, again.append)
+    assert cached.result is first.result and not cached.fresh and cached.progress_reports == 0
+    assert fit_flow.sweep_synthetic(data, fit).result is first.result
     assert again == []
-    assert compute.estimate_synthetic(data, fit).quadruples == 0  # cached: no work left
-    assert compute.estimate_synthetic(data._replace(seed=4243), fit).quadruples > 0
+    assert fit_flow.estimate_synthetic(data, fit).quadruples == 0  # cached: no work left
+    assert fit_flow.estimate_synthetic(data._replace(seed=4243), fit).quadruples > 0
 
 
 # --------------------------------------------------------------------------- safety settings

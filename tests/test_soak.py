@@ -2,7 +2,7 @@
 
 Resident memory after rerun 300 must be within 15% of that after rerun 50, and every
 cache the app fills must stay bounded: the compiled sweep programs
-(``gmm_core.sweep.PROGRAMS``), the app's sweep results (``gmm_app.compute.SWEEPS``) and,
+(``gmm_core.sweep.PROGRAMS``), the app's sweep results (``gmm_app.fit_flow.SWEEPS``) and,
 reported for information, JAX's own dispatch and jit caches.
 
 The settings are random but keep to one compiled shape per init method (about 2000
@@ -13,28 +13,24 @@ first reruns nothing compiles and the run takes a few minutes.
 from __future__ import annotations
 
 import gc
-import os
 import random
 import time
-from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import numpy as np
 import psutil
 import pytest
-from streamlit.runtime.pages_manager import PagesManager
 from streamlit.testing.v1 import AppTest
 
 import gmm_core
-from gmm_app import compute, controls
+from gmm_app import clusters_editor, fit_flow, params, sweep_cache
 from gmm_core import INIT_METHODS
 from gmm_core.sweep import PROGRAM_CACHE_SIZE, PROGRAMS
+from tests.support.apptest import make_app, run_ok
 
-# app.py turns on JAX's persistent compilation cache; tests must not write to ~/.cache.
-os.environ.setdefault("GMM_COMPILATION_CACHE", "")
+pytestmark = pytest.mark.usefixtures("navigation_mode")
 
-APP = Path(__file__).resolve().parent.parent / "app.py"
+
 RERUNS = 300
 BASELINE_RERUN = 50
 MAX_GROWTH = 0.15
@@ -46,19 +42,6 @@ PAGES = (
     + ["pages/about.py"]
 )
 K_RANGES = ((1, 6), (2, 6), (1, 5))  # K padded to 6 and 6 K slots: one shape
-
-
-@pytest.fixture(autouse=True)
-def navigation_mode(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    """Run every rerun through ``app.py``, as a live server does (see tests/test_app.py)."""
-    original = PagesManager.__init__
-
-    def init(self: PagesManager, *args: Any, **kwargs: Any) -> None:
-        original(self, *args, **kwargs)
-        PagesManager.uses_pages_directory = False
-
-    monkeypatch.setattr(PagesManager, "__init__", init)
-    yield
 
 
 def jax_cache_sizes() -> dict[str, tuple[int, int | None]]:
@@ -108,7 +91,7 @@ def randomise(at: AppTest, rng: random.Random) -> None:
     elif choice < 0.6:
         sidebar.slider(key="noise").set_value(rng.choice(np.arange(0.5, 2.01, 0.05)).round(2))
     elif choice < 0.7:
-        sidebar.select_slider(key="tol").set_value(rng.choice(controls.TOL_OPTIONS[:6]))
+        sidebar.select_slider(key="tol").set_value(rng.choice(params.TOL_OPTIONS[:6]))
     elif choice < 0.8:
         sidebar.selectbox(key="init").set_value(rng.choice(INIT_METHODS))
     elif choice < 0.85:
@@ -122,7 +105,7 @@ def randomise(at: AppTest, rng: random.Random) -> None:
     if rng.random() < 0.2:  # move a true cluster's centre
         row = rng.randrange(4)
         edit = {"x": round(rng.uniform(-8, 8), 2), "y": round(rng.uniform(-8, 8), 2)}
-        at.session_state[controls.TABLE_EDITOR_KEY] = {
+        at.session_state[clusters_editor.TABLE_EDITOR_KEY] = {
             "edited_rows": {row: edit},
             "added_rows": [],
             "deleted_rows": [],
@@ -136,12 +119,12 @@ def view_choices(at: AppTest, rng: random.Random) -> None:
         return
     settings = at.session_state["settings"]
     k_values = range(settings.k_min, settings.k_max + 1)
-    at.selectbox(key="k").set_value(rng.choice([controls.BIC_CHOICE, *k_values]))
+    at.selectbox(key="k").set_value(rng.choice([params.BIC_CHOICE, *k_values]))
     restarts = range(settings.n_restarts)
-    at.selectbox(key="restart").set_value(rng.choice([controls.BEST_RESTART, *restarts]))
+    at.selectbox(key="restart").set_value(rng.choice([params.BEST_RESTART, *restarts]))
     if "sigmas" in [box.key for box in at.multiselect]:
         at.multiselect(key="sigmas").set_value(rng.sample([1, 2, 3], rng.randrange(4)))
-    at.session_state["tab"] = rng.choice(controls.TAB_OPTIONS)
+    at.session_state["tab"] = rng.choice(params.TAB_OPTIONS)
 
 
 def rss() -> int:
@@ -152,9 +135,7 @@ def rss() -> int:
 @pytest.mark.slow
 def test_300_reruns_keep_memory_and_caches_bounded(record_property: Any) -> None:
     rng = random.Random(20261126)
-    at = AppTest.from_file(str(APP), default_timeout=300)
-    at.run()
-    assert not at.exception
+    at = run_ok(make_app())
     page = "pages/explore.py"
     started = time.perf_counter()
     compilations_at: dict[int, int] = {}
@@ -179,7 +160,7 @@ def test_300_reruns_keep_memory_and_caches_bounded(record_property: Any) -> None
             assert not at.exception and not at.error, rerun
         pages_seen.add(page)
         assert len(PROGRAMS) <= PROGRAM_CACHE_SIZE
-        assert len(compute.SWEEPS) <= compute.SWEEP_CACHE_ENTRIES
+        assert len(fit_flow.SWEEPS) <= sweep_cache.SWEEP_CACHE_ENTRIES
         if rerun in (BASELINE_RERUN, RERUNS):
             rss_at[rerun] = rss()
             compilations_at[rerun] = gmm_core.compilation_count()
@@ -197,8 +178,8 @@ def test_300_reruns_keep_memory_and_caches_bounded(record_property: Any) -> None
         f"compiled sweep programs cached {len(PROGRAMS)} (capacity {PROGRAM_CACHE_SIZE}), "
         f"compilations {compilations_at[BASELINE_RERUN]} by rerun {BASELINE_RERUN} and "
         f"{compilations_at[RERUNS]} by rerun {RERUNS}",
-        f"sweep results cached {len(compute.SWEEPS)} (capacity "
-        f"{compute.SWEEP_CACHE_ENTRIES}), {compute.SWEEPS.n_bytes / 2**20:.1f} MiB",
+        f"sweep results cached {len(fit_flow.SWEEPS)} (capacity "
+        f"{sweep_cache.SWEEP_CACHE_ENTRIES}), {fit_flow.SWEEPS.n_bytes / 2**20:.1f} MiB",
         f"JAX caches from rerun {BASELINE_RERUN} to {RERUNS}: {jax_caches}",
     ]
     print("\nsoak: " + "\n  ".join(lines))

@@ -1,4 +1,4 @@
-"""Tests for gmm_app.controls' pure part: URL validation, the cluster-table codec, settings."""
+"""The settings layer (pure): URL parameters, the cluster-table codec, Settings, link warnings."""
 
 from __future__ import annotations
 
@@ -9,23 +9,24 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from gmm_app import controls
+from gmm_app import app_settings, cluster_table, params, sidebar
 from gmm_core import COVARIANCE_TYPES, INIT_METHODS, PRESETS
+from tests.support.strategies import VALID_TABLES
 
-KNOWN_KEYS = list(controls.QUERY_KEYS)
+KNOWN_KEYS = list(params.QUERY_KEYS)
 
 
 def assert_valid_values(values: dict[str, object]) -> None:
     """Every value is of the widget's type and inside its range."""
-    for param in (*controls.SIDEBAR_PARAMS, *controls.PAGE_PARAMS):
+    for param in (*params.SIDEBAR_PARAMS, *params.PAGE_PARAMS):
         assert param.check(values[param.key]), (param.key, values[param.key])
-    k_choice = controls.k_choice_param(values["k_range"])
+    k_choice = params.k_choice_param(values["k_range"])
     assert k_choice.check(values["k"])
-    assert controls.restart_choice_param(values["restarts"]).check(values["restart"])
+    assert params.restart_choice_param(values["restarts"]).check(values["restart"])
 
 
-def assert_valid_table(table: controls.ClusterTable) -> None:
-    assert 1 <= len(table) <= controls.MAX_CLUSTERS
+def assert_valid_table(table: cluster_table.ClusterTable) -> None:
+    assert 1 <= len(table) <= cluster_table.MAX_CLUSTERS
     array = np.asarray(table, dtype=np.float64)
     assert array.shape == (len(table), 6)
     assert np.all(np.isfinite(array))
@@ -34,11 +35,11 @@ def assert_valid_table(table: controls.ClusterTable) -> None:
 
 
 def test_no_parameters_give_the_defaults() -> None:
-    parsed = controls.parse_query_params({})
+    parsed = app_settings.parse_query_params({})
     assert parsed.ignored == ()
     assert parsed.url == {}
     assert parsed.clusters is None
-    defaults = controls.DEFAULTS
+    defaults = params.DEFAULTS
     assert parsed.values["preset"] == "four_blobs" == defaults.preset
     assert parsed.values["n"] == 2000
     assert parsed.values["noise"] == 1.0
@@ -70,7 +71,7 @@ def test_valid_parameters_are_kept_in_canonical_form() -> None:
         "sigmas": ["1", "3"],
         "view": "Columns",
     }
-    parsed = controls.parse_query_params(raw)
+    parsed = app_settings.parse_query_params(raw)
     assert parsed.ignored == ()
     assert parsed.url == {**raw, "k_range": ["2", "5"], "sigmas": ["1", "3"]}
     assert parsed.values["k_range"] == (2, 5)
@@ -84,7 +85,7 @@ def test_valid_parameters_are_kept_in_canonical_form() -> None:
     [
         ({"n": "abc"}, "n", 2000),
         ({"n": "12.5"}, "n", 2000),
-        ({"n": "99999999"}, "n", controls.N_POINTS_BOUNDS[1]),
+        ({"n": "99999999"}, "n", params.N_POINTS_BOUNDS[1]),
         ({"n": "0"}, "n", 1),
         ({"n": ["100", "200"]}, "n", 2000),
         ({"restarts": "65"}, "restarts", 64),
@@ -104,43 +105,45 @@ def test_valid_parameters_are_kept_in_canonical_form() -> None:
         ({"k_range": ["2", "40"]}, "k_range", (2, 12)),
         ({"max_iter": "0"}, "max_iter", 1),
         ({"data_seed": "-1"}, "data_seed", 0),
-        ({"init_seed": str(2**40)}, "init_seed", controls.MAX_SEED),
-        ({"k": "9"}, "k", controls.BIC_CHOICE),
-        ({"restart": "8"}, "restart", controls.BEST_RESTART),
+        ({"init_seed": str(2**40)}, "init_seed", params.MAX_SEED),
+        ({"k": "9"}, "k", params.BIC_CHOICE),
+        ({"restart": "8"}, "restart", params.BEST_RESTART),
         ({"sigmas": ["1", "7"]}, "sigmas", (1,)),
         ({"sigmas": ["9"]}, "sigmas", (1, 2, 3)),
         ({"view": "3D"}, "view", "PCA"),
     ],
 )
 def test_bad_values_fall_back_or_are_clamped(raw: dict, key: str, expected: object) -> None:
-    parsed = controls.parse_query_params(raw)
+    parsed = app_settings.parse_query_params(raw)
     assert parsed.values[key] == expected
     assert [ignored_key for ignored_key, _ in parsed.ignored] == [key]
     assert_valid_values(parsed.values)
 
 
 def test_unknown_keys_are_listed_once_each_and_dropped() -> None:
-    parsed = controls.parse_query_params({"foo": "1", "bar": ["a", "b"], "n": "300"})
+    parsed = app_settings.parse_query_params({"foo": "1", "bar": ["a", "b"], "n": "300"})
     assert sorted(key for key, _ in parsed.ignored) == ["bar", "foo"]
     assert parsed.url == {"n": "300"}
 
 
 def test_k_and_restart_are_checked_against_the_range_in_the_same_link() -> None:
-    parsed = controls.parse_query_params({"k_range": ["3", "9"], "k": "8", "restarts": "2"})
+    parsed = app_settings.parse_query_params({"k_range": ["3", "9"], "k": "8", "restarts": "2"})
     assert parsed.values["k"] == 8
-    parsed = controls.parse_query_params(
+    parsed = app_settings.parse_query_params(
         {"k_range": ["3", "4"], "k": "8", "restarts": "4", "restart": "5"}
     )
-    assert parsed.values["k"] == controls.BIC_CHOICE
-    assert parsed.values["restart"] == controls.BEST_RESTART
+    assert parsed.values["k"] == params.BIC_CHOICE
+    assert parsed.values["restart"] == params.BEST_RESTART
     assert {key for key, _ in parsed.ignored} == {"k", "restart"}
 
 
 def test_cluster_codec_round_trips_exactly() -> None:
-    table = controls.preset_clusters("k_mismatch") + ((0.1 + 0.2, -1e-9, 0.0, 2.5, -45.0, 1 / 3),)
-    text = controls.encode_clusters(table)
-    assert controls.decode_clusters(text) == table
-    assert controls.encode_clusters(((1.0, 2.0, 1.0, 1.0, 0.0, 1.0),)) == "1,2,1,1,0,1"
+    table = cluster_table.preset_clusters("k_mismatch") + (
+        (0.1 + 0.2, -1e-9, 0.0, 2.5, -45.0, 1 / 3),
+    )
+    text = cluster_table.encode_clusters(table)
+    assert cluster_table.decode_clusters(text) == table
+    assert cluster_table.encode_clusters(((1.0, 2.0, 1.0, 1.0, 0.0, 1.0),)) == "1,2,1,1,0,1"
 
 
 @pytest.mark.parametrize(
@@ -155,67 +158,67 @@ def test_cluster_codec_round_trips_exactly() -> None:
         "1,2,1,1,0,inf",
         "1e999,2,1,1,0,1",
         "5000,0,1,1,0,1",
-        ";".join(["0,0,1,1,0,1"] * (controls.MAX_CLUSTERS + 1)),
+        ";".join(["0,0,1,1,0,1"] * (cluster_table.MAX_CLUSTERS + 1)),
         "0,0,1,1,0,1" + " " * 3000,
     ],
 )
 def test_bad_cluster_parameters_are_rejected(text: str) -> None:
     with pytest.raises(ValueError):
-        controls.decode_clusters(text)
-    parsed = controls.parse_query_params({"clusters": text})
+        cluster_table.decode_clusters(text)
+    parsed = app_settings.parse_query_params({"clusters": text})
     assert parsed.clusters is None
     assert [key for key, _ in parsed.ignored] == ["clusters"]
 
 
 def test_cluster_parameter_equal_to_the_preset_is_dropped_from_the_url() -> None:
-    text = controls.encode_clusters(controls.preset_clusters("overlapping"))
-    parsed = controls.parse_query_params({"preset": "overlapping", "clusters": text})
-    assert parsed.clusters == controls.preset_clusters("overlapping")
+    text = cluster_table.encode_clusters(cluster_table.preset_clusters("overlapping"))
+    parsed = app_settings.parse_query_params({"preset": "overlapping", "clusters": text})
+    assert parsed.clusters == cluster_table.preset_clusters("overlapping")
     assert "clusters" not in parsed.url
-    other = controls.parse_query_params({"clusters": text})
+    other = app_settings.parse_query_params({"clusters": text})
     assert other.url["clusters"] == text
 
 
 def test_cluster_rows_say_what_to_change() -> None:
     good = [[0, 0, 1, 1, 0, 1]]
-    assert controls.validate_cluster_rows(good) == (((0.0, 0.0, 1.0, 1.0, 0.0, 1.0),), [])
-    table, problems = controls.validate_cluster_rows([])
+    assert cluster_table.validate_cluster_rows(good) == (((0.0, 0.0, 1.0, 1.0, 0.0, 1.0),), [])
+    table, problems = cluster_table.validate_cluster_rows([])
     assert table == () and "empty" in problems[0]
-    _, problems = controls.validate_cluster_rows([[0, 0, -1, 1, 0, 1]])
+    _, problems = cluster_table.validate_cluster_rows([[0, 0, -1, 1, 0, 1]])
     assert problems == ["Row 1: 'spread σx' is negative; make it 0 or more."]
-    _, problems = controls.validate_cluster_rows(
+    _, problems = cluster_table.validate_cluster_rows(
         [[0, 0, 1, 1, 0, 1], [None, 0, 1, float("nan"), 0, 1]]
     )
     assert len(problems) == 2 and all(p.startswith("Row 2") for p in problems)
-    _, problems = controls.validate_cluster_rows([[0, 0, 1, 1, 0, 0]])
+    _, problems = cluster_table.validate_cluster_rows([[0, 0, 1, 1, 0, 0]])
     assert "positive weight" in problems[0]
 
 
 def test_every_preset_table_is_valid_and_matches_gmm_core() -> None:
     for name, spec in PRESETS.items():
-        table = controls.preset_clusters(name)
+        table = cluster_table.preset_clusters(name)
         assert_valid_table(table)
-        assert controls.validate_cluster_rows(table) == (table, [])
+        assert cluster_table.validate_cluster_rows(table) == (table, [])
         np.testing.assert_array_equal(np.asarray(table)[:, :2], spec.means)
 
 
 def test_settings_from_defaults() -> None:
-    parsed = controls.parse_query_params({})
-    table = controls.preset_clusters(parsed.values["preset"])
-    result = controls.settings_from_values(parsed.values, table)
+    parsed = app_settings.parse_query_params({})
+    table = cluster_table.preset_clusters(parsed.values["preset"])
+    result = app_settings.settings_from_values(parsed.values, table)
     assert result.data_key == (table, 1.0, 2000, 0)
     assert result.fit_key == (1, 6, 8, "k-means++", "full", 100, 1e-3, 0)
     assert result.true_k == 4
     assert result.synthetic_problems() == []
-    fewer = controls.settings_from_values({**parsed.values, "n": 3}, table)
+    fewer = app_settings.settings_from_values({**parsed.values, "n": 3}, table)
     assert "lower the largest K" in fewer.synthetic_problems()[0]
 
 
 def test_warning_text_escapes_untrusted_keys() -> None:
-    text = controls.describe_ignored([("[x](http://evil)", "unknown setting"), ("<b>", "x")])
+    text = sidebar.describe_ignored([("[x](http://evil)", "unknown setting"), ("<b>", "x")])
     assert "](" not in text and "<b>" not in text
     assert text.startswith("Some settings in the link were ignored:")
-    many = controls.describe_ignored([(f"k{i}", "unknown setting") for i in range(20)])
+    many = sidebar.describe_ignored([(f"k{i}", "unknown setting") for i in range(20)])
     assert many.endswith("and 12 more.")
 
 
@@ -235,19 +238,19 @@ RAW_PARAMS = st.dictionaries(
 @settings(max_examples=300, deadline=None)
 @given(raw=RAW_PARAMS)
 def test_random_parameters_never_raise_and_give_valid_settings(raw: dict) -> None:
-    parsed = controls.parse_query_params(raw)
+    parsed = app_settings.parse_query_params(raw)
     assert_valid_values(parsed.values)
     if parsed.clusters is not None:
         assert_valid_table(parsed.clusters)
-    table = parsed.clusters or controls.preset_clusters(parsed.values["preset"])
-    result = controls.settings_from_values(parsed.values, table)
+    table = parsed.clusters or cluster_table.preset_clusters(parsed.values["preset"])
+    result = app_settings.settings_from_values(parsed.values, table)
     assert result.init_method in INIT_METHODS
     assert result.covariance_type in COVARIANCE_TYPES
-    assert 1 <= result.k_min <= result.k_max <= controls.K_BOUNDS[1]
+    assert 1 <= result.k_min <= result.k_max <= params.K_BOUNDS[1]
     assert 1 <= result.n_restarts <= 64
     assert math.isfinite(result.noise) and result.noise > 0
     # The cleaned URL reads back to the same values without complaints.
-    again = controls.parse_query_params(parsed.url)
+    again = app_settings.parse_query_params(parsed.url)
     assert again.ignored == ()
     assert again.values == parsed.values
     # Every key that was not used as given is reported, and nothing else.
@@ -271,30 +274,17 @@ def test_random_parameters_never_raise_and_give_valid_settings(raw: dict) -> Non
     )
 )
 def test_random_tables_never_raise(rows: list[list[object]]) -> None:
-    table, problems = controls.validate_cluster_rows(rows)
+    table, problems = cluster_table.validate_cluster_rows(rows)
     assert bool(table) != bool(problems)
     if table:
         assert_valid_table(table)
-        assert controls.decode_clusters(controls.encode_clusters(table)) == table
+        assert cluster_table.decode_clusters(cluster_table.encode_clusters(table)) == table
 
 
 @settings(max_examples=200, deadline=None)
-@given(
-    table=st.lists(
-        st.tuples(
-            st.floats(-1000, 1000),
-            st.floats(-1000, 1000),
-            st.floats(0, 100),
-            st.floats(0, 100),
-            st.floats(-360, 360),
-            st.floats(0.001, 1000),
-        ),
-        min_size=1,
-        max_size=controls.MAX_CLUSTERS,
-    ).map(tuple)
-)
-def test_any_valid_table_round_trips_through_the_url(table: controls.ClusterTable) -> None:
-    text = controls.encode_clusters(table)
-    parsed = controls.parse_query_params({"clusters": text, "preset": "elongated"})
+@given(table=VALID_TABLES)
+def test_any_valid_table_round_trips_through_the_url(table: cluster_table.ClusterTable) -> None:
+    text = cluster_table.encode_clusters(table)
+    parsed = app_settings.parse_query_params({"clusters": text, "preset": "elongated"})
     assert parsed.ignored == ()
     assert parsed.clusters == table

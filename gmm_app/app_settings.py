@@ -1,0 +1,255 @@
+"""The frozen :class:`Settings` record, the cache keys it yields and the URL → values parse.
+
+:func:`parse_query_params` validates untrusted query parameters once per session;
+:func:`settings_from_values` builds the :class:`Settings` that every page reads.
+:class:`DataKey` and :class:`FitKey` are the plain-value cache keys of the data and
+of the sweep.
+
+Pure: no Streamlit. Must not import the widget, flow or view modules of ``gmm_app``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any, NamedTuple
+
+from gmm_app.cluster_table import ClusterTable, decode_clusters, encode_clusters, preset_clusters
+from gmm_app.params import (
+    CLUSTERS_KEY,
+    COVARIANCE,
+    DATA_SEED,
+    INIT,
+    INIT_SEED,
+    K_KEY,
+    K_RANGE,
+    MAX_ITER,
+    N_POINTS,
+    NOISE,
+    PAGE_PARAMS,
+    PRESET,
+    QUERY_KEYS,
+    RESTART_KEY,
+    RESTARTS,
+    SIDEBAR_PARAMS,
+    TOL,
+    k_choice_param,
+    restart_choice_param,
+)
+
+
+class DataKey(NamedTuple):
+    """Everything that fixes a synthetic data set (plain values, a cache key).
+
+    ``clusters`` holds rows ``(x, y, σx, σy, rotation in degrees, weight)``.
+    """
+
+    clusters: ClusterTable
+    noise: float
+    n_points: int
+    seed: int
+
+
+class FitKey(NamedTuple):
+    """Everything that fixes a sweep apart from the data (plain values, a cache key)."""
+
+    k_min: int
+    k_max: int
+    n_restarts: int
+    init_method: str
+    covariance_type: str
+    max_iter: int
+    tol: float
+    seed: int
+
+
+# --------------------------------------------------------------------------- URL parsing
+
+
+@dataclass(frozen=True)
+class ParsedQuery:
+    """Validated query parameters.
+
+    Attributes
+    ----------
+    values
+        A value for every key of :data:`QUERY_KEYS` except ``clusters``; defaults fill gaps.
+    clusters
+        The table from the ``clusters`` parameter, or None when absent or invalid.
+    url
+        The parameters to keep, canonical and without defaults.
+    ignored
+        One entry ``(key, reason)`` per parameter that was not used as given.
+    """
+
+    values: dict[str, Any]
+    clusters: ClusterTable | None
+    url: dict[str, str | list[str]]
+    ignored: tuple[tuple[str, str], ...] = field(default=())
+
+
+def _as_lists(raw: Mapping[str, object]) -> dict[str, list[str]]:
+    lists: dict[str, list[str]] = {}
+    for key, value in raw.items():
+        if isinstance(value, str):
+            lists[str(key)] = [value]
+        elif isinstance(value, Sequence):
+            lists[str(key)] = [str(v) for v in value]
+        else:
+            lists[str(key)] = [str(value)]
+    return lists
+
+
+def parse_query_params(raw: Mapping[str, object]) -> ParsedQuery:
+    """Validate untrusted query parameters; never raises.
+
+    Unknown keys are dropped; a repeated key (other than ``k_range`` and ``sigmas``),
+    a wrong type or an unknown choice falls back to the default; out-of-range numbers
+    are clamped. Each such case is reported in ``ignored``.
+
+    Parameters
+    ----------
+    raw
+        Query parameters as ``key -> value`` or ``key -> [values]`` (repeated keys).
+    """
+    params = _as_lists(raw)
+    values: dict[str, Any] = {}
+    url: dict[str, str | list[str]] = {}
+    ignored: list[tuple[str, str]] = []
+
+    def use(param: Any, given: list[str] | None) -> None:
+        if given is None:
+            values[param.key] = param.default
+            return
+        result = param.parse(given)
+        values[param.key] = result.value
+        if result.url is not None:
+            url[param.key] = result.url
+        if result.note is not None:
+            ignored.append((param.key, result.note))
+
+    for param in (*SIDEBAR_PARAMS, *PAGE_PARAMS):
+        use(param, params.get(param.key))
+    use(k_choice_param(values[K_RANGE.key]), params.get(K_KEY))
+    use(restart_choice_param(values[RESTARTS.key]), params.get(RESTART_KEY))
+
+    clusters: ClusterTable | None = None
+    if CLUSTERS_KEY in params:
+        given = params[CLUSTERS_KEY]
+        if len(given) != 1:
+            ignored.append((CLUSTERS_KEY, "given more than once; using the preset's clusters"))
+        else:
+            try:
+                clusters = decode_clusters(given[0])
+            except ValueError as error:
+                ignored.append((CLUSTERS_KEY, f"{error}; using the preset's clusters"))
+            else:
+                if clusters != preset_clusters(values[PRESET.key]):
+                    url[CLUSTERS_KEY] = encode_clusters(clusters)
+    for key in params:
+        if key not in QUERY_KEYS:
+            ignored.append((key, "unknown setting"))
+    return ParsedQuery(values, clusters, url, tuple(ignored))
+
+
+# --------------------------------------------------------------------------- settings
+
+
+@dataclass(frozen=True)
+class Settings:
+    """The sidebar's settings, identical on every page.
+
+    ``clusters`` is the validated cluster table, or ``()`` when the edited table is
+    invalid; ``table_problems`` then says what to change.
+    """
+
+    preset: str
+    clusters: ClusterTable
+    noise: float
+    n_points: int
+    data_seed: int
+    k_min: int
+    k_max: int
+    n_restarts: int
+    init_method: str
+    covariance_type: str
+    max_iter: int
+    tol: float
+    init_seed: int
+    table_problems: tuple[str, ...] = ()
+
+    @property
+    def data_key(self) -> DataKey:
+        return DataKey(self.clusters, self.noise, self.n_points, self.data_seed)
+
+    @property
+    def fit_key(self) -> FitKey:
+        return FitKey(
+            self.k_min,
+            self.k_max,
+            self.n_restarts,
+            self.init_method,
+            self.covariance_type,
+            self.max_iter,
+            self.tol,
+            self.init_seed,
+        )
+
+    @property
+    def true_k(self) -> int:
+        """Clusters with a positive weight."""
+        return sum(1 for row in self.clusters if row[5] > 0)
+
+    def fit_problems(self, n_points: int) -> list[str]:
+        """What to change so the sweep can run on ``n_points`` points."""
+        if n_points < self.k_max:
+            points = "point" if n_points == 1 else "points"
+            return [
+                f"Only {n_points} {points} but the K range goes up to {self.k_max}: "
+                f"lower the largest K to at most {max(n_points, 1)} or use more points."
+            ]
+        return []
+
+    def synthetic_problems(self) -> list[str]:
+        """What to change before the synthetic data can be drawn and fitted."""
+        return [*self.table_problems, *self.fit_problems(self.n_points)]
+
+    def as_dict(self) -> dict[str, Any]:
+        """JSON-ready settings (for downloads)."""
+        return {
+            "preset": self.preset,
+            "clusters": [list(row) for row in self.clusters],
+            "noise": self.noise,
+            "n_points": self.n_points,
+            "data_seed": self.data_seed,
+            "k_range": [self.k_min, self.k_max],
+            "n_restarts": self.n_restarts,
+            "init_method": self.init_method,
+            "covariance_type": self.covariance_type,
+            "max_iter": self.max_iter,
+            "tol": self.tol,
+            "init_seed": self.init_seed,
+        }
+
+
+def settings_from_values(
+    values: Mapping[str, Any], clusters: ClusterTable, table_problems: Sequence[str] = ()
+) -> Settings:
+    """Build :class:`Settings` from widget values keyed by query-parameter name."""
+    k_min, k_max = values[K_RANGE.key]
+    return Settings(
+        preset=values[PRESET.key],
+        clusters=clusters,
+        noise=float(values[NOISE.key]),
+        n_points=int(values[N_POINTS.key]),
+        data_seed=int(values[DATA_SEED.key]),
+        k_min=int(k_min),
+        k_max=int(k_max),
+        n_restarts=int(values[RESTARTS.key]),
+        init_method=values[INIT.key],
+        covariance_type=values[COVARIANCE.key],
+        max_iter=int(values[MAX_ITER.key]),
+        tol=float(values[TOL.key]),
+        init_seed=int(values[INIT_SEED.key]),
+        table_problems=tuple(table_problems),
+    )

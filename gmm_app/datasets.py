@@ -1,0 +1,79 @@
+"""The data a sweep runs on: the synthetic data set and its truth, or an uploaded table.
+
+Cached with ``st.cache_data`` on plain values (a :class:`~gmm_app.app_settings.DataKey`, the
+upload's bytes). Must not import the fit flow, the widgets or the views.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+
+import numpy as np
+import streamlit as st
+
+from gmm_app.app_settings import DataKey
+from gmm_app.cluster_table import ClusterTable
+from gmm_app.upload import ParsedUpload, parse_csv
+from gmm_core.data import cluster_covariance, make_dataset
+
+# --------------------------------------------------------------------------- data
+
+
+@dataclass(frozen=True)
+class Truth:
+    """The true mixture of a cluster table (clusters with a positive weight only).
+
+    Attributes
+    ----------
+    means : (Kt, 2); covariances : (Kt, 2, 2); weights : (Kt,) normalised
+    label_map : (K_table,) int, table row -> index among the kept clusters (-1 if dropped)
+    """
+
+    means: np.ndarray
+    covariances: np.ndarray
+    weights: np.ndarray
+    label_map: np.ndarray
+
+
+def truth(clusters: ClusterTable, noise: float) -> Truth:
+    """The generating mixture of a valid cluster table with every σ scaled by ``noise``."""
+    rows = np.asarray(clusters, dtype=np.float64).reshape(-1, 6)
+    keep = rows[:, 5] > 0
+    kept = rows[keep]
+    covariances = np.stack(
+        [cluster_covariance(sx, sy, rot) * noise**2 for _, _, sx, sy, rot, _ in kept]
+    )
+    label_map = np.full(rows.shape[0], -1, dtype=np.int64)
+    label_map[keep] = np.arange(int(keep.sum()))
+    return Truth(kept[:, :2].copy(), covariances, kept[:, 5] / kept[:, 5].sum(), label_map)
+
+
+@st.cache_data(max_entries=32, show_spinner=False)
+def synthetic_data(key: DataKey) -> tuple[np.ndarray, np.ndarray]:
+    """Draw the data set: points (N, 2) and true labels (N,) indexing :func:`truth`'s clusters."""
+    clusters, noise, n_points, seed = key
+    rows = np.asarray(clusters, dtype=np.float64).reshape(-1, 6)
+    covariances = np.stack(
+        [cluster_covariance(sx, sy, rot) * noise**2 for _, _, sx, sy, rot, _ in rows]
+    )
+    points, labels = make_dataset(rows[:, :2], covariances, rows[:, 5], n_points, seed)
+    return points, truth(clusters, noise).label_map[labels]
+
+
+@st.cache_data(max_entries=4, show_spinner=False)
+def parse_upload(raw: bytes) -> ParsedUpload:
+    """Parse uploaded CSV bytes (raises :class:`gmm_app.upload.UploadError`)."""
+    return parse_csv(raw)
+
+
+def upload_matrix(raw: bytes, columns: tuple[str, ...]) -> np.ndarray:
+    """The chosen numeric columns of an upload as an (N, D) float64 array."""
+    parsed = parse_upload(raw)
+    return parsed.data.loc[:, list(columns)].to_numpy(dtype=np.float64)
+
+
+def upload_digest(raw: bytes) -> str:
+    """The name of an upload in cache keys: a digest, so that a cache of 16 sweep results
+    does not also hold 16 uploads of up to 20 MB."""
+    return hashlib.sha256(raw).hexdigest()

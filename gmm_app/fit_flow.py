@@ -1,0 +1,374 @@
+"""The fit flow: budget check → cached data → cached sweep with progress, or a stop.
+
+The only place pages get sweep results from. Each sweep is keyed on plain values
+(:class:`~gmm_app.app_settings.DataKey`, :class:`~gmm_app.app_settings.FitKey`) in
+:data:`SWEEPS`, a bounded LRU cache; the progress callback is not part of the key.
+Every sweep comes back as a :class:`SweepRun` that says whether it was computed now;
+the last one of a page run is kept in ``st.session_state[LAST_SWEEP]`` (None when the
+page's sweep did not run).
+
+Sweeps are not in ``st.cache_data`` because of the progress bar: Streamlit records every
+element call made inside an ``st.cache_data`` function and replays it on a cache hit; an
+update of an element created outside the function cannot be replayed and raises
+``CacheReplayClosureError``. A plain cache records nothing.
+
+Must not import the sidebar or the views.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable, Sequence
+from typing import NamedTuple
+
+import numpy as np
+import streamlit as st
+
+import gmm_core
+from gmm_app import datasets, sweep_workers
+from gmm_app.app_settings import DataKey, FitKey, Settings
+from gmm_app.budget_gate import Knob, budget_gate
+from gmm_app.params import MAX_ITER, RESTARTS
+from gmm_app.progress import ProgressBar, sweep_label
+from gmm_app.summaries import InitComparison, comparison_label, summarise_inits
+from gmm_app.sweep_cache import SWEEP_CACHE_BYTES, SWEEP_CACHE_ENTRIES, SweepCache
+from gmm_app.widgets import data_and_settings_downloads, escape_markdown, show_problems
+from gmm_core.budget import WorkEstimate, estimate_sweep
+from gmm_core.budget import total as total_work
+from gmm_core.sweep import SweepProgress
+
+SNAPSHOTS = 64
+LAST_SWEEP = "last_sweep"
+SWEEPS = SweepCache(SWEEP_CACHE_ENTRIES, SWEEP_CACHE_BYTES)
+Progress = Callable[[SweepProgress], None]
+
+
+class SweepRun(NamedTuple):
+    """A sweep handed out by the flow.
+
+    Attributes
+    ----------
+    result : the sweep (every K × every restart)
+    fresh : True when it was computed on this call, False when it came from the cache
+    progress_reports : how often the sweep reported its progress on this call
+    """
+
+    result: gmm_core.SweepResult
+    fresh: bool
+    progress_reports: int = 0
+
+
+# --------------------------------------------------------------------------- cached sweeps
+
+
+def run_sweep(X: np.ndarray, fit: FitKey, progress: Progress | None) -> gmm_core.SweepResult:
+    """The one call from the app into :func:`gmm_core.sweep`: on a worker, within a deadline."""
+    options = dict(
+        k_min=fit.k_min,
+        k_max=fit.k_max,
+        n_restarts=fit.n_restarts,
+        seed=fit.seed,
+        init_params=fit.init_method,
+        covariance_type=fit.covariance_type,
+        max_iter=fit.max_iter,
+        tol=fit.tol,
+        snapshots=SNAPSHOTS,
+    )
+    estimate = _estimate(X.shape[0], X.shape[1], fit).seconds
+    heartbeat = getattr(progress, "waiting", None)
+    return sweep_workers.run_sweep(X, options, estimate, progress, heartbeat=heartbeat)
+
+
+def _synthetic_key(data: DataKey, fit: FitKey) -> tuple:
+    return ("synthetic", data, fit)
+
+
+def _upload_key(digest: str, columns: tuple[str, ...], fit: FitKey) -> tuple:
+    return ("upload", digest, columns, fit)
+
+
+def _cached(
+    key: tuple, X: Callable[[], np.ndarray], fit: FitKey, progress: Progress | None
+) -> SweepRun:
+    """The cached sweep of ``key``, or run it on ``X()`` and count its progress reports."""
+    reports = 0
+
+    def report(update: SweepProgress) -> None:
+        nonlocal reports
+        reports += 1
+        progress(update)  # type: ignore[misc]
+
+    callback = None if progress is None else report
+    result, fresh = SWEEPS.get_or_compute(key, lambda: run_sweep(X(), fit, callback))
+    return SweepRun(result, fresh, reports)
+
+
+def sweep_synthetic(data: DataKey, fit: FitKey, _progress: Progress | None = None) -> SweepRun:
+    """Every K of the range times every restart on the synthetic data (cached).
+
+    ``_progress`` is called by :func:`gmm_core.sweep` after each slice of restarts when
+    the sweep really runs; it is not part of the cache key (see the module docstring).
+    """
+    return _cached(
+        _synthetic_key(data, fit), lambda: datasets.synthetic_data(data)[0], fit, _progress
+    )
+
+
+def sweep_uploaded(
+    raw: bytes,
+    columns: tuple[str, ...],
+    fit: FitKey,
+    _progress: Progress | None = None,
+    *,
+    digest: str | None = None,
+) -> SweepRun:
+    """The sweep on the chosen columns of an uploaded file, in full dimension (cached).
+
+    ``_progress`` is not part of the cache key (see :func:`sweep_synthetic`); ``digest``
+    is :func:`~gmm_app.datasets.upload_digest` of ``raw`` when the caller already has it.
+    """
+    key = _upload_key(digest or datasets.upload_digest(raw), columns, fit)
+    return _cached(key, lambda: datasets.upload_matrix(raw, columns), fit, _progress)
+
+
+def _estimate(n_samples: int, n_features: int, fit: FitKey) -> WorkEstimate:
+    return estimate_sweep(
+        n_samples,
+        n_features,
+        fit.k_min,
+        fit.k_max,
+        fit.n_restarts,
+        fit.max_iter,
+        fit.covariance_type,
+        SNAPSHOTS,
+    )
+
+
+def estimate_synthetic(data: DataKey, fit: FitKey) -> WorkEstimate:
+    """The work of :func:`sweep_synthetic`, or none when its result is cached."""
+    if _synthetic_key(data, fit) in SWEEPS:
+        return total_work(())
+    return _estimate(data.n_points, 2, fit)
+
+
+def estimate_uploaded(
+    digest: str, columns: tuple[str, ...], fit: FitKey, n_rows: int
+) -> WorkEstimate:
+    """The work of :func:`sweep_uploaded` on ``n_rows`` rows, or none when it is cached."""
+    if _upload_key(digest, columns, fit) in SWEEPS:
+        return total_work(())
+    return _estimate(n_rows, len(columns), fit)
+
+
+def estimate_comparison(
+    data: DataKey, fit: FitKey, methods: Sequence[str] = gmm_core.INIT_METHODS
+) -> WorkEstimate:
+    """The work of :func:`compare_inits`: its sweeps that are not cached yet."""
+    return total_work(
+        estimate_synthetic(data, fit._replace(init_method=method)) for method in methods
+    )
+
+
+def compare_inits(
+    data: DataKey,
+    fit: FitKey,
+    k: int,
+    methods: Sequence[str] = gmm_core.INIT_METHODS,
+    _progress: ProgressBar | None = None,
+) -> InitComparison:
+    """Run the sweep once per init method (each cached) and summarise K's restarts.
+
+    ``_progress`` (not hashed) reports each fresh sweep, labelled with its method.
+    """
+    runs = []
+    for index, method in enumerate(methods, start=1):
+        if _progress is not None:
+            _progress.label = f"init method {index} of {len(methods)} ({method})"
+        runs.append(sweep_synthetic(data, fit._replace(init_method=method), _progress))
+    return summarise_inits(methods, [run.result for run in runs], [run.fresh for run in runs], k)
+
+
+# --------------------------------------------------------------------------- on the page
+
+
+def timed_sweep(
+    compute: Callable[..., SweepRun], *args: object, estimate: WorkEstimate | None = None
+) -> SweepRun:
+    """Run a cached sweep with a progress bar, inside an ``st.status`` that reports timing.
+
+    ``compute`` is :func:`sweep_synthetic` or :func:`sweep_uploaded`; it gets a
+    :class:`~gmm_app.progress.ProgressBar` as ``_progress`` (called only when the sweep
+    really runs).
+
+    Raises
+    ------
+    ValueError
+        From gmm_core when the settings cannot be fitted (the status turns red).
+    """
+    bar = ProgressBar(estimate)
+    with st.status("Fitting every K and restart…", expanded=False) as status:
+        try:
+            run = compute(*args, _progress=bar)
+        except ValueError:
+            status.update(label="The sweep could not run", state="error")
+            raise
+        except sweep_workers.SweepAbandoned as error:
+            status.update(label="The sweep was stopped", state="error")
+            raise ValueError(str(error)) from None
+        except (MemoryError, RuntimeError) as error:  # XLA's errors are RuntimeErrors
+            status.update(label="The sweep could not run", state="error")
+            raise ValueError(
+                "the computation failed, most likely for lack of memory; lower the number "
+                "of points, the restarts per K or the K range and try again"
+            ) from error
+        finally:
+            bar.close()
+        result = run.result
+        status.update(label=sweep_label(result, run.fresh), state="complete")
+        st.write(
+            f"Compile time {result.compile_seconds:.2f} s (0 when the compiled program "
+            f"was reused); run time {result.run_seconds:.3f} s."
+        )
+    return run
+
+
+def _timed(
+    sweep: Callable[..., SweepRun], *args: object, estimate: WorkEstimate
+) -> gmm_core.SweepResult | None:
+    """:func:`timed_sweep`, its errors shown on the page; the run is kept as LAST_SWEEP."""
+    try:
+        run = timed_sweep(sweep, *args, estimate=estimate)
+    except ValueError as error:
+        show_problems([f"The sweep could not run: {escape_markdown(str(error), 300)}"])
+        return None
+    st.session_state[LAST_SWEEP] = run
+    return run.result
+
+
+def _fit_knobs(settings: Settings) -> dict[str, Knob]:
+    return {
+        "n_restarts": Knob("Restarts per K", settings.n_restarts, RESTARTS.low),
+        "max_iter": Knob("max_iter", settings.max_iter, MAX_ITER.low),
+        "k_max": Knob("the largest K of the K range", settings.k_max, settings.k_min),
+    }
+
+
+def _synthetic_knobs(settings: Settings) -> dict[str, Knob]:
+    return {
+        "n_points": Knob("Number of points", settings.n_points, settings.k_max),
+        **_fit_knobs(settings),
+    }
+
+
+def synthetic_fit_or_stop(
+    settings: Settings, *, name: str
+) -> tuple[np.ndarray, np.ndarray, gmm_core.SweepResult]:
+    """A fit page's common start: the synthetic data and its sweep, or stop the page.
+
+    Invalid settings stop with their errors; a sweep that did not run (budget,
+    confirmation, error) stops after offering the data and settings for download.
+
+    Returns
+    -------
+    points (N, 2), true labels (N,), the sweep result.
+    """
+    st.session_state[LAST_SWEEP] = None
+    if not show_problems(settings.synthetic_problems()):
+        st.stop()
+    points, labels = datasets.synthetic_data(settings.data_key)
+    result = synthetic_sweep(settings, name=name)
+    if result is None:
+        data_and_settings_downloads(points, labels, settings.as_dict(), "gmm_explorer")
+        st.stop()
+    return points, labels, result
+
+
+def synthetic_sweep(settings: Settings, *, name: str) -> gmm_core.SweepResult | None:
+    """The page's sweep on the synthetic data, after the budget check; None if it did not run.
+
+    Every reason for not running is shown on the page (budget, confirmation, errors).
+    """
+    data, fit = settings.data_key, settings.fit_key
+
+    def estimate_with(knob: str, value: int) -> WorkEstimate:
+        if knob == "n_points":
+            return estimate_synthetic(data._replace(n_points=value), fit)
+        return estimate_synthetic(data, fit._replace(**{knob: value}))
+
+    estimate = estimate_synthetic(data, fit)
+    if not budget_gate(
+        estimate,
+        token=("synthetic", data, fit),
+        name=name,
+        what="This sweep",
+        knobs=_synthetic_knobs(settings),
+        estimate_with=estimate_with,
+    ):
+        return None
+    return _timed(sweep_synthetic, data, fit, estimate=estimate)
+
+
+def uploaded_sweep(
+    raw: bytes, columns: tuple[str, ...], n_rows: int, settings: Settings, *, name: str
+) -> gmm_core.SweepResult | None:
+    """The sweep on an upload's chosen columns, after the budget check; None if it did not run."""
+    st.session_state[LAST_SWEEP] = None
+    fit = settings.fit_key
+    digest = datasets.upload_digest(raw)
+
+    def estimate_with(knob: str, value: int) -> WorkEstimate:
+        if knob == "n_columns":
+            return estimate_uploaded(digest, columns[:value], fit, n_rows)
+        return estimate_uploaded(digest, columns, fit._replace(**{knob: value}), n_rows)
+
+    knobs = {
+        **_fit_knobs(settings),
+        "n_columns": Knob("the number of columns to fit", len(columns), 2),
+    }
+    estimate = estimate_uploaded(digest, columns, fit, n_rows)
+    if not budget_gate(
+        estimate,
+        token=("upload", digest, columns, fit),
+        name=name,
+        what=f"The sweep of {n_rows:,} rows",
+        knobs=knobs,
+        estimate_with=estimate_with,
+        hint=" Or upload a sample of the rows.",
+    ):
+        return None
+    sweep = functools.partial(sweep_uploaded, digest=digest)
+    return _timed(sweep, raw, columns, fit, estimate=estimate)
+
+
+def init_comparison(settings: Settings, k: int) -> InitComparison | None:
+    """Every init method on the page's data for K, after its own budget check."""
+    data, fit = settings.data_key, settings.fit_key
+
+    def estimate_with(knob: str, value: int) -> WorkEstimate:
+        if knob == "n_points":
+            return estimate_comparison(data._replace(n_points=value), fit)
+        return estimate_comparison(data, fit._replace(**{knob: value}))
+
+    estimate = estimate_comparison(data, fit)
+    if not budget_gate(
+        estimate,
+        token=("comparison", data, fit),
+        name="init_comparison",
+        what="Comparing every init method",
+        knobs=_synthetic_knobs(settings),
+        estimate_with=estimate_with,
+    ):
+        return None
+    bar = ProgressBar(estimate)
+    try:
+        with st.status("Fitting with every init method…", expanded=False) as status:
+            try:
+                comparison = compare_inits(data, fit, k, _progress=bar)
+            except (ValueError, MemoryError, RuntimeError) as error:
+                status.update(label="The comparison could not run", state="error")
+                show_problems([f"The comparison could not run: {escape_markdown(str(error), 300)}"])
+                return None
+            status.update(label=comparison_label(comparison), state="complete")
+    finally:
+        bar.close()
+    return comparison

@@ -1,0 +1,363 @@
+"""URL-bound parameters: their ranges, defaults and the validation of what the URL says.
+
+Every sidebar and page control is bound to the URL with ``bind="query-params"``; its key
+is its query-parameter name. Each parameter type here parses untrusted query text into
+a value (clamped, snapped or replaced by the default) and writes the canonical text back.
+
+Pure: no Streamlit. Must not import any other ``gmm_app`` module.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from gmm_core import COVARIANCE_TYPES, DEFAULT_PRESET, INIT_METHODS, PRESETS
+
+# --------------------------------------------------------------------------- ranges
+
+MAX_SEED = 2**31 - 1
+K_BOUNDS = (1, 12)
+RESTART_BOUNDS = (1, 64)
+N_POINTS_BOUNDS = (1, 50_000)
+NOISE_BOUNDS = (0.1, 3.0)
+NOISE_STEP = 0.05
+MAX_ITER_BOUNDS = (1, 1000)
+TOL_OPTIONS = (1e-1, 1e-2, 1e-3, 1e-4, 1e-5, 1e-6, 1e-7, 1e-8)
+SIGMA_OPTIONS = (1, 2, 3)
+VIEW_OPTIONS = ("PCA", "Columns")
+TAB_OPTIONS = ("Ellipses", "Animation", "Log-likelihood")
+
+MAX_PARAM_CHARS = 64
+
+BIC_CHOICE = 0
+BEST_RESTART = -1
+
+
+@dataclass(frozen=True)
+class Defaults:
+    """Default value of every setting (a link without parameters shows these)."""
+
+    preset: str = DEFAULT_PRESET
+    noise: float = 1.0
+    n: int = 2000
+    data_seed: int = 0
+    k_range: tuple[int, int] = (1, 6)
+    restarts: int = 8
+    init: str = "k-means++"
+    cov: str = "full"
+    max_iter: int = 100
+    tol: float = 1e-3
+    init_seed: int = 0
+    k: int = BIC_CHOICE
+    restart: int = BEST_RESTART
+    sigmas: tuple[int, ...] = SIGMA_OPTIONS
+    view: str = "PCA"
+    tab: str = "Ellipses"
+
+
+DEFAULTS = Defaults()
+
+
+# --------------------------------------------------------------------------- text helpers
+
+_INT_TEXT = re.compile(r"[+-]?\d{1,18}")
+_FLOAT_TEXT = re.compile(r"[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d{1,3})?")
+
+
+def format_number(value: float) -> str:
+    """Shortest text for a number that reads back exactly: ``5.0 -> "5"``, ``0.25 -> "0.25"``."""
+    number = float(value)
+    if number.is_integer() and abs(number) < 1e15:
+        return str(int(number))
+    return repr(number)
+
+
+def format_tol(value: float) -> str:
+    """Label of a tolerance option, e.g. ``"1e-03"`` (also its query-parameter text)."""
+    return f"{value:.0e}"
+
+
+def format_sigma(value: int) -> str:
+    """Label of an ellipse radius option, e.g. ``"2"`` (also its query-parameter text)."""
+    return str(value)
+
+
+def format_k_choice(value: int) -> str:
+    """Label of a K-chooser option: ``"BIC"`` for the BIC's choice, else the number."""
+    return "BIC" if value == BIC_CHOICE else str(value)
+
+
+def format_restart_choice(value: int) -> str:
+    """Label of a restart-chooser option: ``"best"`` or the restart's index."""
+    return "best" if value == BEST_RESTART else str(value)
+
+
+def parse_int(text: str) -> int | None:
+    text = text.strip()
+    if _INT_TEXT.fullmatch(text):
+        return int(text)
+    if _FLOAT_TEXT.fullmatch(text):
+        number = float(text)
+        if math.isfinite(number) and number.is_integer() and abs(number) < 1e18:
+            return int(number)
+    return None
+
+
+def parse_float(text: str) -> float | None:
+    text = text.strip()
+    if not _FLOAT_TEXT.fullmatch(text):
+        return None
+    number = float(text)
+    return number if math.isfinite(number) else None
+
+
+# --------------------------------------------------------------------------- parameters
+
+
+@dataclass(frozen=True)
+class ParamResult:
+    """Outcome of validating one query parameter.
+
+    Attributes
+    ----------
+    value
+        The value to use (the default when the given one was unusable).
+    url
+        The canonical query-parameter value to keep, or None to remove the parameter
+        (the value is the default).
+    note
+        Why the given value was not used as-is, or None.
+    """
+
+    value: Any
+    url: str | list[str] | None
+    note: str | None = None
+
+
+def _single(values: Sequence[str]) -> tuple[str | None, str | None]:
+    """The one value of a single-valued parameter, or an explanation."""
+    if len(values) != 1:
+        return None, "given more than once"
+    if len(values[0]) > MAX_PARAM_CHARS:
+        return None, "too long"
+    return values[0], None
+
+
+@dataclass(frozen=True)
+class IntParam:
+    """An integer setting in ``[low, high]``; out-of-range values are clamped."""
+
+    key: str
+    default: int
+    low: int
+    high: int
+
+    def canonical(self, value: int) -> str | None:
+        return None if value == self.default else str(value)
+
+    def parse(self, values: Sequence[str]) -> ParamResult:
+        text, problem = _single(values)
+        number = None if text is None else parse_int(text)
+        if number is None:
+            reason = problem or "not a whole number"
+            return ParamResult(self.default, None, f"{reason}; using {self.default}")
+        if not self.low <= number <= self.high:
+            clamped = min(max(number, self.low), self.high)
+            note = f"outside {self.low}–{self.high}; using {clamped}"
+            return ParamResult(clamped, self.canonical(clamped), note)
+        return ParamResult(number, self.canonical(number))
+
+    def check(self, value: object) -> bool:
+        return (
+            isinstance(value, int)
+            and not isinstance(value, bool)
+            and (self.low <= value <= self.high)
+        )
+
+
+@dataclass(frozen=True)
+class FloatParam:
+    """A float setting in ``[low, high]`` on a grid of ``step``; clamped and snapped."""
+
+    key: str
+    default: float
+    low: float
+    high: float
+    step: float
+
+    def snap(self, value: float) -> float:
+        clamped = min(max(value, self.low), self.high)
+        steps = round((clamped - self.low) / self.step)
+        return round(self.low + steps * self.step, 10)
+
+    def canonical(self, value: float) -> str | None:
+        return None if value == self.default else format_number(value)
+
+    def parse(self, values: Sequence[str]) -> ParamResult:
+        text, problem = _single(values)
+        number = None if text is None else parse_float(text)
+        if number is None:
+            reason = problem or "not a finite number"
+            return ParamResult(self.default, None, f"{reason}; using {self.default:g}")
+        snapped = self.snap(number)
+        note = None
+        if not self.low <= number <= self.high:
+            note = f"outside {self.low:g}–{self.high:g}; using {snapped:g}"
+        return ParamResult(snapped, self.canonical(snapped), note)
+
+    def check(self, value: object) -> bool:
+        return (
+            isinstance(value, float)
+            and math.isfinite(value)
+            and self.low <= value <= self.high
+            and self.snap(value) == value
+        )
+
+
+@dataclass(frozen=True)
+class ChoiceParam:
+    """One of a fixed list of options, written in the URL by its label."""
+
+    key: str
+    default: Any
+    options: tuple[Any, ...]
+    label: Callable[[Any], str] = str
+
+    def canonical(self, value: Any) -> str | None:
+        return None if value == self.default else self.label(value)
+
+    def parse(self, values: Sequence[str]) -> ParamResult:
+        text, problem = _single(values)
+        by_label = {self.label(option): option for option in self.options}
+        if text is None or text not in by_label:
+            reason = problem or "not one of the choices"
+            return ParamResult(self.default, None, f"{reason}; using {self.label(self.default)}")
+        value = by_label[text]
+        return ParamResult(value, self.canonical(value))
+
+    def check(self, value: object) -> bool:
+        return value in self.options
+
+
+@dataclass(frozen=True)
+class RangeParam:
+    """An integer range ``(low, high)``, written as a repeated parameter; clamped and sorted."""
+
+    key: str
+    default: tuple[int, int]
+    low: int
+    high: int
+
+    def canonical(self, value: tuple[int, int]) -> list[str] | None:
+        return None if value == self.default else [str(value[0]), str(value[1])]
+
+    def parse(self, values: Sequence[str]) -> ParamResult:
+        default_text = f"{self.default[0]}–{self.default[1]}"
+        if len(values) != 2 or any(len(text) > MAX_PARAM_CHARS for text in values):
+            return ParamResult(self.default, None, f"needs two whole numbers; using {default_text}")
+        numbers = [parse_int(text) for text in values]
+        if any(number is None for number in numbers):
+            return ParamResult(self.default, None, f"not whole numbers; using {default_text}")
+        ends = sorted(min(max(int(n), self.low), self.high) for n in numbers if n is not None)
+        value = (ends[0], ends[1])
+        note = None
+        if ends != sorted(int(n) for n in numbers if n is not None):
+            note = f"outside {self.low}–{self.high}; using {value[0]}–{value[1]}"
+        return ParamResult(value, self.canonical(value), note)
+
+    def check(self, value: object) -> bool:
+        return (
+            isinstance(value, tuple)
+            and len(value) == 2
+            and all(isinstance(v, int) and not isinstance(v, bool) for v in value)
+            and self.low <= value[0] <= value[1] <= self.high
+        )
+
+
+@dataclass(frozen=True)
+class MultiChoiceParam:
+    """Any subset of a list of options, written as a repeated parameter of labels."""
+
+    key: str
+    default: tuple[Any, ...]
+    options: tuple[Any, ...]
+    label: Callable[[Any], str] = str
+
+    def canonical(self, value: tuple[Any, ...]) -> list[str] | None:
+        return None if value == self.default else [self.label(v) for v in value] or [""]
+
+    def parse(self, values: Sequence[str]) -> ParamResult:
+        by_label = {self.label(option): option for option in self.options}
+        if len(values) > 2 * len(self.options) or any(len(v) > MAX_PARAM_CHARS for v in values):
+            return ParamResult(self.default, None, "too many values; using the default")
+        given = [text for text in values if text != ""]
+        known = [text for text in given if text in by_label]
+        chosen = tuple(option for option in self.options if self.label(option) in known)
+        note = None
+        if len(known) != len(given):
+            note = "unknown choices left out"
+        elif len(set(known)) != len(known):
+            note = "repeated choices merged"
+        if given and not chosen:
+            return ParamResult(self.default, None, "no known choice; using the default")
+        return ParamResult(chosen, self.canonical(chosen), note)
+
+    def check(self, value: object) -> bool:
+        return isinstance(value, tuple) and all(v in self.options for v in value)
+
+
+PRESET = ChoiceParam("preset", DEFAULTS.preset, tuple(PRESETS))
+NOISE = FloatParam("noise", DEFAULTS.noise, *NOISE_BOUNDS, NOISE_STEP)
+N_POINTS = IntParam("n", DEFAULTS.n, *N_POINTS_BOUNDS)
+DATA_SEED = IntParam("data_seed", DEFAULTS.data_seed, 0, MAX_SEED)
+K_RANGE = RangeParam("k_range", DEFAULTS.k_range, *K_BOUNDS)
+RESTARTS = IntParam("restarts", DEFAULTS.restarts, *RESTART_BOUNDS)
+INIT = ChoiceParam("init", DEFAULTS.init, INIT_METHODS)
+COVARIANCE = ChoiceParam("cov", DEFAULTS.cov, COVARIANCE_TYPES)
+MAX_ITER = IntParam("max_iter", DEFAULTS.max_iter, *MAX_ITER_BOUNDS)
+TOL = ChoiceParam("tol", DEFAULTS.tol, TOL_OPTIONS, format_tol)
+INIT_SEED = IntParam("init_seed", DEFAULTS.init_seed, 0, MAX_SEED)
+SIGMAS = MultiChoiceParam("sigmas", DEFAULTS.sigmas, SIGMA_OPTIONS, format_sigma)
+VIEW = ChoiceParam("view", DEFAULTS.view, VIEW_OPTIONS)
+TAB = ChoiceParam("tab", DEFAULTS.tab, TAB_OPTIONS)
+CLUSTERS_KEY = "clusters"
+K_KEY = "k"
+RESTART_KEY = "restart"
+
+SIDEBAR_PARAMS = (
+    PRESET,
+    NOISE,
+    N_POINTS,
+    DATA_SEED,
+    K_RANGE,
+    RESTARTS,
+    INIT,
+    COVARIANCE,
+    MAX_ITER,
+    TOL,
+    INIT_SEED,
+)
+PAGE_PARAMS = (SIGMAS, VIEW, TAB)
+QUERY_KEYS = (
+    *(p.key for p in SIDEBAR_PARAMS),
+    CLUSTERS_KEY,
+    K_KEY,
+    RESTART_KEY,
+    *(p.key for p in PAGE_PARAMS),
+)
+
+
+def k_choice_param(k_range: tuple[int, int]) -> ChoiceParam:
+    """The K chooser: the BIC's choice or any K of the range."""
+    options = (BIC_CHOICE, *range(k_range[0], k_range[1] + 1))
+    return ChoiceParam(K_KEY, BIC_CHOICE, options, format_k_choice)
+
+
+def restart_choice_param(n_restarts: int) -> ChoiceParam:
+    """The restart chooser: the best restart or any restart index."""
+    options = (BEST_RESTART, *range(n_restarts))
+    return ChoiceParam(RESTART_KEY, BEST_RESTART, options, format_restart_choice)

@@ -1,0 +1,63 @@
+"""The Restarts view: every restart's final fit for one K, and the init methods compared.
+
+Gets its sweep and comparison from the page (which got them from :mod:`gmm_app.fit_flow`);
+must not import the fit flow or the sidebar.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import streamlit as st
+
+import gmm_core
+import gmm_figures as figures
+from gmm_app import summaries
+from gmm_app.datasets import Truth
+from gmm_app.widgets import figure_block, format_metric
+
+
+def restart_panels(
+    points: np.ndarray, labels: np.ndarray, result: gmm_core.SweepResult, truth: Truth, k: int
+) -> None:
+    """Share of restarts near the best, mean iterations, every restart's fit, the histogram."""
+    row = result.k_index(k)
+    finals = result.final_log_likelihood[row]
+    left, right = st.columns(2)
+    left.metric(
+        "Restarts within 1e-3 of the best",
+        f"{summaries.near_best_fraction(finals):.0%}",
+        help="Final mean log-likelihood per point at most 0.001 below the best restart's.",
+    )
+    right.metric("Mean iterations", format_metric(result.n_iter[row].mean(), ".1f"))
+    figure_block(
+        "restart_grid",
+        figures.restart_grid_figure,
+        points,
+        means=result.means[row, :, :k],
+        covariances=result.covariances[row, :, :k],
+        weights=result.weights[row, :, :k],
+        final_log_likelihood=finals,
+        labels=labels,
+        component_colors=summaries.restart_colors(result, k, truth.means),
+        title=f"Final fit of every restart, K = {k}",
+    )
+    figure_block(
+        "final_log_likelihoods",
+        figures.final_log_likelihood_histogram,
+        finals,
+        tolerance=summaries.NEAR_BEST_TOLERANCE,
+        title=f"Final log-likelihoods, K = {k}",
+    )
+
+
+def init_methods_panel(comparison: summaries.InitComparison, k: int) -> None:
+    """The init methods side by side: the figure and its table."""
+    per_method = ("fraction_near_best", "mean_iterations", "final_log_likelihoods")
+    figure_block(
+        "init_comparison",
+        figures.init_comparison_figure,
+        comparison.methods,
+        **{field: getattr(comparison, field) for field in per_method},
+        title=f"Init methods, K = {k}",
+    )
+    st.dataframe(summaries.comparison_table(comparison), hide_index=True)

@@ -1,0 +1,234 @@
+"""The shared sidebar: URL check, data and fit controls, and the settings every page reads.
+
+``app.py`` calls :func:`render_sidebar` on every run before the page; pages call
+:func:`current_settings`. Must not import the fit flow, the views or ``gmm_figures``.
+"""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import streamlit as st
+
+from gmm_app import clusters_editor
+from gmm_app.app_settings import Settings, parse_query_params, settings_from_values
+from gmm_app.cluster_table import ClusterTable
+from gmm_app.params import (
+    COVARIANCE,
+    DATA_SEED,
+    INIT,
+    INIT_SEED,
+    K_RANGE,
+    MAX_ITER,
+    MAX_SEED,
+    N_POINTS,
+    NOISE,
+    PRESET,
+    RESTARTS,
+    TOL,
+    ChoiceParam,
+    FloatParam,
+    IntParam,
+    RangeParam,
+    format_tol,
+)
+from gmm_app.widgets import escape_markdown
+from gmm_core import PRESETS
+from gmm_core.compilation_cache import enable_compilation_cache
+from gmm_core.parallel import use_every_cpu_core
+
+PAGE_CONFIG: dict[str, Any] = {
+    "page_title": "GMM Explorer",
+    "page_icon": "🎯",
+    "layout": "wide",
+    "initial_sidebar_state": "expanded",
+}
+
+
+def describe_ignored(ignored: Sequence[tuple[str, str]], limit: int = 8) -> str:
+    """One Markdown-safe sentence listing the ignored parameters."""
+    parts = [f"{escape_markdown(key)} ({reason})" for key, reason in ignored[:limit]]
+    if len(ignored) > limit:
+        parts.append(f"and {len(ignored) - limit} more")
+    return "Some settings in the link were ignored: " + "; ".join(parts) + "."
+
+
+# --------------------------------------------------------------------------- widgets
+
+SETTINGS_STATE = "settings"
+_URL_CHECKED = "_url_checked"
+_URL_IGNORED = "_url_ignored"
+_SIDEBAR_DRAWN = "_sidebar_drawn"
+
+
+def _raw_query_params() -> dict[str, list[str]]:
+    return {key: st.query_params.get_all(key) for key in st.query_params}
+
+
+def _sanitize_url_once() -> None:
+    """On a session's first run, validate the URL before any widget reads it.
+
+    Invalid parameters are removed or rewritten, then the script reruns so the
+    widgets seed from the cleaned URL; the next run shows one warning.
+    """
+    if st.session_state.get(_URL_CHECKED):
+        return
+    st.session_state[_URL_CHECKED] = True
+    parsed = parse_query_params(_raw_query_params())
+    clusters_editor.remember_url_table(parsed.clusters)
+    if not parsed.ignored:
+        return
+    st.session_state[_URL_IGNORED] = parsed.ignored
+    st.query_params.from_dict(parsed.url)
+    st.rerun()
+
+
+def _new_seed(key: str) -> None:
+    current = st.session_state.get(key)
+    seed = secrets.randbelow(MAX_SEED + 1)
+    while seed == current:
+        seed = secrets.randbelow(MAX_SEED + 1)
+    st.session_state[key] = seed
+
+
+def _on_preset_change() -> None:
+    """A new preset: its clusters and K range, edits discarded."""
+    name = st.session_state[PRESET.key]
+    clusters_editor.reset_table(name)
+    st.session_state[K_RANGE.key] = PRESETS[name].k_range
+
+
+def render_sidebar() -> Settings:
+    """Validate the URL, draw the shared sidebar and store the settings in session state.
+
+    Called by ``app.py`` on every run before the page, so every page sees the same
+    :class:`Settings` (see :func:`current_settings`).
+    """
+    _sanitize_url_once()
+    ignored = st.session_state.pop(_URL_IGNORED, None)
+    if ignored:
+        st.warning(describe_ignored(ignored), icon="⚠️")
+    values: dict[str, Any] = {}
+    with st.sidebar:
+        table, problems = _data_controls(values)
+        _fit_controls(values)
+    settings = settings_from_values(values, table, problems)
+    st.session_state[SETTINGS_STATE] = settings
+    st.session_state[_SIDEBAR_DRAWN] = True
+    return settings
+
+
+def current_settings() -> Settings:
+    """The settings drawn by :func:`render_sidebar` on this run; every page calls this first.
+
+    When a page script runs without ``app.py`` (Streamlit's legacy ``pages/`` mode runs
+    a requested page on its own until ``st.navigation`` has been called once in the
+    server process), the sidebar is drawn here instead, so the page never sees stale
+    settings.
+    """
+    if not st.session_state.pop(_SIDEBAR_DRAWN, False):
+        st.set_page_config(**PAGE_CONFIG)
+        startup()
+        render_sidebar()
+        st.session_state.pop(_SIDEBAR_DRAWN, None)
+    return st.session_state[SETTINGS_STATE]
+
+
+# --------------------------------------------------------------------------- start-up
+
+_STARTED: dict[str, Path | None] = {}
+
+
+def startup() -> Path | None:
+    """Once per process: one JAX device per CPU core and the persistent compilation cache.
+
+    The devices take effect only if JAX has not started yet (true for a fresh server);
+    the cache directory comes from ``GMM_COMPILATION_CACHE`` (empty: off), see
+    :mod:`gmm_core.compilation_cache`. Returns the directory, or None when off.
+    """
+    if "cache" not in _STARTED:
+        use_every_cpu_core()
+        _STARTED["cache"] = enable_compilation_cache()
+    return _STARTED["cache"]
+
+
+def _data_controls(values: dict[str, Any]) -> tuple[ClusterTable, list[str]]:
+    """The Data section; fills ``values`` and returns the cluster table and its problems."""
+    st.header("Data")
+    values[PRESET.key] = _choice(
+        PRESET,
+        "Preset",
+        on_change=_on_preset_change,
+        help="A gmm_core teaching data set; picking one resets the cluster table.",
+    )
+    st.caption(PRESETS[values[PRESET.key]].description)
+    with st.expander("True clusters", expanded=False):
+        table, problems = clusters_editor.cluster_editor(values[PRESET.key])
+    values[NOISE.key] = _slider(NOISE, "Noise (multiplies every σ)", NOISE.step)
+    values[N_POINTS.key] = _number(N_POINTS, "Number of points", step=100)
+    values[DATA_SEED.key] = _seed(
+        DATA_SEED,
+        "Data seed",
+        ("New data", "new_data", "🎲"),
+        "Draw a new data seed; the fit settings stay.",
+    )
+    return table, problems
+
+
+def _fit_controls(values: dict[str, Any]) -> None:
+    """The Fit section; fills ``values`` by query-parameter name."""
+    st.header("Fit")
+    values[K_RANGE.key] = _slider(K_RANGE, "K range")
+    values[RESTARTS.key] = _slider(RESTARTS, "Restarts per K")
+    values[INIT.key] = _choice(INIT, "Initialisation")
+    values[COVARIANCE.key] = _choice(COVARIANCE, "Covariance type")
+    values[MAX_ITER.key] = _number(MAX_ITER, "max_iter", step=10)
+    values[TOL.key] = st.select_slider(
+        "tol (change in mean log-likelihood)",
+        TOL.options,
+        TOL.default,
+        format_func=format_tol,
+        key=TOL.key,
+        bind=_BIND,
+    )
+    values[INIT_SEED.key] = _seed(
+        INIT_SEED,
+        "Init seed",
+        ("New initialisations", "new_init", "🔁"),
+        "Draw a new init seed and keep the data.",
+    )
+    st.caption("Every setting is kept in the page address: copy it to share this view.")
+
+
+# --------------------------------------------------------------------------- bound widgets
+
+_BIND: Any = "query-params"
+
+
+def _choice(param: ChoiceParam, label: str, **kwargs: Any) -> Any:
+    """A select box bound to ``param``'s query parameter."""
+    index = param.options.index(param.default)
+    return st.selectbox(label, param.options, index=index, key=param.key, bind=_BIND, **kwargs)
+
+
+def _slider(param: IntParam | FloatParam | RangeParam, label: str, *step: float) -> Any:
+    """A slider over ``param``'s range, bound to its query parameter."""
+    return st.slider(label, param.low, param.high, param.default, *step, key=param.key, bind=_BIND)
+
+
+def _number(param: IntParam, label: str, step: int | None = None) -> int:
+    """A number input over ``param``'s range, bound to its query parameter."""
+    return st.number_input(
+        label, param.low, param.high, param.default, step=step, key=param.key, bind=_BIND
+    )
+
+
+def _seed(param: IntParam, label: str, button: tuple[str, str, str], help: str) -> int:
+    """A seed input and the button that draws a new seed: ``button`` is (label, key, icon)."""
+    value = _number(param, label)
+    text, key, icon = button
+    st.button(text, key=key, on_click=_new_seed, args=(param.key,), icon=icon, help=help)
+    return value

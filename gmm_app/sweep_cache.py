@@ -1,0 +1,92 @@
+"""A thread-safe LRU cache of sweep results, bounded in entries and in bytes.
+
+Pure: no Streamlit, no other ``gmm_app`` module.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections import OrderedDict
+from collections.abc import Callable, Hashable
+from dataclasses import fields
+
+import numpy as np
+
+import gmm_core
+
+SWEEP_CACHE_ENTRIES = 16
+SWEEP_CACHE_BYTES = 1 << 30
+
+
+def result_bytes(result: gmm_core.SweepResult) -> int:
+    """Bytes held by a sweep result's arrays."""
+    return sum(
+        value.nbytes
+        for value in (getattr(result, field.name) for field in fields(result))
+        if isinstance(value, np.ndarray)
+    )
+
+
+class SweepCache:
+    """A thread-safe LRU cache of sweep results, bounded in entries and in bytes.
+
+    The newest result is always kept, even when it alone exceeds ``max_bytes``
+    (the budget check in the pages keeps it within a share of the memory); older ones
+    are dropped until both bounds hold.
+    """
+
+    def __init__(self, max_entries: int, max_bytes: int) -> None:
+        self.max_entries = max_entries
+        self.max_bytes = max_bytes
+        self._entries: OrderedDict[Hashable, tuple[gmm_core.SweepResult, int]] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, key: Hashable) -> gmm_core.SweepResult | None:
+        with self._lock:
+            entry = self._entries.get(key)
+            if entry is None:
+                return None
+            self._entries.move_to_end(key)
+            return entry[0]
+
+    def __contains__(self, key: Hashable) -> bool:
+        with self._lock:
+            return key in self._entries
+
+    def put(self, key: Hashable, result: gmm_core.SweepResult) -> None:
+        size = result_bytes(result)
+        with self._lock:
+            self._entries[key] = (result, size)
+            self._entries.move_to_end(key)
+            while len(self._entries) > 1 and (
+                len(self._entries) > self.max_entries or self.n_bytes > self.max_bytes
+            ):
+                self._entries.popitem(last=False)
+
+    def get_or_compute(
+        self, key: Hashable, compute: Callable[[], gmm_core.SweepResult]
+    ) -> tuple[gmm_core.SweepResult, bool]:
+        """The cached result, or ``compute()``'s (stored unless it raised).
+
+        Returns
+        -------
+        result, fresh
+            ``fresh`` is True when ``compute`` ran on this call.
+        """
+        cached = self.get(key)
+        if cached is not None:
+            return cached, False
+        result = compute()
+        self.put(key, result)
+        return result, True
+
+    @property
+    def n_bytes(self) -> int:
+        return sum(size for _, size in self._entries.values())
+
+    def __len__(self) -> int:
+        return len(self._entries)
+
+    def clear(self) -> None:
+        with self._lock:
+            self._entries.clear()

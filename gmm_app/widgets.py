@@ -1,0 +1,247 @@
+"""Small shared widgets: choosers, figure blocks, downloads, problems and number formats.
+
+Must not import the sidebar, the fit flow or the views (they import this).
+"""
+
+from __future__ import annotations
+
+import functools
+import math
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any
+from urllib.parse import urlencode
+
+import numpy as np
+import streamlit as st
+
+import gmm_core
+import gmm_figures as figures
+from gmm_app import exports
+from gmm_app.params import (
+    BEST_RESTART,
+    BIC_CHOICE,
+    SIGMAS,
+    VIEW,
+    ChoiceParam,
+    format_sigma,
+    k_choice_param,
+    restart_choice_param,
+)
+from gmm_app.summaries import FitView, fit_view
+
+
+def escape_markdown(text: str, max_chars: int = 40) -> str:
+    """Make untrusted text inert in Streamlit Markdown: escape punctuation, cut it short."""
+    text = text[:max_chars] + ("…" if len(text) > max_chars else "")
+    out = []
+    for char in text:
+        if char.isprintable() and char.isascii() and not char.isalnum() and char != " ":
+            out.append("\\" + char)
+        elif char.isprintable():
+            out.append(char)
+        else:
+            out.append("?")
+    return "".join(out)
+
+
+def show_problems(problems: Sequence[str]) -> bool:
+    """Show each problem as an error; True when there were none."""
+    for problem in problems:
+        st.error(problem, icon="🚫")
+    return not problems
+
+
+# --------------------------------------------------------------------------- page widgets
+
+
+def k_chooser(k_values: Sequence[int], bic_k: int, *, label: str = "K") -> int:
+    """Select K (default: the BIC's choice); returns the K to show."""
+    param = k_choice_param((int(k_values[0]), int(k_values[-1])))
+    choice = _bound_select(param, label, f"BIC picks K = {bic_k} (lowest BIC of the best restart).")
+    return bic_k if choice == BIC_CHOICE else int(choice)
+
+
+def restart_chooser(n_restarts: int, best: int) -> int:
+    """Select a restart (default: the best one); returns its index."""
+    param = restart_choice_param(n_restarts)
+    help_ = f"The best restart (highest final log-likelihood) is #{best}."
+    choice = _bound_select(param, "Restart", help_)
+    return best if choice == BEST_RESTART else int(choice)
+
+
+def _bound_select(param: ChoiceParam, label: str, help_: str) -> Any:
+    """A select box over ``param``'s options, bound to its query parameter."""
+    return st.selectbox(
+        label,
+        param.options,
+        format_func=param.label,
+        key=param.key,
+        bind="query-params",
+        help=help_,
+    )
+
+
+def sigma_chooser() -> tuple[float, ...]:
+    """Which confidence ellipses to draw (1σ, 2σ, 3σ); none picked draws none."""
+    chosen = st.multiselect(
+        "Ellipses at n σ",
+        SIGMAS.options,
+        default=list(SIGMAS.default),
+        format_func=format_sigma,
+        key=SIGMAS.key,
+        bind="query-params",
+    )
+    if not chosen:
+        st.caption("No radius picked: only the means are drawn.")
+    return tuple(float(s) for s in sorted(chosen))
+
+
+def view_chooser() -> str:
+    """Plot two chosen columns or the first two principal components."""
+    return st.selectbox(
+        "Plot axes",
+        VIEW.options,
+        index=VIEW.options.index(VIEW.default),
+        key=VIEW.key,
+        bind="query-params",
+        help="PCA: the first two principal components; Columns: two columns you choose.",
+    )
+
+
+def figure_block(name: str, build: Callable[..., Any], /, *args: Any, **kwargs: Any) -> Any:
+    """Build a Plotly figure and show it with a download button for it as standalone HTML.
+
+    A figure that cannot be drawn (the builder raises ``ValueError``, e.g. for a
+    degenerate fit) becomes a warning instead of a traceback. Returns the figure or None.
+    """
+    try:
+        figure = build(*args, **kwargs)
+    except ValueError as error:
+        st.warning(f"This figure could not be drawn: {escape_markdown(str(error), 300)}")
+        return None
+    st.plotly_chart(figure, theme=None, key=f"chart_{name}")
+    st.download_button(
+        "Download figure (HTML)",
+        data=functools.partial(figures.to_html, figure),
+        file_name=f"{name}.html",
+        mime="text/html",
+        key=f"download_{name}",
+        on_click="ignore",
+        icon="⬇️",
+    )
+    return figure
+
+
+def data_download(points: np.ndarray, labels: np.ndarray | None, name: str) -> None:
+    """A download button for the data set as CSV."""
+    st.download_button(
+        "Download data (CSV)",
+        data=functools.partial(exports.dataset_csv, points, labels),
+        file_name=f"{name}.csv",
+        mime="text/csv",
+        key=f"download_{name}_csv",
+        on_click="ignore",
+        icon="⬇️",
+    )
+
+
+def share_link() -> str:
+    """The address that reproduces this view: the page's URL (when the browser sent it)
+    and its query parameters."""
+    pairs = [(key, value) for key in st.query_params for value in st.query_params.get_all(key)]
+    query = urlencode(pairs)
+    base = st.context.url or ""
+    return base + (f"?{query}" if query else "")
+
+
+def settings_download(export: Mapping[str, Any], name: str) -> None:
+    """A download button for the settings as JSON, with the shareable link."""
+    query = {key: st.query_params.get_all(key) for key in st.query_params}
+    st.download_button(
+        "Download settings and link (JSON)",
+        data=functools.partial(exports.settings_json, dict(export), query, share_link()),
+        file_name=f"{name}_settings.json",
+        mime="application/json",
+        key=f"download_{name}_settings",
+        on_click="ignore",
+        icon="⬇️",
+    )
+
+
+def data_and_settings_downloads(
+    points: np.ndarray, labels: np.ndarray | None, export: Mapping[str, Any], name: str
+) -> None:
+    """The data set and the settings side by side (for pages whose fit did not run)."""
+    left, right = st.columns(2)
+    with left:
+        data_download(points, labels, f"{name}_data")
+    with right:
+        settings_download(export, name)
+
+
+def format_metric(value: float, spec: str) -> str:
+    """A number for ``st.metric``: ``format(value, spec)``, or "—" when it is NaN or ±inf."""
+    number = float(value)
+    return format(number, spec) if math.isfinite(number) else "—"
+
+
+def sweep_downloads(
+    result: gmm_core.SweepResult,
+    points: np.ndarray,
+    labels: np.ndarray | None,
+    export: Mapping[str, Any],
+    *,
+    name: str = "gmm_explorer",
+) -> None:
+    """Download buttons for the fitted parameters (BIC's K, best restart) and the data."""
+    k = result.best_k("bic")
+    fit = fit_view(result, k, int(result.best_restart()[result.k_index(k)]))
+    left, middle, right = st.columns(3)
+    with left:
+        fit_download(result, fit, export, name, f"{name}_fit.json")
+    with middle:
+        data_download(points, labels, f"{name}_data")
+    with right:
+        settings_download(export, name)
+
+
+def fit_download(
+    result: gmm_core.SweepResult,
+    fit: FitView,
+    export: Mapping[str, Any],
+    name: str,
+    file_name: str,
+    columns: Sequence[str] | None = None,
+) -> None:
+    """A download button for the fitted parameters as JSON (see :func:`exports.fit_json`)."""
+    st.download_button(
+        "Download fitted parameters (JSON)",
+        data=functools.partial(
+            exports.fit_json, result, fit, settings=dict(export), columns=columns
+        ),
+        file_name=file_name,
+        mime="application/json",
+        key=f"download_{name}_json",
+        on_click="ignore",
+        icon="⬇️",
+    )
+
+
+def format_seconds(seconds: float) -> str:
+    """``"about 40 s"``, ``"about 3 min"``, ``"about 2.5 h"`` (never NaN or negative)."""
+    if not math.isfinite(seconds) or seconds < 0:
+        return "an unknown time"
+    if seconds < 1:
+        return "under a second"
+    if seconds < 90:
+        return f"about {seconds:.0f} s"
+    if seconds < 5400:
+        return f"about {seconds / 60:.0f} min"
+    return f"about {seconds / 3600:.1f} h"
+
+
+def format_bytes(n_bytes: float) -> str:
+    """``"512 MB"``, ``"2.3 GB"`` (powers of 1024)."""
+    if n_bytes < 2**30:
+        return f"{max(n_bytes, 0) / 2**20:.0f} MB"
+    return f"{n_bytes / 2**30:.1f} GB"
