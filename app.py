@@ -8,10 +8,11 @@ from __future__ import annotations
 
 import streamlit as st
 
-from gmm_app import sidebar
+from gmm_app import fit_flow, sidebar
 
 st.set_page_config(**sidebar.PAGE_CONFIG)
 sidebar.startup()  # once per process: the persistent compilation cache
+fit_flow.warm_default_sweep()  # once per process: the default view's sweep, in the background
 
 PAGES = [
     st.Page("pages/explore.py", title="Explore", icon="🔭", default=True),

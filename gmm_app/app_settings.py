@@ -19,6 +19,7 @@ from gmm_app.params import (
     CLUSTERS_KEY,
     COVARIANCE,
     DATA_SEED,
+    DEFAULTS,
     INIT,
     INIT_SEED,
     K_KEY,
@@ -230,6 +231,25 @@ class Settings:
             "tol": self.tol,
             "init_seed": self.init_seed,
         }
+
+
+def default_settings() -> Settings:
+    """The settings of a link without parameters (the default preset's own clusters)."""
+    return Settings(
+        preset=DEFAULTS.preset,
+        clusters=preset_clusters(DEFAULTS.preset),
+        noise=DEFAULTS.noise,
+        n_points=DEFAULTS.n,
+        data_seed=DEFAULTS.data_seed,
+        k_min=DEFAULTS.k_range[0],
+        k_max=DEFAULTS.k_range[1],
+        n_restarts=DEFAULTS.restarts,
+        init_method=DEFAULTS.init,
+        covariance_type=DEFAULTS.cov,
+        max_iter=DEFAULTS.max_iter,
+        tol=DEFAULTS.tol,
+        init_seed=DEFAULTS.init_seed,
+    )
 
 
 def settings_from_values(

@@ -52,6 +52,11 @@ def truth(clusters: ClusterTable, noise: float) -> Truth:
 @st.cache_data(max_entries=32, show_spinner=False)
 def synthetic_data(key: DataKey) -> tuple[np.ndarray, np.ndarray]:
     """Draw the data set: points (N, 2) and true labels (N,) indexing :func:`truth`'s clusters."""
+    return draw_synthetic(key)
+
+
+def draw_synthetic(key: DataKey) -> tuple[np.ndarray, np.ndarray]:
+    """:func:`synthetic_data` without the cache, for use outside a page run."""
     clusters, noise, n_points, seed = key
     rows = np.asarray(clusters, dtype=np.float64).reshape(-1, 6)
     covariances = np.stack(

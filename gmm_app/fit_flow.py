@@ -17,7 +17,9 @@ Must not import the sidebar or the views.
 
 from __future__ import annotations
 
+import contextlib
 import functools
+import threading
 from collections.abc import Callable, Sequence
 from typing import NamedTuple
 
@@ -26,7 +28,7 @@ import streamlit as st
 
 import gmm_core
 from gmm_app import datasets, sweep_workers
-from gmm_app.app_settings import DataKey, FitKey, Settings
+from gmm_app.app_settings import DataKey, FitKey, Settings, default_settings
 from gmm_app.budget_gate import Knob, budget_gate
 from gmm_app.params import MAX_ITER, RESTARTS
 from gmm_app.progress import ProgressBar, sweep_label
@@ -77,6 +79,31 @@ def run_sweep(X: np.ndarray, fit: FitKey, progress: Progress | None) -> gmm_core
     estimate = _estimate(X.shape[0], X.shape[1], fit).seconds
     heartbeat = getattr(progress, "waiting", None)
     return sweep_workers.run_sweep(X, options, estimate, progress, heartbeat=heartbeat)
+
+
+_WARMING: list[threading.Thread] = []
+
+
+def warm_default_sweep() -> threading.Thread | None:
+    """Once per server: run the default view's sweep in the background, into the cache.
+
+    The first visitor then finds it ready (or joins it while it runs) instead of waiting
+    for the compiler. Only with sweep workers (``GMM_SWEEP_WORKERS`` > 0).
+    """
+    if _WARMING:
+        return _WARMING[0]
+    if sweep_workers.configured_workers() == 0:
+        return None
+    defaults = default_settings()
+    data, fit = defaults.data_key, defaults.fit_key
+
+    def warm() -> None:
+        with contextlib.suppress(Exception):  # a visitor's own request will report it
+            _cached(_synthetic_key(data, fit), lambda: datasets.draw_synthetic(data)[0], fit, None)
+
+    _WARMING.append(threading.Thread(target=warm, daemon=True, name="gmm-warm-default"))
+    _WARMING[0].start()
+    return _WARMING[0]
 
 
 def _synthetic_key(data: DataKey, fit: FitKey) -> tuple:

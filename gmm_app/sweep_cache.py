@@ -40,6 +40,7 @@ class SweepCache:
         self.max_bytes = max_bytes
         self._entries: OrderedDict[Hashable, tuple[gmm_core.SweepResult, int]] = OrderedDict()
         self._lock = threading.Lock()
+        self._running: dict[Hashable, threading.Event] = {}
 
     def get(self, key: Hashable) -> gmm_core.SweepResult | None:
         with self._lock:
@@ -68,17 +69,32 @@ class SweepCache:
     ) -> tuple[gmm_core.SweepResult, bool]:
         """The cached result, or ``compute()``'s (stored unless it raised).
 
+        Calls for a key whose sweep is already running wait for it and share its result
+        (or compute it themselves when it raised).
+
         Returns
         -------
         result, fresh
             ``fresh`` is True when ``compute`` ran on this call.
         """
-        cached = self.get(key)
-        if cached is not None:
-            return cached, False
-        result = compute()
-        self.put(key, result)
-        return result, True
+        while True:
+            with self._lock:
+                entry = self._entries.get(key)
+                if entry is not None:
+                    self._entries.move_to_end(key)
+                    return entry[0], False
+                running = self._running.get(key)
+                if running is None:
+                    self._running[key] = threading.Event()
+                    break
+            running.wait()  # the same sweep is running for someone else: share its result
+        try:
+            result = compute()
+            self.put(key, result)
+            return result, True
+        finally:
+            with self._lock:
+                self._running.pop(key).set()
 
     @property
     def n_bytes(self) -> int:
