@@ -25,7 +25,7 @@ $(DEV_STAMP): requirements.txt requirements-dev.txt | $(BIN)/python
 	touch $@ $(RUNTIME_STAMP)
 
 run: $(RUNTIME_STAMP)
-	$(BIN)/python -m streamlit run app.py --server.port $(PORT) --server.address localhost \
+	$(BIN)/python -m gmm_app.serve --server.port $(PORT) --server.address localhost \
 		--server.showEmailPrompt false
 
 lint: $(DEV_STAMP)

@@ -111,9 +111,7 @@ def start_server(port: int, log: Path, env: dict[str, str]) -> Server:
     command = [
         sys.executable,
         "-m",
-        "streamlit",
-        "run",
-        "app.py",
+        "gmm_app.serve",
         "--server.headless",
         "true",
         "--server.address",
