@@ -388,9 +388,10 @@ def test_every_page_loads_without_an_exception(server: Server, context: Any) -> 
 
 
 def test_explore_shows_the_expected_traces(server: Server, context: Any) -> None:
-    from gmm_core import DEFAULT_PRESET, PRESETS
+    from gmm_app.params import DEFAULTS
+    from gmm_core import PRESETS
 
-    n_true = len(PRESETS[DEFAULT_PRESET].centers)
+    n_true = len(PRESETS[DEFAULTS.preset].centers)
     page = open_page(context, f"{server.url}/", 1)
     (ellipses,) = charts(page)
     k = int(re.match(r"K = (\d+), restart \d+", ellipses.title).group(1))
