@@ -16,6 +16,7 @@ import streamlit as st
 from gmm_app import clusters_editor
 from gmm_app.app_settings import Settings, parse_query_params, settings_from_values
 from gmm_app.cluster_table import ClusterTable
+from gmm_app.datasets import LOOK_FOR
 from gmm_app.params import (
     COVARIANCE,
     DATA_SEED,
@@ -79,9 +80,12 @@ def _sanitize_url_once() -> None:
     st.session_state[_URL_CHECKED] = True
     parsed = parse_query_params(_raw_query_params())
     clusters_editor.remember_url_table(parsed.clusters)
-    if not parsed.ignored:
+    raw_keys = set(st.query_params.keys())
+    preset_range = K_RANGE.key in parsed.url and K_RANGE.key not in raw_keys
+    if not parsed.ignored and not preset_range:
         return
-    st.session_state[_URL_IGNORED] = parsed.ignored
+    if parsed.ignored:
+        st.session_state[_URL_IGNORED] = parsed.ignored
     st.query_params.from_dict(parsed.url)
     st.rerun()
 
@@ -165,6 +169,7 @@ def _data_controls(values: dict[str, Any]) -> tuple[ClusterTable, list[str]]:
         help="A gmm_core teaching data set; picking one resets the cluster table.",
     )
     st.caption(PRESETS[values[PRESET.key]].description)
+    st.caption(f"**Look for:** {LOOK_FOR[values[PRESET.key]]}")
     with st.expander("True clusters", expanded=False):
         table, problems = clusters_editor.cluster_editor(values[PRESET.key])
     values[NOISE.key] = _slider(NOISE, "Noise (multiplies every σ)", NOISE.step)

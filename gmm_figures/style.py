@@ -254,6 +254,31 @@ def padded_range(low: float, high: float, fraction: float = 0.05) -> list[float]
     return ends
 
 
+LIKELIHOOD_MIN_RELATIVE_SPAN = 1e-3
+
+
+def likelihood_range(values: ArrayLike, fraction: float = 0.05) -> list[float]:
+    """An axis range for log-likelihoods that never zooms into rounding noise.
+
+    The span is at least ``1e-3`` of the largest magnitude (and at least ``1e-3``), so
+    restarts that agree draw as one flat line instead of ticks like ``-5.7877990396``.
+
+    Parameters
+    ----------
+    values : any shape; non-finite values are ignored (all non-finite gives ``[-1, 1]``)
+    """
+    array = np.asarray(values, dtype=np.float64)
+    finite = array[np.isfinite(array)]
+    if finite.size == 0:
+        return [-1.0, 1.0]
+    low, high = float(finite.min()), float(finite.max())
+    floor = LIKELIHOOD_MIN_RELATIVE_SPAN * max(abs(low), abs(high), 1.0)
+    if high - low < floor:
+        middle = 0.5 * (low + high)
+        low, high = middle - floor / 2, middle + floor / 2
+    return padded_range(low, high, fraction)
+
+
 def add_notes(fig: go.Figure, notes: Sequence[str], *, y_shift: int = 0) -> go.Figure:
     """Add one small annotation listing ``notes`` above the plot area's top-left corner.
 
