@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from gmm_core import COVARIANCE_TYPES, INIT_METHODS, PRESETS
+from gmm_core.geometry import coverage_of_radius, radius_of_coverage
 
 # --------------------------------------------------------------------------- ranges
 
@@ -27,7 +28,9 @@ NOISE_BOUNDS = (0.1, 3.0)
 NOISE_STEP = 0.05
 MAX_ITER_BOUNDS = (1, 1000)
 TOL_OPTIONS = (1e-1, 1e-2, 1e-3, 1e-4, 1e-5, 1e-6, 1e-7, 1e-8)
-SIGMA_OPTIONS = (1, 2, 3)
+COVERAGE_LEVELS = (0.5, 0.9, 0.95)
+"""Ellipses chosen by the probability they hold in 2-D (their radius in σ follows)."""
+SIGMA_OPTIONS = (1.0, 2.0, 3.0, *(radius_of_coverage(p) for p in COVERAGE_LEVELS))
 VIEW_OPTIONS = ("PCA", "Columns")
 TAB_OPTIONS = ("Animation", "Step", "Ellipses", "Log-likelihood")
 
@@ -61,7 +64,7 @@ class Defaults:
     init_seed: int = 0
     k: int = BIC_CHOICE
     restart: int = BEST_RESTART
-    sigmas: tuple[int, ...] = SIGMA_OPTIONS
+    sigmas: tuple[float, ...] = SIGMA_OPTIONS[:3]
     view: str = "PCA"
     tab: str = "Animation"
 
@@ -88,9 +91,18 @@ def format_tol(value: float) -> str:
     return f"{value:.0e}"
 
 
-def format_sigma(value: int) -> str:
-    """Label of an ellipse radius option, e.g. ``"2"`` (also its query-parameter text)."""
-    return str(value)
+def format_sigma(value: float) -> str:
+    """Query-parameter text of an ellipse radius: ``"2"`` (2σ) or ``"90%"`` (by coverage)."""
+    if float(value).is_integer():
+        return str(int(value))
+    return f"{coverage_of_radius(value):.0%}"
+
+
+def describe_sigma(value: float) -> str:
+    """What an ellipse holds: ``"2σ · holds 86.5%"`` or ``"90% · 2.15σ"``."""
+    if float(value).is_integer():
+        return f"{int(value)}σ · holds {coverage_of_radius(value):.1%}"
+    return f"{coverage_of_radius(value):.0%} · {value:.2f}σ"
 
 
 def format_k_choice(value: int) -> str:

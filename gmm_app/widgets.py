@@ -23,7 +23,7 @@ from gmm_app.params import (
     SIGMAS,
     VIEW,
     ChoiceParam,
-    format_sigma,
+    describe_sigma,
     k_choice_param,
     restart_choice_param,
 )
@@ -82,14 +82,21 @@ def _bound_select(param: ChoiceParam, label: str, help_: str) -> Any:
 
 
 def sigma_chooser() -> tuple[float, ...]:
-    """Which confidence ellipses to draw (1σ, 2σ, 3σ); none picked draws none."""
+    """Which ellipses to draw, by σ or by the probability they hold; none draws none."""
     chosen = st.multiselect(
-        "Ellipses at n σ",
+        "Ellipses (probability inside, 2-D)",
         SIGMAS.options,
         default=list(SIGMAS.default),
-        format_func=format_sigma,
+        format_func=describe_sigma,
         key=SIGMAS.key,
         bind="query-params",
+        help=(
+            "In 2-D the nσ ellipse of a Gaussian holds 1 − exp(−n²/2) of its probability: "
+            "1σ 39.3%, 2σ 86.5%, 3σ 98.9%. Or pick the ellipse that holds 50%, 90% or 95%. "
+            "For data with more than two columns the ellipse is the component's Gaussian "
+            "projected onto the plotted plane: it holds that share of the projected points, "
+            "not of the full-dimensional Gaussian."
+        ),
     )
     if not chosen:
         st.caption("No radius picked: only the means are drawn.")

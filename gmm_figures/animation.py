@@ -47,6 +47,7 @@ from gmm_figures.style import (
     likelihood_range,
     padded_range,
     plural,
+    rings_caption,
     rounded,
 )
 
@@ -335,7 +336,7 @@ class _Frames:
 def _subplots(truth: _Truth, sigmas: np.ndarray, n_restarts: int, highlighted: int) -> go.Figure:
     """The two panels: the plane (left) and the log-likelihood curves (right)."""
     left_title = ("solid: fit · dashed: truth" if truth.n_clusters else "fitted components") + (
-        " · rings at " + ", ".join(f"{sigma:g}σ" for sigma in sigmas) if sigmas.size else ""
+        " · " + rings_caption(sigmas) if sigmas.size else ""
     )
     return make_subplots(
         rows=1,

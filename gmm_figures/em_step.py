@@ -26,6 +26,7 @@ from gmm_figures.style import (
     DATA_GREY,
     apply_layout,
     color_for,
+    likelihood_range,
     padded_range,
     rounded,
     subsample_indices,
@@ -245,12 +246,10 @@ def _curve(fig: go.Figure, log_likelihood: np.ndarray, iteration: int) -> None:
         row=1,
         col=2,
     )
-    low, high = float(log_likelihood.min()), float(log_likelihood.max())
-    span = max(high - low, 1e-3 * max(abs(high), 1.0))
     fig.update_xaxes(title_text="iteration", range=[-0.5, log_likelihood.size - 0.5], row=1, col=2)
     fig.update_yaxes(
         title_text="mean log-lik. / point",
-        range=[low - 0.05 * span, high + 0.05 * span],
+        range=likelihood_range(log_likelihood),
         row=1,
         col=2,
     )

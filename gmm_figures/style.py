@@ -18,6 +18,8 @@ import numpy as np
 import plotly.graph_objects as go
 from numpy.typing import ArrayLike
 
+from gmm_core.geometry import coverage_of_radius
+
 __all__ = [
     "PALETTE",
     "apply_layout",
@@ -255,6 +257,14 @@ def padded_range(low: float, high: float, fraction: float = 0.05) -> list[float]
 
 
 LIKELIHOOD_MIN_RELATIVE_SPAN = 1e-3
+
+
+def rings_caption(sigmas: Sequence[float]) -> str:
+    """What the ellipses hold, e.g. ``"rings hold 39.3% (1σ), 86.5% (2σ)"`` (2-D Gaussian)."""
+    if len(sigmas) == 0:
+        return ""
+    parts = [f"{coverage_of_radius(s):.1%} ({float(s):.3g}σ)" for s in sigmas]
+    return "rings hold " + ", ".join(parts)
 
 
 def likelihood_range(values: ArrayLike, fraction: float = 0.05) -> list[float]:
