@@ -8,9 +8,10 @@ from __future__ import annotations
 
 import streamlit as st
 
-from gmm_app import sidebar
+from gmm_app import presenter, sidebar
 
-st.set_page_config(**sidebar.PAGE_CONFIG)
+collapsed = {"initial_sidebar_state": "collapsed"} if presenter.presenting() else {}
+st.set_page_config(**{**sidebar.PAGE_CONFIG, **collapsed})
 sidebar.startup()  # once per process: the persistent compilation cache
 
 PAGES = [

@@ -17,7 +17,7 @@ import streamlit as st
 
 import gmm_core
 import gmm_figures as figures
-from gmm_app import stepper, summaries
+from gmm_app import presenter, stepper, summaries
 from gmm_app.datasets import Truth
 from gmm_app.params import TAB
 from gmm_app.widgets import (
@@ -127,7 +127,17 @@ def _choose_fit(result: gmm_core.SweepResult) -> tuple[int, int, int, tuple[floa
 def _readouts(
     fit: summaries.FitView, points: np.ndarray, true_labels: np.ndarray | None, bic_k: int
 ) -> None:
-    """Five metrics: final log-likelihood, iterations, convergence, ARI, BIC's K."""
+    """Five metrics: final log-likelihood, iterations, convergence, ARI, BIC's K.
+
+    In presenter mode they shrink to one line, so the chart stays above the fold.
+    """
+    if presenter.presenting():
+        st.markdown(
+            f"log-likelihood / point {format_metric(fit.final_log_likelihood, '.4f')} · "
+            f"{fit.n_iter} iterations · converged: {'yes' if fit.converged else 'no'} · "
+            f"BIC picks K = {bic_k}"
+        )
+        return
     metrics = st.columns(5)
     metrics[0].metric(
         "Final log-likelihood / point", format_metric(fit.final_log_likelihood, ".4f")

@@ -92,17 +92,14 @@ def format_tol(value: float) -> str:
 
 
 def format_sigma(value: float) -> str:
-    """Query-parameter text of an ellipse radius: ``"2"`` (2σ) or ``"90%"`` (by coverage)."""
-    if float(value).is_integer():
-        return str(int(value))
-    return f"{coverage_of_radius(value):.0%}"
+    """Label of an ellipse, named by the probability it holds in 2-D (also its URL text).
 
-
-def describe_sigma(value: float) -> str:
-    """What an ellipse holds: ``"2σ · holds 86.5%"`` or ``"90% · 2.15σ"``."""
+    ``"39.3% (1σ)"``, ``"86.5% (2σ)"``, ``"98.9% (3σ)"``, or ``"90% (2.15σ)"`` for the
+    ellipses chosen by their coverage.
+    """
     if float(value).is_integer():
-        return f"{int(value)}σ · holds {coverage_of_radius(value):.1%}"
-    return f"{coverage_of_radius(value):.0%} · {value:.2f}σ"
+        return f"{coverage_of_radius(value):.1%} ({int(value)}σ)"
+    return f"{coverage_of_radius(value):.0%} ({value:.2f}σ)"
 
 
 def format_k_choice(value: int) -> str:
@@ -305,17 +302,20 @@ class MultiChoiceParam:
     default: tuple[Any, ...]
     options: tuple[Any, ...]
     label: Callable[[Any], str] = str
+    aliases: tuple[tuple[str, Any], ...] = ()  # older labels still read from links
 
     def canonical(self, value: tuple[Any, ...]) -> list[str] | None:
         return None if value == self.default else [self.label(v) for v in value] or [""]
 
     def parse(self, values: Sequence[str]) -> ParamResult:
         by_label = {self.label(option): option for option in self.options}
+        by_label |= dict(self.aliases)
         if len(values) > 2 * len(self.options) or any(len(v) > MAX_PARAM_CHARS for v in values):
             return ParamResult(self.default, None, "too many values; using the default")
         given = [text for text in values if text != ""]
         known = [text for text in given if text in by_label]
-        chosen = tuple(option for option in self.options if self.label(option) in known)
+        wanted = {by_label[text] for text in known}
+        chosen = tuple(option for option in self.options if option in wanted)
         note = None
         if len(known) != len(given):
             note = "unknown choices left out"
@@ -340,10 +340,13 @@ COVARIANCE = ChoiceParam("cov", DEFAULTS.cov, COVARIANCE_TYPES)
 MAX_ITER = IntParam("max_iter", DEFAULTS.max_iter, *MAX_ITER_BOUNDS)
 TOL = ChoiceParam("tol", DEFAULTS.tol, TOL_OPTIONS, format_tol)
 INIT_SEED = IntParam("init_seed", DEFAULTS.init_seed, 0, MAX_SEED)
-SIGMAS = MultiChoiceParam("sigmas", DEFAULTS.sigmas, SIGMA_OPTIONS, format_sigma)
+SIGMAS = MultiChoiceParam(
+    "sigmas", DEFAULTS.sigmas, SIGMA_OPTIONS, format_sigma, (("1", 1.0), ("2", 2.0), ("3", 3.0))
+)
 VIEW = ChoiceParam("view", DEFAULTS.view, VIEW_OPTIONS)
 TAB = ChoiceParam("tab", DEFAULTS.tab, TAB_OPTIONS)
 STEP = IntParam("step", 0, 0, 2 * MAX_ITER_BOUNDS[1])
+PRESENT = ChoiceParam("present", False, (False, True), lambda on: "1" if on else "0")
 CLUSTERS_KEY = "clusters"
 K_KEY = "k"
 RESTART_KEY = "restart"
@@ -361,7 +364,7 @@ SIDEBAR_PARAMS = (
     TOL,
     INIT_SEED,
 )
-PAGE_PARAMS = (SIGMAS, VIEW, TAB, STEP)
+PAGE_PARAMS = (SIGMAS, VIEW, TAB, STEP, PRESENT)
 QUERY_KEYS = (
     *(p.key for p in SIDEBAR_PARAMS),
     CLUSTERS_KEY,

@@ -29,6 +29,7 @@ from gmm_app.params import (
     NOISE,
     PRESET,
     RESTARTS,
+    SIGMAS,
     TOL,
     ChoiceParam,
     FloatParam,
@@ -80,14 +81,22 @@ def _sanitize_url_once() -> None:
     st.session_state[_URL_CHECKED] = True
     parsed = parse_query_params(_raw_query_params())
     clusters_editor.remember_url_table(parsed.clusters)
-    raw_keys = set(st.query_params.keys())
-    preset_range = K_RANGE.key in parsed.url and K_RANGE.key not in raw_keys
-    if not parsed.ignored and not preset_range:
+    raw = {key: st.query_params.get_all(key) for key in st.query_params}
+    # A preset's own K range, or an ellipse named by an older label, goes into the URL.
+    rewritten = any(
+        key in parsed.url and _as_list(parsed.url[key]) != raw.get(key)
+        for key in (K_RANGE.key, SIGMAS.key)
+    )
+    if not parsed.ignored and not rewritten:
         return
     if parsed.ignored:
         st.session_state[_URL_IGNORED] = parsed.ignored
     st.query_params.from_dict(parsed.url)
     st.rerun()
+
+
+def _as_list(value: str | list[str]) -> list[str]:
+    return [value] if isinstance(value, str) else list(value)
 
 
 def _new_seed(key: str) -> None:

@@ -16,14 +16,14 @@ import streamlit as st
 
 import gmm_core
 import gmm_figures as figures
-from gmm_app import exports
+from gmm_app import exports, presenter
 from gmm_app.params import (
     BEST_RESTART,
     BIC_CHOICE,
     SIGMAS,
     VIEW,
     ChoiceParam,
-    describe_sigma,
+    format_sigma,
     k_choice_param,
     restart_choice_param,
 )
@@ -87,7 +87,7 @@ def sigma_chooser() -> tuple[float, ...]:
         "Ellipses (probability inside, 2-D)",
         SIGMAS.options,
         default=list(SIGMAS.default),
-        format_func=describe_sigma,
+        format_func=format_sigma,
         key=SIGMAS.key,
         bind="query-params",
         help=(
@@ -126,7 +126,7 @@ def figure_block(name: str, build: Callable[..., Any], /, *args: Any, **kwargs: 
     except ValueError as error:
         st.warning(f"This figure could not be drawn: {escape_markdown(str(error), 300)}")
         return None
-    st.plotly_chart(figure, theme=None, key=f"chart_{name}")
+    st.plotly_chart(presenter.figure_for_screen(figure), theme=None, key=f"chart_{name}")
     st.download_button(
         "Download figure (HTML)",
         data=functools.partial(figures.to_html, figure),
