@@ -8,9 +8,10 @@ from __future__ import annotations
 
 import streamlit as st
 
-from gmm_app import fit_flow, sidebar
+from gmm_app import fit_flow, presenter, sidebar
 
-st.set_page_config(**sidebar.PAGE_CONFIG)
+collapsed = {"initial_sidebar_state": "collapsed"} if presenter.presenting() else {}
+st.set_page_config(**{**sidebar.PAGE_CONFIG, **collapsed})
 sidebar.startup()  # once per process: the persistent compilation cache
 fit_flow.warm_default_sweep()  # once per process: the default view's sweep, in the background
 

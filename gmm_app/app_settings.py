@@ -37,6 +37,7 @@ from gmm_app.params import (
     k_choice_param,
     restart_choice_param,
 )
+from gmm_core import PRESETS
 
 
 class DataKey(NamedTuple):
@@ -131,6 +132,10 @@ def parse_query_params(raw: Mapping[str, object]) -> ParsedQuery:
 
     for param in (*SIDEBAR_PARAMS, *PAGE_PARAMS):
         use(param, params.get(param.key))
+    if K_RANGE.key not in params:  # a preset's link sets its K range unless it says otherwise
+        values[K_RANGE.key] = PRESETS[values[PRESET.key]].k_range
+        if (wanted := K_RANGE.canonical(values[K_RANGE.key])) is not None:
+            url[K_RANGE.key] = wanted
     use(k_choice_param(values[K_RANGE.key]), params.get(K_KEY))
     use(restart_choice_param(values[RESTARTS.key]), params.get(RESTART_KEY))
 

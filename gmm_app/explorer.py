@@ -17,7 +17,7 @@ import streamlit as st
 
 import gmm_core
 import gmm_figures as figures
-from gmm_app import summaries
+from gmm_app import presenter, stepper, summaries
 from gmm_app.datasets import Truth
 from gmm_app.params import TAB
 from gmm_app.widgets import (
@@ -52,6 +52,8 @@ class _Shown:
     sigmas: tuple[float, ...]
     fit: summaries.FitView
     points: np.ndarray  # (N, 2)
+    points_full: np.ndarray  # (N, D) as fitted
+    result: gmm_core.SweepResult
     means: np.ndarray  # (K, 2)
     covariances: np.ndarray  # (K, 2, 2)
     initial_means: np.ndarray  # (K, 2)
@@ -99,7 +101,7 @@ def fit_explorer(
             "Fitted ellipses are solid, true ones dashed; colours follow the Hungarian "
             "matching of fitted components to true clusters."
         )
-    shown = _in_plane(name, fit, sigmas, points, axes, truth, true_labels)
+    shown = _in_plane(name, fit, sigmas, points, axes, truth, true_labels, result)
     _figure_tabs(shown, summaries.animation(result, k, restart), _project(axes))
     # In the fragment, so that both follow the K, restart and radii chosen here.
     left, right = st.columns(2)
@@ -125,7 +127,17 @@ def _choose_fit(result: gmm_core.SweepResult) -> tuple[int, int, int, tuple[floa
 def _readouts(
     fit: summaries.FitView, points: np.ndarray, true_labels: np.ndarray | None, bic_k: int
 ) -> None:
-    """Five metrics: final log-likelihood, iterations, convergence, ARI, BIC's K."""
+    """Five metrics: final log-likelihood, iterations, convergence, ARI, BIC's K.
+
+    In presenter mode they shrink to one line, so the chart stays above the fold.
+    """
+    if presenter.presenting():
+        st.markdown(
+            f"log-likelihood / point {format_metric(fit.final_log_likelihood, '.4f')} · "
+            f"{fit.n_iter} iterations · converged: {'yes' if fit.converged else 'no'} · "
+            f"BIC picks K = {bic_k}"
+        )
+        return
     metrics = st.columns(5)
     metrics[0].metric(
         "Final log-likelihood / point", format_metric(fit.final_log_likelihood, ".4f")
@@ -148,6 +160,7 @@ def _in_plane(
     axes: np.ndarray | None,
     truth: Truth | None,
     true_labels: np.ndarray | None,
+    result: gmm_core.SweepResult,
 ) -> _Shown:
     """The chosen fit and the data projected to the plotted plane, colours matched."""
     to_plane, covariance_to_plane = _project(axes)
@@ -160,6 +173,8 @@ def _in_plane(
         sigmas=sigmas,
         fit=fit,
         points=to_plane(points),
+        points_full=points,
+        result=result,
         means=means,
         covariances=covariance_to_plane(fit.covariances),
         initial_means=to_plane(fit.initial_means),
@@ -174,9 +189,27 @@ def _figure_tabs(
     shown: _Shown, movie: summaries.Animation, projection: tuple[Callable, Callable]
 ) -> None:
     """The Ellipses, Animation and Log-likelihood tabs; only the open one is built."""
-    ellipses_tab, animation_tab, likelihood_tab = st.tabs(
-        list(TAB.options), default=TAB.default, key=TAB.key, bind="query-params"
+    tabs = dict(
+        zip(
+            TAB.options,
+            st.tabs(list(TAB.options), default=TAB.default, key=TAB.key, bind="query-params"),
+            strict=True,
+        )
     )
+    ellipses_tab, animation_tab = tabs["Ellipses"], tabs["Animation"]
+    likelihood_tab = tabs["Log-likelihood"]
+    if tabs["Step"].open:
+        with tabs["Step"]:
+            stepper.step_view(
+                shown.points_full,
+                shown.result,
+                shown.k,
+                shown.restart,
+                colors=shown.colors,
+                sigmas=shown.sigmas,
+                projection=projection,
+                name=shown.name,
+            )
     k, restart, name = shown.k, shown.restart, shown.name
     to_plane, covariance_to_plane = projection
     common = {  # what the static and the animated view share

@@ -16,6 +16,7 @@ import streamlit as st
 from gmm_app import clusters_editor
 from gmm_app.app_settings import Settings, parse_query_params, settings_from_values
 from gmm_app.cluster_table import ClusterTable
+from gmm_app.datasets import LOOK_FOR
 from gmm_app.params import (
     COVARIANCE,
     DATA_SEED,
@@ -28,6 +29,7 @@ from gmm_app.params import (
     NOISE,
     PRESET,
     RESTARTS,
+    SIGMAS,
     TOL,
     ChoiceParam,
     FloatParam,
@@ -79,11 +81,22 @@ def _sanitize_url_once() -> None:
     st.session_state[_URL_CHECKED] = True
     parsed = parse_query_params(_raw_query_params())
     clusters_editor.remember_url_table(parsed.clusters)
-    if not parsed.ignored:
+    raw = {key: st.query_params.get_all(key) for key in st.query_params}
+    # A preset's own K range, or an ellipse named by an older label, goes into the URL.
+    rewritten = any(
+        key in parsed.url and _as_list(parsed.url[key]) != raw.get(key)
+        for key in (K_RANGE.key, SIGMAS.key)
+    )
+    if not parsed.ignored and not rewritten:
         return
-    st.session_state[_URL_IGNORED] = parsed.ignored
+    if parsed.ignored:
+        st.session_state[_URL_IGNORED] = parsed.ignored
     st.query_params.from_dict(parsed.url)
     st.rerun()
+
+
+def _as_list(value: str | list[str]) -> list[str]:
+    return [value] if isinstance(value, str) else list(value)
 
 
 def _new_seed(key: str) -> None:
@@ -165,6 +178,7 @@ def _data_controls(values: dict[str, Any]) -> tuple[ClusterTable, list[str]]:
         help="A gmm_core teaching data set; picking one resets the cluster table.",
     )
     st.caption(PRESETS[values[PRESET.key]].description)
+    st.caption(f"**Look for:** {LOOK_FOR[values[PRESET.key]]}")
     with st.expander("True clusters", expanded=False):
         table, problems = clusters_editor.cluster_editor(values[PRESET.key])
     values[NOISE.key] = _slider(NOISE, "Noise (multiplies every σ)", NOISE.step)

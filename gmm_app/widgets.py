@@ -16,7 +16,7 @@ import streamlit as st
 
 import gmm_core
 import gmm_figures as figures
-from gmm_app import exports
+from gmm_app import exports, presenter
 from gmm_app.params import (
     BEST_RESTART,
     BIC_CHOICE,
@@ -82,14 +82,21 @@ def _bound_select(param: ChoiceParam, label: str, help_: str) -> Any:
 
 
 def sigma_chooser() -> tuple[float, ...]:
-    """Which confidence ellipses to draw (1σ, 2σ, 3σ); none picked draws none."""
+    """Which ellipses to draw, by σ or by the probability they hold; none draws none."""
     chosen = st.multiselect(
-        "Ellipses at n σ",
+        "Ellipses (probability inside, 2-D)",
         SIGMAS.options,
         default=list(SIGMAS.default),
         format_func=format_sigma,
         key=SIGMAS.key,
         bind="query-params",
+        help=(
+            "In 2-D the nσ ellipse of a Gaussian holds 1 − exp(−n²/2) of its probability: "
+            "1σ 39.3%, 2σ 86.5%, 3σ 98.9%. Or pick the ellipse that holds 50%, 90% or 95%. "
+            "For data with more than two columns the ellipse is the component's Gaussian "
+            "projected onto the plotted plane: it holds that share of the projected points, "
+            "not of the full-dimensional Gaussian."
+        ),
     )
     if not chosen:
         st.caption("No radius picked: only the means are drawn.")
@@ -119,7 +126,7 @@ def figure_block(name: str, build: Callable[..., Any], /, *args: Any, **kwargs: 
     except ValueError as error:
         st.warning(f"This figure could not be drawn: {escape_markdown(str(error), 300)}")
         return None
-    st.plotly_chart(figure, theme=None, key=f"chart_{name}")
+    st.plotly_chart(presenter.figure_for_screen(figure), theme=None, key=f"chart_{name}")
     st.download_button(
         "Download figure (HTML)",
         data=functools.partial(figures.to_html, figure),

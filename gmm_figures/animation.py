@@ -44,8 +44,10 @@ from gmm_figures.style import (
     color_for,
     decimals_for,
     integer_tick_step,
+    likelihood_range,
     padded_range,
     plural,
+    rings_caption,
     rounded,
 )
 
@@ -267,7 +269,7 @@ class _Frames:
         max_x = max((int(steps[-1]) for steps, _ in curves if steps.size), default=1)
         self.iteration_range = padded_range(0.0, float(max(max_x, 2)), 0.03)
         all_values = np.concatenate(curve_values)
-        self.likelihood_range = padded_range(float(all_values.min()), float(all_values.max()), 0.08)
+        self.likelihood_range = likelihood_range(all_values, 0.08)
         centre = rounded([np.mean(ranges[0]), np.mean(ranges[1])], decimals)
         self.placeholder = {"type": "scatter", "x": centre[:1], "y": centre[1:], "opacity": 0.0}
         self.curve_placeholder = {
@@ -334,13 +336,13 @@ class _Frames:
 def _subplots(truth: _Truth, sigmas: np.ndarray, n_restarts: int, highlighted: int) -> go.Figure:
     """The two panels: the plane (left) and the log-likelihood curves (right)."""
     left_title = ("solid: fit · dashed: truth" if truth.n_clusters else "fitted components") + (
-        " · rings at " + ", ".join(f"{sigma:g}σ" for sigma in sigmas) if sigmas.size else ""
+        " · " + rings_caption(sigmas) if sigmas.size else ""
     )
     return make_subplots(
         rows=1,
         cols=2,
         column_widths=[0.6, 0.4],
-        horizontal_spacing=0.09,
+        horizontal_spacing=0.14,
         subplot_titles=(left_title, f"{n_restarts} restarts · restart {highlighted} highlighted"),
     )
 

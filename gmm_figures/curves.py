@@ -35,6 +35,7 @@ from gmm_figures.style import (
     as_int_array,
     decimals_for,
     integer_tick_step,
+    likelihood_range,
     padded_range,
     plural,
     rounded,
@@ -140,7 +141,7 @@ def log_likelihood_figure(
         tick0=0,
         dtick=integer_tick_step(max(last_step, 2)),
     )
-    fig.update_yaxes(title_text="mean log-likelihood")
+    fig.update_yaxes(title_text="mean log-likelihood", range=likelihood_range(values[shown]))
     fig.update_layout(
         hovermode="closest",
         legend={"orientation": "h", "x": 1.0, "xanchor": "right", "y": 0.02, "yanchor": "bottom"},

@@ -44,6 +44,7 @@ from gmm_figures.style import (
     as_float_array,
     decimals_for,
     plural,
+    rings_caption,
 )
 
 __all__ = ["component_colors_from_matching", "ellipse_figure"]
@@ -189,6 +190,10 @@ def ellipse_figure(
     _style_spatial_axes(fig, x_range, y_range, row=None)
     fig.update_layout(showlegend=False, hovermode="closest")
     apply_layout(fig, title=title)
+    if sigmas.size:
+        fig.update_layout(
+            title_subtitle_text="solid: fit · dashed: truth · " + rings_caption(sigmas)
+        )
     add_notes(fig, notes)
     if notes:
         fig.update_layout(margin_t=fig.layout.margin.t + 30)

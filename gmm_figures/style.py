@@ -18,6 +18,8 @@ import numpy as np
 import plotly.graph_objects as go
 from numpy.typing import ArrayLike
 
+from gmm_core.geometry import coverage_of_radius
+
 __all__ = [
     "PALETTE",
     "apply_layout",
@@ -252,6 +254,39 @@ def padded_range(low: float, high: float, fraction: float = 0.05) -> list[float]
     if not all(math.isfinite(end) for end in ends):
         raise ValueError("the values are too large to draw (their range overflows float64)")
     return ends
+
+
+LIKELIHOOD_MIN_RELATIVE_SPAN = 1e-3
+
+
+def rings_caption(sigmas: Sequence[float]) -> str:
+    """What the ellipses hold, e.g. ``"rings hold 39.3% (1σ), 86.5% (2σ)"`` (2-D Gaussian)."""
+    if len(sigmas) == 0:
+        return ""
+    parts = [f"{coverage_of_radius(s):.1%} ({float(s):.3g}σ)" for s in sigmas]
+    return "rings hold " + ", ".join(parts)
+
+
+def likelihood_range(values: ArrayLike, fraction: float = 0.05) -> list[float]:
+    """An axis range for log-likelihoods that never zooms into rounding noise.
+
+    The span is at least ``1e-3`` of the largest magnitude (and at least ``1e-3``), so
+    restarts that agree draw as one flat line instead of ticks like ``-5.7877990396``.
+
+    Parameters
+    ----------
+    values : any shape; non-finite values are ignored (all non-finite gives ``[-1, 1]``)
+    """
+    array = np.asarray(values, dtype=np.float64)
+    finite = array[np.isfinite(array)]
+    if finite.size == 0:
+        return [-1.0, 1.0]
+    low, high = float(finite.min()), float(finite.max())
+    floor = LIKELIHOOD_MIN_RELATIVE_SPAN * max(abs(low), abs(high), 1.0)
+    if high - low < floor:
+        middle = 0.5 * (low + high)
+        low, high = middle - floor / 2, middle + floor / 2
+    return padded_range(low, high, fraction)
 
 
 def add_notes(fig: go.Figure, notes: Sequence[str], *, y_shift: int = 0) -> go.Figure:

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import streamlit as st
 
-from gmm_app import sidebar
+from gmm_app import presenter, sidebar
 
 sidebar.current_settings()
-st.title("About GMM Explorer")
+presenter.page_heading("About GMM Explorer", "")
 st.markdown(
     r"""
 A **Gaussian mixture model** says each point comes from one of $K$ Gaussian clusters,

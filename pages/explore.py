@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-import streamlit as st
-
-from gmm_app import datasets, explorer, fit_flow, sidebar, widgets
+from gmm_app import datasets, explorer, fit_flow, presenter, sidebar, widgets
 
 settings = sidebar.current_settings()
-st.title("Explore")
-st.caption(
+presenter.page_heading(
+    "Explore",
     "Every K of the range times every restart is fitted at once; pick the K and restart to "
-    "look at below. Changing them does not refit."
+    "look at below. Changing them does not refit.",
 )
 points, labels, result = fit_flow.synthetic_fit_or_stop(settings, name="explore")
 truth = datasets.truth(settings.clusters, settings.noise)

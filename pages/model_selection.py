@@ -5,13 +5,13 @@ from __future__ import annotations
 import streamlit as st
 
 import gmm_figures as figures
-from gmm_app import fit_flow, sidebar, summaries, widgets
+from gmm_app import fit_flow, presenter, sidebar, summaries, widgets
 
 settings = sidebar.current_settings()
-st.title("Model selection")
-st.caption(
+presenter.page_heading(
+    "Model selection",
     "Each K is fitted from every restart; the spread shows how much the restarts disagree. "
-    "K is chosen by the lowest BIC of each K's best restart."
+    "K is chosen by the lowest BIC of each K's best restart.",
 )
 points, labels, result = fit_flow.synthetic_fit_or_stop(settings, name="model_selection")
 

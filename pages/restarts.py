@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import streamlit as st
 
-from gmm_app import datasets, fit_flow, restarts_view, sidebar, widgets
+from gmm_app import datasets, fit_flow, presenter, restarts_view, sidebar, widgets
 
 settings = sidebar.current_settings()
-st.title("Restarts")
-st.caption(
+presenter.page_heading(
+    "Restarts",
     "EM finds a local optimum that depends on where it starts. Each panel is one restart's "
-    "final fit; the histogram shows how often restarts reach the best log-likelihood."
+    "final fit; the histogram shows how often restarts reach the best log-likelihood.",
 )
 points, labels, result = fit_flow.synthetic_fit_or_stop(settings, name="restarts")
 

@@ -4,15 +4,15 @@ from __future__ import annotations
 
 import streamlit as st
 
-from gmm_app import datasets, explorer, fit_flow, sidebar, upload_view, widgets
+from gmm_app import datasets, explorer, fit_flow, presenter, sidebar, upload_view, widgets
 from gmm_app.upload import MAX_UPLOAD_BYTES, UploadError
 
 settings = sidebar.current_settings()
-st.title("Your data")
-st.caption(
+presenter.page_heading(
+    "Your data",
     "Upload a CSV file with a header row. Numeric columns are detected and rows with missing "
     "values dropped. The sidebar's Fit settings apply; its Data settings are for the "
-    "synthetic data only."
+    "synthetic data only.",
 )
 upload = st.file_uploader(
     f"CSV file (at most {MAX_UPLOAD_BYTES // 2**20} MB)",

@@ -141,8 +141,12 @@ SAME_SHAPE: dict[str, st.SearchStrategy] = {
     "clusters": st.one_of(VALID_TABLE_TEXT, st.sampled_from(["1,2,3", "0,0,1,1,0,0", ";;"])),
     "k": st.sampled_from(["BIC", "1", "3", "6", "7", "0"]),
     "restart": st.sampled_from(["best", "0", "3", "7", "9", "-1"]),
-    "sigmas": st.lists(st.sampled_from(["1", "2", "3", "4", ""]), max_size=4),
+    "sigmas": st.lists(
+        st.sampled_from(["1", "2", "3", "4", "", "90% (2.15σ)", "39.3% (1σ)"]), max_size=4
+    ),
     "tab": st.sampled_from([*params.TAB_OPTIONS, "ellipses", "Nope"]),
+    "step": st.sampled_from(["0", "5", "9999", "-1", "x"]),
+    "present": st.sampled_from(["1", "0", "yes"]),
     "view": st.sampled_from([*params.VIEW_OPTIONS, "3D"]),
 }
 assert set(SAME_SHAPE) == set(params.QUERY_KEYS)

@@ -386,10 +386,11 @@ def test_every_page_loads_without_an_exception(server: Server, context: Any) -> 
 
 
 def test_explore_shows_the_expected_traces(server: Server, context: Any) -> None:
-    from gmm_core import DEFAULT_PRESET, PRESETS
+    from gmm_app.params import DEFAULTS
+    from gmm_core import PRESETS
 
-    n_true = len(PRESETS[DEFAULT_PRESET].centers)
-    page = open_page(context, f"{server.url}/", 1)
+    n_true = len(PRESETS[DEFAULTS.preset].centers)
+    page = open_page(context, f"{server.url}/?tab=Ellipses", 1)
     (ellipses,) = charts(page)
     k = int(re.match(r"K = (\d+), restart \d+", ellipses.title).group(1))
     bic_k = page.locator('[data-testid="stMetric"]', has_text="K chosen by BIC")
@@ -410,7 +411,6 @@ def test_explore_shows_the_expected_traces(server: Server, context: Any) -> None
     assert movie.count(r"fit \d+ \dσ") == 3 * k
     assert movie.count("initial means") == 1
     assert movie.count(r"restart \d+( \(highlighted\))?") == 8
-    save_screenshot(page, "explore_animation")
 
     page.get_by_role("tab", name="Log-likelihood").click()
     wait_until(page, lambda: any("Log-likelihood of" in c.title for c in charts(page)))
@@ -419,6 +419,74 @@ def test_explore_shows_the_expected_traces(server: Server, context: Any) -> None
     assert curves.count(r"restart \d+( \(highlighted\))?") == 8
 
     assert "tab=Log-likelihood" in page.url
+
+
+def test_default_explore_draws_the_animation_and_the_curves(server: Server, context: Any) -> None:
+    page = open_page(context, f"{server.url}/", 1)
+    movie = chart(page, "EM iterations")
+    assert movie.count(r"restart \d+( \(highlighted\))?") == 8
+    assert movie.count(r"fit \d+ \dσ") >= 3
+    n_frames = page.evaluate(
+        "() => document.querySelector('.js-plotly-plot')._transitionData._frames.length"
+    )
+    assert n_frames >= 12
+    # The README's picture: an early frame, with the ellipses on their way.
+    rail = page.locator(".slider-rail-rect").first.bounding_box()
+    page.mouse.click(rail["x"] + 0.13 * rail["width"], rail["y"] + rail["height"] / 2)
+    label = page.locator(".slider-label").first
+    wait_until(page, lambda: int(label.inner_text().split()[-1]) < 12)
+    page.wait_for_timeout(800)
+    save_screenshot(page, "explore_animation")
+
+
+STEP_READOUT = re.compile(r"Iteration (\d+) · (start|E step|M step)")
+
+
+def step_readout(page: Any) -> str:
+    text = page.locator('[data-testid="stMarkdownContainer"]', has_text=STEP_READOUT).first
+    return STEP_READOUT.search(text.inner_text()).group(0)
+
+
+def test_right_arrow_on_the_step_tab_advances_em(server: Server, context: Any) -> None:
+    page = open_page(context, f"{server.url}/?tab=Step&step=4", 1)
+    assert step_readout(page) == "Iteration 2 · M step"
+    before = fingerprint(page)
+    page.locator("body").click(position={"x": 5, "y": 5})
+    page.keyboard.press("ArrowRight")
+    wait_until(page, lambda: step_readout(page) == "Iteration 3 · E step")
+    wait_until(page, lambda: fingerprint(page) != before)
+    settle(page)
+    assert "step=5" in page.url
+    page.keyboard.press("ArrowLeft")
+    wait_until(page, lambda: step_readout(page) == "Iteration 2 · M step")
+    settle(page)
+    for _ in range(3):
+        page.keyboard.press("ArrowRight")
+        page.wait_for_timeout(400)
+    wait_until(page, lambda: step_readout(page) == "Iteration 4 · E step")
+    settle(page)
+    assert_no_exception(page)
+    save_screenshot(page, "step")
+
+
+def test_presenter_mode_hides_the_sidebar(server: Server, context: Any) -> None:
+    page = context.new_page()
+    page.set_viewport_size({"width": 1280, "height": 720})
+    page.goto(f"{server.url}/?present=1")
+    wait_until(page, lambda: len(charts(page)) >= 1, RENDER_MS)
+    settle(page, RENDER_MS)
+    assert_no_exception(page)
+    assert not page.locator('[data-testid="stSidebar"]').is_visible()
+    box = page.locator(".js-plotly-plot").first.bounding_box()
+    assert box["y"] >= 0 and box["y"] + box["height"] <= 720, box
+    if os.environ.get("UPDATE_SCREENSHOTS") == "1":  # as a projector shows it, not the page
+        SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+        page.screenshot(path=str(SCREENSHOTS / "presenter.png"))
+    page.goto(f"{server.url}/restarts?present=1")
+    wait_until(page, lambda: len(charts(page)) >= 1, RENDER_MS)
+    settle(page, RENDER_MS)
+    assert_no_exception(page)
+    assert not page.locator('[data-testid="stSidebar"]').is_visible()
 
 
 def test_restarts_and_k_range_redraw_the_charts(server: Server, context: Any) -> None:

@@ -40,12 +40,13 @@ def test_no_parameters_give_the_defaults() -> None:
     assert parsed.url == {}
     assert parsed.clusters is None
     defaults = params.DEFAULTS
-    assert parsed.values["preset"] == "four_blobs" == defaults.preset
+    # The default data shows EM at work: random responsibilities on unequal clusters.
+    assert parsed.values["preset"] == "unequal_weights" == defaults.preset
     assert parsed.values["n"] == 2000
     assert parsed.values["noise"] == 1.0
     assert parsed.values["k_range"] == (1, 6)
     assert parsed.values["restarts"] == 8
-    assert parsed.values["init"] == "k-means++"
+    assert parsed.values["init"] == "random"
     assert parsed.values["cov"] == "full"
     assert parsed.values["max_iter"] == 100
     assert parsed.values["tol"] == 1e-3
@@ -61,7 +62,7 @@ def test_valid_parameters_are_kept_in_canonical_form() -> None:
         "data_seed": "42",
         "k_range": ["2", "5"],
         "restarts": "16",
-        "init": "random",
+        "init": "kmeans",
         "cov": "diag",
         "max_iter": "300",
         "tol": "1e-05",
@@ -73,7 +74,9 @@ def test_valid_parameters_are_kept_in_canonical_form() -> None:
     }
     parsed = app_settings.parse_query_params(raw)
     assert parsed.ignored == ()
-    assert parsed.url == {**raw, "k_range": ["2", "5"], "sigmas": ["1", "3"]}
+    # Ellipses given by their older labels ("1", "3") are rewritten with their coverage.
+    sigmas = ["39.3% (1σ)", "98.9% (3σ)"]
+    assert parsed.url == {**raw, "k_range": ["2", "5"], "sigmas": sigmas}
     assert parsed.values["k_range"] == (2, 5)
     assert parsed.values["tol"] == 1e-5
     assert parsed.values["sigmas"] == (1, 3)
@@ -94,10 +97,10 @@ def test_valid_parameters_are_kept_in_canonical_form() -> None:
         ({"noise": "inf"}, "noise", 1.0),
         ({"noise": "1e400"}, "noise", 1.0),
         ({"noise": "7"}, "noise", 3.0),
-        ({"init": "kmeans++"}, "init", "k-means++"),
-        ({"init": ["random", "kmeans"]}, "init", "k-means++"),
+        ({"init": "kmeans++"}, "init", "random"),
+        ({"init": ["random", "kmeans"]}, "init", "random"),
         ({"cov": "FULL"}, "cov", "full"),
-        ({"preset": "../../etc/passwd"}, "preset", "four_blobs"),
+        ({"preset": "../../etc/passwd"}, "preset", "unequal_weights"),
         ({"tol": "0.5"}, "tol", 1e-3),
         ({"k_range": "3"}, "k_range", (1, 6)),
         ({"k_range": ["1", "2", "3"]}, "k_range", (1, 6)),
@@ -207,8 +210,8 @@ def test_settings_from_defaults() -> None:
     table = cluster_table.preset_clusters(parsed.values["preset"])
     result = app_settings.settings_from_values(parsed.values, table)
     assert result.data_key == (table, 1.0, 2000, 0)
-    assert result.fit_key == (1, 6, 8, "k-means++", "full", 100, 1e-3, 0)
-    assert result.true_k == 4
+    assert result.fit_key == (1, 6, 8, "random", "full", 100, 1e-3, 0)
+    assert result.true_k == 3
     assert result.synthetic_problems() == []
     fewer = app_settings.settings_from_values({**parsed.values, "n": 3}, table)
     assert "lower the largest K" in fewer.synthetic_problems()[0]
@@ -288,3 +291,29 @@ def test_any_valid_table_round_trips_through_the_url(table: cluster_table.Cluste
     parsed = app_settings.parse_query_params({"clusters": text, "preset": "elongated"})
     assert parsed.ignored == ()
     assert parsed.clusters == table
+
+
+def test_a_preset_link_sets_its_k_range_unless_it_gives_one() -> None:
+    parsed = app_settings.parse_query_params({"preset": "k_mismatch"})
+    assert parsed.values["k_range"] == (1, 4) and parsed.ignored == ()
+    assert parsed.url["k_range"] == ["1", "4"]
+    given = app_settings.parse_query_params({"preset": "k_mismatch", "k_range": ["2", "7"]})
+    assert given.values["k_range"] == (2, 7)
+    assert app_settings.parse_query_params({"preset": "four_blobs"}).values["k_range"] == (1, 6)
+
+
+def test_ellipses_can_be_chosen_by_coverage() -> None:
+    parsed = app_settings.parse_query_params({"sigmas": ["39.3% (1σ)", "90% (2.15σ)"]})
+    assert parsed.ignored == ()
+    one, ninety = parsed.values["sigmas"]
+    assert one == 1.0 and ninety == pytest.approx(2.1460, abs=1e-4)
+    assert parsed.url["sigmas"] == ["39.3% (1σ)", "90% (2.15σ)"]
+    labels = [params.format_sigma(s) for s in params.SIGMA_OPTIONS]
+    assert labels == [
+        "39.3% (1σ)",
+        "86.5% (2σ)",
+        "98.9% (3σ)",
+        "50% (1.18σ)",
+        "90% (2.15σ)",
+        "95% (2.45σ)",
+    ]

@@ -1,0 +1,255 @@
+"""One half-step of EM: the E step's soft assignments or the M step's new ellipses.
+
+Trace names (stable, for tests and for the app):
+
+* ``"data"``: the points, grey at the start and after an M step, coloured by their
+  responsibilities after an E step (component colours blended by weight, opacity
+  following the largest responsibility);
+* ``f"fit {k} {n:g}σ"``: ellipse of component ``k``; ``f"previous {k} {n:g}σ"``: the
+  ellipse before this M step (faint, dotted); ``"means"`` and ``"previous means"``;
+* ``"log-likelihood"`` (the curve so far) and ``"current"`` (its marker).
+
+Pure: Plotly and NumPy only; must not import Streamlit or ``gmm_app``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+import plotly.graph_objects as go
+from plotly.subplots import make_subplots
+
+from gmm_core.geometry import ellipse_polygons
+from gmm_figures.spatial import FAINT_OPACITY, _style_spatial_axes
+from gmm_figures.style import (
+    DATA_GREY,
+    apply_layout,
+    color_for,
+    likelihood_range,
+    padded_range,
+    rounded,
+    subsample_indices,
+)
+
+__all__ = ["em_step_figure", "responsibility_colors"]
+
+
+def _rgb(hex_color: str) -> np.ndarray:
+    return np.array([int(hex_color[i : i + 2], 16) for i in (1, 3, 5)], dtype=np.float64)
+
+
+def responsibility_colors(resp: np.ndarray, component_colors: Sequence[int]) -> list[str]:
+    """One ``rgba`` colour per point: the component colours blended by responsibility.
+
+    Parameters
+    ----------
+    resp : (N, K) responsibilities (rows sum to 1)
+    component_colors : (K,) palette index of every component
+    """
+    palette = np.stack([_rgb(color_for(c)) for c in component_colors])  # (K, 3)
+    blended = np.clip(resp, 0.0, 1.0) @ palette
+    alpha = 0.25 + 0.75 * np.clip(resp.max(axis=1), 0.0, 1.0)
+    return [
+        f"rgba({r:.0f},{g:.0f},{b:.0f},{a:.2f})"
+        for (r, g, b), a in zip(blended, alpha, strict=True)
+    ]
+
+
+def _ellipses(
+    means: np.ndarray,
+    covariances: np.ndarray,
+    colors: Sequence[int],
+    sigmas: np.ndarray,
+    *,
+    prefix: str,
+    faint: bool,
+) -> list[go.Scatter]:
+    traces = []
+    for sigma in sigmas:
+        polygons = ellipse_polygons(means, covariances, float(sigma), 49)
+        for k, polygon in enumerate(polygons):
+            traces.append(
+                go.Scatter(
+                    x=rounded(polygon[:, 0], 4),
+                    y=rounded(polygon[:, 1], 4),
+                    mode="lines",
+                    name=f"{prefix} {k} {sigma:g}σ",
+                    opacity=FAINT_OPACITY if faint else 1.0,
+                    line={
+                        "color": color_for(colors[k]),
+                        "width": 2 if faint else 3,
+                        "dash": "dot" if faint else "solid",
+                    },
+                    hoverinfo="name",
+                    showlegend=False,
+                )
+            )
+    return traces
+
+
+def _means(means: np.ndarray, colors: Sequence[int], name: str, faint: bool) -> go.Scatter:
+    return go.Scatter(
+        x=rounded(means[:, 0], 4),
+        y=rounded(means[:, 1], 4),
+        mode="markers",
+        name=name,
+        opacity=FAINT_OPACITY if faint else 1.0,
+        marker={
+            "color": [color_for(c) for c in colors],
+            "size": 14,
+            "symbol": "circle-open" if faint else "circle",
+            "line": {"color": "white" if not faint else None, "width": 2},
+        },
+        showlegend=False,
+    )
+
+
+def em_step_figure(
+    points: np.ndarray,
+    *,
+    means: np.ndarray,
+    covariances: np.ndarray,
+    component_colors: Sequence[int],
+    log_likelihood: np.ndarray,
+    iteration: int,
+    stage: str,
+    responsibilities: np.ndarray | None = None,
+    previous_means: np.ndarray | None = None,
+    previous_covariances: np.ndarray | None = None,
+    n_sigmas: Sequence[float] = (1.0, 2.0),
+    max_points: int = 2000,
+    title: str | None = None,
+    height: int = 560,
+) -> go.Figure:
+    """The data and ellipses after one half-step, beside the log-likelihood so far.
+
+    Parameters
+    ----------
+    points : (N, 2); means : (K, 2); covariances : (K, 2, 2) the current parameters
+    component_colors : (K,) palette indices
+    log_likelihood : (T + 1,) mean log-likelihood per point after each iteration
+    iteration, stage : where the walk is (``stage`` is "start", "E step" or "M step")
+    responsibilities : (N, K) after an E step, else None (grey points)
+    previous_means, previous_covariances : (K, 2), (K, 2, 2) before an M step, else None
+    """
+    points = np.asarray(points, dtype=np.float64)
+    keep = subsample_indices(points.shape[0], max_points)
+    shown = points[keep]
+    sigmas = np.asarray(n_sigmas, dtype=np.float64)
+    fig = make_subplots(
+        rows=1,
+        cols=2,
+        column_widths=[0.6, 0.4],
+        horizontal_spacing=0.12,
+        subplot_titles=(f"Iteration {iteration} · {stage}", "Log-likelihood so far"),
+    )
+    if previous_means is not None and previous_covariances is not None:
+        for trace in _ellipses(
+            previous_means,
+            previous_covariances,
+            component_colors,
+            sigmas,
+            prefix="previous",
+            faint=True,
+        ):
+            fig.add_trace(trace, row=1, col=1)
+        fig.add_trace(_means(previous_means, component_colors, "previous means", True), 1, 1)
+        for old, new in zip(previous_means, means, strict=True):
+            fig.add_annotation(
+                x=new[0],
+                y=new[1],
+                ax=old[0],
+                ay=old[1],
+                xref="x",
+                yref="y",
+                axref="x",
+                ayref="y",
+                showarrow=True,
+                arrowhead=2,
+                arrowwidth=2,
+                arrowcolor="#333333",
+                text="",
+            )
+    for trace in _ellipses(means, covariances, component_colors, sigmas, prefix="fit", faint=False):
+        fig.add_trace(trace, row=1, col=1)
+    fig.add_trace(_means(means, component_colors, "means", False), row=1, col=1)
+    _curve(fig, np.asarray(log_likelihood, dtype=np.float64), iteration)
+    finite = shown[np.all(np.isfinite(shown), axis=1)]
+    _style_spatial_axes(
+        fig,
+        padded_range(finite[:, 0].min(), finite[:, 0].max()),
+        padded_range(finite[:, 1].min(), finite[:, 1].max()),
+        row=1,
+    )
+    apply_layout(fig, title=title, height=height)
+    fig.update_layout(showlegend=False, uirevision="em_step")
+    # The points go in unvalidated: checking 2000 rgba strings one by one costs ~0.3 s a step.
+    built = fig.to_dict()
+    return go.Figure(
+        data=[_data_trace(shown, responsibilities, keep, component_colors), *built["data"]],
+        layout=built["layout"],
+        _validate=False,
+    )
+
+
+def _data_trace(
+    shown: np.ndarray,
+    responsibilities: np.ndarray | None,
+    keep: np.ndarray,
+    component_colors: Sequence[int],
+) -> dict:
+    """The points as a plain trace dict: grey, or coloured by their responsibilities."""
+    if responsibilities is None:
+        marker = {"color": DATA_GREY, "size": 6, "opacity": 0.5}
+    else:
+        colors = responsibility_colors(np.asarray(responsibilities)[keep], component_colors)
+        marker = {"color": colors, "size": 6}
+    return {
+        "type": "scatter",
+        "x": rounded(shown[:, 0], 4),
+        "y": rounded(shown[:, 1], 4),
+        "mode": "markers",
+        "name": "data",
+        "marker": marker,
+        "hoverinfo": "skip",
+        "showlegend": False,
+        "xaxis": "x",
+        "yaxis": "y",
+    }
+
+
+def _curve(fig: go.Figure, log_likelihood: np.ndarray, iteration: int) -> None:
+    """The log-likelihood up to ``iteration`` with a marker on it; the axes fit the whole walk."""
+    so_far = log_likelihood[: iteration + 1]
+    fig.add_trace(
+        go.Scatter(
+            x=list(range(so_far.size)),
+            y=rounded(so_far, 6),
+            mode="lines+markers",
+            name="log-likelihood",
+            line={"color": color_for(0), "width": 3},
+            showlegend=False,
+        ),
+        row=1,
+        col=2,
+    )
+    fig.add_trace(
+        go.Scatter(
+            x=[iteration],
+            y=rounded(so_far[-1:], 6),
+            mode="markers",
+            name="current",
+            marker={"color": "#d62728", "size": 16, "symbol": "diamond"},
+            showlegend=False,
+        ),
+        row=1,
+        col=2,
+    )
+    fig.update_xaxes(title_text="iteration", range=[-0.5, log_likelihood.size - 0.5], row=1, col=2)
+    fig.update_yaxes(
+        title_text="mean log-lik. / point",
+        range=likelihood_range(log_likelihood),
+        row=1,
+        col=2,
+    )

@@ -1,0 +1,60 @@
+"""Presenter scaling: fonts, lines and markers of any figure made larger for a projector.
+
+Pure: Plotly only; must not import Streamlit or ``gmm_app``.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import plotly.graph_objects as go
+
+__all__ = ["PRESENTER_SCALE", "scale_for_presenter"]
+
+PRESENTER_SCALE = 1.5
+_SIZED = {"font", "tickfont", "title_font", "titlefont", "marker", "textfont", "hoverlabel"}
+
+
+def _scaled(value: Any, factor: float) -> Any:
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, int | float):
+        return value * factor
+    if isinstance(value, list):
+        return [_scaled(v, factor) for v in value]
+    return value
+
+
+def _walk(node: Any, factor: float, parent: str = "") -> None:
+    """Scale, in place, every ``size`` under a font or marker and every line ``width``."""
+    if isinstance(node, list):
+        for item in node:
+            _walk(item, factor, parent)
+        return
+    if not isinstance(node, dict):
+        return
+    for key, value in node.items():
+        if key == "size" and parent in _SIZED or key == "width" and parent == "line":
+            node[key] = _scaled(value, factor)
+        else:
+            _walk(value, factor, key)
+
+
+def scale_for_presenter(
+    fig: go.Figure, factor: float = PRESENTER_SCALE, height: int | None = None
+) -> go.Figure:
+    """A copy of ``fig`` with fonts, line widths and marker sizes times ``factor``.
+
+    Parameters
+    ----------
+    fig : any figure (frames included)
+    factor : the scale (1.5 for presenter mode)
+    height : a new figure height in pixels, or None to keep it
+    """
+    spec = fig.to_plotly_json()
+    layout = spec.setdefault("layout", {})
+    layout.setdefault("font", {}).setdefault("size", 12)
+    _walk(spec, factor)
+    if height is not None:
+        layout["height"] = int(height)
+    return go.Figure(spec, skip_invalid=False, _validate=False)
