@@ -338,6 +338,9 @@ def initialise(
     stats = _centred_twice(
         point_chunks, mask_chunks, responsibilities, n_fits, k_pad, covariance_type
     )
-    fallback = MixtureParams(uniform_log_weights, centres.astype(jnp.float64), data_covariances)
+    # A component left without points keeps its centre and the data covariance + reg_covar.
+    identity = jnp.eye(n_features, dtype=jnp.float64)
+    fallback_covariances = data_covariances + reg_covar * identity
+    fallback = MixtureParams(uniform_log_weights, centres.astype(jnp.float64), fallback_covariances)
     params = maximization(stats, fallback, component_mask, reg_covar, covariance_type)
     return MixtureParams(_sklearn_weights(params, stats, n_valid), params.means, params.covariances)

@@ -793,6 +793,8 @@ def _assemble(
     def to_original(params: MixtureParams) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         log_weights = grid(params.log_weights)
         weights = np.where(log_weights > 0.5 * MASKED_LOG_WEIGHT, np.exp(log_weights), 0.0)
+        # Initial weights are scikit-learn's mass / n (see gmm_core.init); shown normalised.
+        weights = weights / np.maximum(weights.sum(axis=-1, keepdims=True), 1e-300)
         means = grid(params.means) * scale + shift
         covariances = grid(params.covariances) * scale**2
         return weights, means, covariances
