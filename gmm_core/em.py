@@ -163,6 +163,7 @@ class EMTrace(NamedTuple):
     final_log_likelihood : (fit,) mean log-likelihood of the final parameters.
     snapshots : MixtureParams (fit, snapshot, ...) at the requested iterations.
     reasons : (fit,) int32, OR of the ``FLOAT64_*`` / ``CENTRED_*`` bits of its E steps
+        after the first (the initial parameters' E step is not counted)
     float32_noise : (fit,) largest float32 error estimate of E steps sent to float64 by tol
     """
 
@@ -246,6 +247,7 @@ def run_em(
             compute_dtype,
             tol,
             sharded,
+            reg_covar,
         )
 
     def record(snapshots: MixtureParams, params: MixtureParams, iteration: Array) -> MixtureParams:
@@ -293,7 +295,10 @@ def run_em(
         advance = running & ~rejected & valid
         newly_failed = running & ~rejected & ~valid
         params = _select(advance, updated, _select(rejected, carry.previous, carry.params))
-        recorded = jnp.where(running & ~rejected, log_likelihood, last)
+        recorded = jnp.where((running & ~rejected) | (carry.iteration == 0), log_likelihood, last)
+        # The E step of a one-hot start (covariances reg_covar · I) is always centred
+        # float64; only the later E steps say how the fit ran.
+        counted = running & (carry.iteration > 0)
         return _Carry(
             iteration=carry.iteration + 1,
             params=params,
@@ -305,9 +310,9 @@ def run_em(
             n_iter=jnp.where(running, carry.iteration + 1, carry.n_iter),
             trace=carry.trace.at[carry.iteration].set(recorded),
             snapshots=record(carry.snapshots, params, carry.iteration + 1),
-            reasons=jnp.where(running, carry.reasons | info.reasons, carry.reasons),
+            reasons=jnp.where(counted, carry.reasons | info.reasons, carry.reasons),
             float32_noise=jnp.where(
-                running, jnp.maximum(carry.float32_noise, info.float32_noise), carry.float32_noise
+                counted, jnp.maximum(carry.float32_noise, info.float32_noise), carry.float32_noise
             ),
         )
 

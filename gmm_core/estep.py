@@ -124,9 +124,9 @@ def centred_responsibilities(params: MixtureParams):
     constant = constant.reshape(-1)
 
     def responsibilities(points: Array, d: Array, index: Array) -> tuple[Array, Array]:
-        whitened = jnp.einsum("ncd,ced->nce", d, inverse)
-        log_density = constant[None] - 0.5 * jnp.sum(whitened * whitened, axis=-1)
-        log_joint = jnp.where(active[None], log_density, MASKED_LOG_WEIGHT)
+        whitened = d @ jnp.swapaxes(inverse, -1, -2)  # (component, point, feature)
+        log_density = constant[:, None] - 0.5 * jnp.sum(whitened * whitened, axis=-1)
+        log_joint = jnp.where(active[:, None], log_density, MASKED_LOG_WEIGHT).T
         return _normalise(log_joint.reshape(points.shape[0], n_fits, k_pad))
 
     return responsibilities
@@ -150,6 +150,7 @@ def expectation(
     compute_dtype: jnp.dtype,
     tol: Array | float = 0.0,
     sharded: bool = False,
+    reg_covar: Array | float = 0.0,
 ) -> tuple[SufficientStats, EStepInfo]:
     """One E pass over all points for a batch of fits, as precise as the fit needs.
 
@@ -186,7 +187,7 @@ def expectation(
                 point_chunks, mask_chunks, resp_fn, n_fits, k_pad, covariance_type, sharded
             )
             filled = active & (stats.sums[..., 0] >= EMPTY_COMPONENT_MASS)
-            lost = cancels(stats, filled, scatter_error, covariance_type)
+            lost = cancels(stats, filled, scatter_error, covariance_type, reg_covar)
             return lax.cond(lost, centred, lambda: (stats, jnp.asarray(False)))
 
         return run

@@ -14,7 +14,8 @@ weights are the masses divided by the number of points, as scikit-learn's are.
 - ``random``: responsibilities drawn uniformly at random and normalised per point.
 - ``random_from_data``: one-hot responsibilities on K distinct data points.
 - ``standard_normal``: the teaching notebook's method: means drawn from N(0, I) in the
-  data's original units, every covariance equal to the data covariance, uniform weights.
+  data's original units, every covariance the data covariance + ``reg_covar · I``,
+  uniform weights.
 
 Seeding and Lloyd steps run on a *pool* of points: every point when there are at
 most :data:`POOL_SIZE`, otherwise that many distinct points (see :func:`draw_pool`).
@@ -291,7 +292,8 @@ def initialise(
             fit_keys
         )
         means = (draws - shift.astype(jnp.float64)) / scale.astype(jnp.float64)
-        return MixtureParams(uniform_log_weights, means, data_covariances)
+        identity = jnp.eye(n_features, dtype=jnp.float64)
+        return MixtureParams(uniform_log_weights, means, data_covariances + reg_covar * identity)
 
     if method == "random":
         key_data = jax.random.key_data(fit_keys)

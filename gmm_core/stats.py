@@ -26,7 +26,7 @@ from gmm_core import parallel
 from gmm_core.model import _upper_pairs, n_basis, point_features, uses_full_quadratic
 
 #: Relative precision the M step's scatter must keep; below it the sums are centred.
-SCATTER_RELATIVE_ERROR = 1e-9
+SCATTER_RELATIVE_ERROR = 1e-7
 #: Rounding of the fast scatter, in units of float64 eps times the raw second moment.
 SCATTER_ROUNDING_UNITS = 64.0
 
@@ -116,7 +116,7 @@ def centred_statistics(
 
     Parameters
     ----------
-    responsibilities : ``(points (point, feature), d (point, fit*component, feature),
+    responsibilities : ``(points (point, feature), d (fit*component, point, feature),
         global_chunk_index) -> (resp (point, fit*component), log_likelihood (point, fit))``
     reference : (fit, component, feature) float64
     """
@@ -128,16 +128,17 @@ def centred_statistics(
     def add_chunk(carry: tuple[Array, Array], chunk: tuple[Array, Array, Array]):
         points, mask, index = chunk
         points64 = points.astype(jnp.float64)
-        d = points64[:, None, :] - flat_reference[None]
+        # (component, point, feature): batched matrix products over the point axis.
+        d = points64[None, :, :] - flat_reference[:, None, :]
         resp, log_likelihood = responsibilities(points64, d, index)
         mask64 = mask.astype(jnp.float64)
-        weighted = resp.astype(jnp.float64) * mask64[:, None]
+        weighted = (resp.astype(jnp.float64) * mask64[:, None]).T[:, None, :]
         mass = mask64 @ resp.astype(jnp.float64)
-        first = jnp.einsum("nc,ncd->cd", weighted, d)
+        first = (weighted @ d)[:, 0, :]
         if full:
-            quadratic = jnp.einsum("nc,nci,ncj->cij", weighted, d, d)[:, rows, cols]
+            quadratic = (jnp.swapaxes(d * jnp.swapaxes(weighted, 1, 2), 1, 2) @ d)[:, rows, cols]
         else:
-            quadratic = jnp.einsum("nc,ncd->cd", weighted, d * d)
+            quadratic = (weighted @ (d * d))[:, 0, :]
         sums = jnp.concatenate([mass[:, None], first, quadratic], axis=-1)
         log_likelihood_sum = mask64 @ log_likelihood.astype(jnp.float64)
         shaped = sums.reshape(n_fits, k_pad, -1)
@@ -150,12 +151,16 @@ def centred_statistics(
 
 
 def cancels(
-    stats: SufficientStats, active: Array, relative_error: Array, covariance_type: str
+    stats: SufficientStats,
+    active: Array,
+    relative_error: Array,
+    covariance_type: str,
+    reg_covar: Array | float = 0.0,
 ) -> Array:
-    """Whether the fast sums' scatter loses more than ``relative_error`` to cancellation.
+    """Whether the fast sums' covariances lose more than ``relative_error`` to cancellation.
 
-    The M step forms each variance as E[x²] − E[x]²; rounding costs about
-    :data:`SCATTER_ROUNDING_UNITS` · eps · E[x²] of it.
+    The M step forms each variance as E[x²] − E[x]² (+ ``reg_covar``); rounding
+    costs about :data:`SCATTER_ROUNDING_UNITS` · eps · E[x²] of it.
 
     Parameters
     ----------
@@ -179,5 +184,5 @@ def cancels(
         raw = stats.sums[..., 1 + n_features :] / mass
     variance = raw - mean * mean
     eps = float(jnp.finfo(jnp.float64).eps)
-    lost = variance * relative_error < SCATTER_ROUNDING_UNITS * eps * raw
+    lost = (variance + reg_covar) * relative_error < SCATTER_ROUNDING_UNITS * eps * raw
     return jnp.any(lost & active[..., None])
