@@ -326,13 +326,16 @@ def run_em(
         end.params,
     )
     final, _ = e_step(end.params)
+    final_log_likelihood = final.log_likelihood_sum / n_valid
+    # A fit that failed at its start never ran: hold its trace at the start's value.
+    trace = jnp.where(jnp.isfinite(trace), trace, final_log_likelihood[None, :])
     return EMTrace(
         params=end.params,
         log_likelihood=trace.T,
         n_iter=end.n_iter,
         converged=end.converged,
         failed=end.failed,
-        final_log_likelihood=final.log_likelihood_sum / n_valid,
+        final_log_likelihood=final_log_likelihood,
         snapshots=jax.tree.map(lambda leaf: jnp.moveaxis(leaf, 0, 1), snapshots),
         reasons=end.reasons,
         float32_noise=end.float32_noise,

@@ -176,7 +176,13 @@ def draw_pool(
     -------
     pool (pool, feature), pool_mask (pool,)
     """
-    total = jnp.sum(shard_counts)
+    ranks, valid = pool_ranks(key, jnp.sum(shard_counts), pool_size)
+    positions = parallel.positions_of_ranks(ranks, shard_counts, points.shape[0])
+    return parallel.gather_rows(points, positions), valid.astype(points.dtype)
+
+
+def pool_ranks(key: Array, total: Array, pool_size: int) -> tuple[Array, Array]:
+    """Ranks (pool,) of the pool's points among ``total`` real points, and their mask."""
     index = jnp.arange(pool_size)
     if pool_size < POOL_SIZE:
         ranks, valid = index, index < total
@@ -190,9 +196,7 @@ def draw_pool(
         every = total <= pool_size
         ranks = jnp.where(every, index, spread.astype(index.dtype))
         valid = jnp.where(every, index < total, True)
-    ranks = jnp.minimum(ranks, total - 1)
-    positions = parallel.positions_of_ranks(ranks, shard_counts, points.shape[0])
-    return parallel.gather_rows(points, positions), valid.astype(points.dtype)
+    return jnp.minimum(ranks, total - 1), valid
 
 
 def _centred_twice(
@@ -340,9 +344,10 @@ def initialise(
     stats = _centred_twice(
         point_chunks, mask_chunks, responsibilities, n_fits, k_pad, covariance_type
     )
-    # A component left without points keeps its centre and the data covariance + reg_covar.
+    # A component left without points keeps its centre; its covariance is scikit-learn's
+    # (zero scatter + reg_covar), positive definite exactly when reg_covar > 0.
     identity = jnp.eye(n_features, dtype=jnp.float64)
-    fallback_covariances = data_covariances + reg_covar * identity
+    fallback_covariances = jnp.broadcast_to(reg_covar * identity, data_covariances.shape)
     fallback = MixtureParams(uniform_log_weights, centres.astype(jnp.float64), fallback_covariances)
     params = maximization(stats, fallback, component_mask, reg_covar, covariance_type)
     return MixtureParams(_sklearn_weights(params, stats, n_valid), params.means, params.covariances)

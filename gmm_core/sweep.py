@@ -213,6 +213,7 @@ def prepare_points(
         scale = 1.0
     internal = (X - shift) / scale
     data_covariance = scatter / max(n_samples - 1, 1) / scale**2
+    data_covariance = 0.5 * (data_covariance + data_covariance.T)  # exactly symmetric
     size = chunk_size or default_chunk_size(bucket_points(n_samples), n_columns)
     if distributed.is_multi_process():
         block = int(math.ceil(max(bucket_points(int(counts.max())), size) / size) * size)
