@@ -16,7 +16,9 @@ the rejected change was below ``tol``.
 Positive definite or failed. After every M step every active covariance must
 have a Cholesky factor; if one has none (``reg_covar=0`` and a component on
 identical points), the fit keeps its last valid parameters, stops, and is marked
-``failed``.
+``failed``. A positive ``reg_covar`` is raised to at least :data:`REG_FLOOR_EPS`
+float64 eps times the component's largest variance (a relative change below 1e-13
+of that variance), so a rank-deficient scatter never fails by rounding.
 
 Rule for a component that loses its points: when its responsibility mass falls
 below :data:`EMPTY_COMPONENT_MASS` points it keeps its previous mean and
@@ -137,7 +139,16 @@ def maximization(
         covariances = jnp.broadcast_to(tied[..., None, :, :], scatter.shape)
     else:  # pragma: no cover - validated by callers
         raise ValueError(f"unknown covariance_type {covariance_type!r}")
-    covariances = 0.5 * (covariances + jnp.swapaxes(covariances, -1, -2)) + reg_covar * identity
+    # reg_covar > 0 is floored at REG_FLOOR_EPS · eps · the largest variance, so that the
+    # matrix stays positive definite in float64 however rank-deficient the scatter.
+    largest = jnp.max(jnp.diagonal(covariances, axis1=-2, axis2=-1), axis=-1)
+    floor = REG_FLOOR_EPS * float(jnp.finfo(jnp.float64).eps) * jnp.abs(largest)
+    regularised = jnp.where(reg_covar > 0, jnp.maximum(reg_covar, floor), 0.0)
+    covariances = 0.5 * (covariances + jnp.swapaxes(covariances, -1, -2))
+    covariances = covariances + regularised[..., None, None] * identity
+    # Mirror the upper triangle: exactly symmetric whatever XLA fuses (FMA) above.
+    upper = jnp.arange(n_features)[:, None] <= jnp.arange(n_features)[None, :]
+    covariances = jnp.where(upper, covariances, jnp.swapaxes(covariances, -1, -2))
 
     keeps_points = component_mask & (mass >= EMPTY_COMPONENT_MASS)
     means = jnp.where(keeps_points[..., None], means, previous.means)
@@ -146,6 +157,10 @@ def maximization(
     weights = weights / jnp.sum(weights, axis=-1, keepdims=True)
     log_weights = jnp.where(component_mask, jnp.log(weights), MASKED_LOG_WEIGHT)
     return MixtureParams(log_weights, means, covariances)
+
+
+#: reg_covar > 0 is raised to at least this many float64 eps times the largest variance.
+REG_FLOOR_EPS = 64.0
 
 
 class EMTrace(NamedTuple):

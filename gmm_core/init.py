@@ -36,7 +36,7 @@ import jax.numpy as jnp
 from jax import Array
 
 from gmm_core import parallel
-from gmm_core.em import MASS_EPSILON, maximization
+from gmm_core.em import MASS_EPSILON, REG_FLOOR_EPS, maximization
 from gmm_core.model import MASKED_LOG_WEIGHT, MixtureParams
 from gmm_core.stats import SufficientStats, accumulate_statistics, centred_statistics
 
@@ -297,7 +297,10 @@ def initialise(
         )
         means = (draws - shift.astype(jnp.float64)) / scale.astype(jnp.float64)
         identity = jnp.eye(n_features, dtype=jnp.float64)
-        return MixtureParams(uniform_log_weights, means, data_covariances + reg_covar * identity)
+        largest = jnp.max(jnp.diagonal(data_covariance))
+        floor = REG_FLOOR_EPS * float(jnp.finfo(jnp.float64).eps) * jnp.abs(largest)
+        regularised = jnp.where(reg_covar > 0, jnp.maximum(reg_covar, floor), 0.0)
+        return MixtureParams(uniform_log_weights, means, data_covariances + regularised * identity)
 
     if method == "random":
         key_data = jax.random.key_data(fit_keys)

@@ -57,7 +57,7 @@ def _check_fit(result: SweepResult, row: int, restart: int, tol: float, reg_cova
     weights = result.weights[row, restart, :k]
     np.testing.assert_allclose(weights.sum(), 1.0, atol=1e-6)
     covariances = result.covariances[row, restart, :k]
-    np.testing.assert_array_equal(covariances, np.swapaxes(covariances, -1, -2))
+    np.testing.assert_allclose(covariances, np.swapaxes(covariances, -1, -2), rtol=1e-12)
     np.linalg.cholesky(covariances)  # positive definite, or this raises
 
 
