@@ -47,8 +47,10 @@ FLOAT32_RISK_LIMIT = 1e-3
 FLOAT64_RISK_LIMIT = 1e-9
 #: The E step's rounding on the mean log-likelihood must stay below this fraction of tol.
 TOL_NOISE_FRACTION = 0.1
-#: A step may lower the log-likelihood by at most this, relative to max(1, |value|).
-DECREASE_TOLERANCE = 1e-10
+#: A step may lower the log-likelihood by at most this, relative to max(1, |value|) in
+#: internal units: a hundred times below the 1e-10 promised in original units, which
+#: differ from internal ones by D · log(scale).
+DECREASE_TOLERANCE = 1e-12
 
 #: Bits of :attr:`EStepInfo.reasons`: why an E step did not run in float32.
 FLOAT64_REQUESTED, FLOAT64_FOR_TOL, FLOAT64_FOR_RISK, CENTRED_DIFFERENCES = 1, 2, 4, 8
