@@ -1,193 +1,89 @@
 """EM for a batch of mixtures, written as sufficient statistics accumulated over chunks.
 
-One E pass streams over chunks of points. For every fit and component it sums
-``r``, ``r x`` and ``r x xᵀ`` (or ``r x²``) as a single matrix product
-``respᵀ @ features``; the sums are accumulated in float64 whatever the compute
-dtype, so the M step's ``E[xxᵀ] − μμᵀ`` never cancels in float32. Because the
-pass only returns sums, the same code serves one device, data sharded over many
-devices (sum the statistics), and data too large for one pass.
+One E pass streams over chunks of points and returns per-component sums (see
+:mod:`gmm_core.stats`), so the same code serves one device, data sharded over
+many devices (sum the statistics), and data too large for one pass.
+
+Precision. Each E pass picks float32, float64 or centred float64 arithmetic,
+whichever is cheapest while its rounding stays below ``tol`` / 10 and the
+scatter keeps its digits; see :mod:`gmm_core.estep`.
+
+Monotone traces. A step whose log-likelihood is lower than the previous one by
+more than :data:`DECREASE_TOLERANCE` (relative) is rejected: the fit keeps the
+previous parameters, holds its trace and stops; it counts as converged only when
+the rejected change was below ``tol``.
+
+Positive definite or failed. After every M step every active covariance must
+have a Cholesky factor; if one has none (``reg_covar=0`` and a component on
+identical points), the fit keeps its last valid parameters, stops, and is marked
+``failed``. A positive ``reg_covar`` is raised to at least :data:`REG_FLOOR_EPS`
+float64 eps times the component's largest variance (a relative change below 1e-13
+of that variance), so a rank-deficient scatter never fails by rounding.
 
 Rule for a component that loses its points: when its responsibility mass falls
 below :data:`EMPTY_COMPONENT_MASS` points it keeps its previous mean and
 covariance, and its weight becomes its (near zero) share of the mass. It stays
-in the model, contributes nothing, and the log-likelihood stays finite and
-non-decreasing.
+in the model, contributes nothing, and the log-likelihood stays finite.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import NamedTuple
 
 import jax
 import jax.numpy as jnp
 from jax import Array, lax
 
-from gmm_core import parallel
-from gmm_core.model import (
-    MASKED_LOG_WEIGHT,
-    MixtureParams,
-    log_density_coefficients,
-    n_basis,
-    point_features,
-    unpack_second_moments,
+from gmm_core import linalg
+from gmm_core.estep import (
+    CENTRED_DIFFERENCES,
+    DECREASE_TOLERANCE,
+    EMPTY_COMPONENT_MASS,
+    FLOAT32_RISK_LIMIT,
+    FLOAT64_FOR_RISK,
+    FLOAT64_FOR_TOL,
+    FLOAT64_REQUESTED,
+    FLOAT64_RISK_LIMIT,
+    MASS_EPSILON,
+    TOL_NOISE_FRACTION,
+    EStepInfo,
+    expectation,
+    float32_rounding_risk,
+    log_joint_coefficients,
+    posterior_responsibilities,
 )
+from gmm_core.model import MASKED_LOG_WEIGHT, MixtureParams, unpack_second_moments
+from gmm_core.stats import SufficientStats, accumulate_statistics, centred_statistics
 
-#: Below this many points of responsibility mass a component is treated as empty.
-EMPTY_COMPONENT_MASS = 1e-6
-#: Added to every component's mass before dividing, as scikit-learn does (10 · eps of float64).
-MASS_EPSILON = 10 * float(jnp.finfo(jnp.float64).eps)
-
-ResponsibilityFn = Callable[[Array, Array], tuple[Array, Array]]
-
-
-class SufficientStats(NamedTuple):
-    """Sums over points of one E pass.
-
-    Attributes
-    ----------
-    sums : (fit, component, basis) float64
-        Σ r, Σ r x and the quadratic sums, in the order of ``point_features``.
-    log_likelihood_sum : (fit,) float64
-        Σ over points of log p(x).
-    """
-
-    sums: Array
-    log_likelihood_sum: Array
-
-
-def accumulate_statistics(
-    point_chunks: Array,
-    mask_chunks: Array,
-    responsibilities: ResponsibilityFn,
-    n_fits: int,
-    k_pad: int,
-    covariance_type: str,
-    sharded: bool = False,
-) -> SufficientStats:
-    """Stream over chunks of points and sum the statistics of given responsibilities.
-
-    Parameters
-    ----------
-    point_chunks : (chunk, point, feature)
-    mask_chunks : (chunk, point)
-        1 for real points, 0 for padding.
-    responsibilities : callable
-        ``(points (point, feature), global_chunk_index) -> (resp (point, fit*component),
-        log_likelihood (point, fit))``.
-    sharded : whether the chunks are this device's block of points sharded over the
-        ``points`` mesh axis; the sums then cover every device's points.
-
-    Returns
-    -------
-    SufficientStats
-    """
-    n_features = point_chunks.shape[-1]
-    n_terms = n_basis(n_features, covariance_type)
-
-    def add_chunk(carry: SufficientStats, chunk: tuple[Array, Array, Array]):
-        points, mask, index = chunk
-        resp, log_likelihood = responsibilities(points, index)
-        mask64 = mask.astype(jnp.float64)
-        features64 = point_features(points.astype(jnp.float64), covariance_type) * mask64[:, None]
-        sums = resp.astype(jnp.float64).T @ features64
-        log_likelihood_sum = mask64 @ log_likelihood.astype(jnp.float64)
-        return (
-            SufficientStats(
-                carry.sums + sums.reshape(n_fits, k_pad, n_terms),
-                carry.log_likelihood_sum + log_likelihood_sum,
-            ),
-            None,
-        )
-
-    start = SufficientStats(
-        jnp.zeros((n_fits, k_pad, n_terms), jnp.float64), jnp.zeros((n_fits,), jnp.float64)
-    )
-    n_chunks = point_chunks.shape[0]
-    indices = jnp.arange(n_chunks)
-    if sharded:
-        indices = indices + parallel.point_shard_index() * n_chunks
-    total, _ = lax.scan(add_chunk, start, (point_chunks, mask_chunks, indices))
-    return parallel.sum_over_points(total) if sharded else total
+__all__ = [
+    "CENTRED_DIFFERENCES",
+    "EMPTY_COMPONENT_MASS",
+    "FLOAT32_RISK_LIMIT",
+    "FLOAT64_FOR_RISK",
+    "FLOAT64_FOR_TOL",
+    "FLOAT64_REQUESTED",
+    "FLOAT64_RISK_LIMIT",
+    "MASS_EPSILON",
+    "TOL_NOISE_FRACTION",
+    "EMTrace",
+    "SufficientStats",
+    "accumulate_statistics",
+    "centred_statistics",
+    "expectation",
+    "float32_rounding_risk",
+    "log_joint_coefficients",
+    "maximization",
+    "posterior_responsibilities",
+    "run_em",
+]
 
 
-def log_joint_coefficients(params: MixtureParams, covariance_type: str) -> Array:
-    """Coefficients of every fit's log w_k + log N(x | θ_k) on the point features.
-
-    Returns
-    -------
-    (basis, fit * component) float64
-    """
-    coefficients = log_density_coefficients(params, covariance_type)
-    return coefficients.reshape(-1, coefficients.shape[-1]).T
-
-
-def float32_rounding_risk(coefficients: Array, feature_bounds: Array) -> Array:
-    """Largest absolute log-density error a float32 E step could make, roughly.
-
-    The log-density is a sum of terms ``Q_p · φ_p(x)``; in float32 each carries a
-    relative error of about 6e-8, so tight components far from the data's centre
-    (large precision, large terms that cancel) lose absolute accuracy.
-
-    Parameters
-    ----------
-    coefficients : (basis, columns); feature_bounds : (basis,) max over points of |φ_p(x)|
-    """
-    term_sizes = jnp.abs(coefficients).T @ feature_bounds
-    active = coefficients[0] > 0.5 * MASKED_LOG_WEIGHT  # padded components do not count
-    return float(jnp.finfo(jnp.float32).eps) * jnp.max(jnp.where(active, term_sizes, 0.0))
-
-
-#: Above this estimated float32 log-density error, an E step runs in float64.
-FLOAT32_RISK_LIMIT = 1e-3
-
-
-def posterior_responsibilities(
-    coefficients: Array, n_fits: int, k_pad: int, covariance_type: str, dtype: jnp.dtype
-) -> ResponsibilityFn:
-    """The E step's responsibilities from :func:`log_joint_coefficients`, computed in ``dtype``."""
-    coefficients = coefficients.astype(dtype)
-
-    def responsibilities(points: Array, index: Array) -> tuple[Array, Array]:
-        features = point_features(points.astype(dtype), covariance_type)
-        log_joint = (features @ coefficients).reshape(points.shape[0], n_fits, k_pad)
-        peak = jnp.max(log_joint, axis=-1, keepdims=True)
-        log_total = peak + jnp.log(jnp.sum(jnp.exp(log_joint - peak), axis=-1, keepdims=True))
-        # A second exp instead of dividing: XLA then never stores the unnormalised array.
-        resp = jnp.exp(log_joint - log_total).reshape(points.shape[0], n_fits * k_pad)
-        return resp, log_total[..., 0]
-
-    return responsibilities
-
-
-def expectation(
-    params: MixtureParams,
-    point_chunks: Array,
-    mask_chunks: Array,
-    feature_bounds: Array,
-    covariance_type: str,
-    compute_dtype: jnp.dtype,
-    sharded: bool = False,
-) -> SufficientStats:
-    """One E pass over all points for a batch of fits.
-
-    In float32 mode the pass switches to float64 whenever
-    :func:`float32_rounding_risk` exceeds :data:`FLOAT32_RISK_LIMIT`, so tight
-    components keep an exact, non-decreasing log-likelihood.
-    """
-    n_fits, k_pad = params.log_weights.shape
-    coefficients = log_joint_coefficients(params, covariance_type)
-
-    def run(dtype: jnp.dtype) -> SufficientStats:
-        resp_fn = posterior_responsibilities(coefficients, n_fits, k_pad, covariance_type, dtype)
-        return accumulate_statistics(
-            point_chunks, mask_chunks, resp_fn, n_fits, k_pad, covariance_type, sharded
-        )
-
-    if jnp.dtype(compute_dtype) == jnp.float64:
-        return run(jnp.float64)
-    risky = float32_rounding_risk(coefficients, feature_bounds) > FLOAT32_RISK_LIMIT
-    return lax.cond(risky, lambda: run(jnp.float64), lambda: run(jnp.float32))
+def positive_definite(covariances: Array, component_mask: Array) -> Array:
+    """(fit,) whether every active covariance of each fit has a Cholesky factor."""
+    factor = linalg.cholesky(covariances)
+    diagonal = jnp.diagonal(factor, axis1=-2, axis2=-1)
+    good = jnp.all(jnp.isfinite(factor), axis=(-1, -2)) & jnp.all(diagonal > 0, axis=-1)
+    return jnp.all(good | ~component_mask, axis=-1)
 
 
 def maximization(
@@ -201,7 +97,7 @@ def maximization(
 
     Parameters
     ----------
-    stats : SufficientStats with sums (fit, component, basis)
+    stats : SufficientStats with sums (fit, component, basis) about ``stats.reference``
     previous : MixtureParams (fit, component, ...)
         Kept for components that are padded or have lost their points.
     component_mask : (fit, component) bool
@@ -217,14 +113,16 @@ def maximization(
     first = sums[..., 1 : 1 + n_features]
     second = unpack_second_moments(sums, n_features, covariance_type)
     mass_reg = mass + MASS_EPSILON
-    means = first / mass_reg[..., None]
-    # Σ r (x − μ)(x − μ)ᵀ expanded; exact in float64 (see the module docstring).
-    outer_first_mean = first[..., :, None] * means[..., None, :]
+    shift = first / mass_reg[..., None]
+    means = stats.reference + shift
+    # Σ r (x − μ)(x − μ)ᵀ expanded about the reference, where no digits are lost
+    # (the sums are centred when they would be, see gmm_core.stats).
+    outer_first_shift = first[..., :, None] * shift[..., None, :]
     scatter = (
         second
-        - outer_first_mean
-        - jnp.swapaxes(outer_first_mean, -1, -2)
-        + mass[..., None, None] * means[..., :, None] * means[..., None, :]
+        - outer_first_shift
+        - jnp.swapaxes(outer_first_shift, -1, -2)
+        + mass[..., None, None] * shift[..., :, None] * shift[..., None, :]
     )
     identity = jnp.eye(n_features, dtype=jnp.float64)
     if covariance_type == "full":
@@ -241,7 +139,16 @@ def maximization(
         covariances = jnp.broadcast_to(tied[..., None, :, :], scatter.shape)
     else:  # pragma: no cover - validated by callers
         raise ValueError(f"unknown covariance_type {covariance_type!r}")
-    covariances = 0.5 * (covariances + jnp.swapaxes(covariances, -1, -2)) + reg_covar * identity
+    # reg_covar > 0 is floored at REG_FLOOR_EPS · eps · the largest variance, so that the
+    # matrix stays positive definite in float64 however rank-deficient the scatter.
+    largest = jnp.max(jnp.diagonal(covariances, axis1=-2, axis2=-1), axis=-1)
+    floor = REG_FLOOR_EPS * float(jnp.finfo(jnp.float64).eps) * jnp.abs(largest)
+    regularised = jnp.where(reg_covar > 0, jnp.maximum(reg_covar, floor), 0.0)
+    covariances = 0.5 * (covariances + jnp.swapaxes(covariances, -1, -2))
+    covariances = covariances + regularised[..., None, None] * identity
+    # Mirror the upper triangle: exactly symmetric whatever XLA fuses (FMA) above.
+    upper = jnp.arange(n_features)[:, None] <= jnp.arange(n_features)[None, :]
+    covariances = jnp.where(upper, covariances, jnp.swapaxes(covariances, -1, -2))
 
     keeps_points = component_mask & (mass >= EMPTY_COMPONENT_MASS)
     means = jnp.where(keeps_points[..., None], means, previous.means)
@@ -252,6 +159,10 @@ def maximization(
     return MixtureParams(log_weights, means, covariances)
 
 
+#: reg_covar > 0 is raised to at least this many float64 eps times the largest variance.
+REG_FLOOR_EPS = 64.0
+
+
 class EMTrace(NamedTuple):
     """What an EM run records for a batch of fits.
 
@@ -259,19 +170,49 @@ class EMTrace(NamedTuple):
     ----------
     params : MixtureParams (fit, ...), the final parameters (float64).
     log_likelihood : (fit, iteration) mean log-likelihood before each M step; held
-        constant after a fit has converged.
+        constant after a fit has stopped.
     n_iter : (fit,) int
-    converged : (fit,) bool
+    converged : (fit,) bool, the last change was below ``tol``
+    failed : (fit,) bool, a covariance was not positive definite (kept: the last valid
+        parameters, or the initial ones when those were already invalid)
     final_log_likelihood : (fit,) mean log-likelihood of the final parameters.
     snapshots : MixtureParams (fit, snapshot, ...) at the requested iterations.
+    reasons : (fit,) int32, OR of the ``FLOAT64_*`` / ``CENTRED_*`` bits of its E steps
+        after the first (the initial parameters' E step is not counted)
+    float32_noise : (fit,) largest float32 error estimate of E steps sent to float64 by tol
     """
 
     params: MixtureParams
     log_likelihood: Array
     n_iter: Array
     converged: Array
+    failed: Array
     final_log_likelihood: Array
     snapshots: MixtureParams
+    reasons: Array
+    float32_noise: Array
+
+
+def _select(flags: Array, new: MixtureParams, old: MixtureParams) -> MixtureParams:
+    """Per fit, ``new`` where ``flags`` (fit,) is true, else ``old``."""
+    return jax.tree.map(
+        lambda a, b: jnp.where(flags.reshape((-1,) + (1,) * (a.ndim - 1)), a, b), new, old
+    )
+
+
+class _Carry(NamedTuple):
+    iteration: Array
+    params: MixtureParams
+    previous: MixtureParams
+    last_log_likelihood: Array
+    converged: Array
+    failed: Array
+    stopped: Array
+    n_iter: Array
+    trace: Array
+    snapshots: MixtureParams
+    reasons: Array
+    float32_noise: Array
 
 
 def run_em(
@@ -291,16 +232,17 @@ def run_em(
     compute_dtype: jnp.dtype,
     sharded: bool = False,
 ) -> EMTrace:
-    """Run EM on a batch of fits until each converges or ``max_iter`` is reached.
+    """Run EM on a batch of fits until each stops or ``max_iter`` is reached.
 
     Convergence follows scikit-learn: a fit stops after iteration n when the mean
     log-likelihood computed in that iteration's E step differs from the previous
-    one by less than ``tol``. The loop ends early once every fit has converged.
+    one by less than ``tol``. A fit also stops on a rejected (decreasing) step or a
+    failed M step (see the module docstring). The loop ends once every fit stopped.
 
     Parameters
     ----------
     initial : MixtureParams (fit, component, ...)
-    point_chunks, mask_chunks : see :func:`accumulate_statistics`
+    point_chunks, mask_chunks : see :func:`gmm_core.stats.accumulate_statistics`
     n_valid : scalar, number of real points.
     component_mask : (fit, component) bool
     max_iter : scalar int, at most ``trace_length``
@@ -308,9 +250,9 @@ def run_em(
     feature_bounds : (basis,) max over points of each |feature|, see :func:`expectation`
     trace_length : static length of the recorded trace
     """
-    n_fits, k_pad = component_mask.shape
+    n_fits, _ = component_mask.shape
 
-    def e_step(params: MixtureParams) -> SufficientStats:
+    def e_step(params: MixtureParams) -> tuple[SufficientStats, EStepInfo]:
         return expectation(
             params,
             point_chunks,
@@ -318,7 +260,9 @@ def run_em(
             feature_bounds,
             covariance_type,
             compute_dtype,
+            tol,
             sharded,
+            reg_covar,
         )
 
     def record(snapshots: MixtureParams, params: MixtureParams, iteration: Array) -> MixtureParams:
@@ -329,56 +273,62 @@ def run_em(
 
         return jax.tree.map(write, snapshots, params)
 
-    class Carry(NamedTuple):
-        iteration: Array
-        params: MixtureParams
-        last_log_likelihood: Array
-        converged: Array
-        n_iter: Array
-        trace: Array
-        snapshots: MixtureParams
-
     initial = jax.tree.map(lambda leaf: leaf.astype(jnp.float64), initial)
-    start = Carry(
-        jnp.asarray(0, jnp.int32),
-        initial,
-        jnp.full((n_fits,), -jnp.inf, jnp.float64),
-        jnp.zeros((n_fits,), bool),
-        jnp.zeros((n_fits,), jnp.int32),
-        jnp.zeros((trace_length, n_fits), jnp.float64),
-        record(
-            jax.tree.map(
-                lambda leaf: jnp.zeros(snapshot_iterations.shape + leaf.shape, leaf.dtype), initial
-            ),
-            initial,
-            jnp.asarray(0, jnp.int32),
-        ),
+    empty_snapshots = jax.tree.map(
+        lambda leaf: jnp.zeros(snapshot_iterations.shape + leaf.shape, leaf.dtype), initial
+    )
+    start = _Carry(
+        iteration=jnp.asarray(0, jnp.int32),
+        params=initial,
+        previous=initial,
+        last_log_likelihood=jnp.full((n_fits,), -jnp.inf, jnp.float64),
+        converged=jnp.zeros((n_fits,), bool),
+        failed=~positive_definite(initial.covariances, component_mask),
+        stopped=jnp.zeros((n_fits,), bool),
+        n_iter=jnp.zeros((n_fits,), jnp.int32),
+        trace=jnp.zeros((trace_length, n_fits), jnp.float64),
+        snapshots=record(empty_snapshots, initial, jnp.asarray(0, jnp.int32)),
+        reasons=jnp.zeros((n_fits,), jnp.int32),
+        float32_noise=jnp.zeros((n_fits,), jnp.float64),
     )
 
-    def keep_going(carry: Carry) -> Array:
-        return (carry.iteration < max_iter) & ~jnp.all(carry.converged)
+    def keep_going(carry: _Carry) -> Array:
+        done = carry.converged | carry.failed | carry.stopped
+        return (carry.iteration < max_iter) & ~jnp.all(done)
 
-    def step(carry: Carry) -> Carry:
-        stats = e_step(carry.params)
+    def step(carry: _Carry) -> _Carry:
+        stats, info = e_step(carry.params)
         log_likelihood = stats.log_likelihood_sum / n_valid
         updated = maximization(stats, carry.params, component_mask, reg_covar, covariance_type)
-        running = ~carry.converged
-        change = jnp.abs(log_likelihood - carry.last_log_likelihood)
-        newly_converged = running & (carry.iteration > 0) & (change < tol)
-        params = jax.tree.map(
-            lambda new, old: jnp.where(running.reshape((-1,) + (1,) * (new.ndim - 1)), new, old),
-            updated,
-            carry.params,
-        )
-        last = jnp.where(running, log_likelihood, carry.last_log_likelihood)
-        return Carry(
-            carry.iteration + 1,
-            params,
-            last,
-            carry.converged | newly_converged,
-            jnp.where(running, carry.iteration + 1, carry.n_iter),
-            carry.trace.at[carry.iteration].set(last),
-            record(carry.snapshots, params, carry.iteration + 1),
+        running = ~(carry.converged | carry.failed | carry.stopped)
+        last = carry.last_log_likelihood
+        change = log_likelihood - last
+        slack = DECREASE_TOLERANCE * jnp.maximum(1.0, jnp.abs(last))
+        rejected = running & (carry.iteration > 0) & ~(change >= -slack)
+        small = (carry.iteration > 0) & (jnp.abs(change) < tol)
+        valid = positive_definite(updated.covariances, component_mask)
+        advance = running & ~rejected & valid
+        newly_failed = running & ~rejected & ~valid
+        params = _select(advance, updated, _select(rejected, carry.previous, carry.params))
+        recorded = jnp.where((running & ~rejected) | (carry.iteration == 0), log_likelihood, last)
+        # The E step of a one-hot start (covariances reg_covar · I) is always centred
+        # float64; only the later E steps say how the fit ran.
+        counted = running & (carry.iteration > 0)
+        return _Carry(
+            iteration=carry.iteration + 1,
+            params=params,
+            previous=_select(advance, carry.params, carry.previous),
+            last_log_likelihood=recorded,
+            converged=carry.converged | (running & small & ~newly_failed),
+            failed=carry.failed | newly_failed,
+            stopped=carry.stopped | rejected,
+            n_iter=jnp.where(running, carry.iteration + 1, carry.n_iter),
+            trace=carry.trace.at[carry.iteration].set(recorded),
+            snapshots=record(carry.snapshots, params, carry.iteration + 1),
+            reasons=jnp.where(counted, carry.reasons | info.reasons, carry.reasons),
+            float32_noise=jnp.where(
+                counted, jnp.maximum(carry.float32_noise, info.float32_noise), carry.float32_noise
+            ),
         )
 
     end = lax.while_loop(keep_going, step, start)
@@ -390,12 +340,18 @@ def run_em(
         end.snapshots,
         end.params,
     )
-    final = e_step(end.params)
+    final, _ = e_step(end.params)
+    final_log_likelihood = final.log_likelihood_sum / n_valid
+    # A fit that failed at its start never ran: hold its trace at the start's value.
+    trace = jnp.where(jnp.isfinite(trace), trace, final_log_likelihood[None, :])
     return EMTrace(
         params=end.params,
         log_likelihood=trace.T,
         n_iter=end.n_iter,
         converged=end.converged,
-        final_log_likelihood=final.log_likelihood_sum / n_valid,
+        failed=end.failed,
+        final_log_likelihood=final_log_likelihood,
         snapshots=jax.tree.map(lambda leaf: jnp.moveaxis(leaf, 0, 1), snapshots),
+        reasons=end.reasons,
+        float32_noise=end.float32_noise,
     )

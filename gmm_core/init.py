@@ -1,19 +1,30 @@
 """Initialisations for a batch of fits, in internal (centred and scaled) units.
 
-Methods, chosen by ``init_params``:
+Methods, chosen by ``init_params``, with scikit-learn's meanings (its
+``_initialize_parameters``): responsibilities, then one M step, and the initial
+weights are the masses divided by the number of points, as scikit-learn's are.
 
-- ``kmeans``: greedy k-means++ seeding, then :data:`LLOYD_STEPS` Lloyd steps; every
-  point is then assigned to its nearest centre and the M step gives the parameters.
-- ``k-means++``: the seeding alone, then the same assignment and M step.
-- ``random``: responsibilities drawn uniformly at random and normalised per point,
-  then the M step (scikit-learn's meaning).
-- ``random_from_data``: K distinct data points as centres, then the nearest-centre
-  assignment and the M step (scikit-learn instead gives each centre a single point).
+- ``kmeans``: greedy k-means++ seeding, then Lloyd's algorithm to convergence with
+  scikit-learn's ``KMeans`` defaults (:data:`KMEANS_TOL` relative to the mean
+  variance, at most :data:`KMEANS_MAX_ITER` steps, strict convergence when no label
+  changes); every point is then assigned to its nearest centre. Unlike scikit-learn,
+  a centre that loses its points stays put instead of moving to a far point.
+- ``k-means++``: one-hot responsibilities on the K seeded points only, so the means
+  are those points and the covariances ``reg_covar · I`` (scikit-learn's meaning).
+- ``random``: responsibilities drawn uniformly at random and normalised per point.
+- ``random_from_data``: one-hot responsibilities on K distinct data points.
 - ``standard_normal``: the teaching notebook's method: means drawn from N(0, I) in the
-  data's original units, every covariance equal to the data covariance, uniform weights.
+  data's original units, every covariance the data covariance + ``reg_covar · I``,
+  uniform weights.
 
-Seeding and Lloyd steps run on a *pool* of points: all points when there are at most
-:data:`POOL_SIZE`, otherwise that many drawn at random for each fit.
+Seeding and Lloyd steps run on a *pool* of points: every point when there are at
+most :data:`POOL_SIZE`, otherwise that many distinct points (see :func:`draw_pool`).
+scikit-learn seeds from every point; matching that above :data:`POOL_SIZE` points
+would cost one k-means++ pass over all N points per fit (at N = 10⁶, 48 fits and
+K = 6, about 30 times the pool's work), so the pool stays.
+
+The statistics of ``kmeans`` and ``random`` are centred on the first pass's means
+(two passes), so a tight cluster far from the data centre keeps every digit.
 """
 
 from __future__ import annotations
@@ -25,8 +36,9 @@ import jax.numpy as jnp
 from jax import Array
 
 from gmm_core import parallel
-from gmm_core.em import accumulate_statistics, maximization
+from gmm_core.em import MASS_EPSILON, REG_FLOOR_EPS, maximization
 from gmm_core.model import MASKED_LOG_WEIGHT, MixtureParams
+from gmm_core.stats import SufficientStats, accumulate_statistics, centred_statistics
 
 INIT_METHODS: tuple[str, ...] = (
     "kmeans",
@@ -35,8 +47,12 @@ INIT_METHODS: tuple[str, ...] = (
     "random_from_data",
     "standard_normal",
 )
-LLOYD_STEPS = 10
+#: scikit-learn's KMeans defaults: relative tolerance and iteration cap.
+KMEANS_TOL = 1e-4
+KMEANS_MAX_ITER = 300
 POOL_SIZE = 32768
+#: Primes above any point count: a stride ``p mod N`` is then coprime with N.
+_STRIDE_PRIMES = (2147483647, 2147483629, 2147483587, 2147483579, 2147483563, 2147483549)
 
 
 def _squared_distances(points: Array, centres: Array) -> Array:
@@ -99,37 +115,56 @@ def kmeans_plusplus(key: Array, pool: Array, pool_mask: Array, k_pad: int) -> Ar
 
 
 def lloyd(
-    centres: Array, pool: Array, pool_mask: Array, component_mask: Array, steps: int
+    centres: Array, pool: Array, pool_mask: Array, component_mask: Array, tolerance: Array
 ) -> Array:
-    """Lloyd's k-means steps; a centre that gets no points stays where it is.
+    """Lloyd's k-means to convergence, as scikit-learn's ``KMeans`` (``algorithm="lloyd"``).
+
+    Stops when no label changes, when the summed squared centre shift is at most
+    ``tolerance``, or after :data:`KMEANS_MAX_ITER` steps. A centre that gets no
+    points stays where it is.
 
     Parameters
     ----------
     centres : (component, feature)
     pool : (point, feature); pool_mask : (point,); component_mask : (component,) bool
+    tolerance : scalar, absolute (scikit-learn's ``tol`` times the mean variance)
     """
 
-    def step(_: int, centres: Array) -> Array:
+    def labels_of(centres: Array) -> Array:
         distances = _squared_distances(pool, centres)
-        distances = jnp.where(component_mask[None, :], distances, jnp.inf)
-        labels = jax.nn.one_hot(jnp.argmin(distances, axis=-1), centres.shape[0], dtype=pool.dtype)
-        labels = labels * pool_mask[:, None]
-        counts = jnp.sum(labels, axis=0)
-        sums = labels.T @ pool
-        return jnp.where(counts[:, None] > 0, sums / jnp.maximum(counts, 1.0)[:, None], centres)
+        return jnp.argmin(jnp.where(component_mask[None, :], distances, jnp.inf), axis=-1)
 
-    return jax.lax.fori_loop(0, steps, step, centres)
+    def step(state: tuple[Array, Array, Array, Array]) -> tuple[Array, Array, Array, Array]:
+        iteration, centres, old_labels, _ = state
+        labels = labels_of(centres)
+        one_hot = jax.nn.one_hot(labels, centres.shape[0], dtype=pool.dtype) * pool_mask[:, None]
+        counts = pool_mask @ one_hot
+        sums = one_hot.T @ pool
+        new = jnp.where(counts[:, None] > 0, sums / jnp.maximum(counts, 1.0)[:, None], centres)
+        shift = jnp.sum((new - centres) ** 2)
+        unchanged = jnp.all((labels == old_labels) | (pool_mask == 0))
+        return iteration + 1, new, labels, unchanged | (shift <= tolerance)
+
+    def going(state: tuple[Array, Array, Array, Array]) -> Array:
+        return (state[0] < KMEANS_MAX_ITER) & ~state[3]
+
+    start = (jnp.asarray(0), centres, jnp.full(pool.shape[:1], -1), jnp.asarray(False))
+    return jax.lax.while_loop(going, step, start)[1]
 
 
 def draw_pool(
     key: Array, points: Array, shard_counts: Array, pool_size: int
 ) -> tuple[Array, Array]:
-    """The points a fit seeds from, in data order and the same on every device.
+    """The points a fit seeds from, distinct, and the same on every device.
 
-    When ``pool_size`` is below :data:`POOL_SIZE` the pool is every real point (then
-    masked padding); otherwise ``pool_size`` real points drawn uniformly with
-    replacement. Points are addressed by rank, so the pool does not depend on how
-    the points are split over devices or hosts.
+    When there are at most ``pool_size`` real points the pool is every one of them
+    (then masked padding). Otherwise it is ``pool_size`` distinct points: the ranks
+    ``(b + j · a) mod N`` for j < ``pool_size``, a random offset b and a random
+    stride a coprime with N (a large prime mod N), a permutation of the points drawn
+    in O(pool) work. Every point is equally likely to be in it; the pools are not
+    uniform over all subsets (a uniform one costs a sort of N keys per fit). Points
+    are addressed by rank, so the pool does not depend on how the points are split
+    over devices or hosts.
 
     Parameters
     ----------
@@ -141,16 +176,74 @@ def draw_pool(
     -------
     pool (pool, feature), pool_mask (pool,)
     """
-    total = jnp.sum(shard_counts)
-    if pool_size < POOL_SIZE:
-        ranks = jnp.arange(pool_size)
-        valid = ranks < total
-        ranks = jnp.minimum(ranks, total - 1)
-    else:
-        ranks = jax.random.randint(key, (pool_size,), 0, total)
-        valid = jnp.ones((pool_size,), bool)
+    ranks, valid = pool_ranks(key, jnp.sum(shard_counts), pool_size)
     positions = parallel.positions_of_ranks(ranks, shard_counts, points.shape[0])
     return parallel.gather_rows(points, positions), valid.astype(points.dtype)
+
+
+def pool_ranks(key: Array, total: Array, pool_size: int) -> tuple[Array, Array]:
+    """Ranks (pool,) of the pool's points among ``total`` real points, and their mask."""
+    index = jnp.arange(pool_size)
+    if pool_size < POOL_SIZE:
+        ranks, valid = index, index < total
+    else:
+        stride_key, offset_key = jax.random.split(key)
+        primes = jnp.asarray(_STRIDE_PRIMES, jnp.int64)
+        total64 = total.astype(jnp.int64)
+        stride = primes[jax.random.randint(stride_key, (), 0, len(_STRIDE_PRIMES))] % total64
+        offset = jax.random.randint(offset_key, (), 0, total).astype(jnp.int64)
+        spread = (offset + index.astype(jnp.int64) * stride) % total64
+        every = total <= pool_size
+        ranks = jnp.where(every, index, spread.astype(index.dtype))
+        valid = jnp.where(every, index < total, True)
+    return jnp.minimum(ranks, total - 1), valid
+
+
+def _centred_twice(
+    point_chunks: Array,
+    mask_chunks: Array,
+    responsibilities,
+    n_fits: int,
+    k_pad: int,
+    covariance_type: str,
+) -> SufficientStats:
+    """Statistics of given responsibilities, centred on the means of a first pass."""
+    first = accumulate_statistics(
+        point_chunks, mask_chunks, responsibilities, n_fits, k_pad, covariance_type, sharded=True
+    )
+    n_features = point_chunks.shape[-1]
+    means = first.sums[..., 1 : 1 + n_features] / (first.sums[..., :1] + MASS_EPSILON)
+    return centred_statistics(
+        point_chunks,
+        mask_chunks,
+        lambda points, d, index: responsibilities(points, index),
+        means,
+        covariance_type,
+        sharded=True,
+    )
+
+
+def _sklearn_weights(params: MixtureParams, stats: SufficientStats, n_valid: Array) -> Array:
+    """scikit-learn's initial weights: (mass + 10 eps) / n, not renormalised."""
+    weights = (stats.sums[..., 0] + MASS_EPSILON) / n_valid
+    active = params.log_weights > 0.5 * MASKED_LOG_WEIGHT
+    return jnp.where(active, jnp.log(weights), MASKED_LOG_WEIGHT)
+
+
+def _one_hot_on_centres(
+    centres: Array, component_mask: Array, reg_covar: Array, n_valid: Array
+) -> MixtureParams:
+    """scikit-learn's start from one-hot responsibilities on the chosen points only.
+
+    Each component holds one point: mean = that point, scatter 0, so the covariance
+    is ``reg_covar · I`` for every covariance type, and weight (1 + 10 eps) / n.
+    """
+    n_fits, k_pad, n_features = centres.shape
+    identity = jnp.eye(n_features, dtype=jnp.float64)
+    covariances = jnp.broadcast_to(reg_covar * identity, (n_fits, k_pad, n_features, n_features))
+    log_weight = jnp.log((1.0 + MASS_EPSILON) / n_valid)
+    log_weights = jnp.where(component_mask, log_weight, MASKED_LOG_WEIGHT)
+    return MixtureParams(log_weights, centres.astype(jnp.float64), covariances)
 
 
 def initialise(
@@ -189,6 +282,7 @@ def initialise(
     n_features = point_chunks.shape[-1]
     dtype = point_chunks.dtype
     points = point_chunks.reshape(-1, n_features)
+    n_valid = jnp.sum(shard_counts).astype(jnp.float64)
     n_active = jnp.sum(component_mask, axis=-1)
     uniform_log_weights = jnp.where(
         component_mask, -jnp.log(n_active.astype(jnp.float64))[:, None], MASKED_LOG_WEIGHT
@@ -202,7 +296,11 @@ def initialise(
             fit_keys
         )
         means = (draws - shift.astype(jnp.float64)) / scale.astype(jnp.float64)
-        return MixtureParams(uniform_log_weights, means, data_covariances)
+        identity = jnp.eye(n_features, dtype=jnp.float64)
+        largest = jnp.max(jnp.diagonal(data_covariance))
+        floor = REG_FLOOR_EPS * float(jnp.finfo(jnp.float64).eps) * jnp.abs(largest)
+        regularised = jnp.where(reg_covar > 0, jnp.maximum(reg_covar, floor), 0.0)
+        return MixtureParams(uniform_log_weights, means, data_covariances + regularised * identity)
 
     if method == "random":
         key_data = jax.random.key_data(fit_keys)
@@ -218,6 +316,8 @@ def initialise(
 
         centres = jnp.zeros((n_fits, k_pad, n_features), jnp.float64)
     else:
+        variance = jnp.mean(jnp.diagonal(data_covariance)) * (n_valid - 1) / n_valid
+        tolerance = KMEANS_TOL * variance
 
         def seed_centres(key: Array, active: Array) -> Array:
             pool_key, seed_key = jax.random.split(key)
@@ -229,10 +329,12 @@ def initialise(
                 return pool[order]
             centres = kmeans_plusplus(seed_key, pool, pool_mask, k_pad)
             if method == "kmeans":
-                centres = lloyd(centres, pool, pool_mask, active, LLOYD_STEPS)
+                centres = lloyd(centres, pool, pool_mask, active, tolerance)
             return centres
 
         centres = jax.vmap(seed_centres)(fit_keys, component_mask)
+        if method in ("k-means++", "random_from_data"):
+            return _one_hot_on_centres(centres, component_mask, reg_covar, n_valid)
         flat_centres = centres.reshape(n_fits * k_pad, n_features)
         flat_mask = component_mask.reshape(-1)
 
@@ -242,8 +344,13 @@ def initialise(
             resp = jax.nn.one_hot(jnp.argmin(distances, axis=-1), k_pad, dtype=dtype)
             return resp.reshape(chunk.shape[0], -1), jnp.zeros((chunk.shape[0], n_fits), dtype)
 
-    stats = accumulate_statistics(
-        point_chunks, mask_chunks, responsibilities, n_fits, k_pad, covariance_type, sharded=True
+    stats = _centred_twice(
+        point_chunks, mask_chunks, responsibilities, n_fits, k_pad, covariance_type
     )
-    fallback = MixtureParams(uniform_log_weights, centres.astype(jnp.float64), data_covariances)
-    return maximization(stats, fallback, component_mask, reg_covar, covariance_type)
+    # A component left without points keeps its centre; its covariance is scikit-learn's
+    # (zero scatter + reg_covar), positive definite exactly when reg_covar > 0.
+    identity = jnp.eye(n_features, dtype=jnp.float64)
+    fallback_covariances = jnp.broadcast_to(reg_covar * identity, data_covariances.shape)
+    fallback = MixtureParams(uniform_log_weights, centres.astype(jnp.float64), fallback_covariances)
+    params = maximization(stats, fallback, component_mask, reg_covar, covariance_type)
+    return MixtureParams(_sklearn_weights(params, stats, n_valid), params.means, params.covariances)

@@ -24,6 +24,7 @@ import math
 import os
 import threading
 import time
+import warnings
 from collections import OrderedDict
 from collections.abc import Callable
 from functools import partial
@@ -37,6 +38,7 @@ from jax.sharding import PartitionSpec as P
 
 from gmm_core import _validation as check
 from gmm_core import distributed
+from gmm_core.diagnostics import StuckFitWarning, float64_reason, stuck_fits
 from gmm_core.em import run_em
 from gmm_core.init import POOL_SIZE, initialise
 from gmm_core.model import MASKED_LOG_WEIGHT, MixtureParams, feature_bounds
@@ -195,6 +197,9 @@ def prepare_points(
 ) -> PreparedData:
     """Centre, scale, pad and chunk validated points (n_samples, n_features).
 
+    The points are kept in float64 whatever ``dtype``: the statistics come from
+    unquantised data, and a float32 E step rounds its own copy of each chunk.
+
     The padded size is a multiple of ``chunk_size × point_shards`` so that every
     device gets whole chunks; the chunk size itself does not depend on the devices.
     Under several processes, ``X`` is this process's share of the points: the
@@ -208,6 +213,7 @@ def prepare_points(
         scale = 1.0
     internal = (X - shift) / scale
     data_covariance = scatter / max(n_samples - 1, 1) / scale**2
+    data_covariance = 0.5 * (data_covariance + data_covariance.T)  # exactly symmetric
     size = chunk_size or default_chunk_size(bucket_points(n_samples), n_columns)
     if distributed.is_multi_process():
         block = int(math.ceil(max(bucket_points(int(counts.max())), size) / size) * size)
@@ -220,9 +226,10 @@ def prepare_points(
         shard_counts = np.clip(n_samples - block * np.arange(point_shards), 0, block)
         block, n_local = n_padded, n_samples
     reach = all_processes_max(np.abs(internal).max(axis=0))
-    padded = np.zeros((block, n_features), dtype)
+    del dtype  # kept for callers; the E step's dtype is chosen in the program
+    padded = np.zeros((block, n_features), np.float64)
     padded[:n_local] = internal
-    mask = np.zeros((block,), dtype)
+    mask = np.zeros((block,), np.float64)
     mask[:n_local] = 1
     return PreparedData(
         padded.reshape(-1, size, n_features),
@@ -296,6 +303,9 @@ def _fit_block(config: ProgramConfig, inputs: dict[str, Any]) -> dict[str, Any]:
         "log_likelihood": trace.log_likelihood,
         "n_iter": trace.n_iter,
         "converged": trace.converged,
+        "failed": trace.failed,
+        "e_step_reasons": trace.reasons,
+        "float32_noise": trace.float32_noise,
         "final_log_likelihood": trace.final_log_likelihood,
         "snapshots": trace.snapshots,
     }
@@ -407,6 +417,16 @@ class SweepResult:
     snapshot_iterations : (n_snap,); snapshot_weights/means/covariances :
         (n_k, n_restarts, n_snap, k_pad, ...)
     bic, aic : (n_k, n_restarts)
+    failed : (n_k, n_restarts) bool, a covariance stopped being positive definite
+        (``reg_covar=0`` and a component on identical points); the fit keeps its last
+        valid parameters and is never chosen while another restart is usable
+    stuck : (n_k, n_restarts) bool, K > 1 and every component a near-duplicate of the
+        others (see :mod:`gmm_core.diagnostics`); chosen only when nothing else is
+    e_step_float64 : (n_k, n_restarts) bool, some E step of the fit ran in float64;
+        :attr:`e_step_float64_reason` says why
+    e_step_reasons : (n_k, n_restarts) int, the reason bits (``gmm_core.em``)
+    float32_noise : (n_k, n_restarts) estimated float32 rounding of the E steps
+    tol : the tolerance the sweep ran with
     compile_seconds : time spent compiling for this call (0 when the program was cached)
     run_seconds : time spent running the program
     """
@@ -433,8 +453,19 @@ class SweepResult:
     snapshot_covariances: np.ndarray
     bic: np.ndarray
     aic: np.ndarray
+    failed: np.ndarray
+    stuck: np.ndarray
+    e_step_float64: np.ndarray
+    e_step_reasons: np.ndarray
+    float32_noise: np.ndarray
+    tol: float
     compile_seconds: float
     run_seconds: float
+
+    @property
+    def e_step_float64_reason(self) -> str:
+        """Why E steps ran in float64, e.g. "E step in float64 because tol < 3e-05 …"."""
+        return float64_reason(self.e_step_reasons, self.float32_noise, self.tol)
 
     @property
     def n_restarts(self) -> int:
@@ -448,11 +479,21 @@ class SweepResult:
         return int(matches[0])
 
     def best_restart(self) -> np.ndarray:
-        """(n_k,) index of the restart with the highest final log-likelihood for each K."""
-        scores = np.where(
-            np.isfinite(self.final_log_likelihood), self.final_log_likelihood, -np.inf
-        )
+        """(n_k,) index of the restart with the highest final log-likelihood for each K.
+
+        Usable restarts come first, then stuck ones, then failed ones.
+        """
+        tier = np.where(self.failed, 0, np.where(self.stuck, 1, 2))
+        best_tier = tier.max(axis=1, keepdims=True)
+        finite = np.isfinite(self.final_log_likelihood)
+        scores = np.where(finite & (tier == best_tier), self.final_log_likelihood, -np.inf)
         return np.argmax(scores, axis=1)
+
+    def best_is_usable(self) -> np.ndarray:
+        """(n_k,) whether each K's best restart is neither stuck nor failed."""
+        rows = np.arange(len(self.k_values))
+        best = self.best_restart()
+        return ~self.failed[rows, best] & ~self.stuck[rows, best]
 
     def best_bic(self) -> np.ndarray:
         """(n_k,) BIC of the best restart of each K."""
@@ -463,9 +504,24 @@ class SweepResult:
         return self.aic[np.arange(len(self.k_values)), self.best_restart()]
 
     def best_k(self, criterion: str = "bic") -> int:
-        """The K whose best restart has the lowest BIC (or AIC)."""
+        """The K whose best restart has the lowest BIC (or AIC).
+
+        K values whose every restart is stuck or failed are left out while another K
+        is usable, with a :class:`gmm_core.diagnostics.StuckFitWarning` naming them.
+        """
         scores = self.best_bic() if criterion == "bic" else self.best_aic()
         scores = np.where(np.isfinite(scores), scores, np.inf)
+        usable = self.best_is_usable()
+        if np.any(usable) and not np.all(usable):
+            left_out = self.k_values[~usable].tolist()
+            warnings.warn(
+                f"K = {left_out}: every restart is stuck (near-duplicate components) or "
+                f"failed, so {criterion.upper()} compared only the other K values; "
+                "try a smaller tol, another init_params or a larger reg_covar.",
+                StuckFitWarning,
+                stacklevel=2,
+            )
+            scores = np.where(usable, scores, np.inf)
         return int(self.k_values[int(np.argmin(scores))])
 
     def mixture(self, k: int, restart: int | None = None) -> FittedMixture:
@@ -721,6 +777,7 @@ def sweep(
         snapshot_at,
         compile_seconds,
         run_seconds,
+        tol,
     )
 
 
@@ -757,6 +814,7 @@ def _assemble(
     snapshot_at: tuple[int, ...],
     compile_seconds: float,
     run_seconds: float,
+    tol: float = 0.0,
 ) -> SweepResult:
     n_k = len(k_values)
     n_slots = bucket_components(n_k)
@@ -772,6 +830,8 @@ def _assemble(
     def to_original(params: MixtureParams) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         log_weights = grid(params.log_weights)
         weights = np.where(log_weights > 0.5 * MASKED_LOG_WEIGHT, np.exp(log_weights), 0.0)
+        # Initial weights are scikit-learn's mass / n (see gmm_core.init); shown normalised.
+        weights = weights / np.maximum(weights.sum(axis=-1, keepdims=True), 1e-300)
         means = grid(params.means) * scale + shift
         covariances = grid(params.covariances) * scale**2
         return weights, means, covariances
@@ -808,6 +868,12 @@ def _assemble(
         snapshot_covariances=snap_covariances,
         bic=np.asarray(bic(total, *criterion_args)),
         aic=np.asarray(aic(total, *criterion_args)),
+        failed=grid(outputs["failed"]).astype(bool),
+        stuck=stuck_fits(weights, means, covariances) & ~grid(outputs["failed"]).astype(bool),
+        e_step_float64=grid(outputs["e_step_reasons"]) > 0,
+        e_step_reasons=grid(outputs["e_step_reasons"]).astype(int),
+        float32_noise=grid(outputs["float32_noise"]).astype(np.float64),
+        tol=float(tol),
         compile_seconds=compile_seconds,
         run_seconds=run_seconds,
     )
