@@ -129,8 +129,11 @@ def test_fits_are_exact_monotone_and_honest(
             _check_fit(result, row, restart, tol, reg_covar)
         usable = ~result.failed[row]
         # Below eps · variance, reg_covar leaves collapsed directions whose log-determinant
-        # float64 cannot resolve: both libraries then return rounding noise there.
-        resolvable = reg_covar >= 1e-10 * float(np.max(X.var(axis=0)))
+        # float64 cannot resolve: both libraries then return rounding noise there. Near the
+        # variance itself, reg_covar changes the objective: EM with it is no longer an ascent
+        # of the likelihood, ours stops at the first decrease and the comparison says nothing.
+        variance = float(np.max(X.var(axis=0)))
+        resolvable = 1e-10 * variance <= reg_covar <= 1e-4 * variance
         if not np.any(usable) or init_params == "standard_normal" or not resolvable:
             continue
         theirs = [
