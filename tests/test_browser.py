@@ -433,12 +433,16 @@ def test_default_explore_draws_the_animation_and_the_curves(server: Server, cont
     )
     assert n_frames >= 12
     # The README's picture: an early frame, with the ellipses on their way.
-    rail = page.locator(".slider-rail-touch-rect").first.bounding_box()
-    page.mouse.click(rail["x"] + 0.13 * rail["width"], rail["y"] + rail["height"] / 2)
+    # The README's picture: Play, then catch an early frame with the ellipses on their way.
+    page.locator(".updatemenu-button", has_text="Play").click()
     label = page.locator(".slider-label").first
-    wait_until(page, lambda: int(label.text_content().split()[-1]) < 12)
-    page.wait_for_timeout(800)
-    save_screenshot(page, "explore_animation")
+    wait_until(page, lambda: 3 <= int(label.text_content().split()[-1]) <= 12, 30_000)
+    page.locator(".updatemenu-button", has_text="Pause").click()
+    page.wait_for_timeout(300)
+    assert int(label.text_content().split()[-1]) < 20, label.text_content()
+    if os.environ.get("UPDATE_SCREENSHOTS") == "1":
+        SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+        page.screenshot(path=str(SCREENSHOTS / "explore_animation.png"), full_page=True)
 
 
 STEP_READOUT = re.compile(r"Iteration (\d+) · (start|E step|M step)")
