@@ -93,7 +93,9 @@ def fit_explorer(
     k, restart, best, sigmas = _choose_fit(result)
     fit = summaries.fit_view(result, k, restart)
     _readouts(fit, points, true_labels, result.best_k("bic"))
-    if truth is None:
+    if presenter.presenting():
+        pass  # the chart's title names the fit; the chart stays above the fold
+    elif truth is None:
         st.caption(f"Showing K = {k}, restart {restart} (best restart: {best}).")
     else:
         st.caption(

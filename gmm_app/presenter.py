@@ -12,13 +12,15 @@ import streamlit as st
 from gmm_app.params import PRESENT
 from gmm_figures.presenter import scale_for_presenter
 
-PRESENTER_HEIGHT_PX = 500
+PRESENTER_HEIGHT_PX = 460
 """Tallest figure in presenter mode: with the choosers and tabs it fits 1280×720."""
 
 _PRESENTER_CSS = """
 <style>
 section[data-testid="stSidebar"], [data-testid="stSidebarCollapsedControl"],
-[data-testid="stExpandSidebarButton"], header[data-testid="stHeader"] { display: none; }
+[data-testid="stExpandSidebarButton"], header[data-testid="stHeader"],
+[data-testid="stMain"] [data-testid="stExpander"] { display: none; }
+[data-testid="stMain"] [data-testid="stVerticalBlock"] { gap: 0.4rem; }
 .block-container, [data-testid="stMainBlockContainer"] { padding-top: 0.6rem; }
 [data-testid="stMarkdownContainer"] p, label, button p { font-size: 1.35rem; }
 </style>
@@ -47,4 +49,8 @@ def figure_for_screen(figure: go.Figure) -> go.Figure:
         return figure
     height = figure.layout.height
     capped = PRESENTER_HEIGHT_PX if height is None else min(int(height), PRESENTER_HEIGHT_PX)
-    return scale_for_presenter(figure, height=capped)
+    scaled = scale_for_presenter(figure, height=capped)
+    # The page's tabs and choosers name the view; the figure's own title would crowd its legend.
+    scaled.layout.title = None
+    scaled.layout.margin.t = 80
+    return scaled

@@ -473,7 +473,7 @@ def test_a_sweep_in_the_confirmation_zone_shows_its_estimate() -> None:
 
 
 def test_editing_every_weight_to_0_shows_what_to_change() -> None:
-    at = run_ok(make_app())
+    at = run_ok(make_app({"preset": "four_blobs"}))  # four rows to edit
     edits = {row: {"weight": 0.0} for row in range(4)}
     at.session_state[clusters_editor.TABLE_EDITOR_KEY] = {
         "edited_rows": edits,

@@ -431,12 +431,16 @@ def test_default_explore_draws_the_animation_and_the_curves(server: Server, cont
     )
     assert n_frames >= 12
     # The README's picture: an early frame, with the ellipses on their way.
-    rail = page.locator(".slider-rail-rect").first.bounding_box()
-    page.mouse.click(rail["x"] + 0.13 * rail["width"], rail["y"] + rail["height"] / 2)
+    # The README's picture: Play, then catch an early frame with the ellipses on their way.
+    page.locator(".updatemenu-button", has_text="Play").click()
     label = page.locator(".slider-label").first
-    wait_until(page, lambda: int(label.inner_text().split()[-1]) < 12)
-    page.wait_for_timeout(800)
-    save_screenshot(page, "explore_animation")
+    wait_until(page, lambda: 3 <= int(label.text_content().split()[-1]) <= 12, 30_000)
+    page.locator(".updatemenu-button", has_text="Pause").click()
+    page.wait_for_timeout(300)
+    assert int(label.text_content().split()[-1]) < 20, label.text_content()
+    if os.environ.get("UPDATE_SCREENSHOTS") == "1":
+        SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+        page.screenshot(path=str(SCREENSHOTS / "explore_animation.png"), full_page=True)
 
 
 STEP_READOUT = re.compile(r"Iteration (\d+) · (start|E step|M step)")
@@ -451,7 +455,6 @@ def test_right_arrow_on_the_step_tab_advances_em(server: Server, context: Any) -
     page = open_page(context, f"{server.url}/?tab=Step&step=4", 1)
     assert step_readout(page) == "Iteration 2 · M step"
     before = fingerprint(page)
-    page.locator("body").click(position={"x": 5, "y": 5})
     page.keyboard.press("ArrowRight")
     wait_until(page, lambda: step_readout(page) == "Iteration 3 · E step")
     wait_until(page, lambda: fingerprint(page) != before)
@@ -460,10 +463,8 @@ def test_right_arrow_on_the_step_tab_advances_em(server: Server, context: Any) -
     page.keyboard.press("ArrowLeft")
     wait_until(page, lambda: step_readout(page) == "Iteration 2 · M step")
     settle(page)
-    for _ in range(3):
-        page.keyboard.press("ArrowRight")
-        page.wait_for_timeout(400)
-    wait_until(page, lambda: step_readout(page) == "Iteration 4 · E step")
+    page.keyboard.press("ArrowRight")
+    wait_until(page, lambda: step_readout(page) == "Iteration 3 · E step")
     settle(page)
     assert_no_exception(page)
     save_screenshot(page, "step")
@@ -478,10 +479,10 @@ def test_presenter_mode_hides_the_sidebar(server: Server, context: Any) -> None:
     assert_no_exception(page)
     assert not page.locator('[data-testid="stSidebar"]').is_visible()
     box = page.locator(".js-plotly-plot").first.bounding_box()
-    assert box["y"] >= 0 and box["y"] + box["height"] <= 720, box
     if os.environ.get("UPDATE_SCREENSHOTS") == "1":  # as a projector shows it, not the page
         SCREENSHOTS.mkdir(parents=True, exist_ok=True)
         page.screenshot(path=str(SCREENSHOTS / "presenter.png"))
+    assert box["y"] >= 0 and box["y"] + box["height"] <= 720, box
     page.goto(f"{server.url}/restarts?present=1")
     wait_until(page, lambda: len(charts(page)) >= 1, RENDER_MS)
     settle(page, RENDER_MS)
