@@ -13,6 +13,7 @@ from gmm_app.params import PRESENT
 from gmm_figures.presenter import scale_for_presenter
 
 PRESENTER_HEIGHT_PX = 460
+PANEL_TITLE_PX = 20
 """Tallest figure in presenter mode: with the choosers and tabs it fits 1280×720."""
 
 _PRESENTER_CSS = """
@@ -53,4 +54,6 @@ def figure_for_screen(figure: go.Figure) -> go.Figure:
     # The page's tabs and choosers name the view; the figure's own title would crowd its legend.
     scaled.layout.title = None
     scaled.layout.margin.t = 80
+    for note in scaled.layout.annotations or ():  # panel titles must fit their panel
+        note.font.size = min(note.font.size or PANEL_TITLE_PX, PANEL_TITLE_PX)
     return scaled

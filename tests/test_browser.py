@@ -483,6 +483,10 @@ def test_presenter_mode_hides_the_sidebar(server: Server, context: Any) -> None:
         SCREENSHOTS.mkdir(parents=True, exist_ok=True)
         page.screenshot(path=str(SCREENSHOTS / "presenter.png"))
     assert box["y"] >= 0 and box["y"] + box["height"] <= 720, box
+    page.set_viewport_size({"width": 1920, "height": 1080})
+    page.wait_for_timeout(1000)
+    big = page.locator(".js-plotly-plot").first.bounding_box()
+    assert big["y"] + big["height"] <= 1080 and big["width"] > box["width"], (big, box)
     page.goto(f"{server.url}/restarts?present=1")
     wait_until(page, lambda: len(charts(page)) >= 1, RENDER_MS)
     settle(page, RENDER_MS)
