@@ -265,7 +265,9 @@ class _Frames:
         self.last = snaps.iterations.size - 1
         self.faint = ~(snaps.weights >= FAINT_WEIGHT)
         curve_values = [values for _, values in curves if values.size]
-        self.curve_decimals = decimals_for(*curve_values)
+        # At least 4 decimals: a very low first value (a start with tiny covariances) must
+        # not round the per-point log-likelihoods after it to zero.
+        self.curve_decimals = max(decimals_for(*curve_values), 4)
         max_x = max((int(steps[-1]) for steps, _ in curves if steps.size), default=1)
         self.iteration_range = padded_range(0.0, float(max(max_x, 2)), 0.03)
         all_values = np.concatenate(curve_values)

