@@ -32,8 +32,10 @@ lint: $(DEV_STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 
+# The real-browser tests time what a visitor sees, so they run after the rest, alone.
 test: lint
-	$(BIN)/python -m pytest $(PYTEST_ARGS)
+	$(BIN)/python -m pytest $(PYTEST_ARGS) -m "not browser"
+	$(BIN)/python -m pytest -p no:xdist -m browser
 
 bench: $(RUNTIME_STAMP) $(DEV_STAMP)
 	$(BIN)/python -m gmm_core.bench
