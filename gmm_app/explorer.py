@@ -17,7 +17,7 @@ import streamlit as st
 
 import gmm_core
 import gmm_figures as figures
-from gmm_app import presenter, stepper, summaries
+from gmm_app import fit_notes, presenter, stepper, summaries
 from gmm_app.datasets import Truth
 from gmm_app.params import TAB
 from gmm_app.widgets import (
@@ -27,6 +27,7 @@ from gmm_app.widgets import (
     k_chooser,
     restart_chooser,
     settings_download,
+    show_notes,
     sigma_chooser,
 )
 from gmm_core import geometry
@@ -92,7 +93,9 @@ def fit_explorer(
     """
     k, restart, best, sigmas = _choose_fit(result)
     fit = summaries.fit_view(result, k, restart)
-    _readouts(fit, points, true_labels, result.best_k("bic"))
+    status = fit_notes.fit_status(result, k, restart)
+    _readouts(fit, status, points, true_labels, result.best_k("bic", warn=False))
+    show_notes(fit_notes.fit_notes(result, k, restart))
     if presenter.presenting():
         pass  # the chart's title names the fit; the chart stays above the fold
     elif truth is None:
@@ -117,7 +120,7 @@ def _choose_fit(result: gmm_core.SweepResult) -> tuple[int, int, int, tuple[floa
     """The K, restart and ellipse radii choosers; returns K, restart, best restart, radii."""
     choose_k, choose_restart, choose_sigmas = st.columns(3)
     with choose_k:
-        k = k_chooser(result.k_values.tolist(), result.best_k("bic"))
+        k = k_chooser(result.k_values.tolist(), result.best_k("bic", warn=False))
     best = int(result.best_restart()[result.k_index(k)])
     with choose_restart:
         restart = restart_chooser(result.n_restarts, best)
@@ -127,16 +130,22 @@ def _choose_fit(result: gmm_core.SweepResult) -> tuple[int, int, int, tuple[floa
 
 
 def _readouts(
-    fit: summaries.FitView, points: np.ndarray, true_labels: np.ndarray | None, bic_k: int
+    fit: summaries.FitView,
+    status: str,
+    points: np.ndarray,
+    true_labels: np.ndarray | None,
+    bic_k: int,
 ) -> None:
     """Five metrics: final log-likelihood, iterations, convergence, ARI, BIC's K.
+
+    ``status`` is :func:`gmm_app.fit_notes.fit_status` (yes, no, stuck or failed).
 
     In presenter mode they shrink to one line, so the chart stays above the fold.
     """
     if presenter.presenting():
         st.markdown(
             f"log-likelihood / point {format_metric(fit.final_log_likelihood, '.4f')} · "
-            f"{fit.n_iter} iterations · converged: {'yes' if fit.converged else 'no'} · "
+            f"{fit.n_iter} iterations · converged: {status} · "
             f"BIC picks K = {bic_k}"
         )
         return
@@ -145,7 +154,12 @@ def _readouts(
         "Final log-likelihood / point", format_metric(fit.final_log_likelihood, ".4f")
     )
     metrics[1].metric("Iterations", fit.n_iter)
-    metrics[2].metric("Converged", "yes" if fit.converged else "no")
+    metrics[2].metric(
+        "Converged",
+        status,
+        help="stuck: stopped at a saddle with near-duplicate components; failed: a "
+        "covariance stopped being positive definite.",
+    )
     if true_labels is not None:
         score = summaries.ari(true_labels, points, fit)
         metrics[3].metric("ARI vs truth", "—" if math.isnan(score) else f"{score:.3f}")

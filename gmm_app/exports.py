@@ -66,7 +66,7 @@ def fit_json(
         "n_features": result.n_features,
         "covariance_type": result.covariance_type,
         "init_method": result.init_params,
-        "k_chosen_by_bic": result.best_k("bic"),
+        "k_chosen_by_bic": result.best_k("bic", warn=False),
         "shown_fit": {
             "k": fit.k,
             "restart": fit.restart,

@@ -16,7 +16,7 @@ import streamlit as st
 
 import gmm_core
 import gmm_figures as figures
-from gmm_app import exports, presenter
+from gmm_app import exports, fit_notes, presenter
 from gmm_app.params import (
     BEST_RESTART,
     BIC_CHOICE,
@@ -201,7 +201,7 @@ def sweep_downloads(
     name: str = "gmm_explorer",
 ) -> None:
     """Download buttons for the fitted parameters (BIC's K, best restart) and the data."""
-    k = result.best_k("bic")
+    k = result.best_k("bic", warn=False)
     fit = fit_view(result, k, int(result.best_restart()[result.k_index(k)]))
     left, middle, right = st.columns(3)
     with left:
@@ -252,3 +252,12 @@ def format_bytes(n_bytes: float) -> str:
     if n_bytes < 2**30:
         return f"{max(n_bytes, 0) / 2**20:.0f} MB"
     return f"{n_bytes / 2**30:.1f} GB"
+
+
+def show_notes(notes: Sequence[fit_notes.Note]) -> None:
+    """Warnings as ``st.warning``, the rest as captions."""
+    for note in notes:
+        if note.level == "warning":
+            st.warning(note.text, icon="⚠️")
+        else:
+            st.caption(note.text)

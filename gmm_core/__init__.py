@@ -4,12 +4,14 @@ Public API::
 
     sweep(X, k_min, k_max, n_restarts, ...) -> SweepResult   # every K × every restart
     GaussianMixture(...)                                     # scikit-learn's interface
+    StuckFitWarning                                          # a fit stopped at a saddle
     make_dataset(...), PRESETS                               # synthetic data
     match_components, adjusted_rand_index, center_errors     # comparison with the truth
     ellipse_polygon                                          # confidence ellipses
 """
 
 from gmm_core.data import DEFAULT_PRESET, PRESETS, DatasetSpec, cluster_covariance, make_dataset
+from gmm_core.diagnostics import StuckFitWarning
 from gmm_core.estimator import ConvergenceWarning, GaussianMixture
 from gmm_core.geometry import ellipse_polygon, ellipse_polygons
 from gmm_core.init import INIT_METHODS
@@ -33,6 +35,7 @@ __all__ = [
     "DatasetSpec",
     "FittedMixture",
     "GaussianMixture",
+    "StuckFitWarning",
     "SweepResult",
     "adjusted_rand_index",
     "aic",

@@ -20,6 +20,7 @@ from sklearn.utils.validation import check_is_fitted, validate_data
 
 from gmm_core import _estimator_support as support
 from gmm_core.density import log_responsibilities
+from gmm_core.diagnostics import StuckFitWarning
 from gmm_core.init import INIT_METHODS
 from gmm_core.model import COVARIANCE_TYPES
 from gmm_core.select import n_parameters
@@ -51,6 +52,8 @@ class GaussianMixture(DensityMixin, BaseEstimator):
     covariances_, precisions_, precisions_cholesky_ : (K, D, D) full, (D, D) tied,
         (K, D) diag, (K,) spherical
     converged_ : bool; n_iter_ : int
+    stuck_ : bool, the chosen fit stopped with near-duplicate components (a saddle;
+        see :mod:`gmm_core.diagnostics`), and a :class:`StuckFitWarning` said so
     lower_bound_ : float, mean log-likelihood per point at the last iteration's E step
     lower_bounds_ : list of ``n_iter_`` floats, the lower bound at each iteration
     n_features_in_ : int; feature_names_in_ : (D,) when X has string column names
@@ -165,6 +168,15 @@ class GaussianMixture(DensityMixin, BaseEstimator):
                 ConvergenceWarning,
                 stacklevel=2,
             )
+        if self.stuck_:
+            warnings.warn(
+                "The best initialization stopped at a saddle: its components are near-"
+                "duplicates of one another, so the fit is no better than fewer components. "
+                "Try a smaller tol, another init_params (for example 'k-means++') or more "
+                "n_init.",
+                StuckFitWarning,
+                stacklevel=2,
+            )
         return self._labels(data)
 
     def _validated(self, X: object, reset: bool) -> np.ndarray:
@@ -220,6 +232,7 @@ class GaussianMixture(DensityMixin, BaseEstimator):
         for index in range(result.n_restarts):
             report.init(index, [], -np.inf, None, 0.0)
         self._finish(weights, means, covariances, [], False)
+        self.stuck_ = False
 
     def _best_init(self, result: SweepResult, previous: float) -> None:
         """Keep the init with the highest final lower bound, as scikit-learn does."""
@@ -248,6 +261,7 @@ class GaussianMixture(DensityMixin, BaseEstimator):
         finals = np.array([trace[-1] for trace in bounds])
         best = int(np.argmax(np.where(np.isnan(finals), -np.inf, finals)))
         self._finish(weights[best], means[best], covariances[best], bounds[best], converged[best])
+        self.stuck_ = bool(result.stuck[0, best])
 
     def _check_well_defined(self, covariances: np.ndarray, *arrays: np.ndarray) -> None:
         try:

@@ -503,25 +503,36 @@ class SweepResult:
         """(n_k,) AIC of the best restart of each K."""
         return self.aic[np.arange(len(self.k_values)), self.best_restart()]
 
-    def best_k(self, criterion: str = "bic") -> int:
+    def left_out_k(self) -> list[int]:
+        """K values whose every restart is stuck or failed, while another K is usable.
+
+        Model selection compares only the other K values (see :meth:`best_k`).
+        """
+        usable = self.best_is_usable()
+        if not np.any(usable):
+            return []
+        return [int(k) for k in self.k_values[~usable]]
+
+    def best_k(self, criterion: str = "bic", *, warn: bool = True) -> int:
         """The K whose best restart has the lowest BIC (or AIC).
 
-        K values whose every restart is stuck or failed are left out while another K
-        is usable, with a :class:`gmm_core.diagnostics.StuckFitWarning` naming them.
+        The K values of :meth:`left_out_k` are left out, with a
+        :class:`gmm_core.diagnostics.StuckFitWarning` naming them unless ``warn`` is
+        False (a caller that shows :meth:`left_out_k` itself).
         """
         scores = self.best_bic() if criterion == "bic" else self.best_aic()
         scores = np.where(np.isfinite(scores), scores, np.inf)
-        usable = self.best_is_usable()
-        if np.any(usable) and not np.all(usable):
-            left_out = self.k_values[~usable].tolist()
-            warnings.warn(
-                f"K = {left_out}: every restart is stuck (near-duplicate components) or "
-                f"failed, so {criterion.upper()} compared only the other K values; "
-                "try a smaller tol, another init_params or a larger reg_covar.",
-                StuckFitWarning,
-                stacklevel=2,
-            )
-            scores = np.where(usable, scores, np.inf)
+        left_out = self.left_out_k()
+        if left_out:
+            if warn:
+                warnings.warn(
+                    f"K = {left_out}: every restart is stuck (near-duplicate components) "
+                    f"or failed, so {criterion.upper()} compared only the other K values; "
+                    "try a smaller tol, another init_params or a larger reg_covar.",
+                    StuckFitWarning,
+                    stacklevel=2,
+                )
+            scores = np.where(np.isin(self.k_values, left_out), np.inf, scores)
         return int(self.k_values[int(np.argmin(scores))])
 
     def mixture(self, k: int, restart: int | None = None) -> FittedMixture:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import streamlit as st
 
 import gmm_figures as figures
-from gmm_app import fit_flow, presenter, sidebar, summaries, widgets
+from gmm_app import fit_flow, fit_notes, presenter, sidebar, summaries, widgets
 
 settings = sidebar.current_settings()
 presenter.page_heading(
@@ -15,12 +15,13 @@ presenter.page_heading(
 )
 points, labels, result = fit_flow.synthetic_fit_or_stop(settings, name="model_selection")
 
-chosen_k = result.best_k("bic")
+chosen_k = result.best_k("bic", warn=False)
 true_k = settings.true_k
 left, middle, right = st.columns(3)
 left.metric("K chosen by BIC", chosen_k)
-middle.metric("K chosen by AIC", result.best_k("aic"))
+middle.metric("K chosen by AIC", result.best_k("aic", warn=False))
 right.metric("True K", true_k)
+widgets.show_notes(fit_notes.selection_notes(result))
 widgets.figure_block(
     "model_selection",
     figures.model_selection_figure,

@@ -14,7 +14,7 @@ presenter.page_heading(
 )
 points, labels, result = fit_flow.synthetic_fit_or_stop(settings, name="restarts")
 
-k = widgets.k_chooser(result.k_values.tolist(), result.best_k("bic"))
+k = widgets.k_chooser(result.k_values.tolist(), result.best_k("bic", warn=False))
 truth = datasets.truth(settings.clusters, settings.noise)
 restarts_view.restart_panels(points, labels, result, truth, k)
 

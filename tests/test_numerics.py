@@ -92,8 +92,23 @@ def test_saddle_is_flagged_stuck_and_selection_says_so() -> None:
     assert result.stuck[1:3].all() and result.stuck[1:].mean() > 0.8
     with pytest.warns(StuckFitWarning, match="smaller tol"):
         result.best_k()
+    assert result.left_out_k() == [k for k in (2, 3, 4) if result.stuck[k - 1].all()]
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert result.best_k(warn=False) not in result.left_out_k()
     healthy = sweep(X, 1, 4, 2, seed=0)
-    assert not healthy.stuck[2].any()
+    assert not healthy.stuck[2].any() and healthy.left_out_k() == []
+
+
+def test_estimator_warns_when_its_chosen_fit_is_stuck() -> None:
+    X, _ = PRESETS["elongated"].sample(n=1500, seed=0)
+    with pytest.warns(StuckFitWarning, match=r"saddle.*k-means\+\+"):
+        stuck = GaussianMixture(3, init_params="random", random_state=0).fit(X)
+    assert stuck.stuck_
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", StuckFitWarning)
+        moving = GaussianMixture(3, init_params="k-means++", random_state=0).fit(X)
+    assert not moving.stuck_
 
 
 def test_pool_is_distinct_above_the_pool_size() -> None:
