@@ -65,8 +65,11 @@ def placing_toggle(name: str) -> bool:
     return st.toggle("Place initial means", key=f"{name}_placing", help=HELP)
 
 
+@st.fragment
 def placing_panel(points: np.ndarray, applied: Means, name: str, *, placing: bool) -> None:
     """What the shown fit started from and, while placing, the figure and its buttons.
+
+    A fragment of its own: a click reruns only this panel, not the views below it.
 
     Parameters
     ----------

@@ -121,7 +121,7 @@ def uncertainty_figure(
         fig.update_layout(
             updatemenus=[play_pause_menu(redraw=True)],
             sliders=[iteration_slider(steps, redraw=True)],
-            margin={"b": 130},
+            margin={"b": 120},
         )
     return fig
 
@@ -182,7 +182,7 @@ def _frame_traces(
             colorscale="Greys",
             opacity=0.55,
             name="uncertainty",
-            colorbar={"title": {"text": "entropy / log K"}, "len": 0.6},
+            colorbar={"title": {"text": "entropy / log K", "side": "right"}, "thickness": 14},
             hovertemplate="(%{x:.2f}, %{y:.2f})<br>entropy / log K %{z:.2f}<extra></extra>",
         ),
         go.Contour(

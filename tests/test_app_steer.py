@@ -101,3 +101,19 @@ def test_the_uncertainty_toggle_draws_heatmap_contours_and_coloured_points() -> 
 def alphas(colors: list[str]) -> np.ndarray:
     """The opacity of every ``rgba(r,g,b,a)`` colour."""
     return np.array([float(c.rstrip(")").split(",")[-1]) for c in colors])
+
+
+def test_the_placing_mode_starts_from_the_linked_means_and_clear_removes_them() -> None:
+    at = run_ok(make_app({"init_means": PLACED_TEXT, "tab": "Ellipses"}))
+    at.toggle(key="explore_placing").set_value(True)
+    run_ok(at)
+    figure = chart(at, "Click to place initial means: K = 3")
+    assert trace_names(figure) == ["data", "click grid", "placed means"]
+    stars = figure["data"][2]
+    np.testing.assert_allclose(np.c_[stars["x"], stars["y"]], PLACED)
+    assert figure["data"][1]["marker"]["opacity"] == 0 and len(figure["data"][1]["x"]) == 2500
+    next(b for b in at.button if b.label == "Clear").click()
+    run_ok(at)
+    assert at.session_state["settings"].init_means == ()
+    assert last_sweep(at).result.k_values.tolist() == list(range(1, 7))
+    assert chart(at, "Click to place initial means: K = 0")["data"][2]["x"] == []
