@@ -21,6 +21,7 @@ from gmm_app.params import (
     DATA_SEED,
     DEFAULTS,
     INIT,
+    INIT_MEANS,
     INIT_SEED,
     K_KEY,
     K_RANGE,
@@ -34,6 +35,7 @@ from gmm_app.params import (
     RESTARTS,
     SIDEBAR_PARAMS,
     TOL,
+    Means,
     k_choice_param,
     restart_choice_param,
 )
@@ -53,7 +55,11 @@ class DataKey(NamedTuple):
 
 
 class FitKey(NamedTuple):
-    """Everything that fixes a sweep apart from the data (plain values, a cache key)."""
+    """Everything that fixes a sweep apart from the data (plain values, a cache key).
+
+    ``init_means`` holds placed starting means in the fitted space (empty: none); with
+    them the sweep is one fit of K = their count (see :func:`placed_fit_key`).
+    """
 
     k_min: int
     k_max: int
@@ -63,6 +69,19 @@ class FitKey(NamedTuple):
     max_iter: int
     tol: float
     seed: int
+    init_means: tuple[tuple[float, ...], ...] = ()
+
+
+def placed_fit_key(fit: FitKey, init_means: tuple[tuple[float, ...], ...]) -> FitKey:
+    """The sweep from placed means: K = their count, one restart (the start is fixed).
+
+    Returns ``fit`` unchanged when ``init_means`` is empty.
+    """
+    if not init_means:
+        return fit
+    k = len(init_means)
+    means = tuple(tuple(float(c) for c in mean) for mean in init_means)
+    return fit._replace(k_min=k, k_max=k, n_restarts=1, init_means=means)
 
 
 # --------------------------------------------------------------------------- URL parsing
@@ -183,6 +202,7 @@ class Settings:
     tol: float
     init_seed: int
     table_problems: tuple[str, ...] = ()
+    init_means: Means = ()
 
     @property
     def data_key(self) -> DataKey:
@@ -190,6 +210,12 @@ class Settings:
 
     @property
     def fit_key(self) -> FitKey:
+        """The sweep's key; with placed means, one fit of K = their count."""
+        return placed_fit_key(self.range_fit_key, self.init_means)
+
+    @property
+    def range_fit_key(self) -> FitKey:
+        """The sweep's key over the K range, placed means left out."""
         return FitKey(
             self.k_min,
             self.k_max,
@@ -208,6 +234,11 @@ class Settings:
 
     def fit_problems(self, n_points: int) -> list[str]:
         """What to change so the sweep can run on ``n_points`` points."""
+        if self.init_means and n_points < len(self.init_means):
+            return [
+                f"Only {n_points} points but {len(self.init_means)} placed means: "
+                "remove some means or use more points."
+            ]
         if n_points < self.k_max:
             points = "point" if n_points == 1 else "points"
             return [
@@ -235,6 +266,7 @@ class Settings:
             "max_iter": self.max_iter,
             "tol": self.tol,
             "init_seed": self.init_seed,
+            **({"init_means": [list(m) for m in self.init_means]} if self.init_means else {}),
         }
 
 
@@ -277,4 +309,5 @@ def settings_from_values(
         tol=float(values[TOL.key]),
         init_seed=int(values[INIT_SEED.key]),
         table_problems=tuple(table_problems),
+        init_means=tuple(values.get(INIT_MEANS.key, ())),
     )

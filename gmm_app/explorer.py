@@ -17,9 +17,9 @@ import streamlit as st
 
 import gmm_core
 import gmm_figures as figures
-from gmm_app import fit_notes, presenter, stepper, summaries
+from gmm_app import fit_notes, placing, presenter, stepper, summaries, uncertainty_view
 from gmm_app.datasets import Truth
-from gmm_app.params import TAB
+from gmm_app.params import TAB, Means
 from gmm_app.widgets import (
     figure_block,
     fit_download,
@@ -75,6 +75,7 @@ def fit_explorer(
     true_labels: np.ndarray | None = None,
     axes: np.ndarray | None = None,
     columns: Sequence[str] | None = None,
+    placed: Means = (),
 ) -> None:
     """The Explore views of a sweep: choosers, readouts, ellipses, animation, log-likelihood.
 
@@ -90,6 +91,7 @@ def fit_explorer(
     truth, true_labels : the generating mixture and labels (synthetic data only)
     axes : (2, D) projection to the plotted plane, or None when D == 2
     columns : names of the fitted columns (uploaded data)
+    placed : the placed means (plotted plane) the sweep started from, () when none
     """
     k, restart, best, sigmas = _choose_fit(result)
     fit = summaries.fit_view(result, k, restart)
@@ -107,7 +109,25 @@ def fit_explorer(
             "matching of fitted components to true clusters."
         )
     shown = _in_plane(name, fit, sigmas, points, axes, truth, true_labels, result)
-    _figure_tabs(shown, summaries.animation(result, k, restart), _project(axes))
+    movie = summaries.animation(result, k, restart)
+    place_column, uncertainty_column = st.columns(2)
+    with place_column:
+        placing_on = placing.placing_toggle(name)
+    with uncertainty_column:
+        uncertain = uncertainty_view.uncertainty_toggle()
+    placing.placing_panel(shown.points, placed, name, placing=placing_on)
+    if uncertain:
+        uncertainty_view.uncertainty_view(
+            points,
+            movie,
+            _project(axes),
+            colors=shown.colors,
+            name=name,
+            title=f"Uncertainty, K = {k}, restart {restart}",
+            projected=axes is not None,
+        )
+    else:
+        _figure_tabs(shown, movie, _project(axes))
     # In the fragment, so that both follow the K, restart and radii chosen here.
     left, right = st.columns(2)
     with left:

@@ -28,7 +28,7 @@ import streamlit as st
 
 import gmm_core
 from gmm_app import datasets, sweep_workers
-from gmm_app.app_settings import DataKey, FitKey, Settings, default_settings
+from gmm_app.app_settings import DataKey, FitKey, Settings, default_settings, placed_fit_key
 from gmm_app.budget_gate import Knob, budget_gate
 from gmm_app.params import MAX_ITER, RESTARTS
 from gmm_app.progress import ProgressBar, sweep_label
@@ -76,6 +76,8 @@ def run_sweep(X: np.ndarray, fit: FitKey, progress: Progress | None) -> gmm_core
         tol=fit.tol,
         snapshots=SNAPSHOTS,
     )
+    if fit.init_means:  # the teaching start: equal weights, one shared covariance
+        options.update(means_init=np.asarray(fit.init_means), means_init_only=True)
     estimate = _estimate(X.shape[0], X.shape[1], fit).seconds
     heartbeat = getattr(progress, "waiting", None)
     return sweep_workers.run_sweep(X, options, estimate, progress, heartbeat=heartbeat)
@@ -336,11 +338,21 @@ def synthetic_sweep(settings: Settings, *, name: str) -> gmm_core.SweepResult | 
 
 
 def uploaded_sweep(
-    raw: bytes, columns: tuple[str, ...], n_rows: int, settings: Settings, *, name: str
+    raw: bytes,
+    columns: tuple[str, ...],
+    n_rows: int,
+    settings: Settings,
+    *,
+    name: str,
+    init_means: tuple[tuple[float, ...], ...] = (),
 ) -> gmm_core.SweepResult | None:
-    """The sweep on an upload's chosen columns, after the budget check; None if it did not run."""
+    """The sweep on an upload's chosen columns, after the budget check; None if it did not run.
+
+    ``init_means`` are the placed means lifted to the chosen columns (see
+    :func:`gmm_app.placing.lift_means`); they replace the K range when given.
+    """
     st.session_state[LAST_SWEEP] = None
-    fit = settings.fit_key
+    fit = placed_fit_key(settings.range_fit_key, init_means)
     digest = datasets.upload_digest(raw)
 
     def estimate_with(knob: str, value: int) -> WorkEstimate:

@@ -329,6 +329,81 @@ class MultiChoiceParam:
         return isinstance(value, tuple) and all(v in self.options for v in value)
 
 
+Means = tuple[tuple[float, float], ...]
+MEANS_DECIMALS = 3
+MAX_COORDINATE = 1e6
+
+
+def format_means(means: Means) -> str:
+    """URL text of placed means: ``"x1,y1;x2,y2"`` (shortest exact numbers)."""
+    return ";".join(f"{format_number(x)},{format_number(y)}" for x, y in means)
+
+
+def parse_means(text: str, max_means: int) -> Means:
+    """Placed means from ``"x1,y1;x2,y2;…"``, rounded to :data:`MEANS_DECIMALS`.
+
+    Raises
+    ------
+    ValueError
+        Saying what is wrong: not pairs of finite numbers, too many, too large, repeated.
+    """
+    parts = [part for part in text.strip().split(";") if part.strip()]
+    if not parts:
+        raise ValueError("no means given")
+    if len(parts) > max_means:
+        raise ValueError(f"more than {max_means} means")
+    means = []
+    for part in parts:
+        pair = [parse_float(number) for number in part.split(",")]
+        if len(pair) != 2 or any(number is None for number in pair):
+            raise ValueError("each mean must be two finite numbers, as x,y")
+        x, y = (round(float(number), MEANS_DECIMALS) for number in pair)  # type: ignore[arg-type]
+        if max(abs(x), abs(y)) > MAX_COORDINATE:
+            raise ValueError(f"a coordinate is beyond ±{MAX_COORDINATE:g}")
+        means.append((x + 0.0, y + 0.0))
+    if len(set(means)) != len(means):
+        raise ValueError("two means are at the same place")
+    return tuple(means)
+
+
+@dataclass(frozen=True)
+class MeansParam:
+    """Placed initial means, ``x1,y1;x2,y2;…`` in the plotted plane; () when absent.
+
+    A bad value drops every placed mean (the K range is used), never part of them.
+    """
+
+    key: str
+    default: Means
+    max_means: int
+
+    def canonical(self, value: Means) -> str | None:
+        return None if value == self.default else format_means(value)
+
+    def parse(self, values: Sequence[str]) -> ParamResult:
+        if len(values) != 1:
+            return ParamResult(self.default, None, "given more than once; no placed means")
+        if len(values[0]) > self.max_means * 2 * 24:
+            return ParamResult(self.default, None, "too long; no placed means")
+        try:
+            means = parse_means(values[0], self.max_means)
+        except ValueError as error:
+            return ParamResult(self.default, None, f"{error}; no placed means")
+        return ParamResult(means, self.canonical(means))
+
+    def check(self, value: object) -> bool:
+        return (
+            isinstance(value, tuple)
+            and len(value) <= self.max_means
+            and all(
+                isinstance(mean, tuple)
+                and len(mean) == 2
+                and all(isinstance(c, float) and math.isfinite(c) for c in mean)
+                for mean in value
+            )
+        )
+
+
 PRESET = ChoiceParam("preset", DEFAULTS.preset, tuple(PRESETS))
 NOISE = FloatParam("noise", DEFAULTS.noise, *NOISE_BOUNDS, NOISE_STEP)
 N_POINTS = IntParam("n", DEFAULTS.n, *N_POINTS_BOUNDS)
@@ -347,6 +422,8 @@ VIEW = ChoiceParam("view", DEFAULTS.view, VIEW_OPTIONS)
 TAB = ChoiceParam("tab", DEFAULTS.tab, TAB_OPTIONS)
 STEP = IntParam("step", 0, 0, 2 * MAX_ITER_BOUNDS[1])
 PRESENT = ChoiceParam("present", False, (False, True), lambda on: "1" if on else "0")
+INIT_MEANS = MeansParam("init_means", (), K_BOUNDS[1])
+UNCERTAINTY = ChoiceParam("uncertainty", False, (False, True), lambda on: "true" if on else "false")
 CLUSTERS_KEY = "clusters"
 K_KEY = "k"
 RESTART_KEY = "restart"
@@ -363,8 +440,9 @@ SIDEBAR_PARAMS = (
     MAX_ITER,
     TOL,
     INIT_SEED,
+    INIT_MEANS,
 )
-PAGE_PARAMS = (SIGMAS, VIEW, TAB, STEP, PRESENT)
+PAGE_PARAMS = (SIGMAS, VIEW, TAB, STEP, PRESENT, UNCERTAINTY)
 QUERY_KEYS = (
     *(p.key for p in SIDEBAR_PARAMS),
     CLUSTERS_KEY,

@@ -21,6 +21,7 @@ from gmm_app.params import (
     COVARIANCE,
     DATA_SEED,
     INIT,
+    INIT_MEANS,
     INIT_SEED,
     K_RANGE,
     MAX_ITER,
@@ -214,7 +215,25 @@ def _fit_controls(values: dict[str, Any]) -> None:
         ("New initialisations", "new_init", "🔁"),
         "Draw a new init seed and keep the data.",
     )
+    values[INIT_MEANS.key] = placed_means()
+    if values[INIT_MEANS.key]:
+        k = len(values[INIT_MEANS.key])
+        st.caption(
+            f"**Placed means:** one fit from {k} placed means (K = {k}); the K range, "
+            "restarts, initialisation and init seed wait until they are cleared."
+        )
     st.caption("Every setting is kept in the page address: copy it to share this view.")
+
+
+def placed_means() -> tuple[tuple[float, float], ...]:
+    """The placed initial means of the URL (``init_means``), () when absent or invalid.
+
+    Not a widget: the Explore view writes the parameter ("Fit from these"). The URL was
+    validated on the session's first run, so a bad value was already reported.
+    """
+    if INIT_MEANS.key not in st.query_params:
+        return ()
+    return INIT_MEANS.parse(st.query_params.get_all(INIT_MEANS.key)).value
 
 
 # --------------------------------------------------------------------------- bound widgets

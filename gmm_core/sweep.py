@@ -572,6 +572,35 @@ def _user_init_inputs(
     return inputs
 
 
+def shared_start_covariance(
+    data_covariance: np.ndarray, k: int, covariance_type: str
+) -> np.ndarray:
+    """The covariance every component starts from with ``means_init_only``: data cov / K.
+
+    Its diagonal for "diag" and its mean variance times I for "spherical", so the
+    start is a valid parameter of ``covariance_type``.
+    """
+    covariance = np.asarray(data_covariance, np.float64) / k
+    if covariance_type == "diag":
+        return np.diag(np.diag(covariance))
+    if covariance_type == "spherical":
+        return np.trace(covariance) / covariance.shape[0] * np.eye(covariance.shape[0])
+    return covariance
+
+
+def _shared_start_inputs(
+    k: int, k_pad: int, prepared: PreparedData, covariance_type: str, reg_covar: float
+) -> dict[str, np.ndarray]:
+    """Equal weights and the shared start covariance (internal units), padded to k_pad."""
+    n_features = prepared.data_covariance.shape[0]
+    log_weights = np.full((k_pad,), MASKED_LOG_WEIGHT)
+    log_weights[:k] = -math.log(k)
+    covariances = np.broadcast_to(np.eye(n_features), (k_pad, n_features, n_features)).copy()
+    shared = shared_start_covariance(prepared.data_covariance, k, covariance_type)
+    covariances[:k] = shared + reg_covar / prepared.scale**2 * np.eye(n_features)
+    return {"user_log_weights": log_weights, "user_covariances": covariances}
+
+
 def precisions_to_covariances(
     precisions: np.ndarray, covariance_type: str, k: int, n_features: int
 ) -> np.ndarray:
@@ -618,6 +647,7 @@ def sweep(
     weights_init: object = None,
     means_init: object = None,
     precisions_init: object = None,
+    means_init_only: bool = False,
     timeout: float | None = None,
 ) -> SweepResult:
     """Fit a Gaussian mixture for every K in ``k_min..k_max`` times ``n_restarts`` restarts.
@@ -640,7 +670,16 @@ def sweep(
         given, the sweep runs in about 8 slices (the same compiled program each time)
     restarts_per_call : restarts per slice (rounded up to a multiple of the fit shards)
     weights_init, means_init, precisions_init : user-given starting values in
-        scikit-learn's shapes; only when ``k_min == k_max``
+        scikit-learn's shapes; only when ``k_min == k_max``. As in scikit-learn,
+        ``means_init`` alone replaces only the means: ``init_params`` still draws the
+        weights and covariances.
+    means_init_only : start from ``means_init`` alone (the teaching start of the app's
+        placed means): equal weights 1/K and one shared covariance, the data covariance
+        divided by K (its diagonal for "diag", its mean variance for "spherical"), plus
+        ``reg_covar``. ``init_params`` and the seed then play no part, so every restart
+        is the same fit. Needs ``means_init`` and neither ``weights_init`` nor
+        ``precisions_init``. The means are run-time inputs: moving them reuses the
+        compiled program.
     timeout : seconds after which the sweep stops waiting and raises ``TimeoutError``
         (None: wait as long as it takes). Compilation is not interrupted, and a running
         XLA computation cannot be cancelled: it goes on in the background, so a caller
@@ -672,6 +711,10 @@ def sweep(
     user_given = (weights_init, means_init, precisions_init)
     if any(value is not None for value in user_given) and k_min != k_max:
         raise ValueError("weights_init, means_init and precisions_init need k_min == k_max.")
+    if means_init_only and (means_init is None or weights_init is not None):
+        raise ValueError("means_init_only needs means_init and no weights_init.")
+    if means_init_only and precisions_init is not None:
+        raise ValueError("means_init_only takes no precisions_init: the start is shared.")
     if chunk_size is not None:
         chunk_size = check.check_positive_int(chunk_size, "chunk_size")
     if timeout is not None:
@@ -733,6 +776,10 @@ def sweep(
             precisions_init,
         )
     )
+    user_init = tuple(value is not None for value in user_given)
+    if means_init_only:
+        inputs.update(_shared_start_inputs(k_max, k_pad, prepared, covariance_type, reg_covar))
+        user_init = (True, True, True)
     config = ProgramConfig(
         n_chunks=prepared.point_chunks.shape[0],
         chunk_size=prepared.point_chunks.shape[1],
@@ -744,7 +791,7 @@ def sweep(
         covariance_type=covariance_type,
         compute_dtype=dtype,
         n_snapshots=n_snapshots,
-        user_init=tuple(value is not None for value in user_given),
+        user_init=user_init,
         mesh_shape=mesh_shape,
         pool_size=min(POOL_SIZE, bucket_points(n_samples)),
     )

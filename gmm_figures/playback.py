@@ -12,17 +12,18 @@ from gmm_figures.style import SMALL_FONT_SIZE
 FRAME_DURATION_MS = 150
 
 
-def _animation_args(duration_ms: int) -> dict:
-    # redraw=False is enough: every animated trace is a plain SVG scatter whose points,
-    # opacity and marker colours plotly.js updates in its transition path.
+def _animation_args(duration_ms: int, redraw: bool = False) -> dict:
+    # redraw=False is enough when every animated trace is a plain SVG scatter whose
+    # points, opacity and marker colours plotly.js updates in its transition path;
+    # heatmaps and contours need redraw=True.
     return {
         "mode": "immediate",
-        "frame": {"duration": duration_ms, "redraw": False},
+        "frame": {"duration": duration_ms, "redraw": redraw},
         "transition": {"duration": 0},
     }
 
 
-def play_pause_menu() -> dict:
+def play_pause_menu(redraw: bool = False) -> dict:
     return {
         "type": "buttons",
         "direction": "left",
@@ -37,18 +38,21 @@ def play_pause_menu() -> dict:
             {
                 "label": "Play",
                 "method": "animate",
-                "args": [None, {**_animation_args(FRAME_DURATION_MS), "fromcurrent": True}],
+                "args": [
+                    None,
+                    {**_animation_args(FRAME_DURATION_MS, redraw), "fromcurrent": True},
+                ],
             },
             {
                 "label": "Pause",
                 "method": "animate",
-                "args": [[None], _animation_args(0)],
+                "args": [[None], _animation_args(0, redraw)],
             },
         ],
     }
 
 
-def iteration_slider(iterations: np.ndarray) -> dict:
+def iteration_slider(iterations: np.ndarray, redraw: bool = False) -> dict:
     crowded = iterations.size > 24
     return {
         "active": int(iterations.size - 1),
@@ -71,7 +75,7 @@ def iteration_slider(iterations: np.ndarray) -> dict:
             {
                 "label": str(iteration),
                 "method": "animate",
-                "args": [[str(iteration)], _animation_args(0)],
+                "args": [[str(iteration)], _animation_args(0, redraw)],
             }
             for iteration in iterations.tolist()
         ],

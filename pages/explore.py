@@ -20,5 +20,6 @@ explorer.fit_explorer(
     export=settings.as_dict(),
     truth=truth,
     true_labels=labels,
+    placed=settings.init_means,
 )
 widgets.data_download(points, labels, "gmm_explorer_data")

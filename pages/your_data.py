@@ -2,9 +2,19 @@
 
 from __future__ import annotations
 
+import numpy as np
 import streamlit as st
 
-from gmm_app import datasets, explorer, fit_flow, presenter, sidebar, upload_view, widgets
+from gmm_app import (
+    datasets,
+    explorer,
+    fit_flow,
+    placed_means,
+    presenter,
+    sidebar,
+    upload_view,
+    widgets,
+)
 from gmm_app.upload import MAX_UPLOAD_BYTES, UploadError
 
 settings = sidebar.current_settings()
@@ -41,9 +51,23 @@ if not widgets.show_problems(upload_view.upload_problems(parsed, columns, settin
     st.stop()
 points = datasets.upload_matrix(raw, columns)
 axes = upload_view.plot_axes(points, columns)
-result = fit_flow.uploaded_sweep(raw, columns, parsed.n_rows, settings, name="your_data")
+lifted = ()
+if settings.init_means:  # placed in the plotted plane, fitted in every column
+    lifted = placed_means.lift_means(np.asarray(settings.init_means), axes, points.mean(axis=0))
+    lifted = tuple(tuple(mean) for mean in lifted.tolist())
+result = fit_flow.uploaded_sweep(
+    raw, columns, parsed.n_rows, settings, name="your_data", init_means=lifted
+)
 if result is None:
     widgets.settings_download(export, "your_data")
     st.stop()
 
-explorer.fit_explorer(points, result, name="your_data", export=export, axes=axes, columns=columns)
+explorer.fit_explorer(
+    points,
+    result,
+    name="your_data",
+    export=export,
+    axes=axes,
+    columns=columns,
+    placed=settings.init_means,
+)

@@ -792,3 +792,120 @@ def test_a_twelve_column_upload_with_k_up_to_12_finishes_while_another_session_f
     finally:
         uploads.close()
         visitor.close()
+
+
+# --------------------------------------------------------------------------- placed means
+
+PLACING_JS = """() => {
+    const el = [...document.querySelectorAll('.js-plotly-plot')]
+        .find(e => e.layout && e.layout.title && e.layout.title.text.startsWith('Click to place'));
+    if (!el || !el._fullLayout) return null;
+    const t = el.data.find(d => d.name === 'placed means');
+    return {x: t.x, y: t.y, title: el.layout.title.text};
+}"""
+
+PIXEL_JS = """([x, y]) => {
+    const el = [...document.querySelectorAll('.js-plotly-plot')]
+        .find(e => e.layout && e.layout.title && e.layout.title.text.startsWith('Click to place'));
+    el.scrollIntoView({block: 'center'});
+    const box = el.getBoundingClientRect();
+    const xa = el._fullLayout.xaxis, ya = el._fullLayout.yaxis;
+    return [box.left + xa._offset + xa.l2p(x), box.top + ya._offset + ya.l2p(y)];
+}"""
+
+
+def screenshot_at_720p(page: Any, name: str, chart_title: str) -> None:
+    """Write docs/screenshots/<name>.png at 1280×720, the chart scrolled into view."""
+    if os.environ.get("UPDATE_SCREENSHOTS") != "1":
+        return
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    page.set_viewport_size({"width": 1280, "height": 720})
+    page.wait_for_timeout(1000)  # charts resize to the new viewport
+    settle(page)
+    page.locator(".js-plotly-plot", has_text=chart_title).first.scroll_into_view_if_needed()
+    page.mouse.move(0, 0)
+    page.screenshot(path=str(SCREENSHOTS / f"{name}.png"))
+    page.set_viewport_size(VIEWPORT)
+
+
+def placed(page: Any) -> list[tuple[float, float]]:
+    """The placed means the placing figure draws now ([] when it is not drawn)."""
+    state = page.evaluate(PLACING_JS)
+    return [] if state is None else list(zip(state["x"], state["y"], strict=True))
+
+
+def click_plot(page: Any, x: float, y: float, expected: int) -> float:
+    """Click the placing figure at data point (x, y); seconds until it shows ``expected``."""
+    px, py = page.evaluate(PIXEL_JS, [x, y])
+    started = time.perf_counter()
+    page.mouse.click(px, py)
+    wait_until(page, lambda: len(placed(page)) == expected, STEP_MS)
+    elapsed = time.perf_counter() - started
+    settle(page)
+    return elapsed
+
+
+def test_three_clicks_place_three_means_and_fit_from_these(
+    server: Server, context: Any, record_property: Callable[[str, object], None]
+) -> None:
+    import numpy as np
+
+    from gmm_app.params import DEFAULTS
+    from gmm_core import PRESETS
+
+    targets = np.asarray(PRESETS[DEFAULTS.preset].centers, dtype=float)[:3]
+    page = open_page(context, f"{server.url}/?tab=Animation", 1)
+    page.get_by_text("Place initial means", exact=True).click()
+    wait_until(page, lambda: page.evaluate(PLACING_JS) is not None)
+    settle(page)
+    timings = [click_plot(page, x, y, n) for n, (x, y) in enumerate(targets, start=1)]
+    means = np.asarray(placed(page))
+    # A click lands on the nearest point of the 50 × 50 click grid: within ~0.2 here.
+    np.testing.assert_allclose(means, targets, atol=0.4)
+    assert "K = 3" in page.evaluate(PLACING_JS)["title"]
+    # A click near a placed mean removes it; a click there again puts it back.
+    timings.append(click_plot(page, *means[1], 2))
+    timings.append(click_plot(page, *means[1], 3))
+    screenshot_at_720p(page, "place_means", "Click to place")
+
+    page.get_by_role("button", name="Fit from these").click()
+
+    def one_fit_from_placed_means() -> bool:  # not the K-range sweep's K = 3 drawn before
+        found = [c for c in charts(page) if "EM iterations, K = 3" in c.title]
+        return bool(found) and found[0].count(r"restart \d+( \(highlighted\))?") == 1
+
+    wait_until(page, one_fit_from_placed_means, RENDER_MS)
+    settle(page, RENDER_MS)
+    assert_no_exception(page)
+    assert "init_means=" in page.url
+    movie = json.loads(chart(page, "EM iterations, K = 3").data)
+    initial = next(t for t in movie if t["name"] == "initial means")
+    started = np.c_[initial["x"], initial["y"]]
+    np.testing.assert_allclose(
+        started[np.lexsort(started.T)], means[np.lexsort(means.T)], atol=1e-3
+    )
+    report(
+        record_property,
+        f"click on the placing plot to the redrawn plot with the new mean: median "
+        f"{statistics.median(timings):.3f} s, max {max(timings):.3f} s "
+        f"(runs: {', '.join(f'{t:.3f}' for t in timings)})",
+    )
+    assert statistics.median(timings) < 2.0
+
+
+def test_the_uncertainty_view_renders_and_animates(server: Server, context: Any) -> None:
+    page = open_page(context, f"{server.url}/?uncertainty=true", 1)
+    figure = chart(page, "Uncertainty, K = 3")
+    assert figure.names == ["uncertainty", "density", "data", "means"]
+    n_frames = page.evaluate(
+        "() => document.querySelector('.js-plotly-plot')._transitionData._frames.length"
+    )
+    assert n_frames >= 2
+    screenshot_at_720p(page, "uncertainty", "Uncertainty")
+    page.set_viewport_size({"width": 1280, "height": 720})
+    page.goto(f"{server.url}/?uncertainty=true&present=1")
+    wait_until(page, lambda: len(charts(page)) >= 1, RENDER_MS)
+    settle(page, RENDER_MS)
+    assert_no_exception(page)
+    if os.environ.get("UPDATE_SCREENSHOTS") == "1":
+        page.screenshot(path=str(SCREENSHOTS / "uncertainty_presenter.png"))

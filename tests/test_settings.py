@@ -210,7 +210,7 @@ def test_settings_from_defaults() -> None:
     table = cluster_table.preset_clusters(parsed.values["preset"])
     result = app_settings.settings_from_values(parsed.values, table)
     assert result.data_key == (table, 1.0, 2000, 0)
-    assert result.fit_key == (1, 6, 8, "random", "full", 100, 1e-3, 0)
+    assert result.fit_key == (1, 6, 8, "random", "full", 100, 1e-3, 0, ())
     assert result.true_k == 3
     assert result.synthetic_problems() == []
     fewer = app_settings.settings_from_values({**parsed.values, "n": 3}, table)

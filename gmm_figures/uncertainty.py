@@ -1,0 +1,221 @@
+"""The uncertainty view: where the components compete for the points.
+
+Trace names (stable, for tests and for the app):
+
+* ``"uncertainty"``: a heatmap over the plane of the responsibilities' entropy,
+  divided by log K so that 0 is certain and 1 is a tie between all K components;
+* ``"density"``: contours of the mixture's log-density;
+* ``"data"``: the points coloured by their responsibilities (component colours blended
+  by weight, faint where the largest responsibility is low);
+* ``"means"``: the component means.
+
+With several snapshots the figure animates over the iterations (Play and a slider);
+every frame carries all four traces.
+
+Pure: Plotly, NumPy and ``gmm_core.density``; must not import Streamlit or ``gmm_app``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+import plotly.graph_objects as go
+from numpy.typing import ArrayLike
+
+from gmm_core.density import log_responsibilities
+from gmm_figures.em_step import responsibility_colors
+from gmm_figures.playback import iteration_slider, play_pause_menu
+from gmm_figures.spatial import _style_spatial_axes
+from gmm_figures.style import (
+    apply_layout,
+    as_float_array,
+    color_for,
+    padded_range,
+    rounded,
+    subsample_indices,
+)
+
+GRID_SIZE = 60
+MAX_POINTS = 2000
+
+
+def normalised_entropy(resp: np.ndarray) -> np.ndarray:
+    """Entropy of each row of responsibilities (..., K) divided by log K, in [0, 1].
+
+    0 where one component takes the point, 1 where all K tie; 0 everywhere when K = 1.
+    """
+    n_components = resp.shape[-1]
+    if n_components < 2:
+        return np.zeros(resp.shape[:-1])
+    safe = np.clip(resp, 1e-300, 1.0)
+    entropy = -(np.where(resp > 0, resp * np.log(safe), 0.0)).sum(axis=-1)
+    return np.clip(entropy / np.log(n_components), 0.0, 1.0)
+
+
+def plane_maps(
+    weights: np.ndarray,
+    means: np.ndarray,
+    covariances: np.ndarray,
+    xs: np.ndarray,
+    ys: np.ndarray,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Normalised entropy and log mixture density on the grid ``ys`` × ``xs``.
+
+    Components with zero weight are left out. Returns two (len(ys), len(xs)) arrays.
+    """
+    live = weights > 0
+    grid = np.column_stack([g.ravel() for g in np.meshgrid(xs, ys)])
+    log_resp, log_density = log_responsibilities(
+        grid, weights[live], means[live], covariances[live]
+    )
+    shape = (ys.size, xs.size)
+    return normalised_entropy(np.exp(log_resp)).reshape(shape), log_density.reshape(shape)
+
+
+def uncertainty_figure(
+    X: ArrayLike,
+    iterations: ArrayLike,
+    responsibilities: ArrayLike,
+    weights: ArrayLike,
+    means: ArrayLike,
+    covariances: ArrayLike,
+    *,
+    component_colors: Sequence[int] | None = None,
+    grid_size: int = GRID_SIZE,
+    title: str | None = None,
+    height: int = 560,
+) -> go.Figure:
+    """The uncertainty heatmap, the density contours and the coloured points, per snapshot.
+
+    Parameters
+    ----------
+    X : (N, 2) points in the plotted plane
+    iterations : (T,) the EM iteration of every snapshot (T = 1: a still figure)
+    responsibilities : (T, N, K) of the points (from the full-dimensional fit)
+    weights : (T, K); means : (T, K, 2); covariances : (T, K, 2, 2) in the plotted plane
+    component_colors : (K,) palette index of every component
+    grid_size : grid points per axis of the heatmap and the contours
+    """
+    points = as_float_array(X, "X")
+    resp = as_float_array(responsibilities, "responsibilities")
+    w, m, c = (as_float_array(a, n) for a, n in ((weights, "w"), (means, "m"), (covariances, "c")))
+    steps = np.asarray(iterations, dtype=int).reshape(-1)
+    _check(points, resp, w, m, c, steps)
+    colors = list(range(w.shape[1])) if component_colors is None else list(component_colors)
+    keep = subsample_indices(points.shape[0], MAX_POINTS)
+    x_range, y_range = _ranges(points, m)
+    xs, ys = np.linspace(*x_range, grid_size), np.linspace(*y_range, grid_size)
+    frames = [
+        _frame_traces(points[keep], resp[t][keep], w[t], m[t], c[t], xs, ys, colors)
+        for t in range(steps.size)
+    ]
+    fig = go.Figure(data=frames[-1])
+    apply_layout(fig, title=title, height=height)
+    _style_spatial_axes(fig, x_range, y_range, row=None)
+    fig.update_layout(showlegend=False, hovermode="closest")
+    if steps.size > 1:
+        fig.frames = [
+            go.Frame(data=data, name=str(step)) for data, step in zip(frames, steps, strict=True)
+        ]
+        fig.update_layout(
+            updatemenus=[play_pause_menu(redraw=True)],
+            sliders=[iteration_slider(steps, redraw=True)],
+            margin={"b": 120},
+        )
+    return fig
+
+
+def _check(
+    points: np.ndarray,
+    resp: np.ndarray,
+    w: np.ndarray,
+    m: np.ndarray,
+    c: np.ndarray,
+    steps: np.ndarray,
+) -> None:
+    """Shapes must agree and the points and parameters be finite (else ``ValueError``)."""
+    if points.ndim != 2 or points.shape[1] != 2 or points.shape[0] == 0:
+        raise ValueError(f"X must have shape (N, 2) with N ≥ 1, got {points.shape}")
+    t, n = steps.size, points.shape[0]
+    k = w.shape[-1] if w.ndim == 2 else -1
+    expected = {"responsibilities": (t, n, k), "weights": (t, k), "means": (t, k, 2)}
+    expected["covariances"] = (t, k, 2, 2)
+    for name, array in zip(expected, (resp, w, m, c), strict=True):
+        if array.shape != expected[name]:
+            raise ValueError(f"{name} must have shape {expected[name]}, got {array.shape}")
+    if t == 0 or k < 1:
+        raise ValueError("the uncertainty view needs at least one snapshot and one component")
+    for name, array in (("X", points), ("means", m), ("covariances", c), ("weights", w)):
+        if not np.all(np.isfinite(array)):
+            raise ValueError(f"{name} holds NaN or infinite values")
+
+
+def _ranges(points: np.ndarray, means: np.ndarray) -> tuple[list[float], list[float]]:
+    both = np.concatenate([points, means.reshape(-1, 2)])
+    low, high = both.min(axis=0), both.max(axis=0)
+    return (
+        padded_range(float(low[0]), float(high[0]), 0.04),
+        padded_range(float(low[1]), float(high[1]), 0.04),
+    )
+
+
+def _frame_traces(
+    points: np.ndarray,
+    resp: np.ndarray,
+    weights: np.ndarray,
+    means: np.ndarray,
+    covariances: np.ndarray,
+    xs: np.ndarray,
+    ys: np.ndarray,
+    colors: Sequence[int],
+) -> list[go.BaseTraceType]:
+    entropy, log_density = plane_maps(weights, means, covariances, xs, ys)
+    floor = np.quantile(log_density, 0.2)  # contours where the data are, not far out
+    return [
+        go.Heatmap(
+            x=rounded(xs, 4),
+            y=rounded(ys, 4),
+            z=np.round(entropy, 3).tolist(),
+            zmin=0,
+            zmax=1,
+            colorscale="Greys",
+            opacity=0.55,
+            name="uncertainty",
+            colorbar={"title": {"text": "entropy / log K", "side": "right"}, "thickness": 14},
+            hovertemplate="(%{x:.2f}, %{y:.2f})<br>entropy / log K %{z:.2f}<extra></extra>",
+        ),
+        go.Contour(
+            x=rounded(xs, 4),
+            y=rounded(ys, 4),
+            z=np.round(np.maximum(log_density, floor), 3).tolist(),
+            contours={"coloring": "lines", "start": floor, "end": float(log_density.max())},
+            ncontours=10,
+            line={"width": 1.2, "color": "#1f3a93"},
+            colorscale=[[0, "#1f3a93"], [1, "#1f3a93"]],
+            showscale=False,
+            name="density",
+            hoverinfo="skip",
+        ),
+        go.Scatter(
+            x=rounded(points[:, 0], 4),
+            y=rounded(points[:, 1], 4),
+            mode="markers",
+            name="data",
+            marker={"size": 5, "color": responsibility_colors(resp, colors), "line": {"width": 0}},
+            hoverinfo="skip",
+        ),
+        go.Scatter(
+            x=rounded(means[weights > 0, 0], 4),
+            y=rounded(means[weights > 0, 1], 4),
+            mode="markers",
+            name="means",
+            marker={
+                "symbol": "circle",
+                "size": 14,
+                "color": [color_for(colors[k]) for k in np.flatnonzero(weights > 0)],
+                "line": {"width": 2, "color": "white"},
+            },
+            hovertemplate="mean (%{x}, %{y})<extra></extra>",
+        ),
+    ]
