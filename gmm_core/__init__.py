@@ -5,6 +5,7 @@ Public API::
     sweep(X, k_min, k_max, n_restarts, ...) -> SweepResult   # every K × every restart
     GaussianMixture(...)                                     # scikit-learn's interface
     make_dataset(...), PRESETS                               # synthetic data
+    load_shipped(name), SHIPPED                              # real data (Old Faithful)
     match_components, adjusted_rand_index, center_errors     # comparison with the truth
     ellipse_polygon                                          # confidence ellipses
 """
@@ -22,6 +23,7 @@ from gmm_core.select import (
     match_components,
     n_parameters,
 )
+from gmm_core.shipped import SHIPPED, load_shipped
 from gmm_core.sweep import FittedMixture, SweepResult, compilation_count, sweep
 
 __all__ = [
@@ -29,6 +31,7 @@ __all__ = [
     "DEFAULT_PRESET",
     "INIT_METHODS",
     "PRESETS",
+    "SHIPPED",
     "ConvergenceWarning",
     "DatasetSpec",
     "FittedMixture",
@@ -42,6 +45,7 @@ __all__ = [
     "compilation_count",
     "ellipse_polygon",
     "ellipse_polygons",
+    "load_shipped",
     "make_dataset",
     "match_components",
     "n_parameters",
