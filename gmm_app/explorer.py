@@ -21,6 +21,7 @@ from gmm_app import presenter, stepper, summaries
 from gmm_app.datasets import Truth
 from gmm_app.params import TAB
 from gmm_app.widgets import (
+    NO_TRUTH,
     figure_block,
     fit_download,
     format_metric,
@@ -150,7 +151,11 @@ def _readouts(
         score = summaries.ari(true_labels, points, fit)
         metrics[3].metric("ARI vs truth", "—" if math.isnan(score) else f"{score:.3f}")
     else:
-        metrics[3].metric("ARI vs truth", "—", help="No true labels for uploaded data.")
+        metrics[3].metric(
+            "ARI vs truth",
+            NO_TRUTH,
+            help="Real data have no true labels, so there is no ARI to compute.",
+        )
     metrics[4].metric("K chosen by BIC", bic_k)
 
 

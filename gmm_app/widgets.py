@@ -29,6 +29,9 @@ from gmm_app.params import (
 )
 from gmm_app.summaries import FitView, fit_view
 
+NO_TRUTH = "no true labels"
+"""What a truth metric (ARI, true K) shows for real or uploaded data."""
+
 
 def escape_markdown(text: str, max_chars: int = 40) -> str:
     """Make untrusted text inert in Streamlit Markdown: escape punctuation, cut it short."""
