@@ -72,6 +72,11 @@ def page_truth(settings: Settings) -> Truth | None:
     return None if settings.shipped else truth(settings.clusters, settings.noise)
 
 
+def source_note(settings: Settings) -> str | None:
+    """``"Data: <source>"`` for a real data set (a note on figures); None for synthetic data."""
+    return f"Data: {SHIPPED[settings.preset].source}" if settings.shipped else None
+
+
 def source_caption(settings: Settings) -> str | None:
     """Where a real data set comes from and that it has no truth; None for synthetic data."""
     if not settings.shipped:

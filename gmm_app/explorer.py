@@ -17,7 +17,7 @@ import streamlit as st
 
 import gmm_core
 import gmm_figures as figures
-from gmm_app import presenter, stepper, summaries
+from gmm_app import panels_view, presenter, stepper, summaries
 from gmm_app.datasets import Truth
 from gmm_app.params import TAB
 from gmm_app.widgets import (
@@ -62,6 +62,7 @@ class _Shown:
     true_labels: np.ndarray | None
     true_means: np.ndarray | None
     true_covariances: np.ndarray | None
+    source: str | None
 
 
 @st.fragment
@@ -75,6 +76,7 @@ def fit_explorer(
     true_labels: np.ndarray | None = None,
     axes: np.ndarray | None = None,
     columns: Sequence[str] | None = None,
+    source: str | None = None,
 ) -> None:
     """The Explore views of a sweep: choosers, readouts, ellipses, animation, log-likelihood.
 
@@ -90,6 +92,7 @@ def fit_explorer(
     truth, true_labels : the generating mixture and labels (synthetic data only)
     axes : (2, D) projection to the plotted plane, or None when D == 2
     columns : names of the fitted columns (uploaded data)
+    source : where real data come from (a note on the Panels figure), or None
     """
     k, restart, best, sigmas = _choose_fit(result)
     fit = summaries.fit_view(result, k, restart)
@@ -104,7 +107,7 @@ def fit_explorer(
             "Fitted ellipses are solid, true ones dashed; colours follow the Hungarian "
             "matching of fitted components to true clusters."
         )
-    shown = _in_plane(name, fit, sigmas, points, axes, truth, true_labels, result)
+    shown = _in_plane(name, fit, sigmas, points, axes, truth, true_labels, result, source)
     _figure_tabs(shown, summaries.animation(result, k, restart), _project(axes))
     # In the fragment, so that both follow the K, restart and radii chosen here.
     left, right = st.columns(2)
@@ -168,6 +171,7 @@ def _in_plane(
     truth: Truth | None,
     true_labels: np.ndarray | None,
     result: gmm_core.SweepResult,
+    source: str | None,
 ) -> _Shown:
     """The chosen fit and the data projected to the plotted plane, colours matched."""
     to_plane, covariance_to_plane = _project(axes)
@@ -189,13 +193,15 @@ def _in_plane(
         true_labels=true_labels,
         true_means=true_means,
         true_covariances=None if truth is None else truth.covariances,
+        source=source,
     )
 
 
 def _figure_tabs(
     shown: _Shown, movie: summaries.Animation, projection: tuple[Callable, Callable]
 ) -> None:
-    """The Ellipses, Animation and Log-likelihood tabs; only the open one is built."""
+    """The Animation, Step, Panels, Ellipses and Log-likelihood tabs; only the open one is
+    built."""
     tabs = dict(
         zip(
             TAB.options,
@@ -216,6 +222,18 @@ def _figure_tabs(
                 sigmas=shown.sigmas,
                 projection=projection,
                 name=shown.name,
+            )
+    if tabs["Panels"].open:
+        with tabs["Panels"]:
+            panels_view.panels_view(
+                shown.points_full,
+                shown.result,
+                shown.k,
+                shown.restart,
+                colors=shown.colors,
+                projection=projection,
+                name=shown.name,
+                source=shown.source,
             )
     k, restart, name = shown.k, shown.restart, shown.name
     to_plane, covariance_to_plane = projection

@@ -24,5 +24,6 @@ explorer.fit_explorer(
     export=settings.as_dict(),
     truth=truth,
     true_labels=labels,
+    source=datasets.source_note(settings),
 )
 widgets.data_download(points, labels, "gmm_explorer_data")

@@ -57,3 +57,42 @@ def test_switching_to_old_faithful_keeps_the_fit_settings() -> None:
     run_ok(at)
     assert at.session_state["settings"].true_k == 4
     assert errors(at) == []
+
+
+def panel_titles(figure: dict) -> list[str]:
+    return [a["text"] for a in figure["layout"]["annotations"] if a["text"].startswith("Iter")]
+
+
+def test_the_panels_tab_shows_one_fit_at_the_chosen_iterations() -> None:
+    at = run_ok(make_app({**TEXTBOOK, "tab": "Panels", "panels": "0,1,2,5,20"}))
+    assert errors(at) == [] and not at.warning
+    figure = chart(at, "EM at chosen iterations, K = 2")
+    data = [t for t in figure["data"] if t["name"].startswith("data ")]
+    assert [len(t["x"]) for t in data] == [272] * 5
+    assert panel_titles(figure)[:4] == ["Iteration 0", "Iteration 1", "Iteration 2", "Iteration 5"]
+    names = trace_names(figure)
+    assert all(len(matching(names, rf"fit {p} [01] 1σ")) == 2 for p in range(5))
+    # Responsibilities colour the points: blends early, the two colours once EM has settled.
+    assert len(set(data[1]["marker"]["color"])) > 50
+    assert {"rgba(0,114,178,1.00)", "rgba(213,94,0,1.00)"} <= set(data[-1]["marker"]["color"])
+    first, last = (next(t for t in figure["data"] if t["name"] == f"means {p}") for p in (0, 4))
+    assert max(abs(a - b) for a, b in zip(first["x"], last["x"], strict=True)) > 0.5
+    assert any("Data: Old Faithful" in a["text"] for a in figure["layout"]["annotations"])
+
+
+def test_late_and_bad_panels_are_explained_and_the_default_kept() -> None:
+    at = run_ok(make_app({**TEXTBOOK, "tab": "Panels", "panels": "0,999"}))
+    last = int(metrics(at)["Iterations"])
+    figure = chart(at, "EM at chosen iterations")
+    assert panel_titles(figure) == ["Iteration 0", f"Iteration 999 (ended at {last})"]
+    assert any("show its final state" in plain(c.value) for c in at.caption)
+
+    at = run_ok(make_app({**TEXTBOOK, "tab": "Panels", "panels": "1,x"}))
+    assert any("panels" in plain(w.value) for w in at.warning), [w.value for w in at.warning]
+    assert "panels" not in at.query_params
+    figure = chart(at, "EM at chosen iterations")
+    assert len(panel_titles(figure)) == 5
+    at.text_input(key="panels").set_value("3,abc")
+    run_ok(at)
+    assert any("Iterations shown" in plain(w.value) for w in at.warning)
+    assert len(panel_titles(chart(at, "EM at chosen iterations"))) == 5
