@@ -41,6 +41,9 @@ from gmm_app.params import (
 )
 from gmm_core import SHIPPED, load_shipped
 
+SETTINGS_STATE = "settings"
+"""Where the sidebar keeps this run's :class:`Settings` in ``st.session_state``."""
+
 
 class DataKey(NamedTuple):
     """Everything that fixes the data set of a preset (plain values, a cache key).

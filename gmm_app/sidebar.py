@@ -13,8 +13,13 @@ from typing import Any
 
 import streamlit as st
 
-from gmm_app import clusters_editor
-from gmm_app.app_settings import Settings, parse_query_params, settings_from_values
+from gmm_app import chart_export, clusters_editor
+from gmm_app.app_settings import (
+    SETTINGS_STATE,
+    Settings,
+    parse_query_params,
+    settings_from_values,
+)
 from gmm_app.cluster_table import ClusterTable
 from gmm_app.datasets import LOOK_FOR
 from gmm_app.params import (
@@ -63,7 +68,6 @@ def describe_ignored(ignored: Sequence[tuple[str, str]], limit: int = 8) -> str:
 
 # --------------------------------------------------------------------------- widgets
 
-SETTINGS_STATE = "settings"
 _URL_CHECKED = "_url_checked"
 _URL_IGNORED = "_url_ignored"
 _SIDEBAR_DRAWN = "_sidebar_drawn"
@@ -228,6 +232,15 @@ def _fit_controls(values: dict[str, Any]) -> None:
         "Draw a new init seed and keep the data.",
     )
     st.caption("Every setting is kept in the page address: copy it to share this view.")
+    st.radio(
+        "Chart toolbar's camera saves",
+        chart_export.IMAGE_FORMATS,
+        format_func=chart_export.IMAGE_FORMAT_LABELS.get,
+        key=chart_export.IMAGE_FORMAT_KEY,
+        horizontal=True,
+        help="For slides: every chart's camera button (top right) saves this, named after "
+        "the settings. Plotly draws the image in the browser, so it works offline.",
+    )
 
 
 # --------------------------------------------------------------------------- bound widgets

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
 from gmm_core import SHIPPED
@@ -78,6 +80,15 @@ def test_the_panels_tab_shows_one_fit_at_the_chosen_iterations() -> None:
     first, last = (next(t for t in figure["data"] if t["name"] == f"means {p}") for p in (0, 4))
     assert max(abs(a - b) for a, b in zip(first["x"], last["x"], strict=True)) > 0.5
     assert any("Data: Old Faithful" in a["text"] for a in figure["layout"]["annotations"])
+
+    # Export for slides: the toolbar saves PNG at 2× or SVG, named after the settings.
+    (node,) = at.get("plotly_chart")
+    options = json.loads(node.proto.config)["toImageButtonOptions"]
+    assert options == {"format": "png", "scale": 2, "filename": "gmm_old_faithful_explore_panels"}
+    at.sidebar.radio(key="image_format").set_value("svg")
+    run_ok(at)
+    (node,) = at.get("plotly_chart")
+    assert json.loads(node.proto.config)["toImageButtonOptions"]["format"] == "svg"
 
 
 def test_late_and_bad_panels_are_explained_and_the_default_kept() -> None:
