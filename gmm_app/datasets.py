@@ -82,8 +82,8 @@ def source_caption(settings: Settings) -> str | None:
     if not settings.shipped:
         return None
     return (
-        f"**Data:** {SHIPPED[settings.preset].source} Real data: no true labels, so no "
-        "ARI and no true ellipses."
+        f"**Data:** {SHIPPED[settings.preset].source}, as in Bishop's PRML Figure 9.8. Real "
+        "data: no true labels, so no ARI and no true ellipses."
     )
 
 

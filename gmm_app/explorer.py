@@ -155,8 +155,8 @@ def _readouts(
         metrics[3].metric("ARI vs truth", "—" if math.isnan(score) else f"{score:.3f}")
     else:
         metrics[3].metric(
-            "ARI vs truth",
-            NO_TRUTH,
+            f"ARI: {NO_TRUTH}",
+            "—",
             help="Real data have no true labels, so there is no ARI to compute.",
         )
     metrics[4].metric("K chosen by BIC", bic_k)

@@ -13,7 +13,7 @@ import numpy as np
 import streamlit as st
 
 import gmm_core
-from gmm_app import em_steps
+from gmm_app import em_steps, presenter
 from gmm_app.params import PANELS
 from gmm_app.stepper import fit_walk
 from gmm_app.widgets import escape_markdown, figure_block
@@ -21,6 +21,8 @@ from gmm_figures.panels import panels_figure
 
 PANEL_SIGMAS = (1.0,)
 """The textbook figure draws the 1σ ellipse."""
+HEIGHT_PX = 380
+"""Five panels side by side need little height, and on a projector the figure stays in view."""
 
 
 def chosen_iterations() -> tuple[int, ...]:
@@ -31,6 +33,7 @@ def chosen_iterations() -> tuple[int, ...]:
         key=PANELS.key,
         bind="query-params",
         help=f"Up to {PANELS.max_count} iterations from 0 to {PANELS.high}; 0 is the start.",
+        label_visibility="collapsed" if presenter.presenting() else "visible",
     )
     value, problem = PANELS.read(text or "")
     if value is None:
@@ -88,11 +91,12 @@ def panels_view(
     means, covariances, resp = panel_states(points, walk, iterations)
     to_plane, covariance_to_plane = projection
     late = [i for i in iterations if i > walk.n_iter]
-    st.caption(
-        f"Each panel: the points coloured by the responsibilities of that iteration's "
-        f"parameters, and their 1σ ellipses. This fit ran {walk.n_iter} iterations"
-        + (f"; {', '.join(map(str, late))} show its final state." if late else ".")
-    )
+    if not presenter.presenting():  # the panels' titles say it; the figure stays in view
+        st.caption(
+            f"Each panel: the points coloured by the responsibilities of that iteration's "
+            f"parameters, and their 1σ ellipses. This fit ran {walk.n_iter} iterations"
+            + (f"; {', '.join(map(str, late))} show its final state." if late else ".")
+        )
     figure_block(
         f"{name}_panels",
         panels_figure,
@@ -106,4 +110,5 @@ def panels_view(
         n_sigmas=PANEL_SIGMAS,
         source=source,
         title=f"EM at chosen iterations, K = {k}, restart {restart}",
+        height=HEIGHT_PX,
     )

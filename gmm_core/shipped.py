@@ -51,7 +51,7 @@ SHIPPED: dict[str, ShippedDataset] = {
         ),
         source=(
             "Old Faithful geyser, Yellowstone: R's datasets::faithful (Azzalini & Bowman "
-            "1990; Härdle 1991), the data of Bishop's PRML Figure 9.8."
+            "1990; Härdle 1991)"
         ),
         file="old_faithful.csv",
         columns=("eruption time (standardised)", "waiting time (standardised)"),

@@ -139,9 +139,10 @@ def panels_figure(
         ):
             fig.add_trace(trace, row=row, col=column)
         fig.add_trace(_means(means[panel], component_colors, f"means {panel}", False), row, column)
-    _style_axes(fig, points, n_panels, n_columns)
+    _style_axes(fig, np.concatenate([points, means.reshape(-1, 2)]), n_panels, n_columns)
     apply_layout(fig, title=title, height=height)
-    fig.update_layout(showlegend=False, margin_t=50 + (40 if title else 0) + (30 if source else 0))
+    top = 50 + (40 if title else 0) + (30 if source else 0)
+    fig.update_layout(showlegend=False, margin_t=top, margin_b=40)
     fig.update_annotations(font_size=SMALL_FONT_SIZE)
     if source:
         add_caption(fig, "source", source, side="left", y_shift=28, color="#555555")
@@ -154,7 +155,8 @@ def panels_figure(
 
 
 def _style_axes(fig: go.Figure, points: np.ndarray, n_panels: int, n_columns: int) -> None:
-    """The same ranges in every panel, equal aspect, tick labels on the outer panels only."""
+    """The same ranges in every panel (fitting ``points``), equal aspect, tick labels on the
+    outer panels only."""
     x_range = padded_range(float(points[:, 0].min()), float(points[:, 0].max()), 0.08)
     y_range = padded_range(float(points[:, 1].min()), float(points[:, 1].max()), 0.08)
     for panel in range(n_panels):

@@ -12,7 +12,7 @@ presenter.page_heading(
     "Every K of the range times every restart is fitted at once; pick the K and restart to "
     "look at below. Changing them does not refit.",
 )
-if (source := datasets.source_caption(settings)) is not None:
+if (source := datasets.source_caption(settings)) and not presenter.presenting():
     st.caption(source)
 points, labels, result = fit_flow.synthetic_fit_or_stop(settings, name="explore")
 truth = datasets.page_truth(settings)

@@ -14,7 +14,7 @@ presenter.page_heading(
     "Each K is fitted from every restart; the spread shows how much the restarts disagree. "
     "K is chosen by the lowest BIC of each K's best restart.",
 )
-if (source := datasets.source_caption(settings)) is not None:
+if (source := datasets.source_caption(settings)) and not presenter.presenting():
     st.caption(source)
 points, labels, result = fit_flow.synthetic_fit_or_stop(settings, name="model_selection")
 

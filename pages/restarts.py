@@ -12,7 +12,7 @@ presenter.page_heading(
     "EM finds a local optimum that depends on where it starts. Each panel is one restart's "
     "final fit; the histogram shows how often restarts reach the best log-likelihood.",
 )
-if (source := datasets.source_caption(settings)) is not None:
+if (source := datasets.source_caption(settings)) and not presenter.presenting():
     st.caption(source)
 points, labels, result = fit_flow.synthetic_fit_or_stop(settings, name="restarts")
 
