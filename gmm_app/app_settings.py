@@ -36,22 +36,30 @@ from gmm_app.params import (
     SIDEBAR_PARAMS,
     TOL,
     Means,
+    is_shipped,
     k_choice_param,
+    preset_k_range,
     restart_choice_param,
 )
-from gmm_core import PRESETS
+from gmm_core import SHIPPED, load_shipped
+
+SETTINGS_STATE = "settings"
+"""Where the sidebar keeps this run's :class:`Settings` in ``st.session_state``."""
 
 
 class DataKey(NamedTuple):
-    """Everything that fixes a synthetic data set (plain values, a cache key).
+    """Everything that fixes the data set of a preset (plain values, a cache key).
 
-    ``clusters`` holds rows ``(x, y, σx, σy, rotation in degrees, weight)``.
+    ``clusters`` holds rows ``(x, y, σx, σy, rotation in degrees, weight)``. For a shipped
+    real data set ``shipped`` names it, ``clusters`` is empty, ``noise`` and ``seed`` are
+    0 and ``n_points`` is its number of rows.
     """
 
     clusters: ClusterTable
     noise: float
     n_points: int
     seed: int
+    shipped: str = ""
 
 
 class FitKey(NamedTuple):
@@ -152,7 +160,7 @@ def parse_query_params(raw: Mapping[str, object]) -> ParsedQuery:
     for param in (*SIDEBAR_PARAMS, *PAGE_PARAMS):
         use(param, params.get(param.key))
     if K_RANGE.key not in params:  # a preset's link sets its K range unless it says otherwise
-        values[K_RANGE.key] = PRESETS[values[PRESET.key]].k_range
+        values[K_RANGE.key] = preset_k_range(values[PRESET.key])
         if (wanted := K_RANGE.canonical(values[K_RANGE.key])) is not None:
             url[K_RANGE.key] = wanted
     use(k_choice_param(values[K_RANGE.key]), params.get(K_KEY))
@@ -161,7 +169,9 @@ def parse_query_params(raw: Mapping[str, object]) -> ParsedQuery:
     clusters: ClusterTable | None = None
     if CLUSTERS_KEY in params:
         given = params[CLUSTERS_KEY]
-        if len(given) != 1:
+        if is_shipped(values[PRESET.key]):
+            ignored.append((CLUSTERS_KEY, f"{values[PRESET.key]} is a fixed data set"))
+        elif len(given) != 1:
             ignored.append((CLUSTERS_KEY, "given more than once; using the preset's clusters"))
         else:
             try:
@@ -205,7 +215,14 @@ class Settings:
     init_means: Means = ()
 
     @property
+    def shipped(self) -> bool:
+        """Whether the preset is a shipped real data set (no cluster table, no truth)."""
+        return is_shipped(self.preset)
+
+    @property
     def data_key(self) -> DataKey:
+        if self.shipped:
+            return DataKey((), 0.0, load_shipped(self.preset).shape[0], 0, self.preset)
         return DataKey(self.clusters, self.noise, self.n_points, self.data_seed)
 
     @property
@@ -228,9 +245,9 @@ class Settings:
         )
 
     @property
-    def true_k(self) -> int:
-        """Clusters with a positive weight."""
-        return sum(1 for row in self.clusters if row[5] > 0)
+    def true_k(self) -> int | None:
+        """Clusters with a positive weight (None for real data: no true clusters)."""
+        return None if self.shipped else sum(1 for row in self.clusters if row[5] > 0)
 
     def fit_problems(self, n_points: int) -> list[str]:
         """What to change so the sweep can run on ``n_points`` points."""
@@ -249,16 +266,25 @@ class Settings:
 
     def synthetic_problems(self) -> list[str]:
         """What to change before the synthetic data can be drawn and fitted."""
-        return [*self.table_problems, *self.fit_problems(self.n_points)]
+        return [*self.table_problems, *self.fit_problems(self.data_key.n_points)]
 
     def as_dict(self) -> dict[str, Any]:
-        """JSON-ready settings (for downloads)."""
+        """JSON-ready settings (for downloads); for real data its source and size instead of
+        the synthetic data's settings."""
+        if self.shipped:
+            data = {"data": SHIPPED[self.preset].source, "n_points": self.data_key.n_points}
+            return {"preset": self.preset, **data, **self._fit_dict()}
         return {
             "preset": self.preset,
             "clusters": [list(row) for row in self.clusters],
             "noise": self.noise,
             "n_points": self.n_points,
             "data_seed": self.data_seed,
+            **self._fit_dict(),
+        }
+
+    def _fit_dict(self) -> dict[str, Any]:
+        return {
             "k_range": [self.k_min, self.k_max],
             "n_restarts": self.n_restarts,
             "init_method": self.init_method,

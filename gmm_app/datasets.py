@@ -1,4 +1,7 @@
-"""The data a sweep runs on: the synthetic data set and its truth, or an uploaded table.
+"""The data a sweep runs on: a preset's data set and its truth, or an uploaded table.
+
+A preset is synthetic (drawn from its cluster table, with true labels) or a shipped real
+data set (read from ``gmm_core/data_files``, no true labels).
 
 Cached with ``st.cache_data`` on plain values (a :class:`~gmm_app.app_settings.DataKey`, the
 upload's bytes). Must not import the fit flow, the widgets or the views.
@@ -12,9 +15,10 @@ from dataclasses import dataclass
 import numpy as np
 import streamlit as st
 
-from gmm_app.app_settings import DataKey
+from gmm_app.app_settings import DataKey, Settings
 from gmm_app.cluster_table import ClusterTable
 from gmm_app.upload import ParsedUpload, parse_csv
+from gmm_core import SHIPPED, load_shipped
 from gmm_core.data import cluster_covariance, make_dataset
 
 # --------------------------------------------------------------------------- data
@@ -25,6 +29,11 @@ LOOK_FOR = {
     "elongated": "full covariances tilt with the clusters; try cov=spherical to see them fail.",
     "unequal_weights": "the small clusters are found late, and some restarts never find them.",
     "k_mismatch": "with K ≤ 4 each component must cover more than one of the six clusters.",
+    "old_faithful": (
+        "short and long eruptions form two clusters; with K = 2 the Panels tab replays the "
+        "textbook figure (Bishop, PRML Fig. 9.8). Random responsibilities start every mean at "
+        "the centre: try init=standard_normal."
+    ),
 }
 """One line per preset: what its data shows about EM."""
 
@@ -58,15 +67,38 @@ def truth(clusters: ClusterTable, noise: float) -> Truth:
     return Truth(kept[:, :2].copy(), covariances, kept[:, 5] / kept[:, 5].sum(), label_map)
 
 
+def page_truth(settings: Settings) -> Truth | None:
+    """The generating mixture of a synthetic preset; None for real data (no true labels)."""
+    return None if settings.shipped else truth(settings.clusters, settings.noise)
+
+
+def source_note(settings: Settings) -> str | None:
+    """``"Data: <source>"`` for a real data set (a note on figures); None for synthetic data."""
+    return f"Data: {SHIPPED[settings.preset].source}" if settings.shipped else None
+
+
+def source_caption(settings: Settings) -> str | None:
+    """Where a real data set comes from and that it has no truth; None for synthetic data."""
+    if not settings.shipped:
+        return None
+    return (
+        f"**Data:** {SHIPPED[settings.preset].source}, as in Bishop's PRML Figure 9.8. Real "
+        "data: no true labels, so no ARI and no true ellipses."
+    )
+
+
 @st.cache_data(max_entries=32, show_spinner=False)
-def synthetic_data(key: DataKey) -> tuple[np.ndarray, np.ndarray]:
-    """Draw the data set: points (N, 2) and true labels (N,) indexing :func:`truth`'s clusters."""
+def synthetic_data(key: DataKey) -> tuple[np.ndarray, np.ndarray | None]:
+    """The preset's data set: points (N, 2) and true labels (N,) indexing :func:`truth`'s
+    clusters, or None for a shipped real data set."""
     return draw_synthetic(key)
 
 
-def draw_synthetic(key: DataKey) -> tuple[np.ndarray, np.ndarray]:
+def draw_synthetic(key: DataKey) -> tuple[np.ndarray, np.ndarray | None]:
     """:func:`synthetic_data` without the cache, for use outside a page run."""
-    clusters, noise, n_points, seed = key
+    if key.shipped:
+        return load_shipped(key.shipped), None
+    clusters, noise, n_points, seed, _ = key
     rows = np.asarray(clusters, dtype=np.float64).reshape(-1, 6)
     covariances = np.stack(
         [cluster_covariance(sx, sy, rot) * noise**2 for _, _, sx, sy, rot, _ in rows]

@@ -17,10 +17,19 @@ import streamlit as st
 
 import gmm_core
 import gmm_figures as figures
-from gmm_app import fit_notes, placing, presenter, stepper, summaries, uncertainty_view
+from gmm_app import (
+    fit_notes,
+    panels_view,
+    placing,
+    presenter,
+    stepper,
+    summaries,
+    uncertainty_view,
+)
 from gmm_app.datasets import Truth
 from gmm_app.params import TAB, Means
 from gmm_app.widgets import (
+    NO_TRUTH,
     figure_block,
     fit_download,
     format_metric,
@@ -62,6 +71,7 @@ class _Shown:
     true_labels: np.ndarray | None
     true_means: np.ndarray | None
     true_covariances: np.ndarray | None
+    source: str | None
 
 
 @st.fragment
@@ -76,6 +86,7 @@ def fit_explorer(
     axes: np.ndarray | None = None,
     columns: Sequence[str] | None = None,
     placed: Means = (),
+    source: str | None = None,
 ) -> None:
     """The Explore views of a sweep: choosers, readouts, ellipses, animation, log-likelihood.
 
@@ -92,6 +103,7 @@ def fit_explorer(
     axes : (2, D) projection to the plotted plane, or None when D == 2
     columns : names of the fitted columns (uploaded data)
     placed : the placed means (plotted plane) the sweep started from, () when none
+    source : where real data come from (a note on the Panels figure), or None
     """
     k, restart, best, sigmas = _choose_fit(result)
     fit = summaries.fit_view(result, k, restart)
@@ -108,7 +120,7 @@ def fit_explorer(
             "Fitted ellipses are solid, true ones dashed; colours follow the Hungarian "
             "matching of fitted components to true clusters."
         )
-    shown = _in_plane(name, fit, sigmas, points, axes, truth, true_labels, result)
+    shown = _in_plane(name, fit, sigmas, points, axes, truth, true_labels, result, source)
     movie = summaries.animation(result, k, restart)
     place_column, uncertainty_column = st.columns(2)
     with place_column:
@@ -184,7 +196,11 @@ def _readouts(
         score = summaries.ari(true_labels, points, fit)
         metrics[3].metric("ARI vs truth", "—" if math.isnan(score) else f"{score:.3f}")
     else:
-        metrics[3].metric("ARI vs truth", "—", help="No true labels for uploaded data.")
+        metrics[3].metric(
+            f"ARI: {NO_TRUTH}",
+            "—",
+            help="Real data have no true labels, so there is no ARI to compute.",
+        )
     metrics[4].metric("K chosen by BIC", bic_k)
 
 
@@ -197,6 +213,7 @@ def _in_plane(
     truth: Truth | None,
     true_labels: np.ndarray | None,
     result: gmm_core.SweepResult,
+    source: str | None,
 ) -> _Shown:
     """The chosen fit and the data projected to the plotted plane, colours matched."""
     to_plane, covariance_to_plane = _project(axes)
@@ -218,13 +235,15 @@ def _in_plane(
         true_labels=true_labels,
         true_means=true_means,
         true_covariances=None if truth is None else truth.covariances,
+        source=source,
     )
 
 
 def _figure_tabs(
     shown: _Shown, movie: summaries.Animation, projection: tuple[Callable, Callable]
 ) -> None:
-    """The Ellipses, Animation and Log-likelihood tabs; only the open one is built."""
+    """The Animation, Step, Panels, Ellipses and Log-likelihood tabs; only the open one is
+    built."""
     tabs = dict(
         zip(
             TAB.options,
@@ -245,6 +264,18 @@ def _figure_tabs(
                 sigmas=shown.sigmas,
                 projection=projection,
                 name=shown.name,
+            )
+    if tabs["Panels"].open:
+        with tabs["Panels"]:
+            panels_view.panels_view(
+                shown.points_full,
+                shown.result,
+                shown.k,
+                shown.restart,
+                colors=shown.colors,
+                projection=projection,
+                name=shown.name,
+                source=shown.source,
             )
     k, restart, name = shown.k, shown.restart, shown.name
     to_plane, covariance_to_plane = projection

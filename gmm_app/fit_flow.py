@@ -283,6 +283,8 @@ def _fit_knobs(settings: Settings) -> dict[str, Knob]:
 
 
 def _synthetic_knobs(settings: Settings) -> dict[str, Knob]:
+    if settings.shipped:  # a fixed table: its rows cannot be lowered
+        return _fit_knobs(settings)
     return {
         "n_points": Knob("Number of points", settings.n_points, settings.k_max),
         **_fit_knobs(settings),
@@ -291,15 +293,15 @@ def _synthetic_knobs(settings: Settings) -> dict[str, Knob]:
 
 def synthetic_fit_or_stop(
     settings: Settings, *, name: str
-) -> tuple[np.ndarray, np.ndarray, gmm_core.SweepResult]:
-    """A fit page's common start: the synthetic data and its sweep, or stop the page.
+) -> tuple[np.ndarray, np.ndarray | None, gmm_core.SweepResult]:
+    """A fit page's common start: the preset's data and its sweep, or stop the page.
 
     Invalid settings stop with their errors; a sweep that did not run (budget,
     confirmation, error) stops after offering the data and settings for download.
 
     Returns
     -------
-    points (N, 2), true labels (N,), the sweep result.
+    points (N, 2), true labels (N,) (None for a real data set), the sweep result.
     """
     st.session_state[LAST_SWEEP] = None
     if not show_problems(settings.synthetic_problems()):

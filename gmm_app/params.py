@@ -15,7 +15,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from gmm_core import COVARIANCE_TYPES, INIT_METHODS, PRESETS
+from gmm_core import COVARIANCE_TYPES, INIT_METHODS, PRESETS, SHIPPED
 from gmm_core.geometry import coverage_of_radius, radius_of_coverage
 
 # --------------------------------------------------------------------------- ranges
@@ -32,7 +32,8 @@ COVERAGE_LEVELS = (0.5, 0.9, 0.95)
 """Ellipses chosen by the probability they hold in 2-D (their radius in σ follows)."""
 SIGMA_OPTIONS = (1.0, 2.0, 3.0, *(radius_of_coverage(p) for p in COVERAGE_LEVELS))
 VIEW_OPTIONS = ("PCA", "Columns")
-TAB_OPTIONS = ("Animation", "Step", "Ellipses", "Log-likelihood")
+TAB_OPTIONS = ("Animation", "Step", "Panels", "Ellipses", "Log-likelihood")
+MAX_PANELS = 10
 
 MAX_PARAM_CHARS = 64
 
@@ -67,6 +68,7 @@ class Defaults:
     sigmas: tuple[float, ...] = SIGMA_OPTIONS[:3]
     view: str = "PCA"
     tab: str = "Animation"
+    panels: tuple[int, ...] = (0, 1, 2, 5, 20)  # the textbook figure's iterations
 
 
 DEFAULTS = Defaults()
@@ -404,7 +406,50 @@ class MeansParam:
         )
 
 
-PRESET = ChoiceParam("preset", DEFAULTS.preset, tuple(PRESETS))
+@dataclass(frozen=True)
+class IterationsParam:
+    """Up to ``max_count`` iterations in ``[0, high]``, written as ``0,1,2,5,20``; sorted.
+
+    Any unusable entry (not a whole number, out of range, too many) keeps the default.
+    """
+
+    key: str
+    default: tuple[int, ...]
+    high: int
+    max_count: int
+
+    def label(self, value: tuple[int, ...]) -> str:
+        return ",".join(str(v) for v in value)
+
+    def canonical(self, value: tuple[int, ...]) -> str | None:
+        return None if value == self.default else self.label(value)
+
+    def read(self, text: str) -> tuple[tuple[int, ...] | None, str | None]:
+        """The iterations in ``text``, or None and why not."""
+        numbers = [parse_int(part) for part in text.split(",")]
+        if not text.strip() or any(number is None for number in numbers):
+            return None, "not a comma-separated list of whole numbers"
+        value = tuple(sorted({int(n) for n in numbers if n is not None}))
+        if not all(0 <= n <= self.high for n in value):
+            return None, f"iterations must lie in 0–{self.high}"
+        if len(value) > self.max_count:
+            return None, f"at most {self.max_count} iterations"
+        return value, None
+
+    def parse(self, values: Sequence[str]) -> ParamResult:
+        text, problem = _single(values)
+        value, problem = (None, problem) if text is None else self.read(text)
+        if value is None:
+            return ParamResult(self.default, None, f"{problem}; using {self.label(self.default)}")
+        return ParamResult(value, self.canonical(value))
+
+    def check(self, value: object) -> bool:
+        if not isinstance(value, tuple) or not all(isinstance(v, int) for v in value):
+            return False
+        return self.read(self.label(value))[0] == value
+
+
+PRESET = ChoiceParam("preset", DEFAULTS.preset, (*PRESETS, *SHIPPED))
 NOISE = FloatParam("noise", DEFAULTS.noise, *NOISE_BOUNDS, NOISE_STEP)
 N_POINTS = IntParam("n", DEFAULTS.n, *N_POINTS_BOUNDS)
 DATA_SEED = IntParam("data_seed", DEFAULTS.data_seed, 0, MAX_SEED)
@@ -421,6 +466,7 @@ SIGMAS = MultiChoiceParam(
 VIEW = ChoiceParam("view", DEFAULTS.view, VIEW_OPTIONS)
 TAB = ChoiceParam("tab", DEFAULTS.tab, TAB_OPTIONS)
 STEP = IntParam("step", 0, 0, 2 * MAX_ITER_BOUNDS[1])
+PANELS = IterationsParam("panels", DEFAULTS.panels, MAX_ITER_BOUNDS[1], MAX_PANELS)
 PRESENT = ChoiceParam("present", False, (False, True), lambda on: "1" if on else "0")
 INIT_MEANS = MeansParam("init_means", (), K_BOUNDS[1])
 UNCERTAINTY = ChoiceParam("uncertainty", False, (False, True), lambda on: "true" if on else "false")
@@ -442,7 +488,7 @@ SIDEBAR_PARAMS = (
     INIT_SEED,
     INIT_MEANS,
 )
-PAGE_PARAMS = (SIGMAS, VIEW, TAB, STEP, PRESENT, UNCERTAINTY)
+PAGE_PARAMS = (SIGMAS, VIEW, TAB, STEP, PANELS, PRESENT, UNCERTAINTY)
 QUERY_KEYS = (
     *(p.key for p in SIDEBAR_PARAMS),
     CLUSTERS_KEY,
@@ -462,3 +508,18 @@ def restart_choice_param(n_restarts: int) -> ChoiceParam:
     """The restart chooser: the best restart or any restart index."""
     options = (BEST_RESTART, *range(n_restarts))
     return ChoiceParam(RESTART_KEY, BEST_RESTART, options, format_restart_choice)
+
+
+def is_shipped(preset: str) -> bool:
+    """Whether a preset is a shipped real data set (a fixed table, no true clusters)."""
+    return preset in SHIPPED
+
+
+def preset_k_range(preset: str) -> tuple[int, int]:
+    """The K range a preset's link sets (unless the link gives ``k_range``)."""
+    return SHIPPED[preset].k_range if is_shipped(preset) else PRESETS[preset].k_range
+
+
+def preset_description(preset: str) -> str:
+    """One sentence on a preset's data, for the sidebar."""
+    return SHIPPED[preset].description if is_shipped(preset) else PRESETS[preset].description

@@ -17,10 +17,15 @@ from gmm_app.widgets import figure_block, format_metric
 
 
 def restart_panels(
-    points: np.ndarray, labels: np.ndarray, result: gmm_core.SweepResult, truth: Truth, k: int
+    points: np.ndarray,
+    labels: np.ndarray | None,
+    result: gmm_core.SweepResult,
+    truth: Truth | None,
+    k: int,
 ) -> None:
     """Share of restarts near the best, mean iterations, every restart's fit, the histogram."""
     row = result.k_index(k)
+    true_means = None if truth is None else truth.means
     finals = result.final_log_likelihood[row]
     left, right = st.columns(2)
     left.metric(
@@ -38,7 +43,7 @@ def restart_panels(
         weights=result.weights[row, :, :k],
         final_log_likelihood=finals,
         labels=labels,
-        component_colors=summaries.restart_colors(result, k, truth.means),
+        component_colors=summaries.restart_colors(result, k, true_means),
         title=f"Final fit of every restart, K = {k}",
     )
     figure_block(

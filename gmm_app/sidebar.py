@@ -13,11 +13,17 @@ from typing import Any
 
 import streamlit as st
 
-from gmm_app import clusters_editor
-from gmm_app.app_settings import Settings, parse_query_params, settings_from_values
+from gmm_app import chart_export, clusters_editor
+from gmm_app.app_settings import (
+    SETTINGS_STATE,
+    Settings,
+    parse_query_params,
+    settings_from_values,
+)
 from gmm_app.cluster_table import ClusterTable
 from gmm_app.datasets import LOOK_FOR
 from gmm_app.params import (
+    CLUSTERS_KEY,
     COVARIANCE,
     DATA_SEED,
     INIT,
@@ -37,9 +43,11 @@ from gmm_app.params import (
     IntParam,
     RangeParam,
     format_tol,
+    is_shipped,
+    preset_description,
+    preset_k_range,
 )
 from gmm_app.widgets import escape_markdown
-from gmm_core import PRESETS
 from gmm_core.compilation_cache import enable_compilation_cache
 from gmm_core.parallel import use_every_cpu_core
 
@@ -61,7 +69,6 @@ def describe_ignored(ignored: Sequence[tuple[str, str]], limit: int = 8) -> str:
 
 # --------------------------------------------------------------------------- widgets
 
-SETTINGS_STATE = "settings"
 _URL_CHECKED = "_url_checked"
 _URL_IGNORED = "_url_ignored"
 _SIDEBAR_DRAWN = "_sidebar_drawn"
@@ -109,10 +116,11 @@ def _new_seed(key: str) -> None:
 
 
 def _on_preset_change() -> None:
-    """A new preset: its clusters and K range, edits discarded."""
+    """A new preset: its clusters (none for real data) and K range, edits discarded."""
     name = st.session_state[PRESET.key]
-    clusters_editor.reset_table(name)
-    st.session_state[K_RANGE.key] = PRESETS[name].k_range
+    if not is_shipped(name):
+        clusters_editor.reset_table(name)
+    st.session_state[K_RANGE.key] = preset_k_range(name)
 
 
 def render_sidebar() -> Settings:
@@ -178,17 +186,26 @@ def _data_controls(values: dict[str, Any]) -> tuple[ClusterTable, list[str]]:
         on_change=_on_preset_change,
         help="A gmm_core teaching data set; picking one resets the cluster table.",
     )
-    st.caption(PRESETS[values[PRESET.key]].description)
+    shipped = is_shipped(values[PRESET.key])
+    st.caption(preset_description(values[PRESET.key]))
     st.caption(f"**Look for:** {LOOK_FOR[values[PRESET.key]]}")
-    with st.expander("True clusters", expanded=False):
-        table, problems = clusters_editor.cluster_editor(values[PRESET.key])
-    values[NOISE.key] = _slider(NOISE, "Noise (multiplies every σ)", NOISE.step)
-    values[N_POINTS.key] = _number(N_POINTS, "Number of points", step=100)
+    table: ClusterTable = ()
+    problems: list[str] = []
+    if shipped:
+        st.query_params.pop(CLUSTERS_KEY, None)  # a fixed table has no true clusters
+        st.caption("A fixed data set: noise, the number of points and the seed do not apply.")
+    else:
+        with st.expander("True clusters", expanded=False):
+            table, problems = clusters_editor.cluster_editor(values[PRESET.key])
+    # Drawn (disabled) for real data too, so they keep their values for the next preset.
+    values[NOISE.key] = _slider(NOISE, "Noise (multiplies every σ)", NOISE.step, disabled=shipped)
+    values[N_POINTS.key] = _number(N_POINTS, "Number of points", step=100, disabled=shipped)
     values[DATA_SEED.key] = _seed(
         DATA_SEED,
         "Data seed",
         ("New data", "new_data", "🎲"),
         "Draw a new data seed; the fit settings stay.",
+        disabled=shipped,
     )
     return table, problems
 
@@ -223,6 +240,15 @@ def _fit_controls(values: dict[str, Any]) -> None:
             "restarts, initialisation and init seed wait until they are cleared."
         )
     st.caption("Every setting is kept in the page address: copy it to share this view.")
+    st.radio(
+        "Chart toolbar's camera saves",
+        chart_export.IMAGE_FORMATS,
+        format_func=chart_export.IMAGE_FORMAT_LABELS.get,
+        key=chart_export.IMAGE_FORMAT_KEY,
+        horizontal=True,
+        help="For slides: every chart's camera button (top right) saves this, named after "
+        "the settings. Plotly draws the image in the browser, so it works offline.",
+    )
 
 
 def placed_means() -> tuple[tuple[float, float], ...]:
@@ -247,21 +273,54 @@ def _choice(param: ChoiceParam, label: str, **kwargs: Any) -> Any:
     return st.selectbox(label, param.options, index=index, key=param.key, bind=_BIND, **kwargs)
 
 
-def _slider(param: IntParam | FloatParam | RangeParam, label: str, *step: float) -> Any:
+def _slider(
+    param: IntParam | FloatParam | RangeParam, label: str, *step: float, disabled: bool = False
+) -> Any:
     """A slider over ``param``'s range, bound to its query parameter."""
-    return st.slider(label, param.low, param.high, param.default, *step, key=param.key, bind=_BIND)
-
-
-def _number(param: IntParam, label: str, step: int | None = None) -> int:
-    """A number input over ``param``'s range, bound to its query parameter."""
-    return st.number_input(
-        label, param.low, param.high, param.default, step=step, key=param.key, bind=_BIND
+    return st.slider(
+        label,
+        param.low,
+        param.high,
+        param.default,
+        *step,
+        key=param.key,
+        bind=_BIND,
+        disabled=disabled,
     )
 
 
-def _seed(param: IntParam, label: str, button: tuple[str, str, str], help: str) -> int:
+def _number(param: IntParam, label: str, step: int | None = None, *, disabled: bool = False) -> int:
+    """A number input over ``param``'s range, bound to its query parameter."""
+    return st.number_input(
+        label,
+        param.low,
+        param.high,
+        param.default,
+        step=step,
+        key=param.key,
+        bind=_BIND,
+        disabled=disabled,
+    )
+
+
+def _seed(
+    param: IntParam,
+    label: str,
+    button: tuple[str, str, str],
+    help: str,
+    *,
+    disabled: bool = False,
+) -> int:
     """A seed input and the button that draws a new seed: ``button`` is (label, key, icon)."""
-    value = _number(param, label)
+    value = _number(param, label, disabled=disabled)
     text, key, icon = button
-    st.button(text, key=key, on_click=_new_seed, args=(param.key,), icon=icon, help=help)
+    st.button(
+        text,
+        key=key,
+        on_click=_new_seed,
+        args=(param.key,),
+        icon=icon,
+        help=help,
+        disabled=disabled,
+    )
     return value

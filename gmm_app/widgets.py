@@ -16,7 +16,8 @@ import streamlit as st
 
 import gmm_core
 import gmm_figures as figures
-from gmm_app import exports, fit_notes, presenter
+from gmm_app import chart_export, exports, fit_notes, presenter
+from gmm_app.app_settings import SETTINGS_STATE
 from gmm_app.params import (
     BEST_RESTART,
     BIC_CHOICE,
@@ -28,6 +29,9 @@ from gmm_app.params import (
     restart_choice_param,
 )
 from gmm_app.summaries import FitView, fit_view
+
+NO_TRUTH = "no true labels"
+"""What a truth metric (ARI, true K) shows for real or uploaded data."""
 
 
 def escape_markdown(text: str, max_chars: int = 40) -> str:
@@ -126,7 +130,9 @@ def figure_block(name: str, build: Callable[..., Any], /, *args: Any, **kwargs: 
     except ValueError as error:
         st.warning(f"This figure could not be drawn: {escape_markdown(str(error), 300)}")
         return None
-    st.plotly_chart(presenter.figure_for_screen(figure), theme=None, key=f"chart_{name}")
+    st.plotly_chart(
+        presenter.figure_for_screen(figure), theme=None, key=f"chart_{name}", config=_config(name)
+    )
     st.download_button(
         "Download figure (HTML)",
         data=functools.partial(figures.to_html, figure),
@@ -137,6 +143,16 @@ def figure_block(name: str, build: Callable[..., Any], /, *args: Any, **kwargs: 
         icon="⬇️",
     )
     return figure
+
+
+def _config(name: str) -> dict[str, Any]:
+    """The toolbar's image export: the sidebar's format, a file name from the settings."""
+    settings = st.session_state.get(SETTINGS_STATE)
+    stem = chart_export.file_stem(getattr(settings, "preset", None), name)
+    image_format = st.session_state.get(chart_export.IMAGE_FORMAT_KEY, "png")
+    if image_format not in chart_export.IMAGE_FORMATS:
+        image_format = "png"
+    return chart_export.chart_config(stem, image_format)
 
 
 def data_download(points: np.ndarray, labels: np.ndarray | None, name: str) -> None:

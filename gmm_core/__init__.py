@@ -6,6 +6,7 @@ Public API::
     GaussianMixture(...)                                     # scikit-learn's interface
     StuckFitWarning                                          # a fit stopped at a saddle
     make_dataset(...), PRESETS                               # synthetic data
+    load_shipped(name), SHIPPED                              # real data (Old Faithful)
     match_components, adjusted_rand_index, center_errors     # comparison with the truth
     ellipse_polygon                                          # confidence ellipses
 """
@@ -24,6 +25,7 @@ from gmm_core.select import (
     match_components,
     n_parameters,
 )
+from gmm_core.shipped import SHIPPED, load_shipped
 from gmm_core.sweep import FittedMixture, SweepResult, compilation_count, sweep
 
 __all__ = [
@@ -31,6 +33,7 @@ __all__ = [
     "DEFAULT_PRESET",
     "INIT_METHODS",
     "PRESETS",
+    "SHIPPED",
     "ConvergenceWarning",
     "DatasetSpec",
     "FittedMixture",
@@ -45,6 +48,7 @@ __all__ = [
     "compilation_count",
     "ellipse_polygon",
     "ellipse_polygons",
+    "load_shipped",
     "make_dataset",
     "match_components",
     "n_parameters",

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import streamlit as st
+
 from gmm_app import datasets, explorer, fit_flow, presenter, sidebar, widgets
 
 settings = sidebar.current_settings()
@@ -10,8 +12,10 @@ presenter.page_heading(
     "Every K of the range times every restart is fitted at once; pick the K and restart to "
     "look at below. Changing them does not refit.",
 )
+if (source := datasets.source_caption(settings)) and not presenter.presenting():
+    st.caption(source)
 points, labels, result = fit_flow.synthetic_fit_or_stop(settings, name="explore")
-truth = datasets.truth(settings.clusters, settings.noise)
+truth = datasets.page_truth(settings)
 
 explorer.fit_explorer(
     points,
@@ -21,5 +25,6 @@ explorer.fit_explorer(
     truth=truth,
     true_labels=labels,
     placed=settings.init_means,
+    source=datasets.source_note(settings),
 )
 widgets.data_download(points, labels, "gmm_explorer_data")

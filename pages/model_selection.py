@@ -5,7 +5,8 @@ from __future__ import annotations
 import streamlit as st
 
 import gmm_figures as figures
-from gmm_app import fit_flow, fit_notes, presenter, sidebar, summaries, widgets
+from gmm_app import datasets, fit_flow, fit_notes, presenter, sidebar, summaries, widgets
+from gmm_app.widgets import NO_TRUTH
 
 settings = sidebar.current_settings()
 presenter.page_heading(
@@ -13,6 +14,8 @@ presenter.page_heading(
     "Each K is fitted from every restart; the spread shows how much the restarts disagree. "
     "K is chosen by the lowest BIC of each K's best restart.",
 )
+if (source := datasets.source_caption(settings)) and not presenter.presenting():
+    st.caption(source)
 points, labels, result = fit_flow.synthetic_fit_or_stop(settings, name="model_selection")
 
 chosen_k = result.best_k("bic", warn=False)
@@ -20,7 +23,7 @@ true_k = settings.true_k
 left, middle, right = st.columns(3)
 left.metric("K chosen by BIC", chosen_k)
 middle.metric("K chosen by AIC", result.best_k("aic", warn=False))
-right.metric("True K", true_k)
+right.metric("True K", NO_TRUTH if true_k is None else true_k)
 widgets.show_notes(fit_notes.selection_notes(result))
 widgets.figure_block(
     "model_selection",

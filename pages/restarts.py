@@ -12,10 +12,12 @@ presenter.page_heading(
     "EM finds a local optimum that depends on where it starts. Each panel is one restart's "
     "final fit; the histogram shows how often restarts reach the best log-likelihood.",
 )
+if (source := datasets.source_caption(settings)) and not presenter.presenting():
+    st.caption(source)
 points, labels, result = fit_flow.synthetic_fit_or_stop(settings, name="restarts")
 
 k = widgets.k_chooser(result.k_values.tolist(), result.best_k("bic", warn=False))
-truth = datasets.truth(settings.clusters, settings.noise)
+truth = datasets.page_truth(settings)
 restarts_view.restart_panels(points, labels, result, truth, k)
 
 st.subheader("Init methods side by side")

@@ -44,7 +44,7 @@ upload_view.upload_summary(parsed)
 columns = upload_view.column_picker(parsed)
 export = {**settings.as_dict(), "data": "uploaded file", "columns": list(columns)}
 for key in ("preset", "clusters", "noise", "n_points", "data_seed"):
-    export.pop(key)
+    export.pop(key, None)
 upload_view.upload_data_download(parsed, "your_data")
 if not widgets.show_problems(upload_view.upload_problems(parsed, columns, settings)):
     widgets.settings_download(export, "your_data")

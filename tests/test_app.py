@@ -473,7 +473,7 @@ def test_a_good_csv_is_fitted_in_full_dimension() -> None:
     assert metrics["Rows dropped"] == "2"
     assert metrics["Numeric columns"] == "3" and metrics["Ignored columns"] == "1"
     assert metrics["K chosen by BIC"] == "2"
-    assert metrics["ARI vs truth"] == "—"
+    assert metrics["ARI: no true labels"] == "—"
     figure = chart(at, "K = 2")
     names = trace_names(figure)
     assert not matching(names, r"true .*")

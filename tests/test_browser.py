@@ -498,6 +498,65 @@ def test_presenter_mode_hides_the_sidebar(server: Server, context: Any) -> None:
     assert not page.locator('[data-testid="stSidebar"]').is_visible()
 
 
+def readme_textbook_link() -> str:
+    """The query string of the README's "textbook figure" link."""
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    found = re.search(r"\[the textbook figure[^\]]*\]\((\?[^)\s]+)\)", readme, re.IGNORECASE)
+    assert found, "README.md has no [the textbook figure](?...) link"
+    return found.group(1)
+
+
+def test_the_readme_textbook_link_opens_the_old_faithful_panels_offline(
+    server: Server, context: Any
+) -> None:
+    # Offline: anything not served by the app itself is refused.
+    context.route(
+        "**/*",
+        lambda route: (
+            route.continue_() if route.request.url.startswith(server.url) else route.abort()
+        ),
+    )
+    link = readme_textbook_link()
+    assert "preset=old_faithful" in link and "tab=Panels" in link and "panels=0,1,2,5,20" in link
+    page = context.new_page()
+    page.set_viewport_size({"width": 1280, "height": 720})
+    page.goto(f"{server.url}/{link}")
+    wait_until(page, lambda: len(charts(page)) >= 1, RENDER_MS)
+    settle(page, RENDER_MS)
+    assert_no_exception(page)
+    figure = chart(page, "EM at chosen iterations, K = 2")
+    data = json.loads(figure.data)
+    panels = [t for t in data if t["name"].startswith("data ")]
+    assert [len(t["x"]) for t in panels] == [272] * 5
+    assert figure.count(r"fit \d [01] 1σ") == 2 * 5
+    if os.environ.get("UPDATE_SCREENSHOTS") == "1":
+        SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+        page.mouse.move(0, 0)  # no hover label or toolbar in the picture
+        chart_element = page.locator(".js-plotly-plot").first
+        chart_element.screenshot(path=str(SCREENSHOTS / "textbook_panels.png"))
+    # Export for slides, in the browser with no network: the camera button saves an SVG.
+    page.get_by_text("SVG (vector)").click()
+    settle(page)
+    page.locator(".js-plotly-plot").first.hover()
+    with page.expect_download(timeout=60_000) as download:
+        page.locator('.modebar-btn[data-title^="Download plot"]').first.click()
+    saved = download.value
+    assert saved.suggested_filename == "gmm_old_faithful_explore_panels.svg"
+    assert Path(saved.path()).read_text(errors="replace").lstrip().startswith("<svg")
+
+    presenter = context.new_page()
+    presenter.set_viewport_size({"width": 1280, "height": 720})
+    presenter.goto(f"{server.url}/{link}&present=1")
+    wait_until(presenter, lambda: len(charts(presenter)) >= 1, RENDER_MS)
+    settle(presenter, RENDER_MS)
+    assert_no_exception(presenter)
+    assert not presenter.locator('[data-testid="stSidebar"]').is_visible()
+    box = presenter.locator(".js-plotly-plot").first.bounding_box()
+    if os.environ.get("UPDATE_SCREENSHOTS") == "1":
+        presenter.screenshot(path=str(SCREENSHOTS / "textbook_presenter.png"))
+    assert box["y"] >= 0 and box["y"] + box["height"] <= 720, box
+
+
 def test_restarts_and_k_range_redraw_the_charts(server: Server, context: Any) -> None:
     # four_blobs with k-means++: BIC picks K = 4, above the K range's new top of 3.
     page = open_page(

@@ -10,7 +10,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from gmm_app import app_settings, cluster_table, params, sidebar
-from gmm_core import COVARIANCE_TYPES, INIT_METHODS, PRESETS
+from gmm_core import COVARIANCE_TYPES, INIT_METHODS, PRESETS, SHIPPED
 from tests.support.strategies import VALID_TABLES
 
 KNOWN_KEYS = list(params.QUERY_KEYS)
@@ -209,7 +209,7 @@ def test_settings_from_defaults() -> None:
     parsed = app_settings.parse_query_params({})
     table = cluster_table.preset_clusters(parsed.values["preset"])
     result = app_settings.settings_from_values(parsed.values, table)
-    assert result.data_key == (table, 1.0, 2000, 0)
+    assert result.data_key == (table, 1.0, 2000, 0, "")
     assert result.fit_key == (1, 6, 8, "random", "full", 100, 1e-3, 0, ())
     assert result.true_k == 3
     assert result.synthetic_problems() == []
@@ -317,3 +317,41 @@ def test_ellipses_can_be_chosen_by_coverage() -> None:
         "90% (2.15σ)",
         "95% (2.45σ)",
     ]
+
+
+@pytest.mark.parametrize(
+    ("given", "value", "note"),
+    [
+        ("0,1,2,5,20", (0, 1, 2, 5, 20), None),
+        ("20, 5,5,0", (0, 5, 20), None),
+        ("3", (3,), None),
+        ("1,x", params.DEFAULTS.panels, "not a comma-separated list of whole numbers"),
+        ("", params.DEFAULTS.panels, "not a comma-separated list of whole numbers"),
+        ("0,5000", params.DEFAULTS.panels, "iterations must lie in 0–1000"),
+        ("-1", params.DEFAULTS.panels, "iterations must lie in 0–1000"),
+        (",".join(map(str, range(11))), params.DEFAULTS.panels, "at most 10 iterations"),
+    ],
+)
+def test_panels_parse_a_short_list_of_iterations(
+    given: str, value: tuple[int, ...], note: str | None
+) -> None:
+    parsed = app_settings.parse_query_params({"panels": given})
+    assert parsed.values["panels"] == value
+    reasons = dict(parsed.ignored)
+    if note is None:
+        assert "panels" not in reasons
+    else:
+        assert reasons["panels"].startswith(note) and "using 0,1,2,5,20" in reasons["panels"]
+        assert "panels" not in parsed.url
+
+
+def test_a_real_data_preset_ignores_a_cluster_table_and_sets_its_k_range() -> None:
+    table = cluster_table.encode_clusters(cluster_table.preset_clusters("four_blobs"))
+    parsed = app_settings.parse_query_params({"preset": "old_faithful", "clusters": table})
+    assert parsed.clusters is None and "clusters" not in parsed.url
+    assert dict(parsed.ignored)["clusters"] == "old_faithful is a fixed data set"
+    assert parsed.values["k_range"] == SHIPPED["old_faithful"].k_range
+    settings = app_settings.settings_from_values(parsed.values, ())
+    assert settings.data_key == ((), 0.0, 272, 0, "old_faithful")
+    assert settings.true_k is None and settings.synthetic_problems() == []
+    assert settings.as_dict()["data"] == SHIPPED["old_faithful"].source

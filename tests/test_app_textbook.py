@@ -1,0 +1,110 @@
+"""AppTest checks of the textbook figure: the Old Faithful preset, the Panels tab, exports."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from gmm_core import SHIPPED
+from tests.support.apptest import (
+    chart,
+    errors,
+    make_app,
+    matching,
+    open_page,
+    plain,
+    run_ok,
+    sidebar,
+    trace_names,
+)
+
+pytestmark = pytest.mark.usefixtures("navigation_mode")
+
+TEXTBOOK = {"preset": "old_faithful", "init": "standard_normal", "tol": "1e-05", "k": "2"}
+
+
+def metrics(at) -> dict[str, str]:
+    return {m.label: m.value for m in at.metric}
+
+
+def test_old_faithful_is_real_data_with_its_source_and_no_truth() -> None:
+    at = run_ok(make_app({"preset": "old_faithful", "tab": "Ellipses"}))
+    assert errors(at) == []
+    assert any("datasets::faithful" in plain(c.value) for c in at.caption)
+    assert metrics(at)["ARI: no true labels"] == "—"
+    assert "ARI vs truth" not in metrics(at)
+    figure = chart(at, "K = ")
+    (data,) = [t for t in figure["data"] if t["name"] == "data"]
+    assert len(data["x"]) == 272
+    assert not matching(trace_names(figure), r"true .*")
+    assert sidebar(at, "slider", "noise").disabled
+    assert sidebar(at, "number_input", "n").disabled
+    assert at.session_state["settings"].data_key.n_points == 272
+    open_page(at, "pages/model_selection.py")
+    assert metrics(at)["True K"] == "no true labels"
+    open_page(at, "pages/restarts.py")
+    assert errors(at) == []
+
+
+def test_switching_to_old_faithful_keeps_the_fit_settings() -> None:
+    at = run_ok(make_app({"preset": "four_blobs", "init": "k-means++", "restarts": "4"}))
+    sidebar(at, "selectbox", "preset").set_value("old_faithful")
+    run_ok(at)
+    settings = at.session_state["settings"]
+    assert settings.preset == "old_faithful" and settings.shipped
+    assert (settings.init_method, settings.n_restarts) == ("k-means++", 4)
+    assert (settings.k_min, settings.k_max) == SHIPPED["old_faithful"].k_range
+    assert "clusters" not in at.query_params
+    sidebar(at, "selectbox", "preset").set_value("four_blobs")
+    run_ok(at)
+    assert at.session_state["settings"].true_k == 4
+    assert errors(at) == []
+
+
+def panel_titles(figure: dict) -> list[str]:
+    return [a["text"] for a in figure["layout"]["annotations"] if a["text"].startswith("Iter")]
+
+
+def test_the_panels_tab_shows_one_fit_at_the_chosen_iterations() -> None:
+    at = run_ok(make_app({**TEXTBOOK, "tab": "Panels", "panels": "0,1,2,5,20"}))
+    assert errors(at) == [] and not at.warning
+    figure = chart(at, "EM at chosen iterations, K = 2")
+    data = [t for t in figure["data"] if t["name"].startswith("data ")]
+    assert [len(t["x"]) for t in data] == [272] * 5
+    assert panel_titles(figure)[:4] == ["Iteration 0", "Iteration 1", "Iteration 2", "Iteration 5"]
+    names = trace_names(figure)
+    assert all(len(matching(names, rf"fit {p} [01] 1σ")) == 2 for p in range(5))
+    # Responsibilities colour the points: blends early, the two colours once EM has settled.
+    assert len(set(data[1]["marker"]["color"])) > 50
+    assert {"rgba(0,114,178,1.00)", "rgba(213,94,0,1.00)"} <= set(data[-1]["marker"]["color"])
+    first, last = (next(t for t in figure["data"] if t["name"] == f"means {p}") for p in (0, 4))
+    assert max(abs(a - b) for a, b in zip(first["x"], last["x"], strict=True)) > 0.5
+    assert any("Data: Old Faithful" in a["text"] for a in figure["layout"]["annotations"])
+
+    # Export for slides: the toolbar saves PNG at 2× or SVG, named after the settings.
+    (node,) = at.get("plotly_chart")
+    options = json.loads(node.proto.config)["toImageButtonOptions"]
+    assert options == {"format": "png", "scale": 2, "filename": "gmm_old_faithful_explore_panels"}
+    at.sidebar.radio(key="image_format").set_value("svg")
+    run_ok(at)
+    (node,) = at.get("plotly_chart")
+    assert json.loads(node.proto.config)["toImageButtonOptions"]["format"] == "svg"
+
+
+def test_late_and_bad_panels_are_explained_and_the_default_kept() -> None:
+    at = run_ok(make_app({**TEXTBOOK, "tab": "Panels", "panels": "0,999"}))
+    last = int(metrics(at)["Iterations"])
+    figure = chart(at, "EM at chosen iterations")
+    assert panel_titles(figure) == ["Iteration 0", f"Iteration 999 (ended at {last})"]
+    assert any("show its final state" in plain(c.value) for c in at.caption)
+
+    at = run_ok(make_app({**TEXTBOOK, "tab": "Panels", "panels": "1,x"}))
+    assert any("panels" in plain(w.value) for w in at.warning), [w.value for w in at.warning]
+    assert "panels" not in at.query_params
+    figure = chart(at, "EM at chosen iterations")
+    assert len(panel_titles(figure)) == 5
+    at.text_input(key="panels").set_value("3,abc")
+    run_ok(at)
+    assert any("Iterations shown" in plain(w.value) for w in at.warning)
+    assert len(panel_titles(chart(at, "EM at chosen iterations"))) == 5
