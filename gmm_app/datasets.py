@@ -32,7 +32,7 @@ LOOK_FOR = {
     "old_faithful": (
         "short and long eruptions form two clusters; with K = 2 the Panels tab replays the "
         "textbook figure (Bishop, PRML Fig. 9.8). Random responsibilities start every mean at "
-        "the centre: try init=standard_normal."
+        "the centre: place the means by hand, or try init=standard_normal."
     ),
 }
 """One line per preset: what its data shows about EM."""

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 
+import numpy as np
 import pytest
 
 from gmm_core import SHIPPED
@@ -21,7 +22,17 @@ from tests.support.apptest import (
 
 pytestmark = pytest.mark.usefixtures("navigation_mode")
 
-TEXTBOOK = {"preset": "old_faithful", "init": "standard_normal", "tol": "1e-05", "k": "2"}
+TEXTBOOK = {"preset": "old_faithful", "init_means": "-1.5,1.5;1.5,-1.5", "tol": "1e-06"}
+
+
+PURE = np.array([[0, 114, 178], [213, 94, 0]])  # the two component colours
+
+
+def blending(colors: list[str]) -> float:
+    """Mean distance of the points' colours to the nearest component colour, 0 to 1."""
+    rgb = np.array([[float(v) for v in c[5:-1].split(",")[:3]] for c in colors])
+    distance = np.min(np.linalg.norm(rgb[:, None] - PURE[None], axis=-1), axis=1)
+    return float(np.mean(distance) / 255)
 
 
 def metrics(at) -> dict[str, str]:
@@ -75,11 +86,16 @@ def test_the_panels_tab_shows_one_fit_at_the_chosen_iterations() -> None:
     assert panel_titles(figure)[:4] == ["Iteration 0", "Iteration 1", "Iteration 2", "Iteration 5"]
     names = trace_names(figure)
     assert all(len(matching(names, rf"fit {p} [01] 1σ")) == 2 for p in range(5))
-    # Responsibilities colour the points: blends early, the two colours once EM has settled.
+    # Responsibilities colour the points, blended where the components compete,
     assert len(set(data[1]["marker"]["color"])) > 50
-    assert {"rgba(0,114,178,1.00)", "rgba(213,94,0,1.00)"} <= set(data[-1]["marker"]["color"])
+    # and they change as the ellipses move.
+    early, late = (blending(data[p]["marker"]["color"]) for p in (1, 4))
+    assert abs(late - early) > 0.02, (early, late)
     first, last = (next(t for t in figure["data"] if t["name"] == f"means {p}") for p in (0, 4))
     assert max(abs(a - b) for a, b in zip(first["x"], last["x"], strict=True)) > 0.5
+    # The book's start: the two means placed away from both clusters.
+    start = sorted(zip(first["x"], first["y"], strict=True))
+    np.testing.assert_allclose(start, [(-1.5, 1.5), (1.5, -1.5)], atol=1e-3)
     assert any("Data: Old Faithful" in a["text"] for a in figure["layout"]["annotations"])
 
     # Export for slides: the toolbar saves PNG at 2× or SVG, named after the settings.
