@@ -30,6 +30,7 @@ from gmm_app.params import (
     PAGE_PARAMS,
     PRESET,
     QUERY_KEYS,
+    REG_COVAR,
     RESTART_KEY,
     RESTARTS,
     SIDEBAR_PARAMS,
@@ -63,6 +64,7 @@ class FitKey(NamedTuple):
     max_iter: int
     tol: float
     seed: int
+    reg_covar: float = DEFAULTS.reg_covar
 
 
 # --------------------------------------------------------------------------- URL parsing
@@ -182,6 +184,7 @@ class Settings:
     max_iter: int
     tol: float
     init_seed: int
+    reg_covar: float = DEFAULTS.reg_covar
     table_problems: tuple[str, ...] = ()
 
     @property
@@ -199,6 +202,7 @@ class Settings:
             self.max_iter,
             self.tol,
             self.init_seed,
+            self.reg_covar,
         )
 
     @property
@@ -234,6 +238,7 @@ class Settings:
             "covariance_type": self.covariance_type,
             "max_iter": self.max_iter,
             "tol": self.tol,
+            "reg_covar": self.reg_covar,
             "init_seed": self.init_seed,
         }
 
@@ -254,6 +259,7 @@ def default_settings() -> Settings:
         max_iter=DEFAULTS.max_iter,
         tol=DEFAULTS.tol,
         init_seed=DEFAULTS.init_seed,
+        reg_covar=DEFAULTS.reg_covar,
     )
 
 
@@ -276,5 +282,6 @@ def settings_from_values(
         max_iter=int(values[MAX_ITER.key]),
         tol=float(values[TOL.key]),
         init_seed=int(values[INIT_SEED.key]),
+        reg_covar=float(values[REG_COVAR.key]),
         table_problems=tuple(table_problems),
     )

@@ -74,6 +74,7 @@ def run_sweep(X: np.ndarray, fit: FitKey, progress: Progress | None) -> gmm_core
         covariance_type=fit.covariance_type,
         max_iter=fit.max_iter,
         tol=fit.tol,
+        reg_covar=fit.reg_covar,
         snapshots=SNAPSHOTS,
     )
     estimate = _estimate(X.shape[0], X.shape[1], fit).seconds

@@ -28,6 +28,8 @@ NOISE_BOUNDS = (0.1, 3.0)
 NOISE_STEP = 0.05
 MAX_ITER_BOUNDS = (1, 1000)
 TOL_OPTIONS = (1e-1, 1e-2, 1e-3, 1e-4, 1e-5, 1e-6, 1e-7, 1e-8)
+REG_COVAR_OPTIONS = (*(10.0**-e for e in range(1, 11)), 0.0)
+"""``reg_covar`` from large to none: the slider walks a component towards collapse."""
 COVERAGE_LEVELS = (0.5, 0.9, 0.95)
 """Ellipses chosen by the probability they hold in 2-D (their radius in σ follows)."""
 SIGMA_OPTIONS = (1.0, 2.0, 3.0, *(radius_of_coverage(p) for p in COVERAGE_LEVELS))
@@ -61,6 +63,7 @@ class Defaults:
     cov: str = "full"
     max_iter: int = 100
     tol: float = 1e-3
+    reg_covar: float = 1e-6
     init_seed: int = 0
     k: int = BIC_CHOICE
     restart: int = BEST_RESTART
@@ -89,6 +92,11 @@ def format_number(value: float) -> str:
 def format_tol(value: float) -> str:
     """Label of a tolerance option, e.g. ``"1e-03"`` (also its query-parameter text)."""
     return f"{value:.0e}"
+
+
+def format_reg_covar(value: float) -> str:
+    """Label of a ``reg_covar`` option, e.g. ``"1e-06"``, or ``"0"`` (also its URL text)."""
+    return "0" if value == 0 else f"{value:.0e}"
 
 
 def format_sigma(value: float) -> str:
@@ -260,6 +268,26 @@ class ChoiceParam:
 
 
 @dataclass(frozen=True)
+class LogChoiceParam(ChoiceParam):
+    """One of a fixed list of numbers; the URL may give its label or any text of it.
+
+    ``reg_covar=1e-5``, ``reg_covar=0.00001`` and ``reg_covar=1e-05`` all pick 1e-05;
+    a number that is not an option falls back to the default with a note.
+    """
+
+    def parse(self, values: Sequence[str]) -> ParamResult:
+        text, problem = _single(values)
+        number = None if text is None else parse_float(text)
+        for option in self.options:
+            if number is not None and math.isclose(number, option, rel_tol=1e-9):
+                return ParamResult(option, self.canonical(option))
+        if problem is None:
+            choices = ", ".join(self.label(option) for option in self.options)
+            problem = f"not one of {choices}"
+        return ParamResult(self.default, None, f"{problem}; using {self.label(self.default)}")
+
+
+@dataclass(frozen=True)
 class RangeParam:
     """An integer range ``(low, high)``, written as a repeated parameter; clamped and sorted."""
 
@@ -339,6 +367,7 @@ INIT = ChoiceParam("init", DEFAULTS.init, INIT_METHODS)
 COVARIANCE = ChoiceParam("cov", DEFAULTS.cov, COVARIANCE_TYPES)
 MAX_ITER = IntParam("max_iter", DEFAULTS.max_iter, *MAX_ITER_BOUNDS)
 TOL = ChoiceParam("tol", DEFAULTS.tol, TOL_OPTIONS, format_tol)
+REG_COVAR = LogChoiceParam("reg_covar", DEFAULTS.reg_covar, REG_COVAR_OPTIONS, format_reg_covar)
 INIT_SEED = IntParam("init_seed", DEFAULTS.init_seed, 0, MAX_SEED)
 SIGMAS = MultiChoiceParam(
     "sigmas", DEFAULTS.sigmas, SIGMA_OPTIONS, format_sigma, (("1", 1.0), ("2", 2.0), ("3", 3.0))
@@ -362,6 +391,7 @@ SIDEBAR_PARAMS = (
     COVARIANCE,
     MAX_ITER,
     TOL,
+    REG_COVAR,
     INIT_SEED,
 )
 PAGE_PARAMS = (SIGMAS, VIEW, TAB, STEP, PRESENT)

@@ -28,6 +28,7 @@ from gmm_app.params import (
     N_POINTS,
     NOISE,
     PRESET,
+    REG_COVAR,
     RESTARTS,
     SIGMAS,
     TOL,
@@ -35,6 +36,7 @@ from gmm_app.params import (
     FloatParam,
     IntParam,
     RangeParam,
+    format_reg_covar,
     format_tol,
 )
 from gmm_app.widgets import escape_markdown
@@ -207,6 +209,17 @@ def _fit_controls(values: dict[str, Any]) -> None:
         format_func=format_tol,
         key=TOL.key,
         bind=_BIND,
+    )
+    values[REG_COVAR.key] = st.select_slider(
+        "reg_covar (added to every covariance's diagonal)",
+        REG_COVAR.options,
+        REG_COVAR.default,
+        format_func=format_reg_covar,
+        key=REG_COVAR.key,
+        bind=_BIND,
+        help="Keeps covariances positive definite. Towards 0 a component can shrink onto a "
+        "few identical points and the likelihood grows without bound (try the singularity "
+        "preset).",
     )
     values[INIT_SEED.key] = _seed(
         INIT_SEED,

@@ -210,7 +210,7 @@ def test_settings_from_defaults() -> None:
     table = cluster_table.preset_clusters(parsed.values["preset"])
     result = app_settings.settings_from_values(parsed.values, table)
     assert result.data_key == (table, 1.0, 2000, 0)
-    assert result.fit_key == (1, 6, 8, "random", "full", 100, 1e-3, 0)
+    assert result.fit_key == (1, 6, 8, "random", "full", 100, 1e-3, 0, 1e-6)
     assert result.true_k == 3
     assert result.synthetic_problems() == []
     fewer = app_settings.settings_from_values({**parsed.values, "n": 3}, table)
@@ -317,3 +317,26 @@ def test_ellipses_can_be_chosen_by_coverage() -> None:
         "90% (2.15σ)",
         "95% (2.45σ)",
     ]
+
+
+def test_reg_covar_reads_any_text_of_an_option_and_warns_on_others() -> None:
+    parsed = app_settings.parse_query_params({"reg_covar": "1e-5", "tol": "1e-04"})
+    assert parsed.values["reg_covar"] == 1e-5 and parsed.url["reg_covar"] == "1e-05"
+    assert parsed.values["tol"] == 1e-4 and parsed.ignored == ()
+    zero = app_settings.parse_query_params({"reg_covar": "0"})
+    assert zero.values["reg_covar"] == 0.0 and zero.url["reg_covar"] == "0"
+    for bad in ("-1", "2e-3", "nan", "abc"):
+        parsed = app_settings.parse_query_params({"reg_covar": bad, "tol": "1e-04"})
+        assert parsed.values["reg_covar"] == 1e-6, bad
+        assert parsed.values["tol"] == 1e-4, bad  # the other settings are kept
+        assert [key for key, _ in parsed.ignored] == ["reg_covar"], bad
+
+
+def test_reg_covar_is_part_of_the_sweep_cache_key() -> None:
+    parsed = app_settings.parse_query_params({"reg_covar": "0"})
+    table = cluster_table.preset_clusters(parsed.values["preset"])
+    zero = app_settings.settings_from_values(parsed.values, table)
+    default = app_settings.default_settings()
+    assert zero.fit_key != default.fit_key
+    assert zero.fit_key._replace(reg_covar=default.reg_covar) == default.fit_key
+    assert zero.as_dict()["reg_covar"] == 0.0
