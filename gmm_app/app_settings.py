@@ -14,7 +14,13 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, NamedTuple
 
-from gmm_app.cluster_table import ClusterTable, decode_clusters, encode_clusters, preset_clusters
+from gmm_app.cluster_table import (
+    ClusterTable,
+    decode_clusters,
+    encode_clusters,
+    preset_clusters,
+    preset_features,
+)
 from gmm_app.params import (
     CLUSTERS_KEY,
     COVARIANCE,
@@ -44,13 +50,15 @@ from gmm_core import PRESETS
 class DataKey(NamedTuple):
     """Everything that fixes a synthetic data set (plain values, a cache key).
 
-    ``clusters`` holds rows ``(x, y, σx, σy, rotation in degrees, weight)``.
+    ``clusters`` holds rows ``(x, y, σx, σy, rotation in degrees, weight)``; with
+    ``n_features == 1`` only x, σx and the weight are used.
     """
 
     clusters: ClusterTable
     noise: float
     n_points: int
     seed: int
+    n_features: int = 2
 
 
 class FitKey(NamedTuple):
@@ -138,6 +146,11 @@ def parse_query_params(raw: Mapping[str, object]) -> ParsedQuery:
         values[K_RANGE.key] = PRESETS[values[PRESET.key]].k_range
         if (wanted := K_RANGE.canonical(values[K_RANGE.key])) is not None:
             url[K_RANGE.key] = wanted
+    suggested = PRESETS[values[PRESET.key]].init_params
+    if INIT.key not in params and suggested is not None:  # likewise its initialisation
+        values[INIT.key] = suggested
+        if (wanted := INIT.canonical(suggested)) is not None:
+            url[INIT.key] = wanted
     use(k_choice_param(values[K_RANGE.key]), params.get(K_KEY))
     use(restart_choice_param(values[RESTARTS.key]), params.get(RESTART_KEY))
 
@@ -189,7 +202,9 @@ class Settings:
 
     @property
     def data_key(self) -> DataKey:
-        return DataKey(self.clusters, self.noise, self.n_points, self.data_seed)
+        return DataKey(
+            self.clusters, self.noise, self.n_points, self.data_seed, preset_features(self.preset)
+        )
 
     @property
     def fit_key(self) -> FitKey:

@@ -25,6 +25,12 @@ LOOK_FOR = {
     "elongated": "full covariances tilt with the clusters; try cov=spherical to see them fail.",
     "unequal_weights": "the small clusters are found late, and some restarts never find them.",
     "k_mismatch": "with K ≤ 4 each component must cover more than one of the six clusters.",
+    "singularity": "lower reg_covar step by step: one ellipse shrinks onto the clump, its "
+    "smallest eigenvalue follows reg_covar and the log-likelihood climbs; at 0 the fit fails.",
+    "bimodal_1d": "the two weighted component densities add up to the mixture; K = 2 is "
+    "BIC's choice.",
+    "skewed_1d": "a skewed density needs several Gaussians; BIC weighs the better fit "
+    "against the extra parameters.",
 }
 """One line per preset: what its data shows about EM."""
 
@@ -35,7 +41,7 @@ class Truth:
 
     Attributes
     ----------
-    means : (Kt, 2); covariances : (Kt, 2, 2); weights : (Kt,) normalised
+    means : (Kt, D); covariances : (Kt, D, D); weights : (Kt,) normalised
     label_map : (K_table,) int, table row -> index among the kept clusters (-1 if dropped)
     """
 
@@ -45,34 +51,50 @@ class Truth:
     label_map: np.ndarray
 
 
-def truth(clusters: ClusterTable, noise: float) -> Truth:
+def cluster_covariances(rows: np.ndarray, noise: float, n_features: int) -> np.ndarray:
+    """(K, D, D) covariances of table rows with every σ scaled by ``noise``.
+
+    In one dimension only σx is used: ``[[ (σx·noise)² ]]``.
+    """
+    if n_features == 1:
+        return (rows[:, 2] * noise)[:, None, None] ** 2
+    return np.stack([cluster_covariance(sx, sy, rot) * noise**2 for _, _, sx, sy, rot, _ in rows])
+
+
+def truth(clusters: ClusterTable, noise: float, n_features: int = 2) -> Truth:
     """The generating mixture of a valid cluster table with every σ scaled by ``noise``."""
     rows = np.asarray(clusters, dtype=np.float64).reshape(-1, 6)
     keep = rows[:, 5] > 0
     kept = rows[keep]
-    covariances = np.stack(
-        [cluster_covariance(sx, sy, rot) * noise**2 for _, _, sx, sy, rot, _ in kept]
-    )
     label_map = np.full(rows.shape[0], -1, dtype=np.int64)
     label_map[keep] = np.arange(int(keep.sum()))
-    return Truth(kept[:, :2].copy(), covariances, kept[:, 5] / kept[:, 5].sum(), label_map)
+    return Truth(
+        kept[:, :n_features].copy(),
+        cluster_covariances(kept, noise, n_features),
+        kept[:, 5] / kept[:, 5].sum(),
+        label_map,
+    )
+
+
+def settings_truth(key: DataKey) -> Truth:
+    """:func:`truth` of a data key."""
+    return truth(key.clusters, key.noise, key.n_features)
 
 
 @st.cache_data(max_entries=32, show_spinner=False)
 def synthetic_data(key: DataKey) -> tuple[np.ndarray, np.ndarray]:
-    """Draw the data set: points (N, 2) and true labels (N,) indexing :func:`truth`'s clusters."""
+    """Draw the data set: points (N, D) and true labels (N,) indexing :func:`truth`'s clusters."""
     return draw_synthetic(key)
 
 
 def draw_synthetic(key: DataKey) -> tuple[np.ndarray, np.ndarray]:
     """:func:`synthetic_data` without the cache, for use outside a page run."""
-    clusters, noise, n_points, seed = key
-    rows = np.asarray(clusters, dtype=np.float64).reshape(-1, 6)
-    covariances = np.stack(
-        [cluster_covariance(sx, sy, rot) * noise**2 for _, _, sx, sy, rot, _ in rows]
+    rows = np.asarray(key.clusters, dtype=np.float64).reshape(-1, 6)
+    covariances = cluster_covariances(rows, key.noise, key.n_features)
+    points, labels = make_dataset(
+        rows[:, : key.n_features], covariances, rows[:, 5], key.n_points, key.seed
     )
-    points, labels = make_dataset(rows[:, :2], covariances, rows[:, 5], n_points, seed)
-    return points, truth(clusters, noise).label_map[labels]
+    return points, settings_truth(key).label_map[labels]
 
 
 @st.cache_data(max_entries=4, show_spinner=False)

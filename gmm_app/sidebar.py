@@ -84,10 +84,10 @@ def _sanitize_url_once() -> None:
     parsed = parse_query_params(_raw_query_params())
     clusters_editor.remember_url_table(parsed.clusters)
     raw = {key: st.query_params.get_all(key) for key in st.query_params}
-    # A preset's own K range, or an ellipse named by an older label, goes into the URL.
+    # A preset's own K range and init, or an ellipse named by an older label, go into the URL.
     rewritten = any(
         key in parsed.url and _as_list(parsed.url[key]) != raw.get(key)
-        for key in (K_RANGE.key, SIGMAS.key)
+        for key in (K_RANGE.key, INIT.key, SIGMAS.key)
     )
     if not parsed.ignored and not rewritten:
         return
@@ -110,10 +110,12 @@ def _new_seed(key: str) -> None:
 
 
 def _on_preset_change() -> None:
-    """A new preset: its clusters and K range, edits discarded."""
+    """A new preset: its clusters, K range and suggested initialisation, edits discarded."""
     name = st.session_state[PRESET.key]
     clusters_editor.reset_table(name)
     st.session_state[K_RANGE.key] = PRESETS[name].k_range
+    if PRESETS[name].init_params is not None:
+        st.session_state[INIT.key] = PRESETS[name].init_params
 
 
 def render_sidebar() -> Settings:

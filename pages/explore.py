@@ -11,7 +11,7 @@ presenter.page_heading(
     "look at below. Changing them does not refit.",
 )
 points, labels, result = fit_flow.synthetic_fit_or_stop(settings, name="explore")
-truth = datasets.truth(settings.clusters, settings.noise)
+truth = datasets.settings_truth(settings.data_key)
 
 explorer.fit_explorer(
     points,

@@ -15,7 +15,7 @@ presenter.page_heading(
 points, labels, result = fit_flow.synthetic_fit_or_stop(settings, name="restarts")
 
 k = widgets.k_chooser(result.k_values.tolist(), result.best_k("bic"))
-truth = datasets.truth(settings.clusters, settings.noise)
+truth = datasets.settings_truth(settings.data_key)
 restarts_view.restart_panels(points, labels, result, truth, k)
 
 st.subheader("Init methods side by side")
