@@ -7,6 +7,11 @@ input with nothing finite in it raises ``ValueError``; no NaN or infinity reache
 
 from gmm_figures.animation import fit_animation_figure
 from gmm_figures.curves import log_likelihood_figure, model_selection_figure
+from gmm_figures.densities import (
+    mixture_animation_figure,
+    mixture_histogram_figure,
+    restart_density_grid_figure,
+)
 from gmm_figures.ellipses import (
     component_colors_from_matching,
     ellipse_figure,
@@ -24,8 +29,11 @@ __all__ = [
     "final_log_likelihood_histogram",
     "fit_animation_figure",
     "init_comparison_figure",
+    "mixture_animation_figure",
+    "mixture_histogram_figure",
     "log_likelihood_figure",
     "model_selection_figure",
+    "restart_density_grid_figure",
     "restart_grid_figure",
     "sanitize_points",
     "to_html",
