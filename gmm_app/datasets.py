@@ -30,7 +30,7 @@ LOOK_FOR = {
     "bimodal_1d": "the two weighted component densities add up to the mixture; K = 2 is "
     "BIC's choice.",
     "skewed_1d": "a skewed density needs several Gaussians; BIC weighs the better fit "
-    "against the extra parameters.",
+    "against the extra parameters and may settle for fewer than the true three.",
 }
 """One line per preset: what its data shows about EM."""
 

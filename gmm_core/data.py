@@ -377,7 +377,7 @@ PRESETS: dict[str, DatasetSpec] = {
             name="singularity",
             description="A broad cluster with a clump of near-identical points (10 %) inside "
             "it: lower reg_covar and one component collapses onto the clump.",
-            centers=((0.0, 0.0), (2.0, 1.0)),
+            centers=((0.0, 0.0), (3.0, 0.0)),
             sigmas=((3.0, 2.0, 20.0), (0.001, 0.001, 0.0)),
             weights=(0.9, 0.1),
             n=1500,
@@ -392,6 +392,7 @@ PRESETS: dict[str, DatasetSpec] = {
             weights=(0.6, 0.4),
             n=1000,
             k_range=(1, 5),
+            init_params="k-means++",
         ),
         DatasetSpec(
             name="skewed_1d",
@@ -402,6 +403,7 @@ PRESETS: dict[str, DatasetSpec] = {
             weights=(0.5, 0.3, 0.2),
             n=1500,
             k_range=(1, 5),
+            init_params="k-means++",
         ),
     )
 }

@@ -18,9 +18,11 @@ from gmm_figures.ellipses import (
 )
 from gmm_figures.restart_stats import final_log_likelihood_histogram, init_comparison_figure
 from gmm_figures.restarts import restart_grid_figure
+from gmm_figures.spatial import AXIS_TITLES
 from gmm_figures.style import PALETTE, apply_layout, color_for, sanitize_points, to_html
 
 __all__ = [
+    "AXIS_TITLES",
     "PALETTE",
     "apply_layout",
     "color_for",
