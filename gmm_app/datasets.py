@@ -76,6 +76,28 @@ def truth(clusters: ClusterTable, noise: float, n_features: int = 2) -> Truth:
     )
 
 
+def truth_from_labels(points: np.ndarray, codes: np.ndarray) -> Truth:
+    """The mixture of labelled groups: each group's share, mean and covariance (÷ its size).
+
+    Parameters
+    ----------
+    points : (N, D); codes : (N,) group of every point, ``0..G-1``
+    """
+    groups = np.unique(codes)
+    n_features = points.shape[1]
+    means = np.stack([points[codes == g].mean(axis=0) for g in groups])
+    covariances = np.stack(
+        [
+            np.atleast_2d(np.cov(points[codes == g], rowvar=False, bias=True)).reshape(
+                n_features, n_features
+            )
+            for g in groups
+        ]
+    )
+    weights = np.array([np.mean(codes == g) for g in groups])
+    return Truth(means, covariances, weights, np.arange(groups.size))
+
+
 def settings_truth(key: DataKey) -> Truth:
     """:func:`truth` of a data key."""
     return truth(key.clusters, key.noise, key.n_features)

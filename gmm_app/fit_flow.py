@@ -351,7 +351,7 @@ def uploaded_sweep(
 
     knobs = {
         **_fit_knobs(settings),
-        "n_columns": Knob("the number of columns to fit", len(columns), 2),
+        "n_columns": Knob("the number of columns to fit", len(columns), 1),
     }
     estimate = estimate_uploaded(digest, columns, fit, n_rows)
     if not budget_gate(

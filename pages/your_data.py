@@ -4,15 +4,16 @@ from __future__ import annotations
 
 import streamlit as st
 
-from gmm_app import datasets, explorer, fit_flow, presenter, sidebar, upload_view, widgets
+from gmm_app import datasets, explorer, fit_flow, labels, presenter, sidebar, upload_view, widgets
 from gmm_app.upload import MAX_UPLOAD_BYTES, UploadError
 
 settings = sidebar.current_settings()
 presenter.page_heading(
     "Your data",
     "Upload a CSV file with a header row. Numeric columns are detected and rows with missing "
-    "values dropped. The sidebar's Fit settings apply; its Data settings are for the "
-    "synthetic data only.",
+    "values dropped. A column of a few distinct labels (such as iris's species) is offered "
+    "as the truth instead of being fitted. The sidebar's Fit settings apply; its Data "
+    "settings are for the synthetic data only.",
 )
 upload = st.file_uploader(
     f"CSV file (at most {MAX_UPLOAD_BYTES // 2**20} MB)",
@@ -31,8 +32,14 @@ except UploadError as error:
     st.stop()
 
 upload_view.upload_summary(parsed)
-columns = upload_view.column_picker(parsed)
-export = {**settings.as_dict(), "data": "uploaded file", "columns": list(columns)}
+label = upload_view.label_picker(parsed)
+columns = upload_view.column_picker(parsed, label)
+export = {
+    **settings.as_dict(),
+    "data": "uploaded file",
+    "columns": list(columns),
+    "label_column": label,
+}
 for key in ("preset", "clusters", "noise", "n_points", "data_seed"):
     export.pop(key)
 upload_view.upload_data_download(parsed, "your_data")
@@ -40,10 +47,24 @@ if not widgets.show_problems(upload_view.upload_problems(parsed, columns, settin
     widgets.settings_download(export, "your_data")
     st.stop()
 points = datasets.upload_matrix(raw, columns)
-axes = upload_view.plot_axes(points, columns)
+true_labels = truth = None
+if label is not None:
+    true_labels, _ = labels.label_codes(parsed, label)
+    truth = datasets.truth_from_labels(points, true_labels)
+axes, axis_titles = upload_view.plot_axes(points, columns)
 result = fit_flow.uploaded_sweep(raw, columns, parsed.n_rows, settings, name="your_data")
 if result is None:
     widgets.settings_download(export, "your_data")
     st.stop()
 
-explorer.fit_explorer(points, result, name="your_data", export=export, axes=axes, columns=columns)
+explorer.fit_explorer(
+    points,
+    result,
+    name="your_data",
+    export=export,
+    truth=truth,
+    true_labels=true_labels,
+    axes=axes,
+    columns=columns,
+    axis_titles=axis_titles,
+)

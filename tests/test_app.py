@@ -452,7 +452,7 @@ GOOD_CSV = good_csv()
     [
         (b"name,city\nann,paris\nbob,rome\n", "No numeric columns found"),
         (b"a,b\nnan,nan\n,\n", "No numeric columns found"),
-        (b"a\n1\n", "The file has only one numeric column"),
+        (b"a\n1\n", "Only 1 point but the K range goes up to 6"),
         (b"", "The uploaded file is empty"),
         (b"a,b\n1,2\n", "Only 1 point but the K range goes up to 6"),
     ],
@@ -471,6 +471,10 @@ def test_a_good_csv_is_fitted_in_full_dimension() -> None:
     at = run_ok(make_app({"k_range": ["1", "3"], "init": "k-means++", "tab": "Ellipses"}))
     open_page(at, "pages/your_data.py")
     at.file_uploader[0].upload("data.csv", GOOD_CSV, "text/csv")
+    run_ok(at)
+    # Its text column of two values is offered as the truth; here it is unmarked.
+    assert at.selectbox(key="upload_labels").value == "label"
+    at.selectbox(key="upload_labels").set_value("none")
     run_ok(at)
     assert errors(at) == []
     metrics = {m.label: m.value for m in at.metric}
