@@ -123,7 +123,7 @@ def _truth_traces(grid: np.ndarray, truth: _Components | None, decimals: int) ->
 def _fit_updates(
     grid: np.ndarray, fit: _Components, colors: np.ndarray, decimals: int
 ) -> list[dict]:
-    """Data of the moving traces: every fitted component's density, then the mixture.
+    """Data of the moving traces: the mixture, then every fitted component's density.
 
     The grid gains every fitted mean inside it, so a component that has collapsed to a
     narrow spike still shows its peak.
@@ -132,13 +132,18 @@ def _fit_updates(
     grid = np.sort(np.concatenate([grid, fit.means[inside]]))
     curves = weighted_densities(grid, fit)
     x = rounded(grid, decimals)
-    updates = [{"x": x, "y": rounded(curves[k], 5)} for k in range(curves.shape[0])]
-    updates.append({"x": x, "y": rounded(curves.sum(axis=0), 5)})
+    updates = [{"x": x, "y": rounded(curves.sum(axis=0), 5)}]
+    updates.extend({"x": x, "y": rounded(curves[k], 5)} for k in range(curves.shape[0]))
     return updates
 
 
 def _fit_traces(updates: list[dict], colors: np.ndarray) -> list[go.Scatter]:
+    """The mixture (under the components, so their colours stay visible), then each one."""
+    first = updates[0]
     traces = [
+        _line(np.asarray(first["x"]), np.asarray(first["y"]), "fit mixture", MIXTURE_COLOR, width=3)
+    ]
+    traces.extend(
         _line(
             np.asarray(u["x"]),
             np.asarray(u["y"]),
@@ -146,11 +151,7 @@ def _fit_traces(updates: list[dict], colors: np.ndarray) -> list[go.Scatter]:
             color_for(colors[k]),
             width=2.5,
         )
-        for k, u in enumerate(updates[:-1])
-    ]
-    last = updates[-1]
-    traces.append(
-        _line(np.asarray(last["x"]), np.asarray(last["y"]), "fit mixture", MIXTURE_COLOR, width=3)
+        for k, u in enumerate(updates[1:])
     )
     return traces
 
@@ -417,10 +418,11 @@ def _restart_panel(
         hoverinfo="skip",
     )
     fig.add_trace(bars, **where)
-    updates = _fit_updates(grid, fit, colors, decimals)
-    for k, update in enumerate(updates[:-1]):
+    mixture, *components = _fit_updates(grid, fit, colors, decimals)
+    x = np.asarray(mixture["x"])
+    name = f"restart {restart} mixture"
+    fig.add_trace(_line(x, np.asarray(mixture["y"]), name, MIXTURE_COLOR), **where)
+    for k, update in enumerate(components):
         if fit.valid[k]:
             name = f"restart {restart} fit {k}"
-            fig.add_trace(_line(grid, np.asarray(update["y"]), name, color_for(colors[k])), **where)
-    mixture = np.asarray(updates[-1]["y"])
-    fig.add_trace(_line(grid, mixture, f"restart {restart} mixture", MIXTURE_COLOR), **where)
+            fig.add_trace(_line(x, np.asarray(update["y"]), name, color_for(colors[k])), **where)

@@ -77,9 +77,9 @@ def test_the_animation_has_one_frame_per_snapshot_carrying_only_the_fit() -> Non
     assert [frame.name for frame in fig.frames] == ["0", "1", "3", "10"]
     names = [trace.name for trace in fig.data]
     moving = list(fig.frames[0].traces)
-    assert [names[i] for i in moving] == ["fit 0 density", "fit 1 density", "fit mixture"]
-    grid = np.asarray(fig.frames[1].data[0].x)
-    np.testing.assert_allclose(fig.frames[1].data[0].y, 0.5 * _normal(grid, -1, 1), atol=3e-4)
+    assert [names[i] for i in moving] == ["fit mixture", "fit 0 density", "fit 1 density"]
+    grid = np.asarray(fig.frames[1].data[1].x)
+    np.testing.assert_allclose(fig.frames[1].data[1].y, 0.5 * _normal(grid, -1, 1), atol=3e-4)
     # The figure as built shows the last snapshot.
     np.testing.assert_allclose(fig.data[moving[1]].y, fig.frames[-1].data[1].y)
     assert fig.layout.sliders[0].steps[-1].label == "10"
