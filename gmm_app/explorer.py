@@ -105,9 +105,10 @@ def fit_explorer(
     elif truth is None:
         st.caption(f"Showing K = {k}, restart {restart} (best restart: {best}).")
     else:
+        shapes = "densities" if points.shape[1] == 1 else "ellipses"
         st.caption(
             f"Showing K = {k}, restart {restart} (best restart: {best}). "
-            "Fitted ellipses are solid, true ones dashed; colours follow the Hungarian "
+            f"Fitted {shapes} are solid, true ones dashed; colours follow the Hungarian "
             "matching of fitted components to true clusters."
         )
     shown = _in_plane(name, fit, sigmas, points, axes, truth, true_labels, result)

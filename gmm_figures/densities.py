@@ -29,7 +29,7 @@ from gmm_figures.style import (
 
 GRID_POINTS = 240
 MAX_BINS = 60
-Y_TOP = 1.6
+Y_TOP = 1.8
 """The y axis stops at this many times the tallest bar, so a collapsed component's spike
 runs off the top instead of flattening everything else."""
 MIXTURE_COLOR = "#222222"
@@ -106,17 +106,16 @@ def _line(x: np.ndarray, y: np.ndarray, name: str, color: str, **style: object) 
 
 
 def _truth_traces(grid: np.ndarray, truth: _Components | None, decimals: int) -> list[go.Scatter]:
-    """Dashed weighted true densities and the true mixture."""
+    """The dashed true mixture and weighted true densities (one legend entry for all)."""
     if truth is None:
         return []
     curves = weighted_densities(grid, truth)
     x = rounded(grid, decimals)
-    traces = [
-        _line(x, rounded(curves[k], 5), f"true {k} density", color_for(k), dash="dash", width=1.5)
-        for k in np.flatnonzero(truth.valid)
-    ]
     mixture = rounded(curves.sum(axis=0), 5)
-    traces.append(_line(x, mixture, "true mixture", "#777777", dash="dash", width=2))
+    traces = [_line(x, mixture, "true mixture", "#777777", dash="dash", width=2)]
+    for k in np.flatnonzero(truth.valid):  # in the legend as "true mixture" only
+        line = _line(x, rounded(curves[k], 5), f"true {k} density", color_for(k), dash="dash")
+        traces.append(line.update(showlegend=False, line_width=1.5))
     return traces
 
 
@@ -182,7 +181,14 @@ def _style(fig: go.Figure, grid: np.ndarray, heights: np.ndarray, axis_title: st
     fig.update_layout(
         bargap=0.02,
         hovermode="closest",
-        legend={"orientation": "h", "y": 1.0, "yanchor": "bottom", "x": 1.0, "xanchor": "right"},
+        legend={  # one row inside the top: the y axis leaves room above the tallest bar
+            "orientation": "h",
+            "x": 0.0,
+            "xanchor": "left",
+            "y": 1.0,
+            "yanchor": "top",
+            "bgcolor": "rgba(255,255,255,0.7)",
+        },
     )
 
 
@@ -201,6 +207,7 @@ def _base(
             y=rounded(heights, 5),
             name="data",
             marker={"color": "rgba(120,120,120,0.35)"},
+            showlegend=False,
             hovertemplate="x≈%{x}<br>density %{y}<extra>data</extra>",
         )
     )
