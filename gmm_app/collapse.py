@@ -71,16 +71,20 @@ def status_message(fit: FitView, points: np.ndarray) -> tuple[str, str] | None:
     return None
 
 
+def eigenvalue_text(fit: FitView) -> str:
+    """``"min eigenvalue 1.94e-06"`` for one-line readouts."""
+    return f"min eigenvalue {format_metric(smallest_eigenvalue(fit), '.3g')}"
+
+
 def collapse_readout(fit: FitView, points: np.ndarray) -> None:
     """The smallest-eigenvalue metric and its caption; a message for a failed or collapsed fit."""
     message = status_message(fit, points)
     if message is not None:
         kind, text = message
         (st.error if kind == "error" else st.warning)(text, icon="⚠️")
-    value = format_metric(smallest_eigenvalue(fit), ".3g")
     if presenter.presenting():
-        st.markdown(f"smallest covariance eigenvalue {value}")
-        return
+        return  # the readouts' one line names the eigenvalue (see eigenvalue_text)
+    value = format_metric(smallest_eigenvalue(fit), ".3g")
     left, right = st.columns([1, 3], vertical_alignment="center")
     left.metric("Smallest covariance eigenvalue", value)
     right.caption(CAPTION)

@@ -158,7 +158,7 @@ def _readouts(
             "log-likelihood / point "
             f"{'failed' if fit.failed else format_metric(fit.final_log_likelihood, '.4f')} · "
             f"{fit.n_iter} iterations · converged: {'yes' if fit.converged else 'no'} · "
-            f"BIC picks K = {bic_k}"
+            f"BIC picks K = {bic_k} · {collapse.eigenvalue_text(fit)}"
         )
         return
     metrics = st.columns(5)
