@@ -14,7 +14,13 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, NamedTuple
 
-from gmm_app.cluster_table import ClusterTable, decode_clusters, encode_clusters, preset_clusters
+from gmm_app.cluster_table import (
+    ClusterTable,
+    decode_clusters,
+    encode_clusters,
+    preset_clusters,
+    preset_features,
+)
 from gmm_app.params import (
     CLUSTERS_KEY,
     COVARIANCE,
@@ -31,6 +37,7 @@ from gmm_app.params import (
     PAGE_PARAMS,
     PRESET,
     QUERY_KEYS,
+    REG_COVAR,
     RESTART_KEY,
     RESTARTS,
     SIDEBAR_PARAMS,
@@ -38,6 +45,7 @@ from gmm_app.params import (
     Means,
     is_shipped,
     k_choice_param,
+    preset_init,
     preset_k_range,
     restart_choice_param,
 )
@@ -50,15 +58,17 @@ SETTINGS_STATE = "settings"
 class DataKey(NamedTuple):
     """Everything that fixes the data set of a preset (plain values, a cache key).
 
-    ``clusters`` holds rows ``(x, y, σx, σy, rotation in degrees, weight)``. For a shipped
-    real data set ``shipped`` names it, ``clusters`` is empty, ``noise`` and ``seed`` are
-    0 and ``n_points`` is its number of rows.
+    ``clusters`` holds rows ``(x, y, σx, σy, rotation in degrees, weight)``; with
+    ``n_features == 1`` only x, σx and the weight are used. For a shipped real data set
+    ``shipped`` names it, ``clusters`` is empty, ``noise`` and ``seed`` are 0 and
+    ``n_points`` is its number of rows.
     """
 
     clusters: ClusterTable
     noise: float
     n_points: int
     seed: int
+    n_features: int = 2
     shipped: str = ""
 
 
@@ -77,6 +87,7 @@ class FitKey(NamedTuple):
     max_iter: int
     tol: float
     seed: int
+    reg_covar: float = DEFAULTS.reg_covar
     init_means: tuple[tuple[float, ...], ...] = ()
 
 
@@ -163,6 +174,11 @@ def parse_query_params(raw: Mapping[str, object]) -> ParsedQuery:
         values[K_RANGE.key] = preset_k_range(values[PRESET.key])
         if (wanted := K_RANGE.canonical(values[K_RANGE.key])) is not None:
             url[K_RANGE.key] = wanted
+    suggested = preset_init(values[PRESET.key])
+    if INIT.key not in params and suggested is not None:  # likewise its initialisation
+        values[INIT.key] = suggested
+        if (wanted := INIT.canonical(suggested)) is not None:
+            url[INIT.key] = wanted
     use(k_choice_param(values[K_RANGE.key]), params.get(K_KEY))
     use(restart_choice_param(values[RESTARTS.key]), params.get(RESTART_KEY))
 
@@ -211,6 +227,7 @@ class Settings:
     max_iter: int
     tol: float
     init_seed: int
+    reg_covar: float = DEFAULTS.reg_covar
     table_problems: tuple[str, ...] = ()
     init_means: Means = ()
 
@@ -222,8 +239,11 @@ class Settings:
     @property
     def data_key(self) -> DataKey:
         if self.shipped:
-            return DataKey((), 0.0, load_shipped(self.preset).shape[0], 0, self.preset)
-        return DataKey(self.clusters, self.noise, self.n_points, self.data_seed)
+            rows = load_shipped(self.preset).shape[0]
+            return DataKey((), 0.0, rows, 0, n_features=2, shipped=self.preset)
+        return DataKey(
+            self.clusters, self.noise, self.n_points, self.data_seed, preset_features(self.preset)
+        )
 
     @property
     def fit_key(self) -> FitKey:
@@ -242,6 +262,7 @@ class Settings:
             self.max_iter,
             self.tol,
             self.init_seed,
+            self.reg_covar,
         )
 
     @property
@@ -291,6 +312,7 @@ class Settings:
             "covariance_type": self.covariance_type,
             "max_iter": self.max_iter,
             "tol": self.tol,
+            "reg_covar": self.reg_covar,
             "init_seed": self.init_seed,
             **({"init_means": [list(m) for m in self.init_means]} if self.init_means else {}),
         }
@@ -312,6 +334,7 @@ def default_settings() -> Settings:
         max_iter=DEFAULTS.max_iter,
         tol=DEFAULTS.tol,
         init_seed=DEFAULTS.init_seed,
+        reg_covar=DEFAULTS.reg_covar,
     )
 
 
@@ -334,6 +357,7 @@ def settings_from_values(
         max_iter=int(values[MAX_ITER.key]),
         tol=float(values[TOL.key]),
         init_seed=int(values[INIT_SEED.key]),
+        reg_covar=float(values[REG_COVAR.key]),
         table_problems=tuple(table_problems),
         init_means=tuple(values.get(INIT_MEANS.key, ())),
     )

@@ -29,6 +29,8 @@ MAX_CLUSTERS_CHARS = 2000
 
 CLUSTER_COLUMNS = ("x", "y", "sigma_x", "sigma_y", "rotation", "weight")
 CLUSTER_LABELS = ("centre x", "centre y", "spread σx", "spread σy", "rotation (°)", "weight")
+COLUMNS_1D = ("x", "sigma_x", "weight")
+"""The columns a one-dimensional data set uses; the others are 0 and hidden."""
 CLUSTER_LIMITS = (
     (-MAX_COORDINATE, MAX_COORDINATE),
     (-MAX_COORDINATE, MAX_COORDINATE),
@@ -40,8 +42,17 @@ CLUSTER_LIMITS = (
 
 
 def preset_clusters(name: str) -> ClusterTable:
-    """The cluster table of a gmm_core preset: rows ``(x, y, σx, σy, rotation, weight)``."""
+    """The cluster table of a gmm_core preset: rows ``(x, y, σx, σy, rotation, weight)``.
+
+    A one-dimensional preset's rows are ``(x, 0, σ, 0, 0, weight)``: the same table, the
+    y, σy and rotation columns unused (see :data:`COLUMNS_1D`).
+    """
     spec = PRESETS[name]
+    if spec.n_features == 1:
+        return tuple(
+            (float(cx), 0.0, float(sigma), 0.0, 0.0, float(w))
+            for (cx,), (sigma,), w in zip(spec.centers, spec.sigmas, spec.weights, strict=True)
+        )
     return tuple(
         (float(cx), float(cy), float(sx), float(sy), float(rot), float(w))
         for (cx, cy), (sx, sy, rot), w in zip(spec.centers, spec.sigmas, spec.weights, strict=True)
@@ -133,8 +144,19 @@ def clusters_frame(table: ClusterTable) -> pd.DataFrame:
     return pd.DataFrame(list(table), columns=list(CLUSTER_COLUMNS), dtype="float64")
 
 
-def frame_rows(frame: pd.DataFrame) -> list[list[object]]:
-    """Rows of an edited cluster table, in :data:`CLUSTER_COLUMNS` order."""
+def preset_features(name: str) -> int:
+    """How many features a preset's data has (1 or 2)."""
+    return PRESETS[name].n_features
+
+
+def frame_rows(frame: pd.DataFrame, n_features: int = 2) -> list[list[object]]:
+    """Rows of an edited cluster table, in :data:`CLUSTER_COLUMNS` order.
+
+    In one dimension the unused columns read 0 (the editor hides them, so new rows
+    leave them empty).
+    """
+    if n_features == 1:
+        frame = frame.assign(**{name: 0.0 for name in CLUSTER_COLUMNS if name not in COLUMNS_1D})
     columns = [frame.get(name) for name in CLUSTER_COLUMNS]
     n_rows = len(frame)
     return [

@@ -12,11 +12,13 @@ from gmm_app.cluster_table import (
     CLUSTER_COLUMNS,
     CLUSTER_LABELS,
     CLUSTER_LIMITS,
+    COLUMNS_1D,
     ClusterTable,
     clusters_frame,
     encode_clusters,
     frame_rows,
     preset_clusters,
+    preset_features,
     validate_cluster_rows,
 )
 from gmm_app.params import CLUSTERS_KEY
@@ -38,10 +40,14 @@ def reset_table(preset: str) -> None:
 
 
 def cluster_editor(preset: str) -> tuple[ClusterTable, list[str]]:
-    """The editable cluster table; returns the validated table and its problems."""
+    """The editable cluster table; returns the validated table and its problems.
+
+    A one-dimensional preset shows only the centre, spread and weight columns.
+    """
     if _BASE_TABLE not in st.session_state:
         from_url = st.session_state.get(_URL_TABLE)
         st.session_state[_BASE_TABLE] = from_url or preset_clusters(preset)
+    n_features = preset_features(preset)
     column_config = {
         name: st.column_config.NumberColumn(
             label, format="%.3g", required=True, min_value=low, max_value=high
@@ -56,9 +62,10 @@ def cluster_editor(preset: str) -> tuple[ClusterTable, list[str]]:
         num_rows="dynamic",
         hide_index=True,
         column_config=column_config,
+        column_order=COLUMNS_1D if n_features == 1 else None,
         width="stretch",
     )
-    table, problems = validate_cluster_rows(frame_rows(edited))
+    table, problems = validate_cluster_rows(frame_rows(edited, n_features))
     if problems:
         st.caption(":red[The table has problems; see the message on the page.]")
     else:

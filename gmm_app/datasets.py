@@ -34,6 +34,12 @@ LOOK_FOR = {
         "textbook figure (Bishop, PRML Fig. 9.8). Random responsibilities start every mean at "
         "the centre: place the means by hand, or try init=standard_normal."
     ),
+    "singularity": "lower reg_covar step by step: one ellipse shrinks onto the clump, its "
+    "smallest eigenvalue follows reg_covar and the log-likelihood climbs; at 0 the fit fails.",
+    "bimodal_1d": "the two weighted component densities add up to the mixture; K = 2 is "
+    "BIC's choice.",
+    "skewed_1d": "a skewed density needs several Gaussians; BIC weighs the better fit "
+    "against the extra parameters and may settle for fewer than the true three.",
 }
 """One line per preset: what its data shows about EM."""
 
@@ -44,7 +50,7 @@ class Truth:
 
     Attributes
     ----------
-    means : (Kt, 2); covariances : (Kt, 2, 2); weights : (Kt,) normalised
+    means : (Kt, D); covariances : (Kt, D, D); weights : (Kt,) normalised
     label_map : (K_table,) int, table row -> index among the kept clusters (-1 if dropped)
     """
 
@@ -54,22 +60,61 @@ class Truth:
     label_map: np.ndarray
 
 
-def truth(clusters: ClusterTable, noise: float) -> Truth:
+def cluster_covariances(rows: np.ndarray, noise: float, n_features: int) -> np.ndarray:
+    """(K, D, D) covariances of table rows with every σ scaled by ``noise``.
+
+    In one dimension only σx is used: ``[[ (σx·noise)² ]]``.
+    """
+    if n_features == 1:
+        return (rows[:, 2] * noise)[:, None, None] ** 2
+    return np.stack([cluster_covariance(sx, sy, rot) * noise**2 for _, _, sx, sy, rot, _ in rows])
+
+
+def truth(clusters: ClusterTable, noise: float, n_features: int = 2) -> Truth:
     """The generating mixture of a valid cluster table with every σ scaled by ``noise``."""
     rows = np.asarray(clusters, dtype=np.float64).reshape(-1, 6)
     keep = rows[:, 5] > 0
     kept = rows[keep]
-    covariances = np.stack(
-        [cluster_covariance(sx, sy, rot) * noise**2 for _, _, sx, sy, rot, _ in kept]
-    )
     label_map = np.full(rows.shape[0], -1, dtype=np.int64)
     label_map[keep] = np.arange(int(keep.sum()))
-    return Truth(kept[:, :2].copy(), covariances, kept[:, 5] / kept[:, 5].sum(), label_map)
+    return Truth(
+        kept[:, :n_features].copy(),
+        cluster_covariances(kept, noise, n_features),
+        kept[:, 5] / kept[:, 5].sum(),
+        label_map,
+    )
+
+
+def truth_from_labels(points: np.ndarray, codes: np.ndarray) -> Truth:
+    """The mixture of labelled groups: each group's share, mean and covariance (÷ its size).
+
+    Parameters
+    ----------
+    points : (N, D); codes : (N,) group of every point, ``0..G-1``
+    """
+    groups = np.unique(codes)
+    n_features = points.shape[1]
+    means = np.stack([points[codes == g].mean(axis=0) for g in groups])
+    covariances = np.stack(
+        [
+            np.atleast_2d(np.cov(points[codes == g], rowvar=False, bias=True)).reshape(
+                n_features, n_features
+            )
+            for g in groups
+        ]
+    )
+    weights = np.array([np.mean(codes == g) for g in groups])
+    return Truth(means, covariances, weights, np.arange(groups.size))
+
+
+def settings_truth(key: DataKey) -> Truth:
+    """:func:`truth` of a data key."""
+    return truth(key.clusters, key.noise, key.n_features)
 
 
 def page_truth(settings: Settings) -> Truth | None:
     """The generating mixture of a synthetic preset; None for real data (no true labels)."""
-    return None if settings.shipped else truth(settings.clusters, settings.noise)
+    return None if settings.shipped else settings_truth(settings.data_key)
 
 
 def source_note(settings: Settings) -> str | None:
@@ -89,7 +134,7 @@ def source_caption(settings: Settings) -> str | None:
 
 @st.cache_data(max_entries=32, show_spinner=False)
 def synthetic_data(key: DataKey) -> tuple[np.ndarray, np.ndarray | None]:
-    """The preset's data set: points (N, 2) and true labels (N,) indexing :func:`truth`'s
+    """The preset's data set: points (N, D) and true labels (N,) indexing :func:`truth`'s
     clusters, or None for a shipped real data set."""
     return draw_synthetic(key)
 
@@ -98,13 +143,12 @@ def draw_synthetic(key: DataKey) -> tuple[np.ndarray, np.ndarray | None]:
     """:func:`synthetic_data` without the cache, for use outside a page run."""
     if key.shipped:
         return load_shipped(key.shipped), None
-    clusters, noise, n_points, seed, _ = key
-    rows = np.asarray(clusters, dtype=np.float64).reshape(-1, 6)
-    covariances = np.stack(
-        [cluster_covariance(sx, sy, rot) * noise**2 for _, _, sx, sy, rot, _ in rows]
+    rows = np.asarray(key.clusters, dtype=np.float64).reshape(-1, 6)
+    covariances = cluster_covariances(rows, key.noise, key.n_features)
+    points, labels = make_dataset(
+        rows[:, : key.n_features], covariances, rows[:, 5], key.n_points, key.seed
     )
-    points, labels = make_dataset(rows[:, :2], covariances, rows[:, 5], n_points, seed)
-    return points, truth(clusters, noise).label_map[labels]
+    return points, settings_truth(key).label_map[labels]
 
 
 @st.cache_data(max_entries=4, show_spinner=False)

@@ -6,6 +6,7 @@ Used by the Explore and Your data pages. Gets its sweep from the page (which got
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import math
 from collections.abc import Callable, Mapping, Sequence
@@ -18,7 +19,9 @@ import streamlit as st
 import gmm_core
 import gmm_figures as figures
 from gmm_app import (
+    collapse,
     fit_notes,
+    line_view,
     panels_view,
     placing,
     presenter,
@@ -27,7 +30,7 @@ from gmm_app import (
     uncertainty_view,
 )
 from gmm_app.datasets import Truth
-from gmm_app.params import TAB, Means
+from gmm_app.params import SIGMAS, TAB, Means
 from gmm_app.widgets import (
     NO_TRUTH,
     figure_block,
@@ -71,6 +74,8 @@ class _Shown:
     true_labels: np.ndarray | None
     true_means: np.ndarray | None
     true_covariances: np.ndarray | None
+    true_weights: np.ndarray | None
+    axis_titles: tuple[str, str]
     source: str | None
 
 
@@ -87,6 +92,7 @@ def fit_explorer(
     columns: Sequence[str] | None = None,
     placed: Means = (),
     source: str | None = None,
+    axis_titles: tuple[str, str] = figures.AXIS_TITLES,
 ) -> None:
     """The Explore views of a sweep: choosers, readouts, ellipses, animation, log-likelihood.
 
@@ -99,47 +105,34 @@ def fit_explorer(
     result : the sweep
     name : prefix of widget keys and file names
     export : settings written into the JSON download
-    truth, true_labels : the generating mixture and labels (synthetic data only)
-    axes : (2, D) projection to the plotted plane, or None when D == 2
+    truth, true_labels : the generating mixture and labels (synthetic data, or an upload's
+        label column)
+    axes : (2, D) projection to the plotted plane, or None when D ≤ 2
     columns : names of the fitted columns (uploaded data)
     placed : the placed means (plotted plane) the sweep started from, () when none
     source : where real data come from (a note on the Panels figure), or None
+    axis_titles : titles of the plotted axes (the first names the 1-D histogram's axis)
     """
-    k, restart, best, sigmas = _choose_fit(result)
+    k, restart, best, sigmas = _choose_fit(result, one_dimensional=points.shape[1] == 1)
     fit = summaries.fit_view(result, k, restart)
     status = fit_notes.fit_status(result, k, restart)
     _readouts(fit, status, points, true_labels, result.best_k("bic", warn=False))
     show_notes(fit_notes.fit_notes(result, k, restart))
+    collapse.collapse_readout(fit, points)
     if presenter.presenting():
         pass  # the chart's title names the fit; the chart stays above the fold
     elif truth is None:
         st.caption(f"Showing K = {k}, restart {restart} (best restart: {best}).")
     else:
+        shapes = "densities" if points.shape[1] == 1 else "ellipses"
         st.caption(
             f"Showing K = {k}, restart {restart} (best restart: {best}). "
-            "Fitted ellipses are solid, true ones dashed; colours follow the Hungarian "
+            f"Fitted {shapes} are solid, true ones dashed; colours follow the Hungarian "
             "matching of fitted components to true clusters."
         )
     shown = _in_plane(name, fit, sigmas, points, axes, truth, true_labels, result, source)
-    movie = summaries.animation(result, k, restart)
-    place_column, uncertainty_column = st.columns(2)
-    with place_column:
-        placing_on = placing.placing_toggle(name)
-    with uncertainty_column:
-        uncertain = uncertainty_view.uncertainty_toggle()
-    placing.placing_panel(shown.points, placed, name, placing=placing_on)
-    if uncertain:
-        uncertainty_view.uncertainty_view(
-            points,
-            movie,
-            _project(axes),
-            colors=shown.colors,
-            name=name,
-            title=f"Uncertainty, K = {k}, restart {restart}",
-            projected=axes is not None,
-        )
-    else:
-        _figure_tabs(shown, movie, _project(axes))
+    shown = dataclasses.replace(shown, axis_titles=axis_titles)
+    _views(shown, summaries.animation(result, k, restart), axes, placed)
     # In the fragment, so that both follow the K, restart and radii chosen here.
     left, right = st.columns(2)
     with left:
@@ -148,14 +141,52 @@ def fit_explorer(
         settings_download(export, name)
 
 
-def _choose_fit(result: gmm_core.SweepResult) -> tuple[int, int, int, tuple[float, ...]]:
-    """The K, restart and ellipse radii choosers; returns K, restart, best restart, radii."""
-    choose_k, choose_restart, choose_sigmas = st.columns(3)
+def _views(
+    shown: _Shown, movie: summaries.Animation, axes: np.ndarray | None, placed: Means
+) -> None:
+    """The placing and uncertainty switches (two or more columns), then the figures."""
+    if shown.points_full.shape[1] == 1:
+        _figure_tabs(shown, movie, _project(axes))
+        return
+    place_column, uncertainty_column = st.columns(2)
+    with place_column:
+        placing_on = placing.placing_toggle(shown.name)
+    with uncertainty_column:
+        uncertain = uncertainty_view.uncertainty_toggle()
+    placing.placing_panel(shown.points, placed, shown.name, placing=placing_on)
+    if not uncertain:
+        _figure_tabs(shown, movie, _project(axes))
+        return
+    uncertainty_view.uncertainty_view(
+        shown.points_full,
+        movie,
+        _project(axes),
+        colors=shown.colors,
+        name=shown.name,
+        title=f"Uncertainty, K = {shown.k}, restart {shown.restart}",
+        projected=axes is not None,
+    )
+
+
+def _choose_fit(
+    result: gmm_core.SweepResult, *, one_dimensional: bool = False
+) -> tuple[int, int, int, tuple[float, ...]]:
+    """The K, restart and ellipse radii choosers; returns K, restart, best restart, radii.
+
+    One-dimensional data has no ellipses, so no radii chooser (its radii are the defaults).
+    """
+    if one_dimensional:
+        choose_k, choose_restart = st.columns(2)
+        choose_sigmas = None
+    else:
+        choose_k, choose_restart, choose_sigmas = st.columns(3)
     with choose_k:
         k = k_chooser(result.k_values.tolist(), result.best_k("bic", warn=False))
     best = int(result.best_restart()[result.k_index(k)])
     with choose_restart:
         restart = restart_chooser(result.n_restarts, best)
+    if choose_sigmas is None:
+        return k, restart, best, SIGMAS.default
     with choose_sigmas:
         sigmas = sigma_chooser()
     return k, restart, best, sigmas
@@ -176,15 +207,15 @@ def _readouts(
     """
     if presenter.presenting():
         st.markdown(
-            f"log-likelihood / point {format_metric(fit.final_log_likelihood, '.4f')} · "
+            "log-likelihood / point "
+            f"{'failed' if fit.failed else format_metric(fit.final_log_likelihood, '.4f')} · "
             f"{fit.n_iter} iterations · converged: {status} · "
-            f"BIC picks K = {bic_k}"
+            f"BIC picks K = {bic_k} · {collapse.eigenvalue_text(fit)}"
         )
         return
     metrics = st.columns(5)
-    metrics[0].metric(
-        "Final log-likelihood / point", format_metric(fit.final_log_likelihood, ".4f")
-    )
+    final = "failed" if fit.failed else format_metric(fit.final_log_likelihood, ".4f")
+    metrics[0].metric("Final log-likelihood / point", final)
     metrics[1].metric("Iterations", fit.n_iter)
     metrics[2].metric(
         "Converged",
@@ -199,7 +230,8 @@ def _readouts(
         metrics[3].metric(
             f"ARI: {NO_TRUTH}",
             "—",
-            help="Real data have no true labels, so there is no ARI to compute.",
+            help="No true labels: real data have none, and an upload has them only when "
+            "a label column is marked.",
         )
     metrics[4].metric("K chosen by BIC", bic_k)
 
@@ -218,7 +250,7 @@ def _in_plane(
     """The chosen fit and the data projected to the plotted plane, colours matched."""
     to_plane, covariance_to_plane = _project(axes)
     means = to_plane(fit.means)
-    true_means = None if truth is None else truth.means
+    true_means = None if truth is None else to_plane(truth.means)
     return _Shown(
         name=name,
         k=fit.k,
@@ -234,7 +266,9 @@ def _in_plane(
         colors=figures.component_colors_from_matching(true_means, means, fit.weights),
         true_labels=true_labels,
         true_means=true_means,
-        true_covariances=None if truth is None else truth.covariances,
+        true_covariances=None if truth is None else covariance_to_plane(truth.covariances),
+        true_weights=None if truth is None else truth.weights,
+        axis_titles=figures.AXIS_TITLES,
         source=source,
     )
 
@@ -251,33 +285,96 @@ def _figure_tabs(
             strict=True,
         )
     )
-    ellipses_tab, animation_tab = tabs["Ellipses"], tabs["Animation"]
-    likelihood_tab = tabs["Log-likelihood"]
-    if tabs["Step"].open:
-        with tabs["Step"]:
-            stepper.step_view(
-                shown.points_full,
-                shown.result,
-                shown.k,
-                shown.restart,
-                colors=shown.colors,
-                sigmas=shown.sigmas,
-                projection=projection,
-                name=shown.name,
-            )
     if tabs["Panels"].open:
         with tabs["Panels"]:
-            panels_view.panels_view(
-                shown.points_full,
-                shown.result,
-                shown.k,
-                shown.restart,
-                colors=shown.colors,
-                projection=projection,
-                name=shown.name,
-                source=shown.source,
-            )
-    k, restart, name = shown.k, shown.restart, shown.name
+            _panels_view(shown, projection)
+    if shown.points_full.shape[1] == 1:
+        if tabs["Step"].open:
+            with tabs["Step"]:
+                line_view.step_note()
+        views = _density_views(shown, movie)
+    else:
+        if tabs["Step"].open:
+            with tabs["Step"]:
+                _step_view(shown, projection)
+        views = _plane_views(shown, movie, projection)
+    views.append(_likelihood_view(shown, movie))
+    # Only the open tab's figure is built (the tabs are bound, so they track state).
+    for label, suffix, build, inputs in views:
+        if tabs[label].open:
+            with tabs[label]:
+                data, options = inputs()
+                figure_block(f"{shown.name}_{suffix}", build, data, **options)
+
+
+def _panels_view(shown: _Shown, projection: tuple[Callable, Callable]) -> None:
+    if shown.points_full.shape[1] == 1:
+        st.info(
+            "The Panels tab draws the plane; for one column, the Animation tab plays "
+            "the densities over the iterations.",
+            icon="ℹ️",
+        )
+        return
+    panels_view.panels_view(
+        shown.points_full,
+        shown.result,
+        shown.k,
+        shown.restart,
+        colors=shown.colors,
+        projection=projection,
+        name=shown.name,
+        source=shown.source,
+    )
+
+
+def _step_view(shown: _Shown, projection: tuple[Callable, Callable]) -> None:
+    stepper.step_view(
+        shown.points_full,
+        shown.result,
+        shown.k,
+        shown.restart,
+        colors=shown.colors,
+        sigmas=shown.sigmas,
+        projection=projection,
+        name=shown.name,
+    )
+
+
+def _density_views(shown: _Shown, movie: summaries.Animation) -> list[line_view.View]:
+    truth = None
+    if shown.true_means is not None and shown.true_weights is not None:
+        truth = (shown.true_weights, shown.true_means, shown.true_covariances)
+    return line_view.density_views(
+        shown.points_full,
+        shown.fit,
+        movie,
+        colors=shown.colors,
+        truth=truth,  # type: ignore[arg-type]
+        axis_title=shown.axis_titles[0],
+    )
+
+
+def _likelihood_view(shown: _Shown, movie: summaries.Animation) -> line_view.View:
+    return (
+        "Log-likelihood",
+        "log_likelihood",
+        figures.log_likelihood_figure,
+        lambda: (
+            movie.traces,
+            {
+                "n_iter": movie.n_iter,
+                "highlighted_restart": shown.restart,
+                "title": f"Log-likelihood of every restart, K = {shown.k}",
+            },
+        ),
+    )
+
+
+def _plane_views(
+    shown: _Shown, movie: summaries.Animation, projection: tuple[Callable, Callable]
+) -> list[line_view.View]:
+    """The Ellipses and Animation tabs' figures in the plotted plane."""
+    k, restart = shown.k, shown.restart
     to_plane, covariance_to_plane = projection
     common = {  # what the static and the animated view share
         "labels": shown.true_labels,
@@ -286,10 +383,11 @@ def _figure_tabs(
         "initial_means": shown.initial_means,
         "component_colors": shown.colors,
         "n_sigmas": shown.sigmas,
+        "axis_titles": shown.axis_titles,
     }
-    views: list[tuple[Any, str, Callable, Callable[[], tuple[Any, dict]]]] = [
+    return [
         (
-            ellipses_tab,
+            "Ellipses",
             "ellipses",
             figures.ellipse_figure,
             lambda: (
@@ -304,7 +402,7 @@ def _figure_tabs(
             ),
         ),
         (
-            animation_tab,
+            "Animation",
             "animation",
             figures.fit_animation_figure,
             lambda: (
@@ -321,23 +419,4 @@ def _figure_tabs(
                 },
             ),
         ),
-        (
-            likelihood_tab,
-            "log_likelihood",
-            figures.log_likelihood_figure,
-            lambda: (
-                movie.traces,
-                {
-                    "n_iter": movie.n_iter,
-                    "highlighted_restart": restart,
-                    "title": f"Log-likelihood of every restart, K = {k}",
-                },
-            ),
-        ),
     ]
-    # Only the open tab's figure is built (the tabs are bound, so they track state).
-    for tab, suffix, build, inputs in views:
-        if tab.open:
-            with tab:
-                data, options = inputs()
-                figure_block(f"{name}_{suffix}", build, data, **options)

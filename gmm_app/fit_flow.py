@@ -74,6 +74,7 @@ def run_sweep(X: np.ndarray, fit: FitKey, progress: Progress | None) -> gmm_core
         covariance_type=fit.covariance_type,
         max_iter=fit.max_iter,
         tol=fit.tol,
+        reg_covar=fit.reg_covar,
         snapshots=SNAPSHOTS,
     )
     if fit.init_means:  # the teaching start: equal weights, one shared covariance
@@ -364,7 +365,7 @@ def uploaded_sweep(
 
     knobs = {
         **_fit_knobs(settings),
-        "n_columns": Knob("the number of columns to fit", len(columns), 2),
+        "n_columns": Knob("the number of columns to fit", len(columns), 1),
     }
     estimate = estimate_uploaded(digest, columns, fit, n_rows)
     if not budget_gate(

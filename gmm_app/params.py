@@ -28,6 +28,8 @@ NOISE_BOUNDS = (0.1, 3.0)
 NOISE_STEP = 0.05
 MAX_ITER_BOUNDS = (1, 1000)
 TOL_OPTIONS = (1e-1, 1e-2, 1e-3, 1e-4, 1e-5, 1e-6, 1e-7, 1e-8)
+REG_COVAR_OPTIONS = (*(10.0**-e for e in range(1, 11)), 0.0)
+"""``reg_covar`` from large to none: the slider walks a component towards collapse."""
 COVERAGE_LEVELS = (0.5, 0.9, 0.95)
 """Ellipses chosen by the probability they hold in 2-D (their radius in σ follows)."""
 SIGMA_OPTIONS = (1.0, 2.0, 3.0, *(radius_of_coverage(p) for p in COVERAGE_LEVELS))
@@ -62,6 +64,7 @@ class Defaults:
     cov: str = "full"
     max_iter: int = 100
     tol: float = 1e-3
+    reg_covar: float = 1e-6
     init_seed: int = 0
     k: int = BIC_CHOICE
     restart: int = BEST_RESTART
@@ -91,6 +94,11 @@ def format_number(value: float) -> str:
 def format_tol(value: float) -> str:
     """Label of a tolerance option, e.g. ``"1e-03"`` (also its query-parameter text)."""
     return f"{value:.0e}"
+
+
+def format_reg_covar(value: float) -> str:
+    """Label of a ``reg_covar`` option, e.g. ``"1e-06"``, or ``"0"`` (also its URL text)."""
+    return "0" if value == 0 else f"{value:.0e}"
 
 
 def format_sigma(value: float) -> str:
@@ -259,6 +267,26 @@ class ChoiceParam:
 
     def check(self, value: object) -> bool:
         return value in self.options
+
+
+@dataclass(frozen=True)
+class LogChoiceParam(ChoiceParam):
+    """One of a fixed list of numbers; the URL may give its label or any text of it.
+
+    ``reg_covar=1e-5``, ``reg_covar=0.00001`` and ``reg_covar=1e-05`` all pick 1e-05;
+    a number that is not an option falls back to the default with a note.
+    """
+
+    def parse(self, values: Sequence[str]) -> ParamResult:
+        text, problem = _single(values)
+        number = None if text is None else parse_float(text)
+        for option in self.options:
+            if number is not None and math.isclose(number, option, rel_tol=1e-9):
+                return ParamResult(option, self.canonical(option))
+        if problem is None:
+            choices = ", ".join(self.label(option) for option in self.options)
+            problem = f"not one of {choices}"
+        return ParamResult(self.default, None, f"{problem}; using {self.label(self.default)}")
 
 
 @dataclass(frozen=True)
@@ -459,6 +487,7 @@ INIT = ChoiceParam("init", DEFAULTS.init, INIT_METHODS)
 COVARIANCE = ChoiceParam("cov", DEFAULTS.cov, COVARIANCE_TYPES)
 MAX_ITER = IntParam("max_iter", DEFAULTS.max_iter, *MAX_ITER_BOUNDS)
 TOL = ChoiceParam("tol", DEFAULTS.tol, TOL_OPTIONS, format_tol)
+REG_COVAR = LogChoiceParam("reg_covar", DEFAULTS.reg_covar, REG_COVAR_OPTIONS, format_reg_covar)
 INIT_SEED = IntParam("init_seed", DEFAULTS.init_seed, 0, MAX_SEED)
 SIGMAS = MultiChoiceParam(
     "sigmas", DEFAULTS.sigmas, SIGMA_OPTIONS, format_sigma, (("1", 1.0), ("2", 2.0), ("3", 3.0))
@@ -485,6 +514,7 @@ SIDEBAR_PARAMS = (
     COVARIANCE,
     MAX_ITER,
     TOL,
+    REG_COVAR,
     INIT_SEED,
     INIT_MEANS,
 )
@@ -518,6 +548,11 @@ def is_shipped(preset: str) -> bool:
 def preset_k_range(preset: str) -> tuple[int, int]:
     """The K range a preset's link sets (unless the link gives ``k_range``)."""
     return SHIPPED[preset].k_range if is_shipped(preset) else PRESETS[preset].k_range
+
+
+def preset_init(preset: str) -> str | None:
+    """The init method a preset's link suggests (unless the link gives ``init``), or None."""
+    return None if is_shipped(preset) else PRESETS[preset].init_params
 
 
 def preset_description(preset: str) -> str:

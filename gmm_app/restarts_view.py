@@ -34,18 +34,32 @@ def restart_panels(
         help="Final mean log-likelihood per point at most 0.001 below the best restart's.",
     )
     right.metric("Mean iterations", format_metric(result.n_iter[row].mean(), ".1f"))
-    figure_block(
-        "restart_grid",
-        figures.restart_grid_figure,
-        points,
-        means=result.means[row, :, :k],
-        covariances=result.covariances[row, :, :k],
-        weights=result.weights[row, :, :k],
-        final_log_likelihood=finals,
-        labels=labels,
-        component_colors=summaries.restart_colors(result, k, true_means),
-        title=f"Final fit of every restart, K = {k}",
-    )
+    colors = summaries.restart_colors(result, k, true_means)
+    if points.shape[1] == 1:
+        figure_block(
+            "restart_grid",
+            figures.restart_density_grid_figure,
+            points,
+            weights=result.weights[row, :, :k],
+            means=result.means[row, :, :k],
+            variances=result.covariances[row, :, :k],
+            final_log_likelihood=finals,
+            component_colors=colors,
+            title=f"Final densities of every restart, K = {k}",
+        )
+    else:
+        figure_block(
+            "restart_grid",
+            figures.restart_grid_figure,
+            points,
+            means=result.means[row, :, :k],
+            covariances=result.covariances[row, :, :k],
+            weights=result.weights[row, :, :k],
+            final_log_likelihood=finals,
+            labels=labels,
+            component_colors=colors,
+            title=f"Final fit of every restart, K = {k}",
+        )
     figure_block(
         "final_log_likelihoods",
         figures.final_log_likelihood_histogram,

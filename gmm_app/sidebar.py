@@ -35,6 +35,7 @@ from gmm_app.params import (
     N_POINTS,
     NOISE,
     PRESET,
+    REG_COVAR,
     RESTARTS,
     SIGMAS,
     TOL,
@@ -42,9 +43,11 @@ from gmm_app.params import (
     FloatParam,
     IntParam,
     RangeParam,
+    format_reg_covar,
     format_tol,
     is_shipped,
     preset_description,
+    preset_init,
     preset_k_range,
 )
 from gmm_app.widgets import escape_markdown
@@ -90,10 +93,10 @@ def _sanitize_url_once() -> None:
     parsed = parse_query_params(_raw_query_params())
     clusters_editor.remember_url_table(parsed.clusters)
     raw = {key: st.query_params.get_all(key) for key in st.query_params}
-    # A preset's own K range, or an ellipse named by an older label, goes into the URL.
+    # A preset's own K range and init, or an ellipse named by an older label, go into the URL.
     rewritten = any(
         key in parsed.url and _as_list(parsed.url[key]) != raw.get(key)
-        for key in (K_RANGE.key, SIGMAS.key)
+        for key in (K_RANGE.key, INIT.key, SIGMAS.key)
     )
     if not parsed.ignored and not rewritten:
         return
@@ -116,11 +119,15 @@ def _new_seed(key: str) -> None:
 
 
 def _on_preset_change() -> None:
-    """A new preset: its clusters (none for real data) and K range, edits discarded."""
+    """A new preset: its clusters (none for real data), K range and suggested initialisation,
+    edits discarded."""
     name = st.session_state[PRESET.key]
-    if not is_shipped(name):
-        clusters_editor.reset_table(name)
     st.session_state[K_RANGE.key] = preset_k_range(name)
+    if is_shipped(name):
+        return
+    clusters_editor.reset_table(name)
+    if (suggested := preset_init(name)) is not None:
+        st.session_state[INIT.key] = suggested
 
 
 def render_sidebar() -> Settings:
@@ -225,6 +232,17 @@ def _fit_controls(values: dict[str, Any]) -> None:
         format_func=format_tol,
         key=TOL.key,
         bind=_BIND,
+    )
+    values[REG_COVAR.key] = st.select_slider(
+        "reg_covar (added to every covariance's diagonal)",
+        REG_COVAR.options,
+        REG_COVAR.default,
+        format_func=format_reg_covar,
+        key=REG_COVAR.key,
+        bind=_BIND,
+        help="Keeps covariances positive definite. Towards 0 a component can shrink onto a "
+        "few identical points and the likelihood grows without bound (try the singularity "
+        "preset).",
     )
     values[INIT_SEED.key] = _seed(
         INIT_SEED,

@@ -32,6 +32,7 @@ class FitView:
     final_log_likelihood: float
     n_iter: int
     converged: bool
+    failed: bool = False
 
 
 def fit_view(result: gmm_core.SweepResult, k: int, restart: int) -> FitView:
@@ -47,6 +48,7 @@ def fit_view(result: gmm_core.SweepResult, k: int, restart: int) -> FitView:
         final_log_likelihood=float(result.final_log_likelihood[row, restart]),
         n_iter=int(result.n_iter[row, restart]),
         converged=bool(result.converged[row, restart]),
+        failed=bool(result.failed[row, restart]),
     )
 
 

@@ -13,6 +13,7 @@ module, so the parser can be tested and fuzzed on its own.
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -26,6 +27,7 @@ from gmm_app.csv_text import DELIMITER_NAMES, UploadError, decode, detect_delimi
 __all__ = [
     "MAX_ABS_VALUE",
     "MAX_COLUMNS",
+    "MAX_LABEL_VALUES",
     "MAX_ROWS",
     "MAX_UPLOAD_BYTES",
     "MIN_NUMERIC_COLUMNS",
@@ -52,6 +54,8 @@ UNEXPECTED_ERROR_MESSAGE = (
     "please save it again as a plain comma-separated UTF-8 file and retry."
 )
 
+# A text column with at most this many distinct values is kept as a possible label column.
+MAX_LABEL_VALUES = 12
 # Columns that exist only because some rows have extra fields must be at least half filled.
 _OVERFLOW_COLUMN_MIN_FILL = 0.5
 # Share of control characters above which decoded text is treated as binary.
@@ -78,6 +82,9 @@ class ParsedUpload:
         Rows removed for missing, non-numeric, infinite or too-large values.
     notes
         Human-readable remarks on how the file was interpreted.
+    text_labels
+        The ignored text columns with 2 to :data:`MAX_LABEL_VALUES` distinct values (stripped
+        cells, the same rows as ``data``): candidates for a column of true labels.
     """
 
     data: pd.DataFrame
@@ -86,6 +93,7 @@ class ParsedUpload:
     n_rows_read: int
     n_rows_dropped: int
     notes: tuple[str, ...]
+    text_labels: pd.DataFrame = dataclasses.field(default_factory=pd.DataFrame)
 
     @property
     def n_rows(self) -> int:
@@ -215,6 +223,7 @@ def _build_table(
     n_rows = len(rows)
     columns = [[row[index] for row in rows] for index in range(len(header))]
     numeric: dict[str, np.ndarray] = {}
+    texts: dict[str, np.ndarray] = {}
     ignored: list[str] = []
     empty: list[str] = []
     sparse_overflow: list[str] = []
@@ -223,6 +232,7 @@ def _build_table(
         parsed = parse_column(cells, delimiter)
         if parsed is None:
             ignored.append(name)
+            _keep_label_text(name, cells, texts)
             continue
         if parsed.n_non_empty == 0:
             empty.append(name)
@@ -230,6 +240,7 @@ def _build_table(
             continue
         if 100 * parsed.n_numbers < NUMERIC_SHARE_PERCENT * parsed.n_non_empty:
             ignored.append(name)
+            _keep_label_text(name, cells, texts)
             continue
         if index >= overflow_start and parsed.n_non_empty < _OVERFLOW_COLUMN_MIN_FILL * n_rows:
             sparse_overflow.append(name)
@@ -269,6 +280,9 @@ def _build_table(
     data = pd.DataFrame(
         {name: column[keep] for name, column in numeric.items()}, index=pd.RangeIndex(n_kept)
     )
+    labels = pd.DataFrame(
+        {name: column[keep] for name, column in texts.items()}, index=pd.RangeIndex(n_kept)
+    )
     return ParsedUpload(
         data=data,
         numeric_columns=tuple(numeric),
@@ -276,7 +290,19 @@ def _build_table(
         n_rows_read=n_rows,
         n_rows_dropped=n_dropped,
         notes=tuple(notes),
+        text_labels=labels,
     )
+
+
+def _keep_label_text(name: str, cells: list[str], texts: dict[str, np.ndarray]) -> None:
+    """Keep a text column's stripped cells when it has 2 to MAX_LABEL_VALUES distinct values."""
+    values = np.asarray([cell.strip() for cell in cells], dtype=object)
+    distinct = set(values[: MAX_LABEL_VALUES * 1000].tolist())
+    if len(distinct) > MAX_LABEL_VALUES:
+        return
+    distinct = set(values.tolist())
+    if 2 <= len(distinct) <= MAX_LABEL_VALUES and name not in texts:
+        texts[name] = values.astype(str)
 
 
 def _complete_rows(numeric: dict[str, np.ndarray], n_rows: int, notes: list[str]) -> np.ndarray:

@@ -12,6 +12,7 @@ import numpy as np
 import streamlit as st
 
 from gmm_app.app_settings import Settings
+from gmm_app.labels import label_candidates
 from gmm_app.upload import ParsedUpload, to_csv_bytes
 from gmm_app.widgets import escape_markdown, view_chooser
 from gmm_core import geometry
@@ -57,47 +58,95 @@ def upload_summary(parsed: ParsedUpload) -> None:
             st.markdown(f"- {escape_markdown(note, max_chars=300)}")
 
 
-def column_picker(parsed: ParsedUpload) -> tuple[str, ...]:
-    """The numeric columns to fit (the fit runs in all of them)."""
+NO_LABELS = "none"
+
+
+def label_picker(parsed: ParsedUpload) -> str | None:
+    """The column of true labels (not fitted), or None; a candidate is chosen by default."""
+    candidates = label_candidates(parsed)
+    options = (NO_LABELS, *candidates)
+    chosen = st.selectbox(
+        "True labels (not fitted)",
+        options,
+        index=1 if candidates else 0,
+        key="upload_labels",
+        help="A column of a few distinct integers or strings, such as iris's species. "
+        "Marked as the truth, it is left out of the fit; the ARI is computed against it, "
+        "the points are coloured by it and the dashed ellipses are its groups' means and "
+        "covariances.",
+    )
+    return None if chosen == NO_LABELS else chosen
+
+
+def column_picker(parsed: ParsedUpload, label: str | None = None) -> tuple[str, ...]:
+    """The numeric columns to fit (the fit runs in all of them); never the label column.
+
+    By default every column that could be a label (iris's integer ``target`` next to its
+    ``species``) is left out too, as long as another column remains.
+    """
+    fittable = [name for name in parsed.numeric_columns if name != label]
+    candidates = set(label_candidates(parsed))
+    features = [name for name in fittable if name not in candidates] or fittable
     chosen = st.multiselect(
         "Columns to fit",
         parsed.numeric_columns,
-        default=list(parsed.numeric_columns[:DEFAULT_FIT_COLUMNS]),
+        default=features[:DEFAULT_FIT_COLUMNS],
         max_selections=MAX_FIT_COLUMNS,
         key="upload_columns",
-        help=f"The fit uses every chosen column (at most {MAX_FIT_COLUMNS}).",
+        help=f"The fit uses every chosen column (at most {MAX_FIT_COLUMNS}). One column is "
+        "fitted as a one-dimensional mixture.",
     )
-    return tuple(name for name in parsed.numeric_columns if name in chosen)
+    if label is not None and label in chosen:
+        st.caption(f"{escape_markdown(label)} holds the true labels, so it is not fitted.")
+    return tuple(name for name in fittable if name in chosen)
 
 
 def upload_problems(parsed: ParsedUpload, columns: Sequence[str], settings: Settings) -> list[str]:
     """What to change before an uploaded table can be fitted and drawn."""
-    if len(parsed.numeric_columns) < 2:
-        return [
-            "The file has only one numeric column; the fit and its plots need at least two. "
-            "Add a numeric column and upload again."
-        ]
-    if len(columns) < 2:
-        return ["Pick at least two numeric columns to fit."]
+    if not columns:
+        return ["Pick at least one numeric column to fit (the label column is not fitted)."]
     return settings.fit_problems(parsed.n_rows)
 
 
-def plot_axes(points: np.ndarray, columns: Sequence[str]) -> np.ndarray:
+def variance_shares(points: np.ndarray, axes: np.ndarray) -> np.ndarray:
+    """The share of the data's total variance along each row of ``axes``."""
+    centred = points - points.mean(axis=0)
+    total = float(np.sum(centred**2))
+    along = np.sum((centred @ axes.T) ** 2, axis=0)
+    return along / total if total > 0 else np.zeros(axes.shape[0])
+
+
+def pc_titles(points: np.ndarray, axes: np.ndarray) -> tuple[str, str]:
+    """Axis titles of the principal components: ``"PC 1 (73% of variance)"``."""
+    first, second = variance_shares(points, axes)[:2]
+    return f"PC 1 ({first:.0%} of variance)", f"PC 2 ({second:.0%} of variance)"
+
+
+def plot_axes(
+    points: np.ndarray, columns: Sequence[str]
+) -> tuple[np.ndarray | None, tuple[str, str]]:
     """Choose the plotted plane: the first two principal components or two columns.
 
     Returns
     -------
-    np.ndarray, shape (2, D)
-        The projection from the fitted space to the plotted plane.
+    axes : (2, D) the projection from the fitted space to the plotted plane, or None for
+        one column (drawn as a histogram)
+    titles : the plotted axes' titles
     """
+    if len(columns) == 1:
+        return None, (columns[0], "")
     view = view_chooser()
     if view == "PCA":
         if points.shape[0] < 2:
-            return np.eye(points.shape[1])[:2]
+            return np.eye(points.shape[1])[:2], (columns[0], columns[1])
         axes = geometry.principal_axes(points, 2)
-        st.caption("Plotted: the first two principal components of the chosen columns.")
-        return axes
+        st.caption(
+            "Plotted: the first two principal components of the chosen columns; each axis "
+            "says how much of the data's variance it shows."
+        )
+        return axes, pc_titles(points, axes)
     left, right = st.columns(2)
     x_name = left.selectbox("x axis", columns, index=0, key="upload_x")
     y_name = right.selectbox("y axis", columns, index=1, key="upload_y")
-    return np.eye(len(columns))[[list(columns).index(x_name), list(columns).index(y_name)]]
+    picked = [list(columns).index(x_name), list(columns).index(y_name)]
+    return np.eye(len(columns))[picked], (x_name, y_name)

@@ -147,41 +147,48 @@ def make_dataset(
 
 @dataclass(frozen=True)
 class DatasetSpec:
-    """A named 2-D teaching data set.
+    """A named teaching data set in one or two dimensions.
 
     Attributes
     ----------
     name, description
         Short key and one-sentence explanation for the dashboard.
     centers
-        K pairs ``(x, y)``.
+        K pairs ``(x, y)``, or K singletons ``(x,)`` for a one-dimensional data set.
     sigmas
-        K triples ``(sigma_x, sigma_y, rotation_deg)``; see :func:`cluster_covariance`.
+        K triples ``(sigma_x, sigma_y, rotation_deg)`` (see :func:`cluster_covariance`),
+        or K singletons ``(sigma,)`` in one dimension.
     weights
         K non-negative mixing weights (normalised when sampling).
     n
         Default number of points.
     k_range
         ``(k_min, k_max)``, the suggested range of K for a model-selection sweep.
+    init_params
+        The initialisation the data set is meant to be shown with, or None for any.
     """
 
     name: str
     description: str
-    centers: tuple[tuple[float, float], ...]
-    sigmas: tuple[tuple[float, float, float], ...]
+    centers: tuple[tuple[float, ...], ...]
+    sigmas: tuple[tuple[float, ...], ...]
     weights: tuple[float, ...]
     n: int
     k_range: tuple[int, int]
+    init_params: str | None = None
 
     def __post_init__(self) -> None:
         n_clusters = len(self.centers)
         if n_clusters < 1:
             raise ValueError(f"{self.name}: a data set needs at least one centre")
-        if any(len(center) != 2 for center in self.centers):
-            raise ValueError(f"{self.name}: every centre must be a pair (x, y)")
-        if len(self.sigmas) != n_clusters or any(len(s) != 3 for s in self.sigmas):
+        n_features = len(self.centers[0])
+        if n_features not in (1, 2) or any(len(c) != n_features for c in self.centers):
+            raise ValueError(f"{self.name}: every centre must be a pair (x, y) or a single (x,)")
+        n_sigmas = 3 if n_features == 2 else 1
+        if len(self.sigmas) != n_clusters or any(len(s) != n_sigmas for s in self.sigmas):
             raise ValueError(
-                f"{self.name}: sigmas must hold one (sigma_x, sigma_y, rotation_deg) per centre"
+                f"{self.name}: sigmas must hold one (sigma_x, sigma_y, rotation_deg) per "
+                "centre in 2-D, one (sigma,) in 1-D"
             )
         if len(self.weights) != n_clusters:
             raise ValueError(f"{self.name}: weights must hold one value per centre")
@@ -190,17 +197,25 @@ class DatasetSpec:
         k_min, k_max = self.k_range
         if not 1 <= k_min <= k_max:
             raise ValueError(f"{self.name}: k_range must satisfy 1 <= k_min <= k_max")
-        for triple in self.sigmas:
-            cluster_covariance(*triple)
+        self.covariances  # noqa: B018 - validates every sigma
+
+    @property
+    def n_features(self) -> int:
+        """1 or 2."""
+        return len(self.centers[0])
 
     @property
     def covariances(self) -> np.ndarray:
-        """Cluster covariances, shape (K, 2, 2)."""
+        """Cluster covariances, shape (K, D, D)."""
+        if self.n_features == 1:
+            return np.stack(
+                [cluster_covariance(sigma, 0.0, 0.0)[:1, :1] for (sigma,) in self.sigmas]
+            )
         return np.stack([cluster_covariance(*triple) for triple in self.sigmas])
 
     @property
     def means(self) -> np.ndarray:
-        """Cluster centres, shape (K, 2)."""
+        """Cluster centres, shape (K, D)."""
         return np.asarray(self.centers, dtype=np.float64)
 
     @property
@@ -211,7 +226,7 @@ class DatasetSpec:
     def sample(
         self, n: int | None = None, seed: int | None = 0, noise: float = 1.0
     ) -> tuple[np.ndarray, np.ndarray]:
-        """Draw ``(X, y)`` with shapes (n, 2) and (n,); ``noise`` multiplies every sigma."""
+        """Draw ``(X, y)`` with shapes (n, D) and (n,); ``noise`` multiplies every sigma."""
         noise_value = float(noise)
         if not np.isfinite(noise_value) or noise_value < 0:
             raise ValueError(f"noise must be a finite non-negative number, got {noise}")
@@ -357,6 +372,38 @@ PRESETS: dict[str, DatasetSpec] = {
             weights=(1 / 6,) * 6,
             n=1800,
             k_range=(1, 4),
+        ),
+        DatasetSpec(
+            name="singularity",
+            description="A broad cluster with a clump of near-identical points (10 %) inside "
+            "it: lower reg_covar and one component collapses onto the clump.",
+            centers=((0.0, 0.0), (3.0, 0.0)),
+            sigmas=((3.0, 2.0, 20.0), (0.001, 0.001, 0.0)),
+            weights=(0.9, 0.1),
+            n=1500,
+            k_range=(1, 3),
+            init_params="k-means++",
+        ),
+        DatasetSpec(
+            name="bimodal_1d",
+            description="One dimension, two bumps (60 % / 40 %): the textbook histogram.",
+            centers=((-2.0,), (2.5,)),
+            sigmas=((1.0,), (0.8,)),
+            weights=(0.6, 0.4),
+            n=1000,
+            k_range=(1, 5),
+            init_params="k-means++",
+        ),
+        DatasetSpec(
+            name="skewed_1d",
+            description="One dimension, a right-skewed density made of three overlapping "
+            "components.",
+            centers=((0.0,), (1.5,), (4.0,)),
+            sigmas=((0.8,), (1.2,), (2.0,)),
+            weights=(0.5, 0.3, 0.2),
+            n=1500,
+            k_range=(1, 5),
+            init_params="k-means++",
         ),
     )
 }

@@ -7,15 +7,22 @@ input with nothing finite in it raises ``ValueError``; no NaN or infinity reache
 
 from gmm_figures.animation import fit_animation_figure
 from gmm_figures.curves import log_likelihood_figure, model_selection_figure
+from gmm_figures.densities import (
+    mixture_animation_figure,
+    mixture_histogram_figure,
+    restart_density_grid_figure,
+)
 from gmm_figures.ellipses import (
     component_colors_from_matching,
     ellipse_figure,
 )
 from gmm_figures.restart_stats import final_log_likelihood_histogram, init_comparison_figure
 from gmm_figures.restarts import restart_grid_figure
+from gmm_figures.spatial import AXIS_TITLES
 from gmm_figures.style import PALETTE, apply_layout, color_for, sanitize_points, to_html
 
 __all__ = [
+    "AXIS_TITLES",
     "PALETTE",
     "apply_layout",
     "color_for",
@@ -24,8 +31,11 @@ __all__ = [
     "final_log_likelihood_histogram",
     "fit_animation_figure",
     "init_comparison_figure",
+    "mixture_animation_figure",
+    "mixture_histogram_figure",
     "log_likelihood_figure",
     "model_selection_figure",
+    "restart_density_grid_figure",
     "restart_grid_figure",
     "sanitize_points",
     "to_html",

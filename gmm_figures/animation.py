@@ -18,6 +18,7 @@ from plotly.subplots import make_subplots
 from gmm_figures.curves import _prepare_curves
 from gmm_figures.playback import iteration_slider, play_pause_menu
 from gmm_figures.spatial import (
+    AXIS_TITLES,
     FAINT_OPACITY,
     FAINT_WEIGHT,
     _check_component_colors,
@@ -75,6 +76,7 @@ def fit_animation_figure(
     n_sigmas: Sequence[float] = (1.0, 2.0, 3.0),
     max_points: int = 5000,
     title: str | None = None,
+    axis_titles: tuple[str, str] = AXIS_TITLES,
 ) -> go.Figure:
     """EM fit animated over its snapshots, next to every restart's log-likelihood curve.
 
@@ -105,7 +107,7 @@ def fit_animation_figure(
         Row of ``traces`` drawn highlighted (the restart whose snapshots are given).
     component_colors
         Shape (K,) int palette index per component; ``None`` means ``0..K-1``.
-    n_sigmas, max_points, title
+    n_sigmas, max_points, title, axis_titles
         As in :func:`ellipse_figure` (an empty ``n_sigmas`` animates the means only).
 
     Returns
@@ -146,6 +148,7 @@ def fit_animation_figure(
         for frame in range(snaps.iterations.size)
     ]
     _animation_layout(fig, movie, x_range, y_range, snaps.iterations)
+    _style_spatial_axes(fig, x_range, y_range, row=1, axis_titles=axis_titles)
     apply_layout(fig, title=title, height=ANIMATION_HEIGHT_PX)
     fig.update_layout(margin={"t": 130 if title else 100, "b": 120})
     fig.update_annotations(selector={"xref": "paper"}, yshift=4)

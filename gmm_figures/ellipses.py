@@ -22,6 +22,7 @@ from numpy.typing import ArrayLike
 
 from gmm_core.select import match_components
 from gmm_figures.spatial import (
+    AXIS_TITLES,
     FAINT_WEIGHT,
     _check_component_colors,
     _check_shape,
@@ -110,6 +111,7 @@ def ellipse_figure(
     n_sigmas: Sequence[float] = (1.0, 2.0, 3.0),
     max_points: int = 5000,
     title: str | None = None,
+    axis_titles: tuple[str, str] = AXIS_TITLES,
 ) -> go.Figure:
     """Static view of data, true ellipses (dashed) and fitted ellipses (solid).
 
@@ -135,6 +137,8 @@ def ellipse_figure(
         Points drawn at most (a deterministic random subset).
     title
         Figure title.
+    axis_titles
+        Titles of the x and y axes (e.g. ``"PC 1 (73% of variance)"``).
 
     Returns
     -------
@@ -187,7 +191,7 @@ def ellipse_figure(
     if start_means is not None:
         fig.add_trace(_initial_means_trace(start_means, start_valid, colors, decimals))
     fig.add_trace(_fit_means_trace(fit_means, fit_weights, valid, colors, decimals))
-    _style_spatial_axes(fig, x_range, y_range, row=None)
+    _style_spatial_axes(fig, x_range, y_range, row=None, axis_titles=axis_titles)
     fig.update_layout(showlegend=False, hovermode="closest")
     apply_layout(fig, title=title)
     if sigmas.size:

@@ -274,14 +274,25 @@ def _fit_means_trace(
     )
 
 
+AXIS_TITLES = ("x₁", "x₂")
+
+
 def _style_spatial_axes(
-    fig: go.Figure, x_range: list[float], y_range: list[float], *, row: int | None
+    fig: go.Figure,
+    x_range: list[float],
+    y_range: list[float],
+    *,
+    row: int | None,
+    axis_titles: tuple[str, str] = AXIS_TITLES,
 ) -> None:
     """Fixed ranges and equal aspect ratio for the data axes (column 1 when ``row``)."""
     where = {} if row is None else {"row": row, "col": 1}
-    fig.update_xaxes(title_text="x₁", range=x_range, autorange=False, constrain="domain", **where)
+    x_title, y_title = axis_titles
+    fig.update_xaxes(
+        title_text=x_title, range=x_range, autorange=False, constrain="domain", **where
+    )
     fig.update_yaxes(
-        title_text="x₂",
+        title_text=y_title,
         range=y_range,
         autorange=False,
         constrain="domain",

@@ -36,6 +36,14 @@ fits reuse it (the status box shows compile and run time apart).
   BIC $= -2 \log L + p \ln N$ with $p$ free parameters and $N$ points.
 * Fitted components are matched to the true clusters by the **Hungarian method**, so
   colours correspond; the **ARI** compares the fit's hard labels with the true ones.
+* **`reg_covar`** is added to every covariance's diagonal after each M step, so no
+  component can become narrower than it. Without it a component can sit on a few identical
+  points: its covariance goes to zero and the likelihood to infinity (the singularity
+  preset shows this). Such a fit is reported as *failed*, never as a number.
+* **One dimension** (the `_1d` presets, or a CSV with one numeric column) is drawn as a
+  histogram with each component's weighted density and their sum, the mixture.
+* An upload's **label column** (a few distinct integers or strings) can be the truth: it is
+  not fitted, and the ARI and the dashed ellipses come from its groups.
 
 Every setting lives in the page address: copy it to share exactly what you see.
 """

@@ -9,6 +9,7 @@ from gmm_app import (
     datasets,
     explorer,
     fit_flow,
+    labels,
     placed_means,
     presenter,
     sidebar,
@@ -21,8 +22,9 @@ settings = sidebar.current_settings()
 presenter.page_heading(
     "Your data",
     "Upload a CSV file with a header row. Numeric columns are detected and rows with missing "
-    "values dropped. The sidebar's Fit settings apply; its Data settings are for the "
-    "synthetic data only.",
+    "values dropped. A column of a few distinct labels (such as iris's species) is offered "
+    "as the truth instead of being fitted. The sidebar's Fit settings apply; its Data "
+    "settings are for the synthetic data only.",
 )
 upload = st.file_uploader(
     f"CSV file (at most {MAX_UPLOAD_BYTES // 2**20} MB)",
@@ -41,8 +43,14 @@ except UploadError as error:
     st.stop()
 
 upload_view.upload_summary(parsed)
-columns = upload_view.column_picker(parsed)
-export = {**settings.as_dict(), "data": "uploaded file", "columns": list(columns)}
+label = upload_view.label_picker(parsed)
+columns = upload_view.column_picker(parsed, label)
+export = {
+    **settings.as_dict(),
+    "data": "uploaded file",
+    "columns": list(columns),
+    "label_column": label,
+}
 for key in ("preset", "clusters", "noise", "n_points", "data_seed"):
     export.pop(key, None)
 upload_view.upload_data_download(parsed, "your_data")
@@ -50,7 +58,11 @@ if not widgets.show_problems(upload_view.upload_problems(parsed, columns, settin
     widgets.settings_download(export, "your_data")
     st.stop()
 points = datasets.upload_matrix(raw, columns)
-axes = upload_view.plot_axes(points, columns)
+true_labels = truth = None
+if label is not None:
+    true_labels, _ = labels.label_codes(parsed, label)
+    truth = datasets.truth_from_labels(points, true_labels)
+axes, axis_titles = upload_view.plot_axes(points, columns)
 lifted = ()
 if settings.init_means:  # placed in the plotted plane, fitted in every column
     lifted = placed_means.lift_means(np.asarray(settings.init_means), axes, points.mean(axis=0))
@@ -67,7 +79,10 @@ explorer.fit_explorer(
     result,
     name="your_data",
     export=export,
+    truth=truth,
+    true_labels=true_labels,
     axes=axes,
     columns=columns,
+    axis_titles=axis_titles,
     placed=settings.init_means,
 )

@@ -28,6 +28,7 @@ from tests.support.apptest import (
     make_app,
     matching,
     open_page,
+    plain_warnings,
     run_ok,
     sidebar,
     trace_names,
@@ -111,10 +112,14 @@ def test_every_page_runs_at_the_default_settings() -> None:
 @pytest.mark.parametrize("preset", sorted(PRESETS))
 def test_every_page_runs_for_each_preset(preset: str) -> None:
     at = run_ok(make_app({"preset": preset}))
-    assert at.warning.len == 0 and errors(at) == []
+    # The singularity preset's best fit collapses onto its clump: that one warning is the demo.
+    allowed = ("collapsed",) if preset == "singularity" else ()
+    assert all(any(word in w for word in allowed) for w in plain_warnings(at))
+    assert errors(at) == []
     true_k = PRESETS[preset].true_k
     names = trace_names(charts(at)[0])
-    assert len(matching(names, r"true \d+ 1σ")) == true_k
+    true_trace = r"true \d+ density" if PRESETS[preset].n_features == 1 else r"true \d+ 1σ"
+    assert len(matching(names, true_trace)) == true_k
     for page in PAGES[1:]:
         open_page(at, page)
         assert errors(at) == []
@@ -447,7 +452,7 @@ GOOD_CSV = good_csv()
     [
         (b"name,city\nann,paris\nbob,rome\n", "No numeric columns found"),
         (b"a,b\nnan,nan\n,\n", "No numeric columns found"),
-        (b"a\n1\n", "The file has only one numeric column"),
+        (b"a\n1\n", "Only 1 point but the K range goes up to 6"),
         (b"", "The uploaded file is empty"),
         (b"a,b\n1,2\n", "Only 1 point but the K range goes up to 6"),
     ],
@@ -466,6 +471,10 @@ def test_a_good_csv_is_fitted_in_full_dimension() -> None:
     at = run_ok(make_app({"k_range": ["1", "3"], "init": "k-means++", "tab": "Ellipses"}))
     open_page(at, "pages/your_data.py")
     at.file_uploader[0].upload("data.csv", GOOD_CSV, "text/csv")
+    run_ok(at)
+    # Its text column of two values is offered as the truth; here it is unmarked.
+    assert at.selectbox(key="upload_labels").value == "label"
+    at.selectbox(key="upload_labels").set_value("none")
     run_ok(at)
     assert errors(at) == []
     metrics = {m.label: m.value for m in at.metric}

@@ -193,9 +193,10 @@ def test_presets_exist_with_expected_structure() -> None:
         assert spec.description
         k_min, k_max = spec.k_range
         assert 1 <= k_min <= k_max
-        assert spec.covariances.shape == (len(spec.centers), 2, 2)
+        d = spec.n_features
+        assert spec.covariances.shape == (len(spec.centers), d, d)
         X, y = spec.sample(n=300, seed=1)
-        assert X.shape == (300, 2)
+        assert X.shape == (300, d)
         assert set(np.unique(y)) <= set(range(len(spec.centers)))
 
 
@@ -266,3 +267,32 @@ def test_dataset_spec_is_frozen_and_validated() -> None:
         data.DatasetSpec("bad", "", ((0.0, 0.0),), (), (1.0,), 10, (1, 2))
     with pytest.raises(ValueError, match="k_range"):
         data.DatasetSpec("bad", "", ((0.0, 0.0),), ((1.0, 1.0, 0.0),), (1.0,), 10, (3, 2))
+
+
+def test_one_dimensional_presets_draw_their_mixture() -> None:
+    for name in ("bimodal_1d", "skewed_1d"):
+        spec = data.PRESETS[name]
+        assert spec.n_features == 1 and spec.means.shape == (spec.true_k, 1)
+        X, y = spec.sample(n=20_000, seed=3)
+        for k, ((centre,), (sigma,)) in enumerate(zip(spec.centers, spec.sigmas, strict=True)):
+            assert abs(X[y == k, 0].mean() - centre) < 0.1
+            assert abs(X[y == k, 0].std() - sigma) < 0.1
+    skewed = data.PRESETS["skewed_1d"].sample(n=20_000, seed=3)[0][:, 0]
+    centred = skewed - skewed.mean()
+    assert (centred**3).mean() / centred.std() ** 3 > 0.5  # right-skewed
+
+
+def test_singularity_preset_has_a_clump_inside_a_broad_cluster() -> None:
+    spec = data.PRESETS["singularity"]
+    X, y = spec.sample(seed=0)
+    clump = X[y == 1]
+    assert 50 <= len(clump) <= 0.2 * len(X)
+    assert clump.std(axis=0).max() < 0.01 < X[y == 0].std(axis=0).min()
+    assert spec.init_params == "k-means++"
+
+
+def test_a_spec_of_mixed_dimensions_is_refused() -> None:
+    with pytest.raises(ValueError, match="pair"):
+        data.DatasetSpec("bad", "x", ((0.0,), (1.0, 2.0)), ((1.0,), (1.0,)), (1, 1), 10, (1, 2))
+    with pytest.raises(ValueError, match="sigmas"):
+        data.DatasetSpec("bad", "x", ((0.0,),), ((1.0, 1.0, 0.0),), (1,), 10, (1, 2))

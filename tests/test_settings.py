@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from gmm_app import app_settings, cluster_table, params, sidebar
+from gmm_app import app_settings, cluster_table, datasets, params, sidebar
 from gmm_core import COVARIANCE_TYPES, INIT_METHODS, PRESETS, SHIPPED
 from tests.support.strategies import VALID_TABLES
 
@@ -202,15 +202,15 @@ def test_every_preset_table_is_valid_and_matches_gmm_core() -> None:
         table = cluster_table.preset_clusters(name)
         assert_valid_table(table)
         assert cluster_table.validate_cluster_rows(table) == (table, [])
-        np.testing.assert_array_equal(np.asarray(table)[:, :2], spec.means)
+        np.testing.assert_array_equal(np.asarray(table)[:, : spec.n_features], spec.means)
 
 
 def test_settings_from_defaults() -> None:
     parsed = app_settings.parse_query_params({})
     table = cluster_table.preset_clusters(parsed.values["preset"])
     result = app_settings.settings_from_values(parsed.values, table)
-    assert result.data_key == (table, 1.0, 2000, 0, "")
-    assert result.fit_key == (1, 6, 8, "random", "full", 100, 1e-3, 0, ())
+    assert result.data_key == (table, 1.0, 2000, 0, 2, "")
+    assert result.fit_key == (1, 6, 8, "random", "full", 100, 1e-3, 0, 1e-6, ())
     assert result.true_k == 3
     assert result.synthetic_problems() == []
     fewer = app_settings.settings_from_values({**parsed.values, "n": 3}, table)
@@ -355,3 +355,46 @@ def test_a_real_data_preset_ignores_a_cluster_table_and_sets_its_k_range() -> No
     assert settings.data_key == ((), 0.0, 272, 0, "old_faithful")
     assert settings.true_k is None and settings.synthetic_problems() == []
     assert settings.as_dict()["data"] == SHIPPED["old_faithful"].source
+
+
+def test_reg_covar_reads_any_text_of_an_option_and_warns_on_others() -> None:
+    parsed = app_settings.parse_query_params({"reg_covar": "1e-5", "tol": "1e-04"})
+    assert parsed.values["reg_covar"] == 1e-5 and parsed.url["reg_covar"] == "1e-05"
+    assert parsed.values["tol"] == 1e-4 and parsed.ignored == ()
+    zero = app_settings.parse_query_params({"reg_covar": "0"})
+    assert zero.values["reg_covar"] == 0.0 and zero.url["reg_covar"] == "0"
+    for bad in ("-1", "2e-3", "nan", "abc"):
+        parsed = app_settings.parse_query_params({"reg_covar": bad, "tol": "1e-04"})
+        assert parsed.values["reg_covar"] == 1e-6, bad
+        assert parsed.values["tol"] == 1e-4, bad  # the other settings are kept
+        assert [key for key, _ in parsed.ignored] == ["reg_covar"], bad
+
+
+def test_reg_covar_is_part_of_the_sweep_cache_key() -> None:
+    parsed = app_settings.parse_query_params({"reg_covar": "0"})
+    table = cluster_table.preset_clusters(parsed.values["preset"])
+    zero = app_settings.settings_from_values(parsed.values, table)
+    default = app_settings.default_settings()
+    assert zero.fit_key != default.fit_key
+    assert zero.fit_key._replace(reg_covar=default.reg_covar) == default.fit_key
+    assert zero.as_dict()["reg_covar"] == 0.0
+
+
+def test_a_one_dimensional_preset_draws_one_column_from_its_table() -> None:
+    parsed = app_settings.parse_query_params({"preset": "skewed_1d"})
+    table = cluster_table.preset_clusters("skewed_1d")
+    settings = app_settings.settings_from_values(parsed.values, table)
+    assert settings.data_key.n_features == 1
+    points, labels = datasets.draw_synthetic(settings.data_key)
+    truth = datasets.settings_truth(settings.data_key)
+    assert points.shape == (settings.n_points, 1) and truth.means.shape == (3, 1)
+    np.testing.assert_allclose(truth.covariances[:, 0, 0], [0.8**2, 1.2**2, 2.0**2])
+    assert set(np.unique(labels)) == {0, 1, 2}
+
+
+def test_a_preset_link_carries_its_suggested_init_unless_the_link_says_otherwise() -> None:
+    parsed = app_settings.parse_query_params({"preset": "singularity"})
+    assert parsed.values["init"] == "k-means++" and parsed.url["init"] == "k-means++"
+    chosen = app_settings.parse_query_params({"preset": "singularity", "init": "kmeans"})
+    assert chosen.values["init"] == "kmeans"
+    assert app_settings.parse_query_params({"preset": "four_blobs"}).values["init"] == "random"
