@@ -36,7 +36,7 @@ from gmm_app import (
     sidebar,
 )
 from gmm_app.upload import parse_csv
-from gmm_core import PRESETS, budget
+from gmm_core import PRESETS, SHIPPED, budget
 from tests.support.apptest import charts, last_sweep, make_app, open_page, run_ok
 from tests.support.apptest import plain_errors as errors
 from tests.support.apptest import plain_warnings as warnings_
@@ -125,7 +125,7 @@ INTEGERS = st.integers(-(2**40), 2**40).map(str)
 # K padded to 6, ≤ 8 restarts, max_iter ≤ 100, k-means++, full covariances) or stop
 # before any sweep: random values hit few compilations.
 SAME_SHAPE: dict[str, st.SearchStrategy] = {
-    "preset": st.sampled_from(sorted(PRESETS)),
+    "preset": st.sampled_from(sorted({*PRESETS, *SHIPPED})),
     "noise": st.one_of(st.floats(-10, 10).map(lambda v: f"{v:.3g}"), st.just("0")),
     "n": st.one_of(st.integers(1537, 2048).map(str), st.sampled_from(["0", "-7", "3", "1.5"])),
     "data_seed": INTEGERS,
@@ -151,6 +151,9 @@ SAME_SHAPE: dict[str, st.SearchStrategy] = {
     "step": st.sampled_from(["0", "5", "9999", "-1", "x"]),
     "present": st.sampled_from(["1", "0", "yes"]),
     "view": st.sampled_from([*params.VIEW_OPTIONS, "3D"]),
+    "init_means": st.sampled_from(["-1,1;1,-1", "0,0;3,3;6,0", "x", "1,1;1,1", "nan,1", ""]),
+    "panels": st.sampled_from(["0,1,2,5,20", "3", "1,x", "-1", "0,5000"]),
+    "uncertainty": st.sampled_from(["true", "false", "1", "x"]),
 }
 assert set(SAME_SHAPE) == set(params.QUERY_KEYS)
 
