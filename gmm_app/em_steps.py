@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-REG_COVAR = 1e-6  # gmm_core.sweep's default, which the app uses
+REG_COVAR = 1e-6  # gmm_core.sweep's default
 
 
 @dataclass(frozen=True)
@@ -93,6 +93,7 @@ def walk(
     covariances: np.ndarray,
     covariance_type: str,
     n_iter: int,
+    reg_covar: float = REG_COVAR,
 ) -> Walk:
     """Run ``n_iter`` EM iterations from the initial parameters, keeping each iterate.
 
@@ -101,6 +102,7 @@ def walk(
     X : (N, D); weights : (K,); means : (K, D); covariances : (K, D, D) the initial fit
     covariance_type : "full", "tied", "diag" or "spherical"
     n_iter : iterations to run (the number the sweep ran for this fit)
+    reg_covar : added to every covariance's diagonal, as in the sweep
     """
     X = np.asarray(X, dtype=np.float64)
     params = [tuple(np.asarray(a, dtype=np.float64) for a in (weights, means, covariances))]
@@ -108,7 +110,7 @@ def walk(
     for _ in range(max(int(n_iter), 0)):
         log_resp, log_density = log_responsibilities(X, *params[-1])
         log_likelihood.append(float(log_density.mean()))
-        params.append(m_step(X, np.exp(log_resp), covariance_type))
+        params.append(m_step(X, np.exp(log_resp), covariance_type, reg_covar))
     log_likelihood.append(float(log_responsibilities(X, *params[-1])[1].mean()))
     w, m, c = (np.stack(parts) for parts in zip(*params, strict=True))
     return Walk(w, m, c, np.asarray(log_likelihood))

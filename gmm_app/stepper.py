@@ -39,11 +39,12 @@ def _digest(*arrays: np.ndarray) -> str:
 
 @st.cache_data(max_entries=16, show_spinner="Walking the fit through EM…")
 def _walk(
-    key: tuple[str, str, int], _X: np.ndarray, _initial: tuple[np.ndarray, ...]
+    key: tuple[str, str, int, float], _X: np.ndarray, _initial: tuple[np.ndarray, ...]
 ) -> em_steps.Walk:
-    """The iterates of one fit, cached on (digest of data and start, covariance type, n_iter)."""
-    _, covariance_type, n_iter = key
-    return em_steps.walk(_X, *_initial, covariance_type, n_iter)
+    """The iterates of one fit, cached on (digest of data and start, covariance type, n_iter,
+    reg_covar)."""
+    _, covariance_type, n_iter, reg_covar = key
+    return em_steps.walk(_X, *_initial, covariance_type, n_iter, reg_covar)
 
 
 def fit_walk(
@@ -57,7 +58,7 @@ def fit_walk(
         result.initial_covariances[row, restart, :k],
     )
     n_iter = int(result.n_iter[row, restart])
-    key = (_digest(points, *initial), result.covariance_type, n_iter)
+    key = (_digest(points, *initial), result.covariance_type, n_iter, result.reg_covar)
     return _walk(key, points, initial)
 
 

@@ -427,6 +427,7 @@ class SweepResult:
     e_step_reasons : (n_k, n_restarts) int, the reason bits (``gmm_core.em``)
     float32_noise : (n_k, n_restarts) estimated float32 rounding of the E steps
     tol : the tolerance the sweep ran with
+    reg_covar : the covariance regularisation it ran with (original units)
     compile_seconds : time spent compiling for this call (0 when the program was cached)
     run_seconds : time spent running the program
     """
@@ -459,6 +460,7 @@ class SweepResult:
     e_step_reasons: np.ndarray
     float32_noise: np.ndarray
     tol: float
+    reg_covar: float
     compile_seconds: float
     run_seconds: float
 
@@ -836,6 +838,7 @@ def sweep(
         compile_seconds,
         run_seconds,
         tol,
+        reg_covar,
     )
 
 
@@ -873,6 +876,7 @@ def _assemble(
     compile_seconds: float,
     run_seconds: float,
     tol: float = 0.0,
+    reg_covar: float = 1e-6,
 ) -> SweepResult:
     n_k = len(k_values)
     n_slots = bucket_components(n_k)
@@ -932,6 +936,7 @@ def _assemble(
         e_step_reasons=grid(outputs["e_step_reasons"]).astype(int),
         float32_noise=grid(outputs["float32_noise"]).astype(np.float64),
         tol=float(tol),
+        reg_covar=float(reg_covar),
         compile_seconds=compile_seconds,
         run_seconds=run_seconds,
     )

@@ -71,12 +71,16 @@ def test_a_step_is_fast_and_never_refits() -> None:
     assert sorted(timings)[len(timings) // 2] < 1.5, timings
 
 
-def test_the_walk_matches_the_sweep() -> None:
+@pytest.mark.parametrize("reg_covar", [1e-6, 1e-1])
+def test_the_walk_matches_the_sweep(reg_covar: float) -> None:
     import gmm_core
 
     spec = gmm_core.PRESETS["unequal_weights"]
     X, _ = gmm_core.make_dataset(spec.centers, spec.covariances, spec.weights, 600, 0)
-    result = gmm_core.sweep(X, 3, 3, 2, seed=0, init_params="random", max_iter=40)
+    result = gmm_core.sweep(
+        X, 3, 3, 2, seed=0, init_params="random", max_iter=40, reg_covar=reg_covar
+    )
+    assert result.reg_covar == reg_covar
     for restart in range(2):
         n_iter = int(result.n_iter[0, restart])
         walk = em_steps.walk(
@@ -86,6 +90,10 @@ def test_the_walk_matches_the_sweep() -> None:
             result.initial_covariances[0, restart, :3],
             "full",
             n_iter,
+            result.reg_covar,
+        )
+        np.testing.assert_allclose(
+            walk.covariances[-1], result.covariances[0, restart, :3], atol=1e-5
         )
         np.testing.assert_allclose(walk.means[-1], result.means[0, restart, :3], atol=1e-5)
         np.testing.assert_allclose(
