@@ -31,20 +31,10 @@ def fit_status(result: gmm_core.SweepResult, k: int, restart: int) -> str:
 
 
 def fit_notes(result: gmm_core.SweepResult, k: int, restart: int) -> list[Note]:
-    """Warnings about the shown fit, then what model selection left out, then precision."""
-    status = fit_status(result, k, restart)
+    """A warning when the shown fit is stuck, then what model selection left out, then
+    precision. (A failed fit has its own message, from :mod:`gmm_app.collapse`.)"""
     notes = []
-    if status == "failed":
-        notes.append(
-            Note(
-                "warning",
-                f"This fit (K = {k}, restart {restart}) failed: a covariance stopped being "
-                "positive definite, as happens when a component collapses onto identical "
-                "points with reg_covar = 0. It shows its last valid parameters. Raise "
-                "reg_covar or pick another restart.",
-            )
-        )
-    elif status == "stuck":
+    if fit_status(result, k, restart) == "stuck":  # a failed fit: see gmm_app.collapse
         notes.append(
             Note(
                 "warning",
