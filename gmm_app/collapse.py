@@ -76,12 +76,15 @@ def eigenvalue_text(fit: FitView) -> str:
     return f"min eigenvalue {format_metric(smallest_eigenvalue(fit), '.3g')}"
 
 
-def collapse_readout(fit: FitView, points: np.ndarray) -> None:
-    """The smallest-eigenvalue metric and its caption; a message for a failed or collapsed fit."""
+def collapse_readout(fit: FitView, points: np.ndarray, *, always: bool = False) -> None:
+    """A message for a failed or collapsed fit, with the smallest-eigenvalue metric and its
+    caption; the metric alone when ``always`` (e.g. reg_covar was changed)."""
     message = status_message(fit, points)
     if message is not None:
         kind, text = message
         (st.error if kind == "error" else st.warning)(text, icon="⚠️")
+    elif not always:
+        return
     if presenter.presenting():
         return  # the readouts' one line names the eigenvalue (see eigenvalue_text)
     value = format_metric(smallest_eigenvalue(fit), ".3g")

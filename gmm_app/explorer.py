@@ -30,7 +30,7 @@ from gmm_app import (
     uncertainty_view,
 )
 from gmm_app.datasets import Truth
-from gmm_app.params import SIGMAS, TAB, Means
+from gmm_app.params import DEFAULTS, SIGMAS, TAB, Means
 from gmm_app.widgets import (
     NO_TRUTH,
     figure_block,
@@ -116,9 +116,10 @@ def fit_explorer(
     k, restart, best, sigmas = _choose_fit(result, one_dimensional=points.shape[1] == 1)
     fit = summaries.fit_view(result, k, restart)
     status = fit_notes.fit_status(result, k, restart)
-    _readouts(fit, status, points, true_labels, result.best_k("bic", warn=False))
+    eigenvalue = result.reg_covar != DEFAULTS.reg_covar or collapse.status_message(fit, points)
+    _readouts(fit, status, points, true_labels, result.best_k("bic", warn=False), eigenvalue)
     show_notes(fit_notes.fit_notes(result, k, restart))
-    collapse.collapse_readout(fit, points)
+    collapse.collapse_readout(fit, points, always=bool(eigenvalue))
     if presenter.presenting():
         pass  # the chart's title names the fit; the chart stays above the fold
     elif truth is None:
@@ -198,10 +199,12 @@ def _readouts(
     points: np.ndarray,
     true_labels: np.ndarray | None,
     bic_k: int,
+    eigenvalue: object = False,
 ) -> None:
     """Five metrics: final log-likelihood, iterations, convergence, ARI, BIC's K.
 
-    ``status`` is :func:`gmm_app.fit_notes.fit_status` (yes, no, stuck or failed).
+    ``status`` is :func:`gmm_app.fit_notes.fit_status` (yes, no, stuck or failed). The
+    presenter line also names the smallest covariance eigenvalue when ``eigenvalue``.
 
     In presenter mode they shrink to one line, so the chart stays above the fold.
     """
@@ -210,7 +213,7 @@ def _readouts(
             "log-likelihood / point "
             f"{'failed' if fit.failed else format_metric(fit.final_log_likelihood, '.4f')} · "
             f"{fit.n_iter} iterations · converged: {status} · "
-            f"BIC picks K = {bic_k} · {collapse.eigenvalue_text(fit)}"
+            f"BIC picks K = {bic_k}" + (f" · {collapse.eigenvalue_text(fit)}" if eigenvalue else "")
         )
         return
     metrics = st.columns(5)

@@ -330,6 +330,7 @@ PRESETS: dict[str, DatasetSpec] = {
             weights=(0.25, 0.25, 0.25, 0.25),
             n=2000,
             k_range=(1, 6),
+            init_params="k-means++",
         ),
         DatasetSpec(
             name="overlapping",
@@ -339,6 +340,7 @@ PRESETS: dict[str, DatasetSpec] = {
             weights=(1 / 3, 1 / 3, 1 / 3),
             n=1500,
             k_range=(1, 6),
+            init_params="k-means++",
         ),
         DatasetSpec(
             name="elongated",
@@ -348,6 +350,7 @@ PRESETS: dict[str, DatasetSpec] = {
             weights=(1 / 3, 1 / 3, 1 / 3),
             n=1500,
             k_range=(1, 6),
+            init_params="k-means++",
         ),
         DatasetSpec(
             name="unequal_weights",
@@ -372,6 +375,7 @@ PRESETS: dict[str, DatasetSpec] = {
             weights=(1 / 6,) * 6,
             n=1800,
             k_range=(1, 4),
+            init_params="k-means++",
         ),
         DatasetSpec(
             name="singularity",

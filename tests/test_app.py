@@ -328,8 +328,10 @@ def test_bad_query_parameters_give_one_warning_and_defaults() -> None:
         "[click](http://example.com)": "1",
     }
     at = run_ok(make_app(query))
-    assert at.warning.len == 1
-    text = at.warning[0].value
+    # Only the ignored-link warning (noise 3 may also leave fits stuck at a saddle).
+    ignored = [w.value for w in at.warning if "link were ignored" in w.value]
+    assert len(ignored) == 1
+    text = ignored[0]
     for key in ("n", "init", "noise", "k\\_range", "clusters", "cov"):
         assert key in text
     assert "](http" not in text and "<script>" not in text
@@ -343,7 +345,7 @@ def test_bad_query_parameters_give_one_warning_and_defaults() -> None:
     assert errors(at) == [] and charts(at)
     # The warning is shown once, not on every rerun.
     run_ok(at)
-    assert at.warning.len == 0
+    assert not [w for w in at.warning if "link were ignored" in w.value]
 
 
 # --------------------------------------------------------------------------- fragment, speed

@@ -352,7 +352,7 @@ def test_a_real_data_preset_ignores_a_cluster_table_and_sets_its_k_range() -> No
     assert dict(parsed.ignored)["clusters"] == "old_faithful is a fixed data set"
     assert parsed.values["k_range"] == SHIPPED["old_faithful"].k_range
     settings = app_settings.settings_from_values(parsed.values, ())
-    assert settings.data_key == ((), 0.0, 272, 0, "old_faithful")
+    assert settings.data_key == ((), 0.0, 272, 0, 2, "old_faithful")
     assert settings.true_k is None and settings.synthetic_problems() == []
     assert settings.as_dict()["data"] == SHIPPED["old_faithful"].source
 
@@ -397,4 +397,5 @@ def test_a_preset_link_carries_its_suggested_init_unless_the_link_says_otherwise
     assert parsed.values["init"] == "k-means++" and parsed.url["init"] == "k-means++"
     chosen = app_settings.parse_query_params({"preset": "singularity", "init": "kmeans"})
     assert chosen.values["init"] == "kmeans"
-    assert app_settings.parse_query_params({"preset": "four_blobs"}).values["init"] == "random"
+    assert app_settings.parse_query_params({"preset": "four_blobs"}).values["init"] == "k-means++"
+    assert app_settings.parse_query_params({"preset": "unequal_weights"}).values["init"] == "random"
