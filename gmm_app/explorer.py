@@ -30,7 +30,7 @@ from gmm_app import (
     uncertainty_view,
 )
 from gmm_app.datasets import Truth
-from gmm_app.params import DEFAULTS, SIGMAS, TAB, Means
+from gmm_app.params import DEFAULTS, SIGMAS, TAB, UNCERTAINTY, Means
 from gmm_app.widgets import (
     NO_TRUTH,
     figure_block,
@@ -145,16 +145,22 @@ def fit_explorer(
 def _views(
     shown: _Shown, movie: summaries.Animation, axes: np.ndarray | None, placed: Means
 ) -> None:
-    """The placing and uncertainty switches (two or more columns), then the figures."""
+    """The placing and uncertainty switches (two or more columns), then the figures.
+
+    In presenter mode the switches are hidden and ``uncertainty=true`` in the link decides.
+    """
     if shown.points_full.shape[1] == 1:
         _figure_tabs(shown, movie, _project(axes))
         return
-    place_column, uncertainty_column = st.columns(2)
-    with place_column:
-        placing_on = placing.placing_toggle(shown.name)
-    with uncertainty_column:
-        uncertain = uncertainty_view.uncertainty_toggle()
-    placing.placing_panel(shown.points, placed, shown.name, placing=placing_on)
+    if presenter.presenting():  # no switches on a projector: the link sets the view
+        uncertain = st.query_params.get(UNCERTAINTY.key) == "true"
+    else:
+        place_column, uncertainty_column = st.columns(2)
+        with place_column:
+            placing_on = placing.placing_toggle(shown.name)
+        with uncertainty_column:
+            uncertain = uncertainty_view.uncertainty_toggle()
+        placing.placing_panel(shown.points, placed, shown.name, placing=placing_on)
     if not uncertain:
         _figure_tabs(shown, movie, _project(axes))
         return

@@ -26,14 +26,20 @@ HEIGHT_PX = 380
 
 
 def chosen_iterations() -> tuple[int, ...]:
-    """The iterations typed in the bound text box, or the default with a warning."""
+    """The iterations typed in the bound text box, or the default with a warning.
+
+    In presenter mode there is no box: the link's ``panels=`` decides.
+    """
+    if presenter.presenting():
+        return PANELS.parse(
+            st.query_params.get_all(PANELS.key) or [PANELS.label(PANELS.default)]
+        ).value
     text = st.text_input(
         "Iterations shown (comma-separated)",
         value=PANELS.label(PANELS.default),
         key=PANELS.key,
         bind="query-params",
         help=f"Up to {PANELS.max_count} iterations from 0 to {PANELS.high}; 0 is the start.",
-        label_visibility="collapsed" if presenter.presenting() else "visible",
     )
     value, problem = PANELS.read(text or "")
     if value is None:

@@ -271,9 +271,9 @@ def format_bytes(n_bytes: float) -> str:
 
 
 def show_notes(notes: Sequence[fit_notes.Note]) -> None:
-    """Warnings as ``st.warning``, the rest as captions."""
+    """Warnings as ``st.warning``, the rest as captions (not in presenter mode)."""
     for note in notes:
         if note.level == "warning":
             st.warning(note.text, icon="⚠️")
-        else:
+        elif not presenter.presenting():
             st.caption(note.text)

@@ -57,7 +57,7 @@ def metric_values(at: AppTest) -> dict[str, str]:
     return {m.label: m.value for m in at.metric}
 
 
-_METRIC_WORDS = {"—", "yes", "no"}
+_METRIC_WORDS = {"—", "yes", "no", "stuck", "failed"}
 
 
 def assert_finite_screen(at: AppTest) -> None:

@@ -122,7 +122,7 @@ def test_unmarking_the_labels_leaves_the_ari_empty() -> None:
     at.selectbox(key="upload_labels").set_value("none")
     run_ok(at)
     assert errors(at) == []
-    assert _metric(at, "ARI vs truth") == "—"
+    assert _metric(at, "ARI: no true labels") == "—"
     names = trace_names(charts(at)[0])
     assert not [n for n in names if n.startswith("true ")]
 
