@@ -8,12 +8,13 @@ from __future__ import annotations
 
 import streamlit as st
 
-from gmm_app import fit_flow, presenter, sidebar
+from gmm_app import fit_flow, presenter, profiling, sidebar
 
 collapsed = {"initial_sidebar_state": "collapsed"} if presenter.presenting() else {}
 st.set_page_config(**{**sidebar.PAGE_CONFIG, **collapsed})
 sidebar.startup()  # once per process: the persistent compilation cache
 fit_flow.warm_default_sweep()  # once per process: the default view's sweep, in the background
+profiling.install()  # GMM_PROFILE=1 only: time Plotly's JSON
 
 PAGES = [
     st.Page("pages/explore.py", title="Explore", icon="🔭", default=True),
@@ -24,5 +25,7 @@ PAGES = [
 ]
 
 navigation = st.navigation(PAGES)
-sidebar.render_sidebar()
-navigation.run()
+with profiling.phase("sidebar"):
+    sidebar.render_sidebar()
+with profiling.phase("page"):
+    navigation.run()

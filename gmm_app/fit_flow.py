@@ -27,7 +27,7 @@ import numpy as np
 import streamlit as st
 
 import gmm_core
-from gmm_app import datasets, sweep_workers
+from gmm_app import datasets, profiling, sweep_workers
 from gmm_app.app_settings import DataKey, FitKey, Settings, default_settings, placed_fit_key
 from gmm_app.budget_gate import Knob, budget_gate
 from gmm_app.params import MAX_ITER, RESTARTS
@@ -307,8 +307,10 @@ def synthetic_fit_or_stop(
     st.session_state[LAST_SWEEP] = None
     if not show_problems(settings.synthetic_problems()):
         st.stop()
-    points, labels = datasets.synthetic_data(settings.data_key)
-    result = synthetic_sweep(settings, name=name)
+    with profiling.phase("data"):
+        points, labels = datasets.synthetic_data(settings.data_key)
+    with profiling.phase("sweep"):
+        result = synthetic_sweep(settings, name=name)
     if result is None:
         data_and_settings_downloads(points, labels, settings.as_dict(), "gmm_explorer")
         st.stop()

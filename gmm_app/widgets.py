@@ -16,7 +16,7 @@ import streamlit as st
 
 import gmm_core
 import gmm_figures as figures
-from gmm_app import chart_export, exports, fit_notes, presenter
+from gmm_app import chart_export, exports, fit_notes, presenter, profiling
 from gmm_app.app_settings import SETTINGS_STATE
 from gmm_app.params import (
     BEST_RESTART,
@@ -126,13 +126,18 @@ def figure_block(name: str, build: Callable[..., Any], /, *args: Any, **kwargs: 
     degenerate fit) becomes a warning instead of a traceback. Returns the figure or None.
     """
     try:
-        figure = build(*args, **kwargs)
+        with profiling.phase("figure"):
+            figure = build(*args, **kwargs)
     except ValueError as error:
         st.warning(f"This figure could not be drawn: {escape_markdown(str(error), 300)}")
         return None
-    st.plotly_chart(
-        presenter.figure_for_screen(figure), theme=None, key=f"chart_{name}", config=_config(name)
-    )
+    with profiling.phase("send"):  # Plotly's JSON, the protobuf message, the queue
+        st.plotly_chart(
+            presenter.figure_for_screen(figure),
+            theme=None,
+            key=f"chart_{name}",
+            config=_config(name),
+        )
     st.download_button(
         "Download figure (HTML)",
         data=functools.partial(figures.to_html, figure),
