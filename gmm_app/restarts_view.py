@@ -6,6 +6,8 @@ must not import the fit flow or the sidebar.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import numpy as np
 import streamlit as st
 
@@ -13,7 +15,33 @@ import gmm_core
 import gmm_figures as figures
 from gmm_app import summaries
 from gmm_app.datasets import Truth
-from gmm_app.widgets import figure_block, format_metric
+from gmm_app.summaries import InitComparison
+from gmm_app.widgets import figure_block, format_metric, k_chooser
+
+
+@st.fragment
+def restarts_for_k(
+    points: np.ndarray,
+    labels: np.ndarray | None,
+    result: gmm_core.SweepResult,
+    truth: Truth | None,
+    compare: Callable[[int], InitComparison | None],
+) -> None:
+    """The K chooser and everything drawn for that K: the restart panels, the init methods.
+
+    A fragment, so choosing K reruns only this part of the page, not the data or the sweep.
+    ``compare(k)`` is the page's init comparison for K (None when it did not run).
+    """
+    k = k_chooser(result.k_values.tolist(), result.best_k("bic", warn=False))
+    restart_panels(points, labels, result, truth, k)
+    st.subheader("Init methods side by side")
+    st.caption(
+        "The same data, K, restarts and seed with every initialisation. Near best: within "
+        "1e-3 of the best final log-likelihood any method reached."
+    )
+    comparison = compare(k)
+    if comparison is not None:
+        init_methods_panel(comparison, k)
 
 
 def restart_panels(

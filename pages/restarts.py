@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import functools
+
 import streamlit as st
 
 from gmm_app import datasets, fit_flow, presenter, restarts_view, sidebar, widgets
@@ -16,16 +18,8 @@ if (source := datasets.source_caption(settings)) and not presenter.presenting():
     st.caption(source)
 points, labels, result = fit_flow.synthetic_fit_or_stop(settings, name="restarts")
 
-k = widgets.k_chooser(result.k_values.tolist(), result.best_k("bic", warn=False))
 truth = datasets.page_truth(settings)
-restarts_view.restart_panels(points, labels, result, truth, k)
-
-st.subheader("Init methods side by side")
-st.caption(
-    "The same data, K, restarts and seed with every initialisation. Near best: within 1e-3 "
-    "of the best final log-likelihood any method reached."
+restarts_view.restarts_for_k(  # a fragment: choosing K does not rerun the page
+    points, labels, result, truth, functools.partial(fit_flow.init_comparison, settings)
 )
-comparison = fit_flow.init_comparison(settings, k)
-if comparison is not None:
-    restarts_view.init_methods_panel(comparison, k)
 widgets.sweep_downloads(result, points, labels, settings.as_dict())

@@ -511,3 +511,15 @@ def test_pages_keep_the_sidebar_in_legacy_mode(monkeypatch: pytest.MonkeyPatch) 
     run_ok(at)
     assert sidebar(at, "selectbox", "preset").value == DEFAULTS.preset
     assert chart(at, "Model selection")
+
+
+def test_choosing_k_on_the_restarts_page_redraws_its_charts_without_a_refit() -> None:
+    at = make_app()
+    open_page(at, "pages/restarts.py")
+    assert chart(at, "Final fit of every restart, K = 3")
+    at.selectbox(key="k").set_value(2)
+    run_ok(at)
+    assert chart(at, "Final fit of every restart, K = 2")
+    assert chart(at, "Final log-likelihoods, K = 2")
+    assert chart(at, "Init methods, K = 2")
+    assert not last_sweep(at).fresh
