@@ -30,6 +30,7 @@ The statistics of ``kmeans`` and ``random`` are centred on the first pass's mean
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 
 import jax
 import jax.numpy as jnp
@@ -354,3 +355,34 @@ def initialise(
     fallback = MixtureParams(uniform_log_weights, centres.astype(jnp.float64), fallback_covariances)
     params = maximization(stats, fallback, component_mask, reg_covar, covariance_type)
     return MixtureParams(_sklearn_weights(params, stats, n_valid), params.means, params.covariances)
+
+
+def initialise_any(
+    method_index: Array,
+    fit_keys: Array,
+    component_mask: Array,
+    point_chunks: Array,
+    mask_chunks: Array,
+    shard_counts: Array,
+    data_covariance: Array,
+    shift: Array,
+    scale: Array,
+    reg_covar: Array,
+    covariance_type: str,
+    pool_size: int,
+) -> MixtureParams:
+    """:func:`initialise` with the method chosen at run time, by ``lax.switch``.
+
+    One compiled program then serves every method: ``method_index`` is a traced
+    position in :data:`INIT_METHODS`, and only the chosen branch runs. The other
+    arguments are those of :func:`initialise`; each branch computes exactly what
+    :func:`initialise` computes for its method.
+    """
+    arrays = (fit_keys, component_mask, point_chunks, mask_chunks, shard_counts)
+    arrays += (data_covariance, shift, scale, reg_covar)
+
+    def branch(method: str) -> Callable[..., MixtureParams]:
+        return lambda *operands: initialise(method, *operands, covariance_type, pool_size)
+
+    index = jnp.clip(jnp.asarray(method_index, jnp.int32), 0, len(INIT_METHODS) - 1)
+    return jax.lax.switch(index, [branch(method) for method in INIT_METHODS], *arrays)

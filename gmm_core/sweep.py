@@ -40,7 +40,7 @@ from gmm_core import _validation as check
 from gmm_core import distributed
 from gmm_core.diagnostics import StuckFitWarning, float64_reason, stuck_fits
 from gmm_core.em import run_em
-from gmm_core.init import POOL_SIZE, initialise
+from gmm_core.init import INIT_METHODS, POOL_SIZE, initialise, initialise_any
 from gmm_core.model import MASKED_LOG_WEIGHT, MixtureParams, feature_bounds
 from gmm_core.parallel import FIT_AXIS, POINT_AXIS, choose_mesh_shape
 from gmm_core.select import aic, bic
@@ -48,6 +48,14 @@ from gmm_core.select import aic, bic
 PROGRAM_CACHE_SIZE = 16
 MAX_SNAPSHOTS = 64
 _COMPONENT_BUCKETS = (1, 2, 4, 6, 8, 12, 16, 24, 32, 48, 64, 96, 128)
+#: ``ProgramConfig.init_params`` of a program that takes the init method as a run-time
+#: input (``init_index``), so one program serves every method.
+TRACED_INIT = "any"
+#: ``ProgramConfig.init_params`` of a program whose start is wholly user-given.
+NO_INIT = "none"
+#: True: the init method is a run-time input (one program for every method). False
+#: compiles one program per method, as before; kept as the reference the tests compare.
+TRACE_INIT_METHOD = True
 
 
 def bucket_components(k: int) -> int:
@@ -257,20 +265,7 @@ def _fit_block(config: ProgramConfig, inputs: dict[str, Any]) -> dict[str, Any]:
     )
     component_mask = jnp.arange(config.k_pad)[None, :] < fit_k[:, None]
     compute_dtype = jnp.dtype(config.compute_dtype)
-    initial = initialise(
-        config.init_params,
-        keys,
-        component_mask,
-        inputs["point_chunks"],
-        inputs["mask_chunks"],
-        inputs["shard_counts"],
-        inputs["data_covariance"],
-        inputs["shift"],
-        inputs["scale"],
-        inputs["reg_covar"],
-        config.covariance_type,
-        config.pool_size,
-    )
+    initial = _initial_params(config, inputs, keys, component_mask)
     has_weights, has_means, has_covariances = config.user_init
     if has_weights:
         log_weights = jnp.broadcast_to(inputs["user_log_weights"], initial.log_weights.shape)
@@ -309,6 +304,39 @@ def _fit_block(config: ProgramConfig, inputs: dict[str, Any]) -> dict[str, Any]:
         "final_log_likelihood": trace.final_log_likelihood,
         "snapshots": trace.snapshots,
     }
+
+
+def _program_init(init_params: str) -> str:
+    """``ProgramConfig.init_params`` for a drawn start: traced, or the method itself."""
+    return TRACED_INIT if TRACE_INIT_METHOD else init_params
+
+
+def _initial_params(
+    config: ProgramConfig, inputs: dict[str, Any], keys: jax.Array, component_mask: jax.Array
+) -> MixtureParams:
+    """The drawn start: the method of ``inputs["init_index"]`` (traced) or a static one.
+
+    A wholly user-given start (:data:`NO_INIT`) draws with the cheapest method; the
+    caller replaces every parameter, so XLA removes the draw.
+    """
+    args = (
+        keys,
+        component_mask,
+        inputs["point_chunks"],
+        inputs["mask_chunks"],
+        inputs["shard_counts"],
+        inputs["data_covariance"],
+        inputs["shift"],
+        inputs["scale"],
+        inputs["reg_covar"],
+        config.covariance_type,
+        config.pool_size,
+    )
+    if config.init_params == TRACED_INIT:
+        return initialise_any(inputs["init_index"], *args)
+    if config.init_params == NO_INIT:
+        return initialise("standard_normal", *args)
+    return initialise(config.init_params, *args)
 
 
 _PER_FIT_INPUTS = ("fit_k", "fit_restart")
@@ -759,6 +787,7 @@ def sweep(
         "fit_k": fit_k,
         "fit_restart": np.repeat(np.arange(per_call, dtype=np.int32), n_k_slots),
         "seed": np.int64(seed),
+        "init_index": np.int32(INIT_METHODS.index(init_params)),
         "tol": np.float64(tol),
         "reg_covar": np.float64(reg_covar / prepared.scale**2),
         "data_covariance": prepared.data_covariance,
@@ -789,7 +818,7 @@ def sweep(
         k_pad=k_pad,
         n_fits=len(fit_k),
         trace_length=bucket_iterations(max_iter),
-        init_params=init_params,
+        init_params=NO_INIT if user_init == (True, True, True) else _program_init(init_params),
         covariance_type=covariance_type,
         compute_dtype=dtype,
         n_snapshots=n_snapshots,
@@ -829,7 +858,7 @@ def sweep(
     return _assemble(
         outputs,
         prepared,
-        config,
+        config._replace(init_params=init_params),
         k_values,
         n_restarts,
         seed,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib
 import json
 import os
 import subprocess
@@ -181,3 +182,38 @@ def test_same_results_on_one_and_four_devices(init_params: str) -> None:
     np.testing.assert_allclose(one["ll"], four["ll"], rtol=1e-5, atol=1e-5)
     np.testing.assert_allclose(one["means"], four["means"], rtol=1e-4, atol=1e-4)
     assert one["n_iter"] == four["n_iter"]
+
+
+INIT_COUNT_SCRIPT = """
+import gmm_core, numpy as np
+X = np.random.default_rng(0).normal(size=(900, 2))
+for method in gmm_core.INIT_METHODS:
+    r = gmm_core.sweep(X, 1, 4, 3, seed=1, init_params=method, max_iter=20)
+    assert r.init_params == method
+print(gmm_core.compilation_count())
+"""
+
+
+def test_every_init_method_shares_one_program() -> None:
+    assert int(_run(INIT_COUNT_SCRIPT, devices=1).split()[-1]) == 1
+
+
+@pytest.mark.parametrize("covariance_type", ["full", "diag"])
+def test_traced_init_method_gives_the_static_programs_fits(
+    covariance_type: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """float64: the one program's fits are bit for bit those of one program per method."""
+    sweep_module = importlib.import_module("gmm_core.sweep")  # the name is also a function
+    X, _ = PRESETS["overlapping"].sample(n=700, seed=1)
+    options = dict(seed=7, dtype="float64", covariance_type=covariance_type, max_iter=30)
+    fields = ("initial_weights", "initial_means", "initial_covariances", "weights", "means")
+    fields += ("covariances", "final_log_likelihood", "n_iter")
+    for method in gmm_core.INIT_METHODS:
+        traced = sweep(X, 1, 4, 3, init_params=method, **options)
+        with monkeypatch.context() as patch:
+            patch.setattr(sweep_module, "TRACE_INIT_METHOD", False)
+            static = sweep(X, 1, 4, 3, init_params=method, **options)
+        for field in fields:
+            np.testing.assert_array_equal(
+                getattr(traced, field), getattr(static, field), err_msg=f"{method} {field}"
+            )
