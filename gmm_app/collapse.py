@@ -76,10 +76,12 @@ def eigenvalue_text(fit: FitView) -> str:
     return f"min eigenvalue {format_metric(smallest_eigenvalue(fit), '.3g')}"
 
 
-def collapse_readout(fit: FitView, points: np.ndarray, *, always: bool = False) -> None:
-    """A message for a failed or collapsed fit, with the smallest-eigenvalue metric and its
-    caption; the metric alone when ``always`` (e.g. reg_covar was changed)."""
-    message = status_message(fit, points)
+def collapse_readout(
+    fit: FitView, message: tuple[str, str] | None, *, always: bool = False
+) -> None:
+    """``message`` (from :func:`status_message`) for a failed or collapsed fit, with the
+    smallest-eigenvalue metric and its caption; the metric alone when ``always`` (e.g.
+    reg_covar was changed)."""
     if message is not None:
         kind, text = message
         (st.error if kind == "error" else st.warning)(text, icon="⚠️")

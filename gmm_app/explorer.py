@@ -116,10 +116,11 @@ def fit_explorer(
     k, restart, best, sigmas = _choose_fit(result, one_dimensional=points.shape[1] == 1)
     fit = summaries.fit_view(result, k, restart)
     status = fit_notes.fit_status(result, k, restart)
-    eigenvalue = result.reg_covar != DEFAULTS.reg_covar or collapse.status_message(fit, points)
+    message = collapse.status_message(fit, points)
+    eigenvalue = result.reg_covar != DEFAULTS.reg_covar or message is not None
     _readouts(fit, status, points, true_labels, result.best_k("bic", warn=False), eigenvalue)
     show_notes(fit_notes.fit_notes(result, k, restart))
-    collapse.collapse_readout(fit, points, always=bool(eigenvalue))
+    collapse.collapse_readout(fit, message, always=eigenvalue)
     if presenter.presenting():
         pass  # the chart's title names the fit; the chart stays above the fold
     elif truth is None:
@@ -205,7 +206,7 @@ def _readouts(
     points: np.ndarray,
     true_labels: np.ndarray | None,
     bic_k: int,
-    eigenvalue: object = False,
+    eigenvalue: bool = False,
 ) -> None:
     """Five metrics: final log-likelihood, iterations, convergence, ARI, BIC's K.
 
