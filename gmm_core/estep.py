@@ -4,13 +4,22 @@ Precision. Each E pass picks the cheapest of three ways that keeps its rounding
 below what the fit needs (:func:`expectation`):
 
 0. float32 log-densities as ``point_features(x) @ Q``, float64 sums about the data
-   centre; only when the estimated float32 error of the mean log-likelihood is
-   below :data:`FLOAT32_RISK_LIMIT` *and* below ``tol`` / 10 (the float64 switch);
-1. the same in float64;
-2. centred float64: log-densities from ``L⁻¹ (x − μ)`` and sums of ``x − μ`` per
-   component, when a tight component sits far from the data centre (float64
-   polynomial error above :data:`FLOAT64_RISK_LIMIT` or ``tol`` / 10, or the fast
-   scatter loses digits, see :func:`gmm_core.stats.cancels`).
+   centre; only when the estimated float32 error of the log-density is below
+   :data:`FLOAT32_RISK_LIMIT` *and* below ``tol`` / 10 (the float64 switch);
+1. above the risk limit but not tol's: the log-densities in float64, each point's
+   largest one subtracted in float64, the exponentials and their sum in float32.
+   The polynomial's cancellation, which grows with the terms, is float64's; the
+   rest adds about 1e-7 to the log-likelihood, far below the risk limit;
+2. float64 throughout, log-densities from whitened differences ``L⁻¹x − L⁻¹μ``
+   (:func:`exact_responsibilities`): when ``tol`` / 10 is below float32's
+   rounding, or a tight component sits far from the data centre (float64
+   polynomial error above :data:`FLOAT64_RISK_LIMIT` or ``tol`` / 10).
+
+Each way sums ``Σ r``, ``Σ r x``, ``Σ r x xᵀ`` in float64 about the data centre, and
+switches to sums of ``x − μ`` per component (:func:`centred_responsibilities`,
+:func:`gmm_core.stats.centred_statistics`) when those would lose digits in the M
+step (:func:`gmm_core.stats.cancels`). With ``dtype='float64'`` only ways 2 and the
+float64 polynomial (way 1 normalised in float64) are used.
 """
 
 from __future__ import annotations
@@ -92,25 +101,41 @@ def noise_limit(tol: Array) -> Array:
     return jnp.where(tol > 0, TOL_NOISE_FRACTION * tol, jnp.inf)
 
 
-def _normalise(log_joint: Array) -> tuple[Array, Array]:
-    """(point, fit, component) log joint -> resp (point, fit * component), log p (point, fit)."""
+def _normalise(log_joint: Array, dtype: jnp.dtype | None = None) -> tuple[Array, Array]:
+    """(point, fit, component) log joint -> resp (point, fit * component), log p (point, fit).
+
+    With ``dtype`` (float32), the exponentials and their sum run in that dtype after
+    the largest term of each point is subtracted in the log joint's own dtype; the
+    log-likelihood then carries about ``eps(dtype)`` absolute rounding.
+    """
     peak = jnp.max(log_joint, axis=-1, keepdims=True)
-    log_total = peak + jnp.log(jnp.sum(jnp.exp(log_joint - peak), axis=-1, keepdims=True))
+    shifted = log_joint - peak
+    if dtype is not None:
+        shifted = shifted.astype(dtype)
+    log_sum = jnp.log(jnp.sum(jnp.exp(shifted), axis=-1, keepdims=True))
     # A second exp instead of dividing: XLA then never stores the unnormalised array.
-    resp = jnp.exp(log_joint - log_total).reshape(log_joint.shape[0], -1)
-    return resp, log_total[..., 0]
+    resp = jnp.exp(shifted - log_sum).reshape(log_joint.shape[0], -1)
+    return resp, (peak + log_sum.astype(peak.dtype))[..., 0]
 
 
 def posterior_responsibilities(
-    coefficients: Array, n_fits: int, k_pad: int, covariance_type: str, dtype: jnp.dtype
+    coefficients: Array,
+    n_fits: int,
+    k_pad: int,
+    covariance_type: str,
+    dtype: jnp.dtype,
+    normalise_dtype: jnp.dtype | None = None,
 ):
-    """The E step's responsibilities from :func:`log_joint_coefficients`, computed in ``dtype``."""
+    """The E step's responsibilities from :func:`log_joint_coefficients`, computed in ``dtype``.
+
+    ``normalise_dtype`` (float32) runs the normalisation in that dtype, see :func:`_normalise`.
+    """
     coefficients = coefficients.astype(dtype)
 
     def responsibilities(points: Array, index: Array) -> tuple[Array, Array]:
         features = point_features(points.astype(dtype), covariance_type)
         log_joint = (features @ coefficients).reshape(points.shape[0], n_fits, k_pad)
-        return _normalise(log_joint)
+        return _normalise(log_joint, normalise_dtype)
 
     return responsibilities
 
@@ -129,6 +154,34 @@ def centred_responsibilities(params: MixtureParams):
         whitened = d @ jnp.swapaxes(inverse, -1, -2)  # (component, point, feature)
         log_density = constant[:, None] - 0.5 * jnp.sum(whitened * whitened, axis=-1)
         log_joint = jnp.where(active[:, None], log_density, MASKED_LOG_WEIGHT).T
+        return _normalise(log_joint.reshape(points.shape[0], n_fits, k_pad))
+
+    return responsibilities
+
+
+def exact_responsibilities(params: MixtureParams):
+    """Responsibilities from whitened differences ``L⁻¹x − L⁻¹μ``, in float64.
+
+    One matrix product whitens every point for every component; the difference is
+    taken after whitening, so the log-density's rounding is about eps · |L⁻¹x| ·
+    |L⁻¹(x − μ)| instead of the polynomial's eps · |L⁻¹x|².
+    """
+    n_fits, k_pad, n_features = params.means.shape
+    factor = cholesky_with_fallback(params.covariances)
+    inverse = linalg.lower_triangular_inverse(factor).reshape(-1, n_features, n_features)
+    log_det = jnp.sum(jnp.log(jnp.diagonal(factor, axis1=-2, axis2=-1)), axis=-1)
+    constant = params.log_weights - 0.5 * n_features * math.log(2 * math.pi) - log_det
+    active = (params.log_weights > 0.5 * MASKED_LOG_WEIGHT).reshape(-1)
+    constant = constant.reshape(-1)
+    # (feature, component * feature): column block c is L_c⁻ᵀ.
+    whiten = jnp.swapaxes(inverse, -1, -2).transpose(1, 0, 2).reshape(n_features, -1)
+    whitened_means = jnp.einsum("cij,cj->ci", inverse, params.means.reshape(-1, n_features))
+
+    def responsibilities(points: Array, index: Array) -> tuple[Array, Array]:
+        whitened = (points.astype(jnp.float64) @ whiten).reshape(points.shape[0], -1, n_features)
+        whitened = whitened - whitened_means[None]
+        log_density = constant[None] - 0.5 * jnp.sum(whitened * whitened, axis=-1)
+        log_joint = jnp.where(active[None], log_density, MASKED_LOG_WEIGHT)
         return _normalise(log_joint.reshape(points.shape[0], n_fits, k_pad))
 
     return responsibilities
@@ -180,27 +233,43 @@ def expectation(
         )
         return stats, jnp.asarray(True)
 
-    def fast(dtype: jnp.dtype):
+    def fast_sums(make_responsibilities, differences: Array | bool):
+        """A pass with the fast sums, centred instead when they would lose digits."""
+
         def run() -> tuple[SufficientStats, Array]:
-            resp_fn = posterior_responsibilities(
-                coefficients, n_fits, k_pad, covariance_type, dtype
-            )
             stats = accumulate_statistics(
-                point_chunks, mask_chunks, resp_fn, n_fits, k_pad, covariance_type, sharded
+                point_chunks,
+                mask_chunks,
+                make_responsibilities(),
+                n_fits,
+                k_pad,
+                covariance_type,
+                sharded,
             )
             filled = active & (stats.sums[..., 0] >= EMPTY_COMPONENT_MASS)
             lost = cancels(stats, filled, scatter_error, covariance_type, reg_covar)
-            return lax.cond(lost, centred, lambda: (stats, jnp.asarray(False)))
+            return lax.cond(lost, centred, lambda: (stats, jnp.asarray(differences)))
 
         return run
 
-    wants64 = jnp.dtype(compute_dtype) == jnp.float64
-    if wants64:
-        stats, was_centred = lax.cond(centre_now, centred, fast(jnp.float64))
+    def polynomial(dtype: jnp.dtype, normalise_dtype: jnp.dtype | None = None):
+        return fast_sums(
+            lambda: posterior_responsibilities(
+                coefficients, n_fits, k_pad, covariance_type, dtype, normalise_dtype
+            ),
+            differences=False,
+        )
+
+    # Whitened differences also serve a pass sent to float64 by tol alone; only a pass
+    # that needed them for a tight component far from the data centre reports them.
+    exact = fast_sums(lambda: exact_responsibilities(params), differences=centre_now)
+    if jnp.dtype(compute_dtype) == jnp.float64:
+        stats, was_centred = lax.cond(centre_now, exact, polynomial(jnp.float64))
         reasons = jnp.asarray(FLOAT64_REQUESTED, jnp.int32)
     else:
-        index = jnp.where(centre_now, 2, jnp.where(for_risk | for_tol, 1, 0))
-        stats, was_centred = lax.switch(index, [fast(jnp.float32), fast(jnp.float64), centred])
+        index = jnp.where(centre_now | for_tol, 2, jnp.where(for_risk, 1, 0))
+        branches = [polynomial(jnp.float32), polynomial(jnp.float64, jnp.float32), exact]
+        stats, was_centred = lax.switch(index, branches)
         reasons = jnp.where(for_risk, FLOAT64_FOR_RISK, jnp.where(for_tol, FLOAT64_FOR_TOL, 0))
     reasons = reasons | jnp.where(was_centred, CENTRED_DIFFERENCES, 0)
     tol_noise = jnp.where(reasons & FLOAT64_FOR_TOL, noise32, 0.0)
