@@ -9,6 +9,14 @@ Public API::
     load_shipped(name), SHIPPED                              # real data (Old Faithful)
     match_components, adjusted_rand_index, center_errors     # comparison with the truth
     ellipse_polygon                                          # confidence ellipses
+
+Configuration. ``import gmm_core`` asks JAX for one CPU device per core (the flag
+``--xla_force_host_platform_device_count`` in ``XLA_FLAGS``), so a sweep's restarts run
+on every core; results do not depend on the device count. It does so only when JAX has
+not created its devices yet and ``XLA_FLAGS`` sets no device count; it changes nothing
+else, and child processes inherit the flag. Set ``GMM_CPU_DEVICES=1`` before the import
+to turn it off, or ``GMM_CPU_DEVICES=N`` for N devices. See
+:func:`gmm_core.parallel.default_device_setup`.
 """
 
 from gmm_core.data import DEFAULT_PRESET, PRESETS, DatasetSpec, cluster_covariance, make_dataset
@@ -17,6 +25,7 @@ from gmm_core.estimator import ConvergenceWarning, GaussianMixture
 from gmm_core.geometry import ellipse_polygon, ellipse_polygons
 from gmm_core.init import INIT_METHODS
 from gmm_core.model import COVARIANCE_TYPES
+from gmm_core.parallel import default_device_setup
 from gmm_core.select import (
     adjusted_rand_index,
     aic,
@@ -27,6 +36,8 @@ from gmm_core.select import (
 )
 from gmm_core.shipped import SHIPPED, load_shipped
 from gmm_core.sweep import FittedMixture, SweepResult, compilation_count, sweep
+
+default_device_setup()  # importing the modules above does not start JAX's backend
 
 __all__ = [
     "COVARIANCE_TYPES",

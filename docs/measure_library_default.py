@@ -1,0 +1,56 @@
+"""gmm_core's sweep as a library user calls it: no flags, workloads of ``gmm_core.bench``.
+
+Run from the repository root: ``python docs/measure_library_default.py a b c`` (the
+library default: one CPU device per core, see ``gmm_core.parallel``) and again with
+``GMM_CPU_DEVICES=1`` (one device, the default before). Prints per workload the
+compile seconds, the best warm wall seconds of ``--repeats`` runs, and the process
+CPU seconds of that run.
+"""
+
+from __future__ import annotations
+
+import argparse
+import time
+
+import jax
+
+from gmm_core.bench import WORKLOADS, blobs
+from gmm_core.sweep import sweep
+
+
+def timed(workload: object, X: object, seed: int) -> tuple[float, float, float]:
+    """(wall s, CPU s, compile s) of one sweep."""
+    wall, cpu = time.perf_counter(), time.process_time()
+    result = sweep(
+        X,
+        workload.k_min,
+        workload.k_max,
+        workload.n_restarts,
+        seed=seed,
+        max_iter=workload.max_iter,
+        tol=0.0,
+    )
+    return time.perf_counter() - wall, time.process_time() - cpu, result.compile_seconds
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("workloads", nargs="*", default=["a", "b", "c"])
+    parser.add_argument("--repeats", type=int, default=3)
+    args = parser.parse_args()
+    print(f"devices: {len(jax.devices())}")
+    for name in args.workloads:
+        workload = WORKLOADS[name]
+        X = blobs(workload.n_samples, workload.n_features)
+        compile_seconds = timed(workload, X, seed=0)[2]
+        runs = sorted(timed(workload, X, seed=1)[:2] for _ in range(args.repeats))
+        walls = ", ".join(f"{wall:.3f}" for wall, _ in runs)
+        print(
+            f"({name}) compile {compile_seconds:6.2f} s | warm wall s [{walls}] "
+            f"| CPU s of best {runs[0][1]:.3f}",
+            flush=True,
+        )
+
+
+if __name__ == "__main__":
+    main()
