@@ -22,6 +22,10 @@ from typing import Any
 import pytest
 from streamlit.runtime.pages_manager import PagesManager
 
+# The tests' own processes keep JAX's single CPU device (tests that need more set
+# XLA_FLAGS in a subprocess); ``import gmm_core`` would otherwise ask for one per core.
+os.environ.setdefault("GMM_CPU_DEVICES", "1")
+
 _CACHE_VARIABLE = "GMM_TEST_COMPILATION_CACHE"
 _OWNED_CACHE = pytest.StashKey[str]()
 
