@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import dataclasses
 import math
-from typing import Literal
 
 import jax
 import jax.numpy as jnp
@@ -23,7 +22,6 @@ from jax import Array
 
 from gmm_core import linalg
 
-CovarianceType = Literal["full", "tied", "diag", "spherical"]
 COVARIANCE_TYPES: tuple[str, ...] = ("full", "tied", "diag", "spherical")
 
 #: Log-weight given to padded (inactive) components: finite, so ``0 * it`` stays 0.
