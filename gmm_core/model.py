@@ -7,7 +7,7 @@ Axis names used in shapes throughout ``gmm_core``:
 - ``point``: a data point; ``feature``: a data dimension (D)
 - ``basis``: a polynomial feature of a point (P), see :func:`point_features`
 
-All internal computation happens on centred and scaled data; see ``gmm_core.sweep``.
+All internal computation happens on centred and scaled data; see ``gmm_core.points``.
 """
 
 from __future__ import annotations
