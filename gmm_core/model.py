@@ -7,14 +7,13 @@ Axis names used in shapes throughout ``gmm_core``:
 - ``point``: a data point; ``feature``: a data dimension (D)
 - ``basis``: a polynomial feature of a point (P), see :func:`point_features`
 
-All internal computation happens on centred and scaled data; see ``gmm_core.sweep``.
+All internal computation happens on centred and scaled data; see ``gmm_core.points``.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import math
-from typing import Literal
 
 import jax
 import jax.numpy as jnp
@@ -23,7 +22,6 @@ from jax import Array
 
 from gmm_core import linalg
 
-CovarianceType = Literal["full", "tied", "diag", "spherical"]
 COVARIANCE_TYPES: tuple[str, ...] = ("full", "tied", "diag", "spherical")
 
 #: Log-weight given to padded (inactive) components: finite, so ``0 * it`` stays 0.

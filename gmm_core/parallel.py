@@ -39,11 +39,6 @@ def point_shard_index() -> Array:
     return lax.axis_index(POINT_AXIS)
 
 
-def all_points(local: Array) -> Array:
-    """Concatenate every device's block of a per-point array (small arrays only)."""
-    return lax.all_gather(local, POINT_AXIS, tiled=True)
-
-
 def gather_rows(local_rows: Array, global_indices: Array) -> Array:
     """Rows of the global point array at ``global_indices``, available on every device.
 

@@ -1,0 +1,161 @@
+"""User-given starting parameters of a sweep, in the program's internal units.
+
+scikit-learn's ``weights_init``, ``means_init`` and ``precisions_init`` and the app's
+"placed means" start (``means_init_only``: equal weights and one shared covariance)
+become a :class:`UserStart`: arrays padded to ``k_pad`` components and centred and
+scaled as the points are (:mod:`gmm_core.points`). The compiled program takes them
+as run-time inputs, so moving the means reuses it.
+
+NumPy on the host only; like all of ``gmm_core`` it must not import streamlit or plotly.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import NamedTuple
+
+import numpy as np
+
+from gmm_core.model import MASKED_LOG_WEIGHT
+from gmm_core.points import PreparedData
+
+
+class UserStart(NamedTuple):
+    """Starting parameters the user gave, internal units, padded; None: drawn by the init.
+
+    Attributes
+    ----------
+    log_weights : (component,) or None; padded components hold ``MASKED_LOG_WEIGHT``
+    means : (component, feature) or None
+    covariances : (component, feature, feature) or None
+    """
+
+    log_weights: np.ndarray | None = None
+    means: np.ndarray | None = None
+    covariances: np.ndarray | None = None
+
+    @property
+    def given(self) -> tuple[bool, bool, bool]:
+        """Which of (weights, means, covariances) the user gave."""
+        return (self.log_weights is not None, self.means is not None, self.covariances is not None)
+
+
+def user_start(
+    k: int,
+    k_pad: int,
+    prepared: PreparedData,
+    covariance_type: str,
+    reg_covar: float,
+    weights_init: object = None,
+    means_init: object = None,
+    precisions_init: object = None,
+    means_init_only: bool = False,
+) -> UserStart:
+    """The start a sweep's ``*_init`` arguments (original units) ask for.
+
+    Parameters
+    ----------
+    k : the one K of the sweep; k_pad : components after padding
+    reg_covar : original units; added to the shared covariance of ``means_init_only``
+    weights_init : (k,) or None; means_init : (k, feature) or None
+    precisions_init : scikit-learn's shape for ``covariance_type``, or None
+    means_init_only : equal weights and :func:`shared_start_covariance` besides the means
+    """
+    start = _given_start(
+        k,
+        k_pad,
+        prepared,
+        covariance_type,
+        None if weights_init is None else np.asarray(weights_init, np.float64),
+        None if means_init is None else np.asarray(means_init, np.float64),
+        precisions_init,
+    )
+    if means_init_only:
+        start = _with_shared_start(start, k, k_pad, prepared, covariance_type, reg_covar)
+    return start
+
+
+def _given_start(
+    k: int,
+    k_pad: int,
+    prepared: PreparedData,
+    covariance_type: str,
+    weights_init: np.ndarray | None,
+    means_init: np.ndarray | None,
+    precisions_init: object,
+) -> UserStart:
+    """scikit-learn-shaped ``*_init`` values (original units) as a :class:`UserStart`."""
+    n_features = prepared.data_covariance.shape[0]
+    start = UserStart()
+    if weights_init is not None:
+        log_weights = np.full((k_pad,), MASKED_LOG_WEIGHT)
+        log_weights[:k] = np.log(np.maximum(weights_init / weights_init.sum(), 1e-300))
+        start = start._replace(log_weights=log_weights)
+    if means_init is not None:
+        means = np.zeros((k_pad, n_features))
+        means[:k] = (means_init - prepared.shift) / prepared.scale
+        start = start._replace(means=means)
+    if precisions_init is not None:
+        covariances = np.broadcast_to(np.eye(n_features), (k_pad, n_features, n_features)).copy()
+        covariances[:k] = precisions_to_covariances(precisions_init, covariance_type, k, n_features)
+        start = start._replace(covariances=covariances / prepared.scale**2)
+    return start
+
+
+def shared_start_covariance(
+    data_covariance: np.ndarray, k: int, covariance_type: str
+) -> np.ndarray:
+    """The covariance every component starts from with ``means_init_only``: data cov / K.
+
+    Its diagonal for "diag" and its mean variance times I for "spherical", so the
+    start is a valid parameter of ``covariance_type``.
+    """
+    covariance = np.asarray(data_covariance, np.float64) / k
+    if covariance_type == "diag":
+        return np.diag(np.diag(covariance))
+    if covariance_type == "spherical":
+        return np.trace(covariance) / covariance.shape[0] * np.eye(covariance.shape[0])
+    return covariance
+
+
+def _with_shared_start(
+    start: UserStart,
+    k: int,
+    k_pad: int,
+    prepared: PreparedData,
+    covariance_type: str,
+    reg_covar: float,
+) -> UserStart:
+    """``start`` with equal weights and the shared start covariance (internal units)."""
+    n_features = prepared.data_covariance.shape[0]
+    log_weights = np.full((k_pad,), MASKED_LOG_WEIGHT)
+    log_weights[:k] = -math.log(k)
+    covariances = np.broadcast_to(np.eye(n_features), (k_pad, n_features, n_features)).copy()
+    shared = shared_start_covariance(prepared.data_covariance, k, covariance_type)
+    covariances[:k] = shared + reg_covar / prepared.scale**2 * np.eye(n_features)
+    return start._replace(log_weights=log_weights, covariances=covariances)
+
+
+def precisions_to_covariances(
+    precisions: np.ndarray, covariance_type: str, k: int, n_features: int
+) -> np.ndarray:
+    """scikit-learn-shaped precisions -> (k, D, D) covariance matrices."""
+    precisions = np.asarray(precisions, np.float64)
+    expected = {
+        "full": (k, n_features, n_features),
+        "tied": (n_features, n_features),
+        "diag": (k, n_features),
+        "spherical": (k,),
+    }[covariance_type]
+    if precisions.shape != expected:
+        raise ValueError(
+            f"precisions_init for covariance_type={covariance_type!r} must have shape "
+            f"{expected}; got {precisions.shape}."
+        )
+    if covariance_type == "full":
+        return np.linalg.inv(precisions)
+    if covariance_type == "tied":
+        return np.broadcast_to(np.linalg.inv(precisions), (k, n_features, n_features)).copy()
+    if covariance_type == "diag":
+        return np.stack([np.diag(1.0 / p) for p in precisions])
+    return (1.0 / precisions)[:, None, None] * np.eye(n_features)
