@@ -13,23 +13,15 @@ import argparse
 import time
 
 import jax
+import numpy as np
 
-from gmm_core.bench import WORKLOADS, blobs
-from gmm_core.sweep import sweep
+from gmm_core.bench import WORKLOADS, Workload, blobs, run_workload
 
 
-def timed(workload: object, X: object, seed: int) -> tuple[float, float, float]:
+def timed(workload: Workload, X: np.ndarray, seed: int) -> tuple[float, float, float]:
     """(wall s, CPU s, compile s) of one sweep."""
     wall, cpu = time.perf_counter(), time.process_time()
-    result = sweep(
-        X,
-        workload.k_min,
-        workload.k_max,
-        workload.n_restarts,
-        seed=seed,
-        max_iter=workload.max_iter,
-        tol=0.0,
-    )
+    result = run_workload(workload, X, seed)
     return time.perf_counter() - wall, time.process_time() - cpu, result.compile_seconds
 
 

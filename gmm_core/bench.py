@@ -33,7 +33,7 @@ import jax
 import numpy as np
 
 from gmm_core.parallel import use_every_cpu_core
-from gmm_core.sweep import sweep
+from gmm_core.sweep import SweepResult, sweep
 
 
 class Workload(NamedTuple):
@@ -77,22 +77,23 @@ def best_of(repeats: int, run: Callable[[], object]) -> float:
     return min(times)
 
 
+def run_workload(workload: Workload, X: np.ndarray, seed: int = 1) -> SweepResult:
+    """gmm_core's sweep of ``workload`` on ``X``: every iteration runs (``tol=0``)."""
+    return sweep(
+        X,
+        workload.k_min,
+        workload.k_max,
+        workload.n_restarts,
+        seed=seed,
+        max_iter=workload.max_iter,
+        tol=0.0,
+    )
+
+
 def time_gmm_core(workload: Workload, X: np.ndarray, repeats: int) -> tuple[float, float]:
     """(compile seconds, warm wall seconds) of the sweep."""
-
-    def run(seed: int = 1) -> object:
-        return sweep(
-            X,
-            workload.k_min,
-            workload.k_max,
-            workload.n_restarts,
-            seed=seed,
-            max_iter=workload.max_iter,
-            tol=0.0,
-        )
-
-    first = run(seed=0)
-    return first.compile_seconds, best_of(repeats, run)
+    first = run_workload(workload, X, seed=0)
+    return first.compile_seconds, best_of(repeats, lambda: run_workload(workload, X))
 
 
 def time_sklearn(workload: Workload, X: np.ndarray) -> float:

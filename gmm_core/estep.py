@@ -140,15 +140,30 @@ def posterior_responsibilities(
     return responsibilities
 
 
-def centred_responsibilities(params: MixtureParams):
-    """Responsibilities from whitened differences ``L⁻¹ (x − μ)``, in float64."""
-    n_fits, k_pad, n_features = params.means.shape
+class _Whitening(NamedTuple):
+    """Per component (fit * component): ``inverse`` L⁻¹ (feature, feature), the log-density
+    ``constant`` log w − D/2 log 2π − log|L|, and ``active`` (not padded)."""
+
+    inverse: Array
+    constant: Array
+    active: Array
+
+
+def _whitening(params: MixtureParams) -> _Whitening:
+    """What both whitened-difference E steps need from the parameters."""
+    n_features = params.means.shape[-1]
     factor = cholesky_with_fallback(params.covariances)
     inverse = linalg.lower_triangular_inverse(factor).reshape(-1, n_features, n_features)
     log_det = jnp.sum(jnp.log(jnp.diagonal(factor, axis1=-2, axis2=-1)), axis=-1)
     constant = params.log_weights - 0.5 * n_features * math.log(2 * math.pi) - log_det
-    active = (params.log_weights > 0.5 * MASKED_LOG_WEIGHT).reshape(-1)
-    constant = constant.reshape(-1)
+    active = params.log_weights > 0.5 * MASKED_LOG_WEIGHT
+    return _Whitening(inverse, constant.reshape(-1), active.reshape(-1))
+
+
+def centred_responsibilities(params: MixtureParams):
+    """Responsibilities from whitened differences ``L⁻¹ (x − μ)``, in float64."""
+    n_fits, k_pad, _ = params.means.shape
+    inverse, constant, active = _whitening(params)
 
     def responsibilities(points: Array, d: Array, index: Array) -> tuple[Array, Array]:
         whitened = d @ jnp.swapaxes(inverse, -1, -2)  # (component, point, feature)
@@ -167,12 +182,7 @@ def exact_responsibilities(params: MixtureParams):
     |L⁻¹(x − μ)| instead of the polynomial's eps · |L⁻¹x|².
     """
     n_fits, k_pad, n_features = params.means.shape
-    factor = cholesky_with_fallback(params.covariances)
-    inverse = linalg.lower_triangular_inverse(factor).reshape(-1, n_features, n_features)
-    log_det = jnp.sum(jnp.log(jnp.diagonal(factor, axis1=-2, axis2=-1)), axis=-1)
-    constant = params.log_weights - 0.5 * n_features * math.log(2 * math.pi) - log_det
-    active = (params.log_weights > 0.5 * MASKED_LOG_WEIGHT).reshape(-1)
-    constant = constant.reshape(-1)
+    inverse, constant, active = _whitening(params)
     # (feature, component * feature): column block c is L_c⁻ᵀ.
     whiten = jnp.swapaxes(inverse, -1, -2).transpose(1, 0, 2).reshape(n_features, -1)
     whitened_means = jnp.einsum("cij,cj->ci", inverse, params.means.reshape(-1, n_features))
