@@ -54,6 +54,10 @@ MASS_EPSILON = 10 * float(jnp.finfo(jnp.float64).eps)
 FLOAT32_RISK_LIMIT = 1e-3
 #: Above this estimated float64 polynomial error, an E step uses centred differences.
 FLOAT64_RISK_LIMIT = 1e-9
+#: Up to this many basis functions per point the E step stores its exponentials
+#: (:func:`stores_exponentials`). Measured warm on this 2-core machine, 20,000 points,
+#: K 1..8, 4 restarts: faster at D = 2, 4, 6 (28 basis functions), 15 % slower at D = 10 (66).
+STORE_EXPONENTIALS_MAX_BASIS = 32
 #: The E step's rounding on the mean log-likelihood must stay below this fraction of tol.
 TOL_NOISE_FRACTION = 0.1
 #: A step may lower the log-likelihood by at most this, relative to max(1, |value|) in
@@ -91,6 +95,34 @@ def term_size(coefficients: Array, feature_bounds: Array) -> Array:
     return jnp.max(jnp.where(active, term_sizes, 0.0))
 
 
+def local_term_size(
+    params: MixtureParams, coefficients: Array, feature_bounds: Array, covariance_type: str
+) -> Array:
+    """Like :func:`term_size`, but the mean over each component's own points.
+
+    Component k's points (weighted by responsibility) have second moments
+    ``Σ_k + μ_k μ_kᵀ`` (the M step makes them so), hence by Cauchy–Schwarz
+    ``E|x_i x_j| ≤ u_i u_j`` with ``u = sqrt(μ² + diag Σ)``: ``φ(u)`` bounds the
+    mean |feature| where the component's log-density matters, capped by the data's
+    reach. The error at its far points is larger but weighs nothing there, and for the
+    tight far components this is for, ``u ≈ |μ|`` anyway. Never above :func:`term_size`.
+
+    Parameters
+    ----------
+    params : a batch (fit, component) of mixtures, in the same units as the points
+    coefficients : (basis, fit * component) from :func:`log_joint_coefficients`
+    feature_bounds : (basis,) max over points of |φ_p(x)|
+    """
+    n_features = params.means.shape[-1]
+    reach = feature_bounds[1 : 1 + n_features]
+    spread = jnp.sqrt(jnp.diagonal(params.covariances, axis1=-2, axis2=-1))
+    local_reach = jnp.minimum(reach, jnp.sqrt(params.means**2 + spread**2))
+    bounds = point_features(local_reach, covariance_type).reshape(coefficients.shape[::-1])
+    term_sizes = jnp.sum(jnp.abs(coefficients).T * jnp.minimum(bounds, feature_bounds), axis=-1)
+    active = coefficients[0] > 0.5 * MASKED_LOG_WEIGHT
+    return jnp.max(jnp.where(active, term_sizes, 0.0))
+
+
 def float32_rounding_risk(coefficients: Array, feature_bounds: Array) -> Array:
     """Largest absolute log-density error a float32 E step could make, roughly."""
     return float(jnp.finfo(jnp.float32).eps) * term_size(coefficients, feature_bounds)
@@ -101,17 +133,35 @@ def noise_limit(tol: Array) -> Array:
     return jnp.where(tol > 0, TOL_NOISE_FRACTION * tol, jnp.inf)
 
 
-def _normalise(log_joint: Array, dtype: jnp.dtype | None = None) -> tuple[Array, Array]:
+def stores_exponentials(n_basis_functions: int) -> bool:
+    """Whether the E step keeps exp(log joint − peak) in memory instead of taking it twice.
+
+    Taking the exponentials twice (once for their sum, once for the responsibilities)
+    lets XLA fuse each into its consumer, which pays when the matrix products
+    dominate (many basis functions); with few, the exponentials dominate.
+    """
+    return n_basis_functions <= STORE_EXPONENTIALS_MAX_BASIS
+
+
+def _normalise(
+    log_joint: Array, dtype: jnp.dtype | None = None, store_exponentials: bool = False
+) -> tuple[Array, Array]:
     """(point, fit, component) log joint -> resp (point, fit * component), log p (point, fit).
 
     With ``dtype`` (float32), the exponentials and their sum run in that dtype after
     the largest term of each point is subtracted in the log joint's own dtype; the
-    log-likelihood then carries about ``eps(dtype)`` absolute rounding.
+    log-likelihood then carries about ``eps(dtype)`` absolute rounding. See
+    :func:`stores_exponentials` for ``store_exponentials``.
     """
     peak = jnp.max(log_joint, axis=-1, keepdims=True)
     shifted = log_joint - peak
     if dtype is not None:
         shifted = shifted.astype(dtype)
+    if store_exponentials:
+        exponentials = jnp.exp(shifted)
+        total = jnp.sum(exponentials, axis=-1, keepdims=True)
+        resp = (exponentials * (1.0 / total)).reshape(log_joint.shape[0], -1)
+        return resp, (peak + jnp.log(total).astype(peak.dtype))[..., 0]
     log_sum = jnp.log(jnp.sum(jnp.exp(shifted), axis=-1, keepdims=True))
     # A second exp instead of dividing: XLA then never stores the unnormalised array.
     resp = jnp.exp(shifted - log_sum).reshape(log_joint.shape[0], -1)
@@ -131,11 +181,12 @@ def posterior_responsibilities(
     ``normalise_dtype`` (float32) runs the normalisation in that dtype, see :func:`_normalise`.
     """
     coefficients = coefficients.astype(dtype)
+    store = stores_exponentials(coefficients.shape[0])
 
     def responsibilities(points: Array, index: Array) -> tuple[Array, Array]:
         features = point_features(points.astype(dtype), covariance_type)
         log_joint = (features @ coefficients).reshape(points.shape[0], n_fits, k_pad)
-        return _normalise(log_joint, normalise_dtype)
+        return _normalise(log_joint, normalise_dtype, store)
 
     return responsibilities
 
@@ -224,11 +275,15 @@ def expectation(
     n_fits, k_pad = params.log_weights.shape
     coefficients = log_joint_coefficients(params, covariance_type)
     terms = term_size(coefficients, feature_bounds)
+    local_terms = local_term_size(params, coefficients, feature_bounds, covariance_type)
     limit = noise_limit(jnp.asarray(tol, jnp.float64))
-    noise32 = float(jnp.finfo(jnp.float32).eps) * terms
-    for_risk = noise32 > FLOAT32_RISK_LIMIT
+    eps32, eps64 = float(jnp.finfo(jnp.float32).eps), float(jnp.finfo(jnp.float64).eps)
+    noise32 = eps32 * terms
+    # The risk limits are about each component's own points; the tol guarantee bounds
+    # the error at every point.
+    for_risk = eps32 * local_terms > FLOAT32_RISK_LIMIT
     for_tol = noise32 > limit
-    centre_now = float(jnp.finfo(jnp.float64).eps) * terms > jnp.minimum(FLOAT64_RISK_LIMIT, limit)
+    centre_now = (eps64 * local_terms > FLOAT64_RISK_LIMIT) | (eps64 * terms > limit)
     scatter_error = jnp.minimum(SCATTER_RELATIVE_ERROR, limit)
     active = params.log_weights > 0.5 * MASKED_LOG_WEIGHT
 
