@@ -15,6 +15,7 @@ Pure: Plotly and NumPy only; must not import Streamlit or ``gmm_app``.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 import numpy as np
 import plotly.graph_objects as go
@@ -149,6 +150,62 @@ def ellipse_figure(
     sigmas = _check_sigmas(n_sigmas)
     points, point_labels, notes = _prepare_points(X, labels, max_points)
     truth = _prepare_truth(true_means, true_covariances, sigmas, notes)
+    fit = _prepare_fit(means, covariances, weights, initial_means, component_colors, sigmas, notes)
+    visible = fit.valid & ~fit.faint
+    x_range, y_range = _spatial_ranges(points, truth.polygons, fit.polygons[:, visible])
+    decimals = decimals_for(x_range, y_range)
+    fig = go.Figure()
+    fig.add_trace(_data_trace(points, point_labels, decimals))
+    for trace in _true_ellipse_traces(truth, sigmas, decimals):
+        fig.add_trace(trace)
+    for trace in _fit_traces(fit, sigmas, decimals):
+        fig.add_trace(trace)
+    _static_layout(fig, (x_range, y_range), sigmas, axis_titles, title, notes)
+    return fig
+
+
+# ----------------------------------------------------------------------------------------
+# Steps of ellipse_figure
+
+
+@dataclass(frozen=True)
+class _Fit:
+    """A checked fit, ready to draw."""
+
+    means: np.ndarray  # (K, 2)
+    weights: np.ndarray  # (K,)
+    colors: np.ndarray  # (K,) palette indices
+    valid: np.ndarray  # (K,) finite, valid parameters
+    faint: np.ndarray  # (K,) weight below FAINT_WEIGHT
+    polygons: np.ndarray  # (n_sigma, K, P, 2)
+    start_means: np.ndarray | None  # (K, 2) where EM started, or None
+    start_valid: np.ndarray  # (K,) finite initial means
+
+
+def _prepare_fit(
+    means: ArrayLike,
+    covariances: ArrayLike,
+    weights: ArrayLike,
+    initial_means: ArrayLike | None,
+    component_colors: ArrayLike | None,
+    sigmas: np.ndarray,
+    notes: list[str],
+) -> _Fit:
+    """Check the fitted parameters' shapes and find the drawable components (noting the rest).
+
+    Parameters
+    ----------
+    means, covariances, weights
+        Shapes (K, 2), (K, 2, 2), (K,).
+    initial_means
+        Shape (K, 2), or ``None``.
+    component_colors
+        Shape (K,) int palette indices, or ``None`` for ``0..K-1``.
+    sigmas
+        Shape (n_sigma,): radii of the ellipse polygons.
+    notes
+        Appended to: skipped components and initial means.
+    """
     fit_means = as_float_array(means, "means")
     if fit_means.ndim != 2 or fit_means.shape[1] != 2:
         raise ValueError(f"means must have shape (K, 2), got {fit_means.shape}")
@@ -159,39 +216,68 @@ def ellipse_figure(
     start_means = None
     if initial_means is not None:
         start_means = _check_shape(initial_means, "initial_means", (n_components, 2))
-    valid = _valid_components(fit_means, fit_covariances, fit_weights)
-    if n_components == 0 or not np.any(valid):
+    valid = _drawable_components(fit_means, fit_covariances, fit_weights, notes)
+    return _Fit(
+        means=fit_means,
+        weights=fit_weights,
+        colors=colors,
+        valid=valid,
+        faint=fit_weights < FAINT_WEIGHT,
+        polygons=_polygons(fit_means, fit_covariances, valid, sigmas),
+        start_means=start_means,
+        start_valid=_start_valid(start_means, n_components, notes),
+    )
+
+
+def _drawable_components(
+    means: np.ndarray, covariances: np.ndarray, weights: np.ndarray, notes: list[str]
+) -> np.ndarray:
+    """(K,) bool: components with finite, valid parameters; the others are noted as skipped."""
+    valid = _valid_components(means, covariances, weights)
+    if means.shape[0] == 0 or not np.any(valid):
         raise ValueError("every fitted component has non-finite or invalid parameters")
     skipped = np.flatnonzero(~valid)
     if skipped.size:
         names = ", ".join(f"fit {k}" for k in skipped)
         notes.append(f"skipped (non-finite parameters): {names}")
-    fit_polygons = _polygons(fit_means, fit_covariances, valid, sigmas)
+    return valid
+
+
+def _start_valid(start_means: np.ndarray | None, n_components: int, notes: list[str]) -> np.ndarray:
+    """(K,) bool: finite initial means (all ``False`` without them); the others are noted."""
     start_valid = np.zeros(n_components, bool)
     if start_means is not None:
         start_valid = np.all(np.isfinite(start_means), axis=1)
         if not np.all(start_valid):
             notes.append(f"{plural(int(np.count_nonzero(~start_valid)), 'initial mean')} skipped")
+    return start_valid
 
-    visible = valid & ~(fit_weights < FAINT_WEIGHT)
-    x_range, y_range = _spatial_ranges(points, truth.polygons, fit_polygons[:, visible])
-    decimals = decimals_for(x_range, y_range)
-    fig = go.Figure()
-    fig.add_trace(_data_trace(points, point_labels, decimals))
-    for trace in _true_ellipse_traces(truth, sigmas, decimals):
-        fig.add_trace(trace)
-    faint = fit_weights < FAINT_WEIGHT
-    for k in np.flatnonzero(valid):
-        for index, sigma in enumerate(sigmas):
-            fig.add_trace(
-                _fit_ellipse_trace(
-                    k, sigma, fit_polygons[index, k], colors[k], bool(faint[k]), decimals
-                )
-            )
-    if start_means is not None:
-        fig.add_trace(_initial_means_trace(start_means, start_valid, colors, decimals))
-    fig.add_trace(_fit_means_trace(fit_means, fit_weights, valid, colors, decimals))
-    _style_spatial_axes(fig, x_range, y_range, row=None, axis_titles=axis_titles)
+
+def _fit_traces(fit: _Fit, sigmas: np.ndarray, decimals: int) -> list[go.Scatter]:
+    """Every drawable component's ellipses, the initial means (when given), the fit means."""
+    traces = [
+        _fit_ellipse_trace(
+            k, sigma, fit.polygons[index, k], fit.colors[k], bool(fit.faint[k]), decimals
+        )
+        for k in np.flatnonzero(fit.valid)
+        for index, sigma in enumerate(sigmas)
+    ]
+    if fit.start_means is not None:
+        traces.append(_initial_means_trace(fit.start_means, fit.start_valid, fit.colors, decimals))
+    traces.append(_fit_means_trace(fit.means, fit.weights, fit.valid, fit.colors, decimals))
+    return traces
+
+
+def _static_layout(
+    fig: go.Figure,
+    ranges: tuple[list[float], list[float]],
+    sigmas: np.ndarray,
+    axis_titles: tuple[str, str],
+    title: str | None,
+    notes: list[str],
+) -> None:
+    """Equal-scale axes over ``ranges`` (x, y), the title, the rings' subtitle and the notes."""
+    _style_spatial_axes(fig, ranges[0], ranges[1], row=None, axis_titles=axis_titles)
     fig.update_layout(showlegend=False, hovermode="closest")
     apply_layout(fig, title=title)
     if sigmas.size:
@@ -201,4 +287,3 @@ def ellipse_figure(
     add_notes(fig, notes)
     if notes:
         fig.update_layout(margin_t=fig.layout.margin.t + 30)
-    return fig
