@@ -77,71 +77,17 @@ def log_likelihood_figure(
     -------
     go.Figure
     """
-    values = as_float_array(traces, "traces")
-    if values.ndim != 2 or values.shape[0] == 0 or values.shape[1] == 0:
-        raise ValueError(f"traces must have shape (R, T) with R, T >= 1, got {values.shape}")
-    n_restarts, length = values.shape
-    iterations = as_int_array(n_iter, "n_iter")
-    if iterations.shape != (n_restarts,):
-        raise ValueError(f"n_iter must have shape ({n_restarts},), got {iterations.shape}")
-    highlighted = _check_restart_index(highlighted_restart, n_restarts)
-    ends = np.clip(iterations, 1, length)
-    in_run = np.arange(length)[None, :] < ends[:, None]
-    finite = np.isfinite(values)
-    if not np.any(finite & in_run):
-        raise ValueError("traces hold no finite log-likelihood value")
-    notes = []
-    n_dropped = int(np.count_nonzero(in_run & ~finite))
-    if n_dropped:
-        notes.append(f"{plural(n_dropped, 'non-finite log-likelihood value')} dropped")
-
-    shown = finite & in_run
+    values, iterations, highlighted, shown, notes = _check_curves(
+        traces, n_iter, highlighted_restart
+    )
     decimals = max(decimals_for(values[shown]), 4)  # see the animation's curve decimals
+    order = [r for r in range(values.shape[0]) if r != highlighted] + [highlighted]
+    drawn = [restart for restart in order if np.any(shown[restart])]
     fig = go.Figure()
-    dot_x, dot_y, dot_text, dot_colors = [], [], [], []
-    for restart in [r for r in range(n_restarts) if r != highlighted] + [highlighted]:
-        steps = np.flatnonzero(shown[restart])
-        if steps.size == 0:
-            continue
-        is_highlighted = restart == highlighted
-        fig.add_trace(
-            go.Scatter(
-                x=steps.tolist(),
-                y=rounded(values[restart, steps], decimals),
-                mode="lines",
-                name=f"restart {restart} (highlighted)" if is_highlighted else f"restart {restart}",
-                line={
-                    "color": HIGHLIGHT_COLOR if is_highlighted else LIGHT_GREY,
-                    "width": 4.5 if is_highlighted else 1.5,
-                },
-                showlegend=is_highlighted,
-                hovertemplate=f"restart {restart}<br>iteration %{{x}}: %{{y}}<extra></extra>",
-            )
-        )
-        dot_x.append(int(steps[-1]))
-        dot_y.append(values[restart, steps[-1]])
-        dot_text.append(f"restart {restart}: {plural(int(iterations[restart]), 'iteration')}")
-        dot_colors.append(HIGHLIGHT_COLOR if is_highlighted else MUTED_TEXT_COLOR)
-    fig.add_trace(
-        go.Scatter(
-            x=dot_x,
-            y=rounded(dot_y, decimals),
-            text=dot_text,
-            mode="markers",
-            name="stopped",
-            marker={"size": 8, "color": dot_colors},
-            hovertemplate="%{text}<br>last value %{y}<extra></extra>",
-            showlegend=False,
-        )
-    )
-    last_step = int(np.max(np.flatnonzero(np.any(shown, axis=0))))
-    fig.update_xaxes(
-        title_text="EM iteration",
-        range=padded_range(0.0, float(max(last_step, 2)), 0.03),
-        tick0=0,
-        dtick=integer_tick_step(max(last_step, 2)),
-    )
-    fig.update_yaxes(title_text="mean log-likelihood", range=likelihood_range(values[shown]))
+    for restart in drawn:
+        fig.add_trace(_restart_curve(values, shown, restart, restart == highlighted, decimals))
+    fig.add_trace(_stopped_dots(values, shown, iterations, drawn, highlighted, decimals))
+    _curve_axes(fig, values, shown)
     fig.update_layout(
         hovermode="closest",
         legend={"orientation": "h", "x": 1.0, "xanchor": "right", "y": 0.02, "yanchor": "bottom"},
@@ -193,12 +139,7 @@ def model_selection_figure(
         raise ValueError(f"chosen_k={chosen} is not one of k_values {ks.tolist()}")
     truth = None if true_k is None else _check_int(true_k, "true_k")
     metrics, notes = _check_metrics(ks.size, bic, aic, final_log_likelihood)
-    n_restarts = metrics[0][1].shape[1]
-    offsets = (
-        np.linspace(-STRIP_HALF_WIDTH, STRIP_HALF_WIDTH, n_restarts)
-        if n_restarts > 1
-        else np.zeros(1)
-    )
+    offsets = _strip_offsets(metrics[0][1].shape[1])
     fig = make_subplots(
         rows=3,
         cols=1,
@@ -209,26 +150,7 @@ def model_selection_figure(
         for trace in _metric_traces(name, array, better, ks, offsets):
             fig.add_trace(trace, row=row, col=1)
         fig.update_yaxes(title_text=_METRIC_AXIS_TITLES[name], row=row)
-
-    shown_ks = ks.tolist() + ([] if truth is None else [truth])
-    k_low, k_high = min(shown_ks), max(shown_ks)
-    fig.update_xaxes(
-        range=[k_low - 0.5, k_high + 0.5],
-        tickmode="array",
-        tickvals=list(range(k_low, k_high + 1)),
-    )
-    fig.update_xaxes(title_text="number of components K", row=3, col=1)
-    _add_k_marker(fig, chosen, "chosen K (BIC)", "dash", PALETTE[1], "right")
-    if truth is not None:
-        _add_k_marker(fig, truth, "true K", "dot", TEXT_COLOR, "left")
-    add_caption(
-        fig,
-        "caption",
-        "dots: every restart · line: best restart of each K · arrow: better direction",
-        side="right",
-        y_shift=28,
-        color=MUTED_TEXT_COLOR,
-    )
+    _k_axis(fig, ks, chosen, truth)
     fig.update_layout(hovermode="closest", showlegend=False)
     apply_layout(fig, title=title, height=760)
     fig.update_layout(margin_t=fig.layout.margin.t + 40)
@@ -370,3 +292,127 @@ def _metric_traces(
             showlegend=False,
         ),
     ]
+
+
+# ----------------------------------------------------------------------------------------
+# Steps of log_likelihood_figure
+
+
+def _check_curves(
+    traces: ArrayLike, n_iter: ArrayLike, highlighted_restart: int
+) -> tuple[np.ndarray, np.ndarray, int, np.ndarray, list[str]]:
+    """Values (R, T), iterations (R,), the highlighted row, the shown mask (R, T), notes.
+
+    A value is shown when it is finite and within its restart's run (``0..n_iter-1``).
+    """
+    values = as_float_array(traces, "traces")
+    if values.ndim != 2 or values.shape[0] == 0 or values.shape[1] == 0:
+        raise ValueError(f"traces must have shape (R, T) with R, T >= 1, got {values.shape}")
+    n_restarts, length = values.shape
+    iterations = as_int_array(n_iter, "n_iter")
+    if iterations.shape != (n_restarts,):
+        raise ValueError(f"n_iter must have shape ({n_restarts},), got {iterations.shape}")
+    highlighted = _check_restart_index(highlighted_restart, n_restarts)
+    ends = np.clip(iterations, 1, length)
+    in_run = np.arange(length)[None, :] < ends[:, None]
+    finite = np.isfinite(values)
+    if not np.any(finite & in_run):
+        raise ValueError("traces hold no finite log-likelihood value")
+    notes = []
+    n_dropped = int(np.count_nonzero(in_run & ~finite))
+    if n_dropped:
+        notes.append(f"{plural(n_dropped, 'non-finite log-likelihood value')} dropped")
+    return values, iterations, highlighted, finite & in_run, notes
+
+
+def _restart_curve(
+    values: np.ndarray, shown: np.ndarray, restart: int, is_highlighted: bool, decimals: int
+) -> go.Scatter:
+    """One restart's curve over its shown values (``values``, ``shown``: shape (R, T))."""
+    steps = np.flatnonzero(shown[restart])
+    return go.Scatter(
+        x=steps.tolist(),
+        y=rounded(values[restart, steps], decimals),
+        mode="lines",
+        name=f"restart {restart} (highlighted)" if is_highlighted else f"restart {restart}",
+        line={
+            "color": HIGHLIGHT_COLOR if is_highlighted else LIGHT_GREY,
+            "width": 4.5 if is_highlighted else 1.5,
+        },
+        showlegend=is_highlighted,
+        hovertemplate=f"restart {restart}<br>iteration %{{x}}: %{{y}}<extra></extra>",
+    )
+
+
+def _stopped_dots(
+    values: np.ndarray,
+    shown: np.ndarray,
+    iterations: np.ndarray,
+    drawn: list[int],
+    highlighted: int,
+    decimals: int,
+) -> go.Scatter:
+    """One dot per ``drawn`` restart at its last shown value (``values``: shape (R, T))."""
+    last_steps = [int(np.flatnonzero(shown[restart])[-1]) for restart in drawn]
+    return go.Scatter(
+        x=last_steps,
+        y=rounded(
+            [values[restart, step] for restart, step in zip(drawn, last_steps, strict=True)],
+            decimals,
+        ),
+        text=[f"restart {r}: {plural(int(iterations[r]), 'iteration')}" for r in drawn],
+        mode="markers",
+        name="stopped",
+        marker={
+            "size": 8,
+            "color": [HIGHLIGHT_COLOR if r == highlighted else MUTED_TEXT_COLOR for r in drawn],
+        },
+        hovertemplate="%{text}<br>last value %{y}<extra></extra>",
+        showlegend=False,
+    )
+
+
+def _curve_axes(fig: go.Figure, values: np.ndarray, shown: np.ndarray) -> None:
+    """Iteration axis up to the last shown step, log-likelihood axis over the shown values."""
+    last_step = int(np.max(np.flatnonzero(np.any(shown, axis=0))))
+    fig.update_xaxes(
+        title_text="EM iteration",
+        range=padded_range(0.0, float(max(last_step, 2)), 0.03),
+        tick0=0,
+        dtick=integer_tick_step(max(last_step, 2)),
+    )
+    fig.update_yaxes(title_text="mean log-likelihood", range=likelihood_range(values[shown]))
+
+
+# ----------------------------------------------------------------------------------------
+# Steps of model_selection_figure
+
+
+def _strip_offsets(n_restarts: int) -> np.ndarray:
+    """(R,) sideways offset of each restart's dot, the same for every K."""
+    if n_restarts > 1:
+        return np.linspace(-STRIP_HALF_WIDTH, STRIP_HALF_WIDTH, n_restarts)
+    return np.zeros(1)
+
+
+def _k_axis(fig: go.Figure, ks: np.ndarray, chosen: int, truth: int | None) -> None:
+    """The shared K axis, the chosen and true K markers and the caption (``ks``: (n_k,))."""
+    shown_ks = ks.tolist() + ([] if truth is None else [truth])
+    k_low, k_high = min(shown_ks), max(shown_ks)
+    fig.update_xaxes(
+        range=[k_low - 0.5, k_high + 0.5],
+        tickmode="array",
+        tickvals=list(range(k_low, k_high + 1)),
+    )
+    fig.update_xaxes(title_text="number of components K", row=3, col=1)
+    _add_k_marker(fig, chosen, "chosen K (BIC)", "dash", PALETTE[1], "right")
+    if truth is not None:
+        _add_k_marker(fig, truth, "true K", "dot", TEXT_COLOR, "left")
+    add_caption(
+        fig,
+        "caption",
+        "dots: every restart · line: best restart of each K · arrow: better direction",
+        side="right",
+        y_shift=28,
+        color=MUTED_TEXT_COLOR,
+    )
