@@ -36,6 +36,7 @@ from gmm_figures.spatial import (
     _prepare_points,
     _prepare_truth,
     _spatial_ranges,
+    _start_valid,
     _style_spatial_axes,
     _true_ellipse_traces,
     _valid_components,
@@ -45,7 +46,6 @@ from gmm_figures.style import (
     apply_layout,
     as_float_array,
     decimals_for,
-    plural,
     rings_caption,
 )
 
@@ -241,16 +241,6 @@ def _drawable_components(
         names = ", ".join(f"fit {k}" for k in skipped)
         notes.append(f"skipped (non-finite parameters): {names}")
     return valid
-
-
-def _start_valid(start_means: np.ndarray | None, n_components: int, notes: list[str]) -> np.ndarray:
-    """(K,) bool: finite initial means (all ``False`` without them); the others are noted."""
-    start_valid = np.zeros(n_components, bool)
-    if start_means is not None:
-        start_valid = np.all(np.isfinite(start_means), axis=1)
-        if not np.all(start_valid):
-            notes.append(f"{plural(int(np.count_nonzero(~start_valid)), 'initial mean')} skipped")
-    return start_valid
 
 
 def _fit_traces(fit: _Fit, sigmas: np.ndarray, decimals: int) -> list[go.Scatter]:

@@ -148,6 +148,16 @@ def _valid_components(
     return valid & (eigenvalues[..., 0] >= -_PSD_RTOL * scale)
 
 
+def _start_valid(start_means: np.ndarray | None, n_components: int, notes: list[str]) -> np.ndarray:
+    """(K,) bool: finite initial means (all ``False`` without them); the others are noted."""
+    start_valid = np.zeros(n_components, bool)
+    if start_means is not None:
+        start_valid = np.all(np.isfinite(start_means), axis=1)
+        if not np.all(start_valid):
+            notes.append(f"{plural(int(np.count_nonzero(~start_valid)), 'initial mean')} skipped")
+    return start_valid
+
+
 def _polygons(
     means: np.ndarray, covariances: np.ndarray, valid: np.ndarray, sigmas: np.ndarray
 ) -> np.ndarray:
