@@ -15,7 +15,7 @@ import plotly.graph_objects as go
 from numpy.typing import ArrayLike
 from plotly.subplots import make_subplots
 
-from gmm_figures.curves import _prepare_curves
+from gmm_figures.curves import _check_restart_index, _prepare_curves
 from gmm_figures.playback import iteration_slider, play_pause_menu
 from gmm_figures.spatial import (
     AXIS_TITLES,
@@ -30,6 +30,7 @@ from gmm_figures.spatial import (
     _prepare_points,
     _prepare_truth,
     _spatial_ranges,
+    _start_valid,
     _style_spatial_axes,
     _true_ellipse_traces,
     _Truth,
@@ -47,7 +48,6 @@ from gmm_figures.style import (
     integer_tick_step,
     likelihood_range,
     padded_range,
-    plural,
     rings_caption,
     rounded,
 )
@@ -121,40 +121,16 @@ def fit_animation_figure(
     iterations, snap_means, snap_weights, snap_covariances = _check_snapshots(
         snapshot_iterations, snapshot_weights, snapshot_means, snapshot_covariances
     )
-    n_components = snap_means.shape[1]
-    start_means = _check_shape(initial_means, "initial_means", (n_components, 2))
-    colors = _check_component_colors(component_colors, n_components)
-    curves = _prepare_curves(traces, notes)
-    highlighted = _check_highlight(highlighted_restart, len(curves))
+    start_means, colors = _check_start(initial_means, component_colors, snap_means.shape[1])
+    curves, highlighted = _check_curves(traces, highlighted_restart, notes)
     snaps = _subsample(iterations, snap_means, snap_weights, snap_covariances, sigmas, notes)
-    start_valid = np.all(np.isfinite(start_means), axis=1)
-    if not np.all(start_valid):
-        notes.append(f"{plural(int(np.count_nonzero(~start_valid)), 'initial mean')} skipped")
-
+    start_valid = _start_valid(start_means, start_means.shape[0], notes)
     x_range, y_range = _spatial_ranges(points, truth.polygons)
     decimals = decimals_for(x_range, y_range)
     movie = _Frames(snaps, curves, colors, highlighted, decimals, (x_range, y_range))
-
-    fig = _subplots(truth, sigmas, len(curves), highlighted)
-    fig.add_trace(_data_trace(points, point_labels, decimals), row=1, col=1)
-    for trace in _true_ellipse_traces(truth, sigmas, decimals):
-        fig.add_trace(trace, row=1, col=1)
-    fig.add_trace(_initial_means_trace(start_means, start_valid, colors, decimals), row=1, col=1)
-    first_animated = len(fig.data)
+    fig = _base_figure(points, point_labels, truth, sigmas, start_means, start_valid, movie)
     _add_animated_traces(fig, movie, sigmas)
-    animated = list(range(first_animated, len(fig.data)))
-    fig.frames = [
-        {"name": str(snaps.iterations[frame]), "data": movie.frame_data(frame), "traces": animated}
-        for frame in range(snaps.iterations.size)
-    ]
-    _animation_layout(fig, movie, x_range, y_range, snaps.iterations)
-    _style_spatial_axes(fig, x_range, y_range, row=1, axis_titles=axis_titles)
-    apply_layout(fig, title=title, height=ANIMATION_HEIGHT_PX)
-    fig.update_layout(margin={"t": 130 if title else 100, "b": 120})
-    fig.update_annotations(selector={"xref": "paper"}, yshift=4)
-    add_notes(fig, notes, y_shift=34)
-    if notes:
-        fig.update_layout(margin_t=fig.layout.margin.t + 28)
+    _animation_layout(fig, movie, (x_range, y_range), axis_titles, title, notes)
     return fig
 
 
@@ -201,17 +177,20 @@ def _check_snapshots(
     return iterations, snap_means, snap_weights, snap_covariances
 
 
-def _check_highlight(highlighted_restart: int, n_restarts: int) -> int:
-    """The highlighted restart's row, checked against the number of curves."""
-    if isinstance(highlighted_restart, bool) or not isinstance(
-        highlighted_restart, int | np.integer
-    ):
-        raise ValueError(f"highlighted_restart must be an int, got {highlighted_restart!r}")
-    if not 0 <= highlighted_restart < n_restarts:
-        raise ValueError(
-            f"highlighted_restart must be in [0, {n_restarts}), got {highlighted_restart}"
-        )
-    return int(highlighted_restart)
+def _check_start(
+    initial_means: ArrayLike, component_colors: ArrayLike | None, n_components: int
+) -> tuple[np.ndarray, np.ndarray]:
+    """Initial means (K, 2) and palette indices (K,) (``None``: ``0..K-1``), checked."""
+    start_means = _check_shape(initial_means, "initial_means", (n_components, 2))
+    return start_means, _check_component_colors(component_colors, n_components)
+
+
+def _check_curves(
+    traces: ArrayLike, highlighted_restart: int, notes: list[str]
+) -> tuple[list[tuple[np.ndarray, np.ndarray]], int]:
+    """Every restart's curve (as :func:`_prepare_curves`) and the highlighted one's row."""
+    curves = _prepare_curves(traces, notes)
+    return curves, _check_restart_index(highlighted_restart, len(curves))
 
 
 def _subsample(
@@ -338,23 +317,40 @@ class _Frames:
 # Figure pieces
 
 
-def _subplots(truth: _Truth, sigmas: np.ndarray, n_restarts: int, highlighted: int) -> go.Figure:
-    """The two panels: the plane (left) and the log-likelihood curves (right)."""
+def _base_figure(
+    points: np.ndarray,
+    point_labels: np.ndarray | None,
+    truth: _Truth,
+    sigmas: np.ndarray,
+    start_means: np.ndarray,
+    start_valid: np.ndarray,
+    movie: _Frames,
+) -> go.Figure:
+    """Both panels; on the plane its still traces: data (N, 2), truth, initial means (K, 2)."""
     left_title = ("solid: fit · dashed: truth" if truth.n_clusters else "fitted components") + (
         " · " + rings_caption(sigmas) if sigmas.size else ""
     )
-    return make_subplots(
+    fig = make_subplots(
         rows=1,
         cols=2,
         column_widths=[0.6, 0.4],
         horizontal_spacing=0.14,
-        subplot_titles=(left_title, f"{n_restarts} restarts · restart {highlighted} highlighted"),
+        subplot_titles=(
+            left_title,
+            f"{len(movie.curves)} restarts · restart {movie.highlighted} highlighted",
+        ),
     )
+    fig.add_trace(_data_trace(points, point_labels, movie.decimals), row=1, col=1)
+    for trace in _true_ellipse_traces(truth, sigmas, movie.decimals):
+        fig.add_trace(trace, row=1, col=1)
+    initial = _initial_means_trace(start_means, start_valid, movie.colors, movie.decimals)
+    fig.add_trace(initial, row=1, col=1)
+    return fig
 
 
 def _add_animated_traces(fig: go.Figure, movie: _Frames, sigmas: np.ndarray) -> None:
-    """Every fitted ellipse, the fitted means and every curve, as in the last frame."""
-    last = movie.last
+    """The moving traces (fitted ellipses and means, curves) as last, and a frame per snapshot."""
+    first_animated, last = len(fig.data), movie.last
     for k in range(movie.n_components):
         for sigma_index, sigma in enumerate(sigmas):
             line = {"color": color_for(movie.colors[k]), "width": 3}
@@ -366,6 +362,11 @@ def _add_animated_traces(fig: go.Figure, movie: _Frames, sigmas: np.ndarray) -> 
     fig.add_trace(means.update(hovertemplate="%{text}<br>(%{x}, %{y})<extra></extra>"), 1, 1)
     for restart in movie.curve_order:
         fig.add_trace(_curve_trace(movie.curve(last, restart), restart, movie.highlighted), 1, 2)
+    animated = list(range(first_animated, len(fig.data)))
+    fig.frames = [
+        {"name": str(iteration), "data": movie.frame_data(frame), "traces": animated}
+        for frame, iteration in enumerate(movie.snaps.iterations)
+    ]
 
 
 def _trace(update: dict, **style: object) -> go.Scatter:
@@ -396,12 +397,13 @@ def _curve_trace(update: dict, restart: int, highlighted: int) -> go.Scatter:
 def _animation_layout(
     fig: go.Figure,
     movie: _Frames,
-    x_range: list[float],
-    y_range: list[float],
-    frame_iterations: np.ndarray,
+    ranges: tuple[list[float], list[float]],
+    axis_titles: tuple[str, str],
+    title: str | None,
+    notes: list[str],
 ) -> None:
-    """Axes of both panels, the legend, the Play/Pause menu and the iteration slider."""
-    _style_spatial_axes(fig, x_range, y_range, row=1)
+    """Both panels' axes (``ranges``: x, y), legend, Play/Pause, slider, title and notes."""
+    _style_spatial_axes(fig, ranges[0], ranges[1], row=1)
     fig.update_xaxes(
         title_text="EM iteration",
         range=movie.iteration_range,
@@ -431,5 +433,12 @@ def _animation_layout(
             "bgcolor": "rgba(255,255,255,0)",
         },
         updatemenus=[play_pause_menu()],
-        sliders=[iteration_slider(frame_iterations)],
+        sliders=[iteration_slider(movie.snaps.iterations)],
     )
+    _style_spatial_axes(fig, ranges[0], ranges[1], row=1, axis_titles=axis_titles)
+    apply_layout(fig, title=title, height=ANIMATION_HEIGHT_PX)
+    fig.update_layout(margin={"t": 130 if title else 100, "b": 120})
+    fig.update_annotations(selector={"xref": "paper"}, yshift=4)
+    add_notes(fig, notes, y_shift=34)
+    if notes:
+        fig.update_layout(margin_t=fig.layout.margin.t + 28)
