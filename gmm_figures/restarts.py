@@ -97,50 +97,19 @@ def restart_grid_figure(
     -------
     go.Figure
     """
-    sigma = float(n_sigma)
-    if not np.isfinite(sigma) or sigma <= 0:
-        raise ValueError(f"n_sigma must be finite and positive, got {n_sigma!r}")
-    panel_limit = check_positive_int(max_panels, "max_panels")
-    n_columns = check_positive_int(columns, "columns")
+    sigma, panel_limit, n_columns = _check_grid_options(n_sigma, max_panels, columns)
     points, point_labels, notes = _prepare_points(X, labels, max_points)
     fits = _check_fits(means, covariances, weights, final_log_likelihood, component_colors)
     fits = _drawable(fits, sigma, notes)
-
-    sort_key = np.where(np.isfinite(fits.scores), -fits.scores, np.inf)
-    order = np.argsort(sort_key, kind="stable")[:panel_limit]
-    n_restarts = fits.scores.size
-    if order.size < n_restarts:
-        notes.append(f"showing the best {order.size} of {n_restarts} restarts")
+    order = _panel_order(fits.scores, panel_limit, notes)
     n_columns = min(n_columns, order.size)
     n_rows = math.ceil(order.size / n_columns)
-
     x_range = padded_range(float(points[:, 0].min()), float(points[:, 0].max()), 0.06)
     y_range = padded_range(float(points[:, 1].min()), float(points[:, 1].max()), 0.06)
     decimals = decimals_for(x_range, y_range, significant=3)
-    scores = fits.scores
-    titles = [f"r{r}: {scores[r]:.3f}" if np.isfinite(scores[r]) else f"r{r}: n/a" for r in order]
-    fig = make_subplots(
-        rows=n_rows,
-        cols=n_columns,
-        subplot_titles=titles,
-        horizontal_spacing=min(0.02, 0.5 / n_columns),
-        vertical_spacing=min(0.25 / n_rows, 0.08),
-    )
+    fig = _grid_subplots(fits.scores, order, n_rows, n_columns)
     data = _data_trace_style(points, point_labels, decimals)
-    for panel, restart in enumerate(order.tolist()):
-        row, column = panel // n_columns + 1, panel % n_columns + 1
-        for trace in _panel_traces(fits, restart, data, decimals):
-            fig.add_trace(trace, row=row, col=column)
-        y_anchor = "x" if panel == 0 else f"x{panel + 1}"
-        fig.update_xaxes(range=x_range, constrain="domain", row=row, col=column)
-        fig.update_yaxes(
-            range=y_range,
-            constrain="domain",
-            scaleanchor=y_anchor,
-            scaleratio=1,
-            row=row,
-            col=column,
-        )
+    _add_panels(fig, fits, order, n_columns, data, decimals, (x_range, y_range))
     _grid_layout(fig, n_rows, title, notes)
     return fig
 
@@ -157,6 +126,15 @@ class _Fits:
     valid: np.ndarray | None = None  # (R, K) finite, valid parameters
     alive: np.ndarray | None = None  # (R, K) valid and not faint: ellipse drawn
     polygons: np.ndarray | None = None  # (R, K, P, 2)
+
+
+def _check_grid_options(n_sigma: float, max_panels: int, columns: int) -> tuple[float, int, int]:
+    """The ellipse radius, the most panels and the panels per row, checked."""
+    sigma = float(n_sigma)
+    if not np.isfinite(sigma) or sigma <= 0:
+        raise ValueError(f"n_sigma must be finite and positive, got {n_sigma!r}")
+    panel_limit = check_positive_int(max_panels, "max_panels")
+    return sigma, panel_limit, check_positive_int(columns, "columns")
 
 
 def _check_fits(
@@ -199,6 +177,27 @@ def _drawable(fits: _Fits, sigma: float, notes: list[str]) -> _Fits:
     return replace(fits, valid=valid, alive=alive, polygons=polygons)
 
 
+def _panel_order(scores: np.ndarray, panel_limit: int, notes: list[str]) -> np.ndarray:
+    """Restarts to show, best ``scores`` (R,) first, non-finite last: at most ``panel_limit``."""
+    sort_key = np.where(np.isfinite(scores), -scores, np.inf)
+    order = np.argsort(sort_key, kind="stable")[:panel_limit]
+    if order.size < scores.size:
+        notes.append(f"showing the best {order.size} of {scores.size} restarts")
+    return order
+
+
+def _grid_subplots(scores: np.ndarray, order: np.ndarray, n_rows: int, n_columns: int) -> go.Figure:
+    """The grid of panels, each titled with its restart and score (``scores``: shape (R,))."""
+    titles = [f"r{r}: {scores[r]:.3f}" if np.isfinite(scores[r]) else f"r{r}: n/a" for r in order]
+    return make_subplots(
+        rows=n_rows,
+        cols=n_columns,
+        subplot_titles=titles,
+        horizontal_spacing=min(0.02, 0.5 / n_columns),
+        vertical_spacing=min(0.25 / n_rows, 0.08),
+    )
+
+
 def _data_trace_style(points: np.ndarray, point_labels: np.ndarray | None, decimals: int) -> dict:
     """The data drawn in every panel: rounded coordinates and colours."""
     data_color: list[str] | str = (
@@ -210,6 +209,33 @@ def _data_trace_style(points: np.ndarray, point_labels: np.ndarray | None, decim
         "color": data_color,
         "opacity": 0.25 if point_labels is not None else 0.3,
     }
+
+
+def _add_panels(
+    fig: go.Figure,
+    fits: _Fits,
+    order: np.ndarray,
+    n_columns: int,
+    data: dict,
+    decimals: int,
+    ranges: tuple[list[float], list[float]],
+) -> None:
+    """One panel per restart in ``order`` (R_shown,), row by row, on equal axes over ``ranges``."""
+    x_range, y_range = ranges
+    for panel, restart in enumerate(order.tolist()):
+        row, column = panel // n_columns + 1, panel % n_columns + 1
+        for trace in _panel_traces(fits, restart, data, decimals):
+            fig.add_trace(trace, row=row, col=column)
+        y_anchor = "x" if panel == 0 else f"x{panel + 1}"
+        fig.update_xaxes(range=x_range, constrain="domain", row=row, col=column)
+        fig.update_yaxes(
+            range=y_range,
+            constrain="domain",
+            scaleanchor=y_anchor,
+            scaleratio=1,
+            row=row,
+            col=column,
+        )
 
 
 def _panel_traces(fits: _Fits, restart: int, data: dict, decimals: int) -> list[go.Scatter]:
