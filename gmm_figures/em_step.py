@@ -145,43 +145,12 @@ def em_step_figure(
         subplot_titles=(f"Iteration {iteration} · {stage}", "Log-likelihood so far"),
     )
     if previous_means is not None and previous_covariances is not None:
-        for trace in _ellipses(
-            previous_means,
-            previous_covariances,
-            component_colors,
-            sigmas,
-            prefix="previous",
-            faint=True,
-        ):
-            fig.add_trace(trace, row=1, col=1)
-        fig.add_trace(_means(previous_means, component_colors, "previous means", True), 1, 1)
-        for old, new in zip(previous_means, means, strict=True):
-            fig.add_annotation(
-                x=new[0],
-                y=new[1],
-                ax=old[0],
-                ay=old[1],
-                xref="x",
-                yref="y",
-                axref="x",
-                ayref="y",
-                showarrow=True,
-                arrowhead=2,
-                arrowwidth=2,
-                arrowcolor="#333333",
-                text="",
-            )
+        _add_previous(fig, previous_means, previous_covariances, means, component_colors, sigmas)
     for trace in _ellipses(means, covariances, component_colors, sigmas, prefix="fit", faint=False):
         fig.add_trace(trace, row=1, col=1)
     fig.add_trace(_means(means, component_colors, "means", False), row=1, col=1)
     _curve(fig, np.asarray(log_likelihood, dtype=np.float64), iteration)
-    finite = shown[np.all(np.isfinite(shown), axis=1)]
-    _style_spatial_axes(
-        fig,
-        padded_range(finite[:, 0].min(), finite[:, 0].max()),
-        padded_range(finite[:, 1].min(), finite[:, 1].max()),
-        row=1,
-    )
+    _plane_axes(fig, shown)
     apply_layout(fig, title=title, height=height)
     fig.update_layout(showlegend=False, uirevision="em_step")
     # The points go in unvalidated: checking 2000 rgba strings one by one costs ~0.3 s a step.
@@ -190,6 +159,59 @@ def em_step_figure(
         data=[_data_trace(shown, responsibilities, keep, component_colors), *built["data"]],
         layout=built["layout"],
         _validate=False,
+    )
+
+
+def _add_previous(
+    fig: go.Figure,
+    previous_means: np.ndarray,
+    previous_covariances: np.ndarray,
+    means: np.ndarray,
+    component_colors: Sequence[int],
+    sigmas: np.ndarray,
+) -> None:
+    """The ellipses before the M step (faint, dotted), their means and an arrow to each new mean.
+
+    Parameters
+    ----------
+    previous_means : (K, 2); previous_covariances : (K, 2, 2); means : (K, 2) the new ones
+    """
+    for trace in _ellipses(
+        previous_means,
+        previous_covariances,
+        component_colors,
+        sigmas,
+        prefix="previous",
+        faint=True,
+    ):
+        fig.add_trace(trace, row=1, col=1)
+    fig.add_trace(_means(previous_means, component_colors, "previous means", True), 1, 1)
+    for old, new in zip(previous_means, means, strict=True):
+        fig.add_annotation(
+            x=new[0],
+            y=new[1],
+            ax=old[0],
+            ay=old[1],
+            xref="x",
+            yref="y",
+            axref="x",
+            ayref="y",
+            showarrow=True,
+            arrowhead=2,
+            arrowwidth=2,
+            arrowcolor="#333333",
+            text="",
+        )
+
+
+def _plane_axes(fig: go.Figure, shown: np.ndarray) -> None:
+    """Equal-scale axes of the plane over the finite ``shown`` points (N_shown, 2)."""
+    finite = shown[np.all(np.isfinite(shown), axis=1)]
+    _style_spatial_axes(
+        fig,
+        padded_range(finite[:, 0].min(), finite[:, 0].max()),
+        padded_range(finite[:, 1].min(), finite[:, 1].max()),
+        row=1,
     )
 
 
