@@ -21,6 +21,7 @@ from gmm_app.cluster_table import (
     preset_clusters,
     preset_features,
 )
+from gmm_app.param_types import Means
 from gmm_app.params import (
     CLUSTERS_KEY,
     COVARIANCE,
@@ -42,7 +43,6 @@ from gmm_app.params import (
     RESTARTS,
     SIDEBAR_PARAMS,
     TOL,
-    Means,
     is_shipped,
     k_choice_param,
     preset_init,

@@ -3,7 +3,7 @@
 Rows are ``(x, y, σx, σy, rotation in degrees, weight)``; the ``clusters`` query
 parameter holds them as ``x,y,sx,sy,rot,w;...``.
 
-Pure: no Streamlit. Imports only :mod:`gmm_app.params` (number text) from ``gmm_app``.
+Pure: no Streamlit. Imports only :mod:`gmm_app.param_types` (number text) from ``gmm_app``.
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ from collections.abc import Sequence
 
 import pandas as pd
 
-from gmm_app.params import format_number, parse_float
+from gmm_app.param_types import format_number, parse_float
 from gmm_core import PRESETS
 
 Cluster = tuple[float, float, float, float, float, float]

@@ -30,7 +30,8 @@ from gmm_app import (
     uncertainty_view,
 )
 from gmm_app.datasets import Truth
-from gmm_app.params import DEFAULTS, SIGMAS, TAB, UNCERTAINTY, Means
+from gmm_app.param_types import Means
+from gmm_app.params import DEFAULTS, SIGMAS, TAB, UNCERTAINTY
 from gmm_app.widgets import (
     NO_TRUTH,
     figure_block,

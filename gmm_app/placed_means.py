@@ -1,6 +1,6 @@
 """Placed initial means: what a click does, and the lift from the plotted plane to full D.
 
-Pure: NumPy only. Must not import Streamlit or other ``gmm_app`` modules except params.
+Pure: NumPy only. Must not import Streamlit or other ``gmm_app`` modules except param_types.
 """
 
 from __future__ import annotations
@@ -9,7 +9,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from gmm_app.params import MEANS_DECIMALS, Means
+from gmm_app.param_types import MEANS_DECIMALS, Means
 
 NEAR_FRACTION = 0.04
 """A click this close to a placed mean (a share of the larger axis span) removes it."""

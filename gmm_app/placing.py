@@ -13,7 +13,8 @@ import numpy as np
 import streamlit as st
 
 from gmm_app import presenter
-from gmm_app.params import INIT_MEANS, Means, format_means
+from gmm_app.param_types import Means, format_means
+from gmm_app.params import INIT_MEANS
 from gmm_app.placed_means import click_grid, near_radius, toggle_mean
 from gmm_figures.placing import placing_figure
 from gmm_figures.style import padded_range

@@ -22,6 +22,7 @@ from gmm_app.app_settings import (
 )
 from gmm_app.cluster_table import ClusterTable
 from gmm_app.datasets import LOOK_FOR
+from gmm_app.param_types import ChoiceParam, FloatParam, IntParam, RangeParam
 from gmm_app.params import (
     CLUSTERS_KEY,
     COVARIANCE,
@@ -39,10 +40,6 @@ from gmm_app.params import (
     RESTARTS,
     SIGMAS,
     TOL,
-    ChoiceParam,
-    FloatParam,
-    IntParam,
-    RangeParam,
     format_reg_covar,
     format_tol,
     is_shipped,

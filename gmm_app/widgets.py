@@ -18,12 +18,12 @@ import gmm_core
 import gmm_figures as figures
 from gmm_app import chart_export, exports, fit_notes, presenter, profiling
 from gmm_app.app_settings import SETTINGS_STATE
+from gmm_app.param_types import ChoiceParam
 from gmm_app.params import (
     BEST_RESTART,
     BIC_CHOICE,
     SIGMAS,
     VIEW,
-    ChoiceParam,
     format_sigma,
     k_choice_param,
     restart_choice_param,

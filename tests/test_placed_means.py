@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 import gmm_core
-from gmm_app import params, placed_means
+from gmm_app import param_types, params, placed_means
 from gmm_core.sweep import compilation_count, shared_start_covariance, sweep
 
 
@@ -55,7 +55,7 @@ def test_means_init_only_needs_means_and_nothing_else() -> None:
 
 def test_the_url_text_of_placed_means_reads_back_exactly() -> None:
     means = ((1.5, -2.0), (0.125, 3.0))
-    text = params.format_means(means)
+    text = param_types.format_means(means)
     assert text == "1.5,-2;0.125,3"
     assert params.INIT_MEANS.parse([text]).value == means
     assert params.INIT_MEANS.parse([" 1.23456,2 "]).value == ((1.235, 2.0),)
