@@ -1,13 +1,22 @@
-"""Checks of user input that raise a ``ValueError`` naming the problem."""
+"""Checks of user input that raise a ``ValueError`` naming the problem.
+
+:func:`checked_sweep_request` checks the arguments of :func:`gmm_core.sweep.sweep`.
+"""
 
 from __future__ import annotations
 
 import numbers
+from collections.abc import Callable
+from typing import NamedTuple
 
+import jax
 import numpy as np
 
+from gmm_core import distributed
+from gmm_core.buckets import snapshot_iterations
 from gmm_core.init import INIT_METHODS
 from gmm_core.model import COVARIANCE_TYPES
+from gmm_core.parallel import choose_mesh_shape
 
 
 def as_data_matrix(X: object, name: str = "X") -> np.ndarray:
@@ -96,3 +105,155 @@ def check_enough_points(k_max: int, n_samples: int) -> None:
             f"Too few points: {n_samples} samples cannot be split into {k_max} components; "
             f"lower the largest K to at most {n_samples} or add data."
         )
+
+
+class SweepArguments(NamedTuple):
+    """The arguments of :func:`gmm_core.sweep.sweep` as given, by name (unchecked)."""
+
+    X: object
+    k_min: int
+    k_max: int
+    n_restarts: int
+    seed: int
+    init_params: str
+    covariance_type: str
+    max_iter: int
+    tol: float
+    reg_covar: float
+    snapshots: int
+    dtype: str
+    chunk_size: int | None
+    mesh_shape: tuple[int, int] | None
+    progress: Callable[..., None] | None
+    restarts_per_call: int | None
+    weights_init: object
+    means_init: object
+    precisions_init: object
+    means_init_only: bool
+    timeout: float | None
+
+
+class SweepRequest(NamedTuple):
+    """A sweep's checked arguments: ``data`` (n_samples, n_features) float64, the K range,
+    restarts, fit settings, the user-given (weights, means, precisions) start, the chunk
+    size, timeout and (fit shards, point shards) mesh shape."""
+
+    data: np.ndarray
+    k_min: int
+    k_max: int
+    n_restarts: int
+    settings: SweepSettings
+    user_given: tuple[object, object, object]
+    means_init_only: bool
+    chunk_size: int | None
+    timeout: float | None
+    mesh_shape: tuple[int, int]
+
+
+def checked_sweep_request(arguments: SweepArguments) -> SweepRequest:
+    """The sweep's arguments checked; ``ValueError`` names the first that is unusable."""
+    data = as_data_matrix(arguments.X)
+    n_restarts = check_positive_int(arguments.n_restarts, "n_restarts")
+    settings = _checked_sweep_settings(
+        arguments.seed,
+        arguments.init_params,
+        arguments.covariance_type,
+        arguments.max_iter,
+        arguments.tol,
+        arguments.reg_covar,
+        arguments.snapshots,
+        arguments.dtype,
+    )
+    user_given = (arguments.weights_init, arguments.means_init, arguments.precisions_init)
+    _check_user_start(arguments.k_min, arguments.k_max, user_given, arguments.means_init_only)
+    chunk_size = arguments.chunk_size
+    if chunk_size is not None:
+        chunk_size = check_positive_int(chunk_size, "chunk_size")
+    timeout = arguments.timeout
+    if timeout is not None:
+        timeout = check_non_negative(timeout, "timeout")
+    mesh_shape = _checked_mesh_shape(arguments.mesh_shape, n_restarts)
+    k_min, k_max = check_k_order(arguments.k_min, arguments.k_max)
+    return SweepRequest(
+        data,
+        k_min,
+        k_max,
+        n_restarts,
+        settings,
+        user_given,
+        arguments.means_init_only,
+        chunk_size,
+        timeout,
+        mesh_shape,
+    )
+
+
+class SweepSettings(NamedTuple):
+    """A sweep's checked settings of the fits themselves (not of the data or devices)."""
+
+    seed: int
+    init_params: str
+    covariance_type: str
+    max_iter: int
+    tol: float
+    reg_covar: float  # original units
+    snapshots: int
+    dtype: str
+
+    @property
+    def snapshot_at(self) -> tuple[int, ...]:
+        """The iterations whose parameters are kept, see :func:`snapshot_iterations`."""
+        return snapshot_iterations(self.max_iter, self.snapshots)
+
+
+def _checked_sweep_settings(
+    seed: int,
+    init_params: str,
+    covariance_type: str,
+    max_iter: int,
+    tol: float,
+    reg_covar: float,
+    snapshots: int,
+    dtype: str,
+) -> SweepSettings:
+    """The settings, checked; ``ValueError`` names the first that is out of range."""
+    max_iter = check_positive_int(max_iter, "max_iter")
+    tol = check_non_negative(tol, "tol")
+    reg_covar = check_non_negative(reg_covar, "reg_covar")
+    init_params = check_init_params(init_params)
+    covariance_type = check_covariance_type(covariance_type)
+    if dtype not in ("float32", "float64"):
+        raise ValueError(f"Unknown dtype {dtype!r}; choose 'float32' or 'float64'.")
+    if isinstance(seed, bool) or not isinstance(seed, int | np.integer) or seed < 0:
+        raise ValueError(f"seed must be a non-negative integer; got {seed!r}.")
+    if snapshots < 0:
+        raise ValueError(f"snapshots must be non-negative; got {snapshots!r}.")
+    return SweepSettings(
+        seed, init_params, covariance_type, max_iter, tol, reg_covar, snapshots, dtype
+    )
+
+
+def _check_user_start(
+    k_min: int, k_max: int, user_given: tuple[object, object, object], means_init_only: bool
+) -> None:
+    """Raise ``ValueError`` when the (weights, means, precisions) start cannot be used."""
+    weights_init, means_init, precisions_init = user_given
+    if any(value is not None for value in user_given) and k_min != k_max:
+        raise ValueError("weights_init, means_init and precisions_init need k_min == k_max.")
+    if means_init_only and (means_init is None or weights_init is not None):
+        raise ValueError("means_init_only needs means_init and no weights_init.")
+    if means_init_only and precisions_init is not None:
+        raise ValueError("means_init_only takes no precisions_init: the start is shared.")
+
+
+def _checked_mesh_shape(mesh_shape: tuple[int, int] | None, n_restarts: int) -> tuple[int, int]:
+    """(fit shards, point shards): the given one, the processes' one or a chosen one."""
+    n_devices = len(jax.devices())
+    if distributed.is_multi_process():
+        mesh_shape = distributed.process_mesh_devices().shape
+    elif mesh_shape is None:
+        mesh_shape = choose_mesh_shape(n_devices, n_restarts)
+    fit_shards, point_shards = mesh_shape
+    if fit_shards < 1 or point_shards < 1 or fit_shards * point_shards > n_devices:
+        raise ValueError(f"mesh_shape {mesh_shape} needs more than the {n_devices} devices.")
+    return (int(fit_shards), int(point_shards))

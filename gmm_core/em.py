@@ -28,6 +28,7 @@ in the model, contributes nothing, and the log-likelihood stays finite.
 
 from __future__ import annotations
 
+from functools import partial
 from typing import NamedTuple
 
 import jax
@@ -215,6 +216,33 @@ class _Carry(NamedTuple):
     float32_noise: Array
 
 
+class _LoopContext(NamedTuple):
+    """What every EM iteration of a batch reads and never changes (see :func:`run_em`)."""
+
+    point_chunks: Array
+    mask_chunks: Array
+    n_valid: Array
+    component_mask: Array
+    tol: Array
+    reg_covar: Array
+    max_iter: Array
+    snapshot_iterations: Array
+    feature_bounds: Array
+    covariance_type: str
+    compute_dtype: jnp.dtype
+    sharded: bool
+
+
+class _Decision(NamedTuple):
+    """What one iteration decides for each fit: (fit,) bool each."""
+
+    running: Array
+    rejected: Array
+    small: Array
+    advance: Array
+    newly_failed: Array
+
+
 def run_em(
     initial: MixtureParams,
     point_chunks: Array,
@@ -250,98 +278,147 @@ def run_em(
     feature_bounds : (basis,) max over points of each |feature|, see :func:`expectation`
     trace_length : static length of the recorded trace
     """
-    n_fits, _ = component_mask.shape
+    context = _LoopContext(
+        point_chunks,
+        mask_chunks,
+        n_valid,
+        component_mask,
+        tol,
+        reg_covar,
+        max_iter,
+        snapshot_iterations,
+        feature_bounds,
+        covariance_type,
+        compute_dtype,
+        sharded,
+    )
+    start = _start_carry(context, initial, trace_length)
+    end = lax.while_loop(partial(_keep_going, context), partial(_step, context), start)
+    return _finish(context, end, trace_length)
 
-    def e_step(params: MixtureParams) -> tuple[SufficientStats, EStepInfo]:
-        return expectation(
-            params,
-            point_chunks,
-            mask_chunks,
-            feature_bounds,
-            covariance_type,
-            compute_dtype,
-            tol,
-            sharded,
-            reg_covar,
-        )
 
-    def record(snapshots: MixtureParams, params: MixtureParams, iteration: Array) -> MixtureParams:
-        hit = snapshot_iterations == iteration
+def _e_pass(context: _LoopContext, params: MixtureParams) -> tuple[SufficientStats, EStepInfo]:
+    """One E pass of every fit over all points, see :func:`expectation`."""
+    return expectation(
+        params,
+        context.point_chunks,
+        context.mask_chunks,
+        context.feature_bounds,
+        context.covariance_type,
+        context.compute_dtype,
+        context.tol,
+        context.sharded,
+        context.reg_covar,
+    )
 
-        def write(buffer: Array, leaf: Array) -> Array:
-            return jnp.where(hit.reshape((-1,) + (1,) * leaf.ndim), leaf[None], buffer)
 
-        return jax.tree.map(write, snapshots, params)
+def _record(
+    snapshot_iterations: Array, snapshots: MixtureParams, params: MixtureParams, iteration: Array
+) -> MixtureParams:
+    """``snapshots`` (snapshot, fit, ...) with ``params`` written where ``iteration`` is due."""
+    hit = snapshot_iterations == iteration
 
+    def write(buffer: Array, leaf: Array) -> Array:
+        return jnp.where(hit.reshape((-1,) + (1,) * leaf.ndim), leaf[None], buffer)
+
+    return jax.tree.map(write, snapshots, params)
+
+
+def _start_carry(context: _LoopContext, initial: MixtureParams, trace_length: int) -> _Carry:
+    """The loop's state before the first iteration: ``initial`` in float64, nothing run."""
+    n_fits, _ = context.component_mask.shape
     initial = jax.tree.map(lambda leaf: leaf.astype(jnp.float64), initial)
     empty_snapshots = jax.tree.map(
-        lambda leaf: jnp.zeros(snapshot_iterations.shape + leaf.shape, leaf.dtype), initial
+        lambda leaf: jnp.zeros(context.snapshot_iterations.shape + leaf.shape, leaf.dtype), initial
     )
-    start = _Carry(
+    return _Carry(
         iteration=jnp.asarray(0, jnp.int32),
         params=initial,
         previous=initial,
         last_log_likelihood=jnp.full((n_fits,), -jnp.inf, jnp.float64),
         converged=jnp.zeros((n_fits,), bool),
-        failed=~positive_definite(initial.covariances, component_mask),
+        failed=~positive_definite(initial.covariances, context.component_mask),
         stopped=jnp.zeros((n_fits,), bool),
         n_iter=jnp.zeros((n_fits,), jnp.int32),
         trace=jnp.zeros((trace_length, n_fits), jnp.float64),
-        snapshots=record(empty_snapshots, initial, jnp.asarray(0, jnp.int32)),
+        snapshots=_record(
+            context.snapshot_iterations, empty_snapshots, initial, jnp.asarray(0, jnp.int32)
+        ),
         reasons=jnp.zeros((n_fits,), jnp.int32),
         float32_noise=jnp.zeros((n_fits,), jnp.float64),
     )
 
-    def keep_going(carry: _Carry) -> Array:
-        done = carry.converged | carry.failed | carry.stopped
-        return (carry.iteration < max_iter) & ~jnp.all(done)
 
-    def step(carry: _Carry) -> _Carry:
-        stats, info = e_step(carry.params)
-        log_likelihood = stats.log_likelihood_sum / n_valid
-        updated = maximization(stats, carry.params, component_mask, reg_covar, covariance_type)
-        running = ~(carry.converged | carry.failed | carry.stopped)
-        last = carry.last_log_likelihood
-        change = log_likelihood - last
-        slack = DECREASE_TOLERANCE * jnp.maximum(1.0, jnp.abs(last))
-        rejected = running & (carry.iteration > 0) & ~(change >= -slack)
-        small = (carry.iteration > 0) & (jnp.abs(change) < tol)
-        valid = positive_definite(updated.covariances, component_mask)
-        advance = running & ~rejected & valid
-        newly_failed = running & ~rejected & ~valid
-        params = _select(advance, updated, _select(rejected, carry.previous, carry.params))
-        recorded = jnp.where((running & ~rejected) | (carry.iteration == 0), log_likelihood, last)
-        # The E step of a one-hot start (covariances reg_covar · I) is always centred
-        # float64; only the later E steps say how the fit ran.
-        counted = running & (carry.iteration > 0)
-        return _Carry(
-            iteration=carry.iteration + 1,
-            params=params,
-            previous=_select(advance, carry.params, carry.previous),
-            last_log_likelihood=recorded,
-            converged=carry.converged | (running & small & ~newly_failed),
-            failed=carry.failed | newly_failed,
-            stopped=carry.stopped | rejected,
-            n_iter=jnp.where(running, carry.iteration + 1, carry.n_iter),
-            trace=carry.trace.at[carry.iteration].set(recorded),
-            snapshots=record(carry.snapshots, params, carry.iteration + 1),
-            reasons=jnp.where(counted, carry.reasons | info.reasons, carry.reasons),
-            float32_noise=jnp.where(
-                counted, jnp.maximum(carry.float32_noise, info.float32_noise), carry.float32_noise
-            ),
-        )
+def _keep_going(context: _LoopContext, carry: _Carry) -> Array:
+    """Scalar bool: below ``max_iter`` and some fit still running."""
+    done = carry.converged | carry.failed | carry.stopped
+    return (carry.iteration < context.max_iter) & ~jnp.all(done)
 
-    end = lax.while_loop(keep_going, step, start)
+
+def _decide(
+    context: _LoopContext, carry: _Carry, log_likelihood: Array, updated: MixtureParams
+) -> _Decision:
+    """Accept, reject (a decrease) or fail (no Cholesky factor) each running fit's step."""
+    running = ~(carry.converged | carry.failed | carry.stopped)
+    last = carry.last_log_likelihood
+    change = log_likelihood - last
+    slack = DECREASE_TOLERANCE * jnp.maximum(1.0, jnp.abs(last))
+    rejected = running & (carry.iteration > 0) & ~(change >= -slack)
+    small = (carry.iteration > 0) & (jnp.abs(change) < context.tol)
+    valid = positive_definite(updated.covariances, context.component_mask)
+    advance = running & ~rejected & valid
+    newly_failed = running & ~rejected & ~valid
+    return _Decision(running, rejected, small, advance, newly_failed)
+
+
+def _step(context: _LoopContext, carry: _Carry) -> _Carry:
+    """One EM iteration of every fit: E pass, M step, then accept or stop."""
+    stats, info = _e_pass(context, carry.params)
+    log_likelihood = stats.log_likelihood_sum / context.n_valid
+    updated = maximization(
+        stats, carry.params, context.component_mask, context.reg_covar, context.covariance_type
+    )
+    running, rejected, small, advance, newly_failed = _decide(
+        context, carry, log_likelihood, updated
+    )
+    last = carry.last_log_likelihood
+    params = _select(advance, updated, _select(rejected, carry.previous, carry.params))
+    recorded = jnp.where((running & ~rejected) | (carry.iteration == 0), log_likelihood, last)
+    # The E step of a one-hot start (covariances reg_covar · I) is always centred
+    # float64; only the later E steps say how the fit ran.
+    counted = running & (carry.iteration > 0)
+    return _Carry(
+        iteration=carry.iteration + 1,
+        params=params,
+        previous=_select(advance, carry.params, carry.previous),
+        last_log_likelihood=recorded,
+        converged=carry.converged | (running & small & ~newly_failed),
+        failed=carry.failed | newly_failed,
+        stopped=carry.stopped | rejected,
+        n_iter=jnp.where(running, carry.iteration + 1, carry.n_iter),
+        trace=carry.trace.at[carry.iteration].set(recorded),
+        snapshots=_record(
+            context.snapshot_iterations, carry.snapshots, params, carry.iteration + 1
+        ),
+        reasons=jnp.where(counted, carry.reasons | info.reasons, carry.reasons),
+        float32_noise=jnp.where(
+            counted, jnp.maximum(carry.float32_noise, info.float32_noise), carry.float32_noise
+        ),
+    )
+
+
+def _finish(context: _LoopContext, end: _Carry, trace_length: int) -> EMTrace:
+    """The :class:`EMTrace` of the final state: traces and snapshots held, final E pass."""
     rows = jnp.arange(trace_length)[:, None]
     trace = jnp.where(rows >= end.iteration, end.last_log_likelihood[None, :], end.trace)
-    stale = snapshot_iterations > end.iteration
+    stale = context.snapshot_iterations > end.iteration
     snapshots = jax.tree.map(
         lambda buffer, leaf: jnp.where(stale.reshape((-1,) + (1,) * leaf.ndim), leaf[None], buffer),
         end.snapshots,
         end.params,
     )
-    final, _ = e_step(end.params)
-    final_log_likelihood = final.log_likelihood_sum / n_valid
+    final, _ = _e_pass(context, end.params)
+    final_log_likelihood = final.log_likelihood_sum / context.n_valid
     # A fit that failed at its start never ran: hold its trace at the start's value.
     trace = jnp.where(jnp.isfinite(trace), trace, final_log_likelihood[None, :])
     return EMTrace(

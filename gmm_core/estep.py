@@ -25,6 +25,8 @@ float64 polynomial (way 1 normalised in float64) are used.
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
+from functools import partial
 from typing import NamedTuple
 
 import jax.numpy as jnp
@@ -274,6 +276,64 @@ def expectation(
     """
     n_fits, k_pad = params.log_weights.shape
     coefficients = log_joint_coefficients(params, covariance_type)
+    needs = _precision_needs(params, coefficients, feature_bounds, covariance_type, tol)
+    active = params.log_weights > 0.5 * MASKED_LOG_WEIGHT
+    inputs = _PassInputs(
+        params, point_chunks, mask_chunks, covariance_type, sharded, active, needs, reg_covar
+    )
+    centred = partial(_centred_pass, inputs)  # one function: traced once for every branch
+
+    def polynomial(
+        dtype: jnp.dtype, normalise_dtype: jnp.dtype | None = None
+    ) -> Callable[[], tuple[SufficientStats, Array]]:
+        return _fast_sums(
+            inputs,
+            centred,
+            lambda: posterior_responsibilities(
+                coefficients, n_fits, k_pad, covariance_type, dtype, normalise_dtype
+            ),
+            differences=False,
+        )
+
+    # Whitened differences also serve a pass sent to float64 by tol alone; only a pass
+    # that needed them for a tight component far from the data centre reports them.
+    exact = _fast_sums(inputs, centred, lambda: exact_responsibilities(params), needs.centre_now)
+    if jnp.dtype(compute_dtype) == jnp.float64:
+        stats, was_centred = lax.cond(needs.centre_now, exact, polynomial(jnp.float64))
+        reasons = jnp.asarray(FLOAT64_REQUESTED, jnp.int32)
+    else:
+        index = jnp.where(needs.centre_now | needs.for_tol, 2, jnp.where(needs.for_risk, 1, 0))
+        branches = [polynomial(jnp.float32), polynomial(jnp.float64, jnp.float32), exact]
+        stats, was_centred = lax.switch(index, branches)
+        reasons = jnp.where(
+            needs.for_risk, FLOAT64_FOR_RISK, jnp.where(needs.for_tol, FLOAT64_FOR_TOL, 0)
+        )
+    reasons = reasons | jnp.where(was_centred, CENTRED_DIFFERENCES, 0)
+    tol_noise = jnp.where(reasons & FLOAT64_FOR_TOL, needs.noise32, 0.0)
+    return stats, EStepInfo(reasons.astype(jnp.int32), tol_noise)
+
+
+class _PrecisionNeeds(NamedTuple):
+    """What an E pass's rounding allows, each a scalar: ``noise32`` the estimated float32
+    log-density error; ``for_risk``, ``for_tol`` whether float32 is too coarse for a
+    component's own points or for tol; ``centre_now`` whether whitened differences are
+    needed; ``scatter_error`` the relative scatter error the M step may take."""
+
+    noise32: Array
+    for_risk: Array
+    for_tol: Array
+    centre_now: Array
+    scatter_error: Array
+
+
+def _precision_needs(
+    params: MixtureParams,
+    coefficients: Array,
+    feature_bounds: Array,
+    covariance_type: str,
+    tol: Array | float,
+) -> _PrecisionNeeds:
+    """Which of the E step's ways keep its rounding below what the fit needs."""
     terms = term_size(coefficients, feature_bounds)
     local_terms = local_term_size(params, coefficients, feature_bounds, covariance_type)
     limit = noise_limit(jnp.asarray(tol, jnp.float64))
@@ -285,57 +345,63 @@ def expectation(
     for_tol = noise32 > limit
     centre_now = (eps64 * local_terms > FLOAT64_RISK_LIMIT) | (eps64 * terms > limit)
     scatter_error = jnp.minimum(SCATTER_RELATIVE_ERROR, limit)
-    active = params.log_weights > 0.5 * MASKED_LOG_WEIGHT
+    return _PrecisionNeeds(noise32, for_risk, for_tol, centre_now, scatter_error)
 
-    def centred() -> tuple[SufficientStats, Array]:
-        stats = centred_statistics(
-            point_chunks,
-            mask_chunks,
-            centred_responsibilities(params),
-            params.means,
-            covariance_type,
-            sharded,
+
+class _PassInputs(NamedTuple):
+    """What every way of one E pass reads: the batch's parameters (fit, component, ...),
+    this device's points, ``active`` (fit, component) components, and the needs."""
+
+    params: MixtureParams
+    point_chunks: Array
+    mask_chunks: Array
+    covariance_type: str
+    sharded: bool
+    active: Array
+    needs: _PrecisionNeeds
+    reg_covar: Array | float
+
+
+def _centred_pass(inputs: _PassInputs) -> tuple[SufficientStats, Array]:
+    """Sums of ``x − μ`` per component from whitened differences; (stats, True)."""
+    stats = centred_statistics(
+        inputs.point_chunks,
+        inputs.mask_chunks,
+        centred_responsibilities(inputs.params),
+        inputs.params.means,
+        inputs.covariance_type,
+        inputs.sharded,
+    )
+    return stats, jnp.asarray(True)
+
+
+def _fast_sums(
+    inputs: _PassInputs,
+    centred: Callable[[], tuple[SufficientStats, Array]],
+    make_responsibilities: Callable[[], Callable],
+    differences: Array | bool,
+) -> Callable[[], tuple[SufficientStats, Array]]:
+    """A pass with the fast sums, the ``centred`` pass instead when they would lose digits.
+
+    Returns a branch for ``lax.cond``/``lax.switch`` giving (stats, whether whitened
+    differences were used: ``differences``, or True when centred). Every branch of one
+    E pass shares one ``centred`` function, so JAX traces it once.
+    """
+
+    def run() -> tuple[SufficientStats, Array]:
+        n_fits, k_pad = inputs.params.log_weights.shape
+        stats = accumulate_statistics(
+            inputs.point_chunks,
+            inputs.mask_chunks,
+            make_responsibilities(),
+            n_fits,
+            k_pad,
+            inputs.covariance_type,
+            inputs.sharded,
         )
-        return stats, jnp.asarray(True)
+        filled = inputs.active & (stats.sums[..., 0] >= EMPTY_COMPONENT_MASS)
+        scatter_error = inputs.needs.scatter_error
+        lost = cancels(stats, filled, scatter_error, inputs.covariance_type, inputs.reg_covar)
+        return lax.cond(lost, centred, lambda: (stats, jnp.asarray(differences)))
 
-    def fast_sums(make_responsibilities, differences: Array | bool):
-        """A pass with the fast sums, centred instead when they would lose digits."""
-
-        def run() -> tuple[SufficientStats, Array]:
-            stats = accumulate_statistics(
-                point_chunks,
-                mask_chunks,
-                make_responsibilities(),
-                n_fits,
-                k_pad,
-                covariance_type,
-                sharded,
-            )
-            filled = active & (stats.sums[..., 0] >= EMPTY_COMPONENT_MASS)
-            lost = cancels(stats, filled, scatter_error, covariance_type, reg_covar)
-            return lax.cond(lost, centred, lambda: (stats, jnp.asarray(differences)))
-
-        return run
-
-    def polynomial(dtype: jnp.dtype, normalise_dtype: jnp.dtype | None = None):
-        return fast_sums(
-            lambda: posterior_responsibilities(
-                coefficients, n_fits, k_pad, covariance_type, dtype, normalise_dtype
-            ),
-            differences=False,
-        )
-
-    # Whitened differences also serve a pass sent to float64 by tol alone; only a pass
-    # that needed them for a tight component far from the data centre reports them.
-    exact = fast_sums(lambda: exact_responsibilities(params), differences=centre_now)
-    if jnp.dtype(compute_dtype) == jnp.float64:
-        stats, was_centred = lax.cond(centre_now, exact, polynomial(jnp.float64))
-        reasons = jnp.asarray(FLOAT64_REQUESTED, jnp.int32)
-    else:
-        index = jnp.where(centre_now | for_tol, 2, jnp.where(for_risk, 1, 0))
-        branches = [polynomial(jnp.float32), polynomial(jnp.float64, jnp.float32), exact]
-        stats, was_centred = lax.switch(index, branches)
-        reasons = jnp.where(for_risk, FLOAT64_FOR_RISK, jnp.where(for_tol, FLOAT64_FOR_TOL, 0))
-    reasons = reasons | jnp.where(was_centred, CENTRED_DIFFERENCES, 0)
-    tol_noise = jnp.where(reasons & FLOAT64_FOR_TOL, noise32, 0.0)
-    return stats, EStepInfo(reasons.astype(jnp.int32), tol_noise)
+    return run

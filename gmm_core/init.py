@@ -291,67 +291,129 @@ def initialise(
     data_covariances = jnp.broadcast_to(
         data_covariance.astype(jnp.float64), (n_fits, k_pad, n_features, n_features)
     )
-
     if method == "standard_normal":
-        draws = jax.vmap(lambda key: jax.random.normal(key, (k_pad, n_features), jnp.float64))(
-            fit_keys
-        )
-        means = (draws - shift.astype(jnp.float64)) / scale.astype(jnp.float64)
-        identity = jnp.eye(n_features, dtype=jnp.float64)
-        largest = jnp.max(jnp.diagonal(data_covariance))
-        floor = REG_FLOOR_EPS * float(jnp.finfo(jnp.float64).eps) * jnp.abs(largest)
-        regularised = jnp.where(reg_covar > 0, jnp.maximum(reg_covar, floor), 0.0)
-        return MixtureParams(uniform_log_weights, means, data_covariances + regularised * identity)
+        means = _standard_normal_means(fit_keys, k_pad, shift, scale)
+        covariances = data_covariances + _floored_reg_covar(reg_covar, data_covariance)
+        return MixtureParams(uniform_log_weights, means, covariances)
 
     if method == "random":
-        key_data = jax.random.key_data(fit_keys)
-
-        def responsibilities(chunk: Array, index: Array) -> tuple[Array, Array]:
-            def draw(raw_key: Array) -> Array:
-                key = jax.random.fold_in(jax.random.wrap_key_data(raw_key), index)
-                return jax.random.uniform(key, (chunk.shape[0], k_pad), dtype)
-
-            resp = jnp.moveaxis(jax.vmap(draw)(key_data), 0, 1) * component_mask[None]
-            resp = resp / jnp.sum(resp, axis=-1, keepdims=True)
-            return resp.reshape(chunk.shape[0], -1), jnp.zeros((chunk.shape[0], n_fits), dtype)
-
+        responsibilities = _random_responsibilities(fit_keys, component_mask, dtype)
         centres = jnp.zeros((n_fits, k_pad, n_features), jnp.float64)
     else:
         variance = jnp.mean(jnp.diagonal(data_covariance)) * (n_valid - 1) / n_valid
         tolerance = KMEANS_TOL * variance
-
-        def seed_centres(key: Array, active: Array) -> Array:
-            pool_key, seed_key = jax.random.split(key)
-            pool, pool_mask = draw_pool(pool_key, points, shard_counts, pool_size)
-            if method == "random_from_data":
-                order = jax.random.choice(
-                    seed_key, pool.shape[0], (k_pad,), replace=False, p=pool_mask / pool_mask.sum()
-                )
-                return pool[order]
-            centres = kmeans_plusplus(seed_key, pool, pool_mask, k_pad)
-            if method == "kmeans":
-                centres = lloyd(centres, pool, pool_mask, active, tolerance)
-            return centres
-
-        centres = jax.vmap(seed_centres)(fit_keys, component_mask)
+        pool_inputs = (points, shard_counts, pool_size)
+        centres = _seeded_centres(method, fit_keys, component_mask, pool_inputs, tolerance)
         if method in ("k-means++", "random_from_data"):
             return _one_hot_on_centres(centres, component_mask, reg_covar, n_valid)
-        flat_centres = centres.reshape(n_fits * k_pad, n_features)
-        flat_mask = component_mask.reshape(-1)
-
-        def responsibilities(chunk: Array, index: Array) -> tuple[Array, Array]:
-            distances = _squared_distances(chunk, flat_centres).reshape(-1, n_fits, k_pad)
-            distances = jnp.where(flat_mask.reshape(1, n_fits, k_pad), distances, jnp.inf)
-            resp = jax.nn.one_hot(jnp.argmin(distances, axis=-1), k_pad, dtype=dtype)
-            return resp.reshape(chunk.shape[0], -1), jnp.zeros((chunk.shape[0], n_fits), dtype)
+        responsibilities = _nearest_centre_responsibilities(centres, component_mask, dtype)
 
     stats = _centred_twice(
         point_chunks, mask_chunks, responsibilities, n_fits, k_pad, covariance_type
     )
+    return _start_from_statistics(
+        stats, centres, uniform_log_weights, component_mask, reg_covar, covariance_type, n_valid
+    )
+
+
+def _standard_normal_means(fit_keys: Array, k_pad: int, shift: Array, scale: Array) -> Array:
+    """(fit, component, feature) means drawn from N(0, I) in original units, internal units."""
+    n_features = shift.shape[-1]
+    draws = jax.vmap(lambda key: jax.random.normal(key, (k_pad, n_features), jnp.float64))(fit_keys)
+    return (draws - shift.astype(jnp.float64)) / scale.astype(jnp.float64)
+
+
+def _floored_reg_covar(reg_covar: Array, data_covariance: Array) -> Array:
+    """(feature, feature) ``reg_covar · I``, ``reg_covar`` floored as the M step floors it."""
+    identity = jnp.eye(data_covariance.shape[-1], dtype=jnp.float64)
+    largest = jnp.max(jnp.diagonal(data_covariance))
+    floor = REG_FLOOR_EPS * float(jnp.finfo(jnp.float64).eps) * jnp.abs(largest)
+    regularised = jnp.where(reg_covar > 0, jnp.maximum(reg_covar, floor), 0.0)
+    return regularised * identity
+
+
+def _random_responsibilities(
+    fit_keys: Array, component_mask: Array, dtype: jnp.dtype
+) -> Callable[[Array, Array], tuple[Array, Array]]:
+    """``f(chunk, index)``: uniform draws normalised per point (as in ``accumulate_statistics``)."""
+    n_fits, k_pad = component_mask.shape
+    key_data = jax.random.key_data(fit_keys)
+
+    def responsibilities(chunk: Array, index: Array) -> tuple[Array, Array]:
+        def draw(raw_key: Array) -> Array:
+            key = jax.random.fold_in(jax.random.wrap_key_data(raw_key), index)
+            return jax.random.uniform(key, (chunk.shape[0], k_pad), dtype)
+
+        resp = jnp.moveaxis(jax.vmap(draw)(key_data), 0, 1) * component_mask[None]
+        resp = resp / jnp.sum(resp, axis=-1, keepdims=True)
+        return resp.reshape(chunk.shape[0], -1), jnp.zeros((chunk.shape[0], n_fits), dtype)
+
+    return responsibilities
+
+
+def _seeded_centres(
+    method: str,
+    fit_keys: Array,
+    component_mask: Array,
+    pool_inputs: tuple[Array, Array, int],
+    tolerance: Array,
+) -> Array:
+    """(fit, component, feature) centres from each fit's pool (see :func:`draw_pool`).
+
+    ``pool_inputs``: (points, shard_counts, pool_size). K distinct pool points
+    ("random_from_data"), k-means++ seeding ("k-means++"), or k-means++ then Lloyd's
+    algorithm to ``tolerance`` ("kmeans").
+    """
+    k_pad = component_mask.shape[-1]
+
+    def seed_centres(key: Array, active: Array) -> Array:
+        pool_key, seed_key = jax.random.split(key)
+        pool, pool_mask = draw_pool(pool_key, *pool_inputs)
+        if method == "random_from_data":
+            order = jax.random.choice(
+                seed_key, pool.shape[0], (k_pad,), replace=False, p=pool_mask / pool_mask.sum()
+            )
+            return pool[order]
+        centres = kmeans_plusplus(seed_key, pool, pool_mask, k_pad)
+        if method == "kmeans":
+            centres = lloyd(centres, pool, pool_mask, active, tolerance)
+        return centres
+
+    return jax.vmap(seed_centres)(fit_keys, component_mask)
+
+
+def _nearest_centre_responsibilities(
+    centres: Array, component_mask: Array, dtype: jnp.dtype
+) -> Callable[[Array, Array], tuple[Array, Array]]:
+    """``f(chunk, index)``: one-hot on each point's nearest active centre of every fit."""
+    n_fits, k_pad, n_features = centres.shape
+    flat_centres = centres.reshape(n_fits * k_pad, n_features)
+    flat_mask = component_mask.reshape(-1)
+
+    def responsibilities(chunk: Array, index: Array) -> tuple[Array, Array]:
+        distances = _squared_distances(chunk, flat_centres).reshape(-1, n_fits, k_pad)
+        distances = jnp.where(flat_mask.reshape(1, n_fits, k_pad), distances, jnp.inf)
+        resp = jax.nn.one_hot(jnp.argmin(distances, axis=-1), k_pad, dtype=dtype)
+        return resp.reshape(chunk.shape[0], -1), jnp.zeros((chunk.shape[0], n_fits), dtype)
+
+    return responsibilities
+
+
+def _start_from_statistics(
+    stats: SufficientStats,
+    centres: Array,
+    uniform_log_weights: Array,
+    component_mask: Array,
+    reg_covar: Array,
+    covariance_type: str,
+    n_valid: Array,
+) -> MixtureParams:
+    """One M step from the statistics, with scikit-learn's initial weights."""
+    n_features = centres.shape[-1]
     # A component left without points keeps its centre; its covariance is scikit-learn's
     # (zero scatter + reg_covar), positive definite exactly when reg_covar > 0.
     identity = jnp.eye(n_features, dtype=jnp.float64)
-    fallback_covariances = jnp.broadcast_to(reg_covar * identity, data_covariances.shape)
+    fallback_covariances = jnp.broadcast_to(reg_covar * identity, centres.shape + (n_features,))
     fallback = MixtureParams(uniform_log_weights, centres.astype(jnp.float64), fallback_covariances)
     params = maximization(stats, fallback, component_mask, reg_covar, covariance_type)
     return MixtureParams(_sklearn_weights(params, stats, n_valid), params.means, params.covariances)

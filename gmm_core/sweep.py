@@ -28,7 +28,6 @@ import jax
 import numpy as np
 
 from gmm_core import _validation as check
-from gmm_core import distributed
 from gmm_core.buckets import (
     CHUNK_BYTES_PER_ENTRY,
     MAX_SNAPSHOTS,
@@ -41,7 +40,6 @@ from gmm_core.buckets import (
 )
 from gmm_core.init import INIT_METHODS, POOL_SIZE
 from gmm_core.model import feature_bounds
-from gmm_core.parallel import choose_mesh_shape
 from gmm_core.points import PreparedData, all_processes_max, prepare_points
 from gmm_core.program import (
     NO_INIT,
@@ -179,41 +177,62 @@ def sweep(
     TimeoutError
         When ``timeout`` seconds pass before the results are ready.
     """
-    data = check.as_data_matrix(X)
-    n_restarts = check.check_positive_int(n_restarts, "n_restarts")
-    settings = _checked_settings(
-        seed, init_params, covariance_type, max_iter, tol, reg_covar, snapshots, dtype
-    )
-    user_given = (weights_init, means_init, precisions_init)
-    _check_user_start(k_min, k_max, user_given, means_init_only)
-    if chunk_size is not None:
-        chunk_size = check.check_positive_int(chunk_size, "chunk_size")
-    if timeout is not None:
-        timeout = check.check_non_negative(timeout, "timeout")
-    mesh_shape = _checked_mesh_shape(mesh_shape, n_restarts)
-    k_min, k_max = check.check_k_order(k_min, k_max)
+    arguments = check.SweepArguments(**locals())  # every parameter above, by name
+    request = check.checked_sweep_request(arguments)
+    plan = _plan(request, restarts_per_call, progress)
+    outputs, compile_seconds, run_seconds = _run_in_slices(plan, request, progress)
+    return _sweep_result(outputs, plan, request, compile_seconds, run_seconds)
 
+
+class _Plan(NamedTuple):
+    """How a checked sweep runs: its K values, prepared points, program and slices."""
+
+    k_values: np.ndarray
+    prepared: PreparedData
+    inputs: ProgramInputs
+    config: ProgramConfig
+    per_call: int
+
+
+def _plan(
+    request: check.SweepRequest,
+    restarts_per_call: int | None,
+    progress: Callable[[SweepProgress], None] | None,
+) -> _Plan:
+    """Prepare the points, the user-given start and the program's inputs and config."""
+    k_min, k_max, settings = request.k_min, request.k_max, request.settings
+    n_restarts, (fit_shards, point_shards) = request.n_restarts, request.mesh_shape
     k_values = np.arange(k_min, k_max + 1)
     k_pad, n_k_slots = bucket_components(k_max), bucket_components(len(k_values))
     n_columns = n_k_slots * n_restarts * k_pad
-    prepared = prepare_points(data, settings.dtype, chunk_size, mesh_shape[1], n_columns)
+    prepared = prepare_points(
+        request.data, settings.dtype, request.chunk_size, point_shards, n_columns
+    )
     check.check_enough_points(k_max, prepared.n_samples)
-    per_call = _restarts_per_call(n_restarts, mesh_shape[0], restarts_per_call, progress)
+    per_call = _restarts_per_call(n_restarts, fit_shards, restarts_per_call, progress)
     covariance_type, reg_covar = settings.covariance_type, settings.reg_covar
-    start = user_start(
-        k_max, k_pad, prepared, covariance_type, reg_covar, *user_given, means_init_only
-    )
+    user_given = (*request.user_given, request.means_init_only)
+    start = user_start(k_max, k_pad, prepared, covariance_type, reg_covar, *user_given)
     inputs = _program_inputs(prepared, settings, k_values, n_k_slots, per_call, start)
-    config = _program_config(prepared, settings, inputs, k_pad, start.given, mesh_shape)
-    outputs, compile_seconds, run_seconds = _run_in_slices(
-        config, inputs, n_restarts, per_call, progress, timeout
-    )
+    config = _program_config(prepared, settings, inputs, k_pad, start.given, request.mesh_shape)
+    return _Plan(k_values, prepared, inputs, config, per_call)
+
+
+def _sweep_result(
+    outputs: ProgramOutputs,
+    plan: _Plan,
+    request: check.SweepRequest,
+    compile_seconds: float,
+    run_seconds: float,
+) -> SweepResult:
+    """The :class:`SweepResult` of the program's outputs, in original units."""
+    settings = request.settings
     return assemble_result(
         outputs,
-        prepared,
-        config._replace(init_params=settings.init_params),
-        k_values,
-        n_restarts,
+        plan.prepared,
+        plan.config._replace(init_params=settings.init_params),
+        plan.k_values,
+        request.n_restarts,
         settings.seed,
         settings.max_iter,
         settings.snapshot_at,
@@ -222,75 +241,6 @@ def sweep(
         settings.tol,
         settings.reg_covar,
     )
-
-
-class _Settings(NamedTuple):
-    """A sweep's checked settings of the fits themselves (not of the data or devices)."""
-
-    seed: int
-    init_params: str
-    covariance_type: str
-    max_iter: int
-    tol: float
-    reg_covar: float  # original units
-    snapshots: int
-    dtype: str
-
-    @property
-    def snapshot_at(self) -> tuple[int, ...]:
-        """The iterations whose parameters are kept, see :func:`snapshot_iterations`."""
-        return snapshot_iterations(self.max_iter, self.snapshots)
-
-
-def _checked_settings(
-    seed: int,
-    init_params: str,
-    covariance_type: str,
-    max_iter: int,
-    tol: float,
-    reg_covar: float,
-    snapshots: int,
-    dtype: str,
-) -> _Settings:
-    """The settings, checked; ``ValueError`` names the first that is out of range."""
-    max_iter = check.check_positive_int(max_iter, "max_iter")
-    tol = check.check_non_negative(tol, "tol")
-    reg_covar = check.check_non_negative(reg_covar, "reg_covar")
-    init_params = check.check_init_params(init_params)
-    covariance_type = check.check_covariance_type(covariance_type)
-    if dtype not in ("float32", "float64"):
-        raise ValueError(f"Unknown dtype {dtype!r}; choose 'float32' or 'float64'.")
-    if isinstance(seed, bool) or not isinstance(seed, int | np.integer) or seed < 0:
-        raise ValueError(f"seed must be a non-negative integer; got {seed!r}.")
-    if snapshots < 0:
-        raise ValueError(f"snapshots must be non-negative; got {snapshots!r}.")
-    return _Settings(seed, init_params, covariance_type, max_iter, tol, reg_covar, snapshots, dtype)
-
-
-def _check_user_start(
-    k_min: int, k_max: int, user_given: tuple[object, object, object], means_init_only: bool
-) -> None:
-    """Raise ``ValueError`` when the (weights, means, precisions) start cannot be used."""
-    weights_init, means_init, precisions_init = user_given
-    if any(value is not None for value in user_given) and k_min != k_max:
-        raise ValueError("weights_init, means_init and precisions_init need k_min == k_max.")
-    if means_init_only and (means_init is None or weights_init is not None):
-        raise ValueError("means_init_only needs means_init and no weights_init.")
-    if means_init_only and precisions_init is not None:
-        raise ValueError("means_init_only takes no precisions_init: the start is shared.")
-
-
-def _checked_mesh_shape(mesh_shape: tuple[int, int] | None, n_restarts: int) -> tuple[int, int]:
-    """(fit shards, point shards): the given one, the processes' one or a chosen one."""
-    n_devices = len(jax.devices())
-    if distributed.is_multi_process():
-        mesh_shape = distributed.process_mesh_devices().shape
-    elif mesh_shape is None:
-        mesh_shape = choose_mesh_shape(n_devices, n_restarts)
-    fit_shards, point_shards = mesh_shape
-    if fit_shards < 1 or point_shards < 1 or fit_shards * point_shards > n_devices:
-        raise ValueError(f"mesh_shape {mesh_shape} needs more than the {n_devices} devices.")
-    return (int(fit_shards), int(point_shards))
 
 
 def _restarts_per_call(
@@ -305,7 +255,7 @@ def _restarts_per_call(
 
 def _program_inputs(
     prepared: PreparedData,
-    settings: _Settings,
+    settings: check.SweepSettings,
     k_values: np.ndarray,
     n_k_slots: int,
     per_call: int,
@@ -348,7 +298,7 @@ def _program_inputs(
 
 def _program_config(
     prepared: PreparedData,
-    settings: _Settings,
+    settings: check.SweepSettings,
     inputs: ProgramInputs,
     k_pad: int,
     user_init: tuple[bool, bool, bool],
@@ -378,19 +328,16 @@ def _program_config(
 
 
 def _run_in_slices(
-    config: ProgramConfig,
-    inputs: ProgramInputs,
-    n_restarts: int,
-    per_call: int,
-    progress: Callable[[SweepProgress], None] | None,
-    timeout: float | None,
+    plan: _Plan, request: check.SweepRequest, progress: Callable[[SweepProgress], None] | None
 ) -> tuple[ProgramOutputs, float, float]:
-    """Run the program once per slice of ``per_call`` restarts and join the outputs.
+    """Run the program once per slice of ``plan.per_call`` restarts and join the outputs.
 
     Returns
     -------
     The outputs of every fit, restart-major; seconds compiling; seconds running.
     """
+    config, inputs, per_call = plan.config, plan.inputs, plan.per_call
+    n_restarts, timeout = request.n_restarts, request.timeout
     n_k_slots = len(inputs.fit_k) // per_call
     pieces = []
     compile_seconds = 0.0
