@@ -16,6 +16,7 @@ from numpy.typing import ArrayLike
 from plotly.subplots import make_subplots
 
 from gmm_figures.curves import _check_restart_index, _prepare_curves
+from gmm_figures.plain_frames import PlainFramesFigure
 from gmm_figures.playback import iteration_slider, play_pause_menu
 from gmm_figures.spatial import (
     AXIS_TITLES,
@@ -325,12 +326,13 @@ def _base_figure(
     start_means: np.ndarray,
     start_valid: np.ndarray,
     movie: _Frames,
-) -> go.Figure:
+) -> PlainFramesFigure:
     """Both panels; on the plane its still traces: data (N, 2), truth, initial means (K, 2)."""
     left_title = ("solid: fit · dashed: truth" if truth.n_clusters else "fitted components") + (
         " · " + rings_caption(sigmas) if sigmas.size else ""
     )
     fig = make_subplots(
+        figure=PlainFramesFigure(),
         rows=1,
         cols=2,
         column_widths=[0.6, 0.4],
@@ -348,7 +350,7 @@ def _base_figure(
     return fig
 
 
-def _add_animated_traces(fig: go.Figure, movie: _Frames, sigmas: np.ndarray) -> None:
+def _add_animated_traces(fig: PlainFramesFigure, movie: _Frames, sigmas: np.ndarray) -> None:
     """The moving traces (fitted ellipses and means, curves) as last, and a frame per snapshot."""
     first_animated, last = len(fig.data), movie.last
     for k in range(movie.n_components):
@@ -363,10 +365,12 @@ def _add_animated_traces(fig: go.Figure, movie: _Frames, sigmas: np.ndarray) -> 
     for restart in movie.curve_order:
         fig.add_trace(_curve_trace(movie.curve(last, restart), restart, movie.highlighted), 1, 2)
     animated = list(range(first_animated, len(fig.data)))
-    fig.frames = [
-        {"name": str(iteration), "data": movie.frame_data(frame), "traces": animated}
-        for frame, iteration in enumerate(movie.snaps.iterations)
-    ]
+    fig.set_plain_frames(
+        [
+            {"name": str(iteration), "data": movie.frame_data(frame), "traces": animated}
+            for frame, iteration in enumerate(movie.snaps.iterations)
+        ]
+    )
 
 
 def _trace(update: dict, **style: object) -> go.Scatter:

@@ -15,6 +15,7 @@ import plotly.graph_objects as go
 from numpy.typing import ArrayLike
 from plotly.subplots import make_subplots
 
+from gmm_figures.plain_frames import PlainFramesFigure
 from gmm_figures.playback import iteration_slider, play_pause_menu
 from gmm_figures.style import (
     add_notes,
@@ -198,9 +199,9 @@ def _y_top(heights: np.ndarray) -> float:
 
 def _base(
     points: np.ndarray, grid: np.ndarray, truth: _Components | None, decimals: int
-) -> tuple[go.Figure, np.ndarray]:
+) -> tuple[PlainFramesFigure, np.ndarray]:
     centres, heights = _histogram(points)
-    fig = go.Figure()
+    fig = PlainFramesFigure()
     fig.add_trace(
         go.Bar(
             x=rounded(centres, decimals),
@@ -323,10 +324,16 @@ def mixture_animation_figure(
     for trace in _fit_traces(frames[-1], colors):
         fig.add_trace(trace)
     moving = list(range(first, len(fig.data)))
-    fig.frames = [
-        go.Frame(name=str(int(it)), data=[go.Scatter(**u) for u in data], traces=moving)
-        for it, data in zip(iterations, frames, strict=True)
-    ]
+    fig.set_plain_frames(
+        [
+            {
+                "name": str(int(it)),
+                "data": [{"type": "scatter", **u} for u in data],
+                "traces": moving,
+            }
+            for it, data in zip(iterations, frames, strict=True)
+        ]
+    )
     _style(fig, grid, heights, axis_title)
     apply_layout(fig, title=title)
     fig.update_layout(

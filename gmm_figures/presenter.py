@@ -9,6 +9,8 @@ from typing import Any
 
 import plotly.graph_objects as go
 
+from gmm_figures.plain_frames import PlainFramesFigure
+
 __all__ = ["PRESENTER_SCALE", "scale_for_presenter"]
 
 PRESENTER_SCALE = 1.5
@@ -57,4 +59,7 @@ def scale_for_presenter(
     _walk(spec, factor)
     if height is not None:
         layout["height"] = int(height)
-    return go.Figure(spec, skip_invalid=False, _validate=False)
+    frames = spec.pop("frames", [])
+    scaled = PlainFramesFigure(spec, skip_invalid=False, _validate=False)
+    scaled.set_plain_frames(frames)
+    return scaled

@@ -54,6 +54,7 @@ FONT_FAMILY = "Arial, Helvetica, sans-serif"
 TEMPLATE = "plotly_white"
 NOTES_NAME = "notes"
 
+_ROUNDING_LIMIT = 1e300  # below float64's largest, 1.8e308
 _MAX_DECIMALS = 15
 
 
@@ -229,12 +230,14 @@ def rounded(values: ArrayLike, decimals: int) -> list:
     array = np.asarray(values, dtype=np.float64)
     if not np.all(np.isfinite(array)):
         raise ValueError("internal error: a non-finite value was about to reach a figure")
-    if decimals <= _MAX_DECIMALS:
-        with np.errstate(over="ignore", invalid="ignore"):
-            rounded_array = np.round(array, decimals) + 0.0  # + 0.0 turns -0.0 into 0.0
-        # Rounding multiplies by 10**decimals first, which overflows near float64's limit.
-        array = np.where(np.isfinite(rounded_array), rounded_array, array)
-    return array.tolist()
+    if decimals > _MAX_DECIMALS:
+        return array.tolist()
+    # Rounding multiplies by 10**decimals first, which overflows near float64's limit.
+    if array.size == 0 or np.max(np.abs(array)) < _ROUNDING_LIMIT / 10.0**decimals:
+        return (np.round(array, decimals) + 0.0).tolist()  # + 0.0 turns -0.0 into 0.0
+    with np.errstate(over="ignore", invalid="ignore"):
+        rounded_array = np.round(array, decimals) + 0.0
+    return np.where(np.isfinite(rounded_array), rounded_array, array).tolist()
 
 
 def padded_range(low: float, high: float, fraction: float = 0.05) -> list[float]:
