@@ -176,6 +176,28 @@ def server_memory(server: Server) -> int:
     return total
 
 
+def memory_sampler(
+    server: Server, interval: float
+) -> tuple[list[int], threading.Event, threading.Thread]:
+    """A not yet started daemon thread that samples :func:`server_memory` until ``done``.
+
+    Returns
+    -------
+    tuple
+        ``(peak, done, thread)``: the samples (one taken now, then one every ``interval``
+        seconds once the thread runs), the event that stops it, and the thread.
+    """
+    peak = [server_memory(server)]
+    done = threading.Event()
+
+    def sample() -> None:
+        while not done.is_set():
+            peak.append(server_memory(server))
+            time.sleep(interval)
+
+    return peak, done, threading.Thread(target=sample, daemon=True)
+
+
 @pytest.fixture(scope="module")
 def browser_ready() -> None:
     """Fail every browser test under CI=true when Chromium or Playwright is missing.
@@ -715,15 +737,7 @@ def test_eight_pages_at_once(
     server: Server, context: Any, record_property: Callable[[str, object], None]
 ) -> None:
     seeds = range(101, 109)
-    peak = [server_memory(server)]
-    done = threading.Event()
-
-    def sample() -> None:
-        while not done.is_set():
-            peak.append(server_memory(server))
-            time.sleep(0.1)
-
-    sampler = threading.Thread(target=sample, daemon=True)
+    peak, done, sampler = memory_sampler(server, 0.1)
     sampler.start()
     started = time.perf_counter()
     try:
@@ -1035,15 +1049,7 @@ def test_eight_sessions_moving_sliders_for_a_minute(
     """
     seeds = range(201, 209)
     contexts = [browser.new_context(viewport=VIEWPORT) for _ in seeds]
-    peak = [server_memory(server)]
-    done = threading.Event()
-
-    def sample() -> None:
-        while not done.is_set():
-            peak.append(server_memory(server))
-            time.sleep(0.2)
-
-    sampler = threading.Thread(target=sample, daemon=True)
+    peak, done, sampler = memory_sampler(server, 0.2)
     try:
         pages = [
             open_page(ctx, f"{server.url}/?data_seed={seed}", 1)
