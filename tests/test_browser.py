@@ -498,14 +498,22 @@ def test_right_arrow_on_the_step_tab_advances_em(server: Server, context: Any) -
     save_screenshot(page, "step")
 
 
-def test_presenter_mode_hides_the_sidebar(server: Server, context: Any) -> None:
-    page = context.new_page()
-    page.set_viewport_size({"width": 1280, "height": 720})
-    page.goto(f"{server.url}/?present=1")
+def open_presenter_view(page: Any, url: str) -> None:
+    """Go to ``url`` (a presenter-mode link) and wait until a chart is drawn.
+
+    Checks that no exception reached the page and that the sidebar is hidden.
+    """
+    page.goto(url)
     wait_until(page, lambda: len(charts(page)) >= 1, RENDER_MS)
     settle(page, RENDER_MS)
     assert_no_exception(page)
     assert not page.locator('[data-testid="stSidebar"]').is_visible()
+
+
+def test_presenter_mode_hides_the_sidebar(server: Server, context: Any) -> None:
+    page = context.new_page()
+    page.set_viewport_size({"width": 1280, "height": 720})
+    open_presenter_view(page, f"{server.url}/?present=1")
     box = page.locator(".js-plotly-plot").first.bounding_box()
     if os.environ.get("UPDATE_SCREENSHOTS") == "1":  # as a projector shows it, not the page
         SCREENSHOTS.mkdir(parents=True, exist_ok=True)
@@ -515,11 +523,7 @@ def test_presenter_mode_hides_the_sidebar(server: Server, context: Any) -> None:
     page.wait_for_timeout(1000)
     big = page.locator(".js-plotly-plot").first.bounding_box()
     assert big["y"] + big["height"] <= 1080 and big["width"] > box["width"], (big, box)
-    page.goto(f"{server.url}/restarts?present=1")
-    wait_until(page, lambda: len(charts(page)) >= 1, RENDER_MS)
-    settle(page, RENDER_MS)
-    assert_no_exception(page)
-    assert not page.locator('[data-testid="stSidebar"]').is_visible()
+    open_presenter_view(page, f"{server.url}/restarts?present=1")
 
 
 def readme_textbook_link() -> str:
@@ -570,11 +574,7 @@ def test_the_readme_textbook_link_opens_the_old_faithful_panels_offline(
 
     presenter = context.new_page()
     presenter.set_viewport_size({"width": 1280, "height": 720})
-    presenter.goto(f"{server.url}/{link}&present=1")
-    wait_until(presenter, lambda: len(charts(presenter)) >= 1, RENDER_MS)
-    settle(presenter, RENDER_MS)
-    assert_no_exception(presenter)
-    assert not presenter.locator('[data-testid="stSidebar"]').is_visible()
+    open_presenter_view(presenter, f"{server.url}/{link}&present=1")
     box = presenter.locator(".js-plotly-plot").first.bounding_box()
     if os.environ.get("UPDATE_SCREENSHOTS") == "1":
         presenter.screenshot(path=str(SCREENSHOTS / "textbook_presenter.png"))
