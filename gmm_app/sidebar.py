@@ -40,8 +40,6 @@ from gmm_app.params import (
     RESTARTS,
     SIGMAS,
     TOL,
-    format_reg_covar,
-    format_tol,
     is_shipped,
     preset_description,
     preset_init,
@@ -222,21 +220,10 @@ def _fit_controls(values: dict[str, Any]) -> None:
     values[INIT.key] = _choice(INIT, "Initialisation")
     values[COVARIANCE.key] = _choice(COVARIANCE, "Covariance type")
     values[MAX_ITER.key] = _number(MAX_ITER, "max_iter", step=10)
-    values[TOL.key] = st.select_slider(
-        "tol (change in mean log-likelihood)",
-        TOL.options,
-        TOL.default,
-        format_func=format_tol,
-        key=TOL.key,
-        bind=_BIND,
-    )
-    values[REG_COVAR.key] = st.select_slider(
+    values[TOL.key] = _choice_slider(TOL, "tol (change in mean log-likelihood)")
+    values[REG_COVAR.key] = _choice_slider(
+        REG_COVAR,
         "reg_covar (added to every covariance's diagonal)",
-        REG_COVAR.options,
-        REG_COVAR.default,
-        format_func=format_reg_covar,
-        key=REG_COVAR.key,
-        bind=_BIND,
         help="Keeps covariances positive definite. Towards 0 a component can shrink onto a "
         "few identical points and the likelihood grows without bound (try the singularity "
         "preset).",
@@ -286,6 +273,19 @@ def _choice(param: ChoiceParam, label: str, **kwargs: Any) -> Any:
     """A select box bound to ``param``'s query parameter."""
     index = param.options.index(param.default)
     return st.selectbox(label, param.options, index=index, key=param.key, bind=_BIND, **kwargs)
+
+
+def _choice_slider(param: ChoiceParam, label: str, **kwargs: Any) -> Any:
+    """A select slider over ``param``'s options, bound to its query parameter."""
+    return st.select_slider(
+        label,
+        param.options,
+        param.default,
+        format_func=param.label,
+        key=param.key,
+        bind=_BIND,
+        **kwargs,
+    )
 
 
 def _slider(

@@ -26,6 +26,7 @@ from gmm_figures.style import (
     add_caption,
     apply_layout,
     as_float_array,
+    equal_aspect_panel_axes,
     padded_range,
     rounded,
     subsample_indices,
@@ -160,16 +161,6 @@ def _style_axes(fig: go.Figure, points: np.ndarray, n_panels: int, n_columns: in
     x_range = padded_range(float(points[:, 0].min()), float(points[:, 0].max()), 0.08)
     y_range = padded_range(float(points[:, 1].min()), float(points[:, 1].max()), 0.08)
     for panel in range(n_panels):
-        row, column = panel // n_columns + 1, panel % n_columns + 1
-        anchor = "x" if panel == 0 else f"x{panel + 1}"
-        fig.update_xaxes(range=x_range, constrain="domain", showgrid=False, row=row, col=column)
-        fig.update_yaxes(
-            range=y_range,
-            constrain="domain",
-            scaleanchor=anchor,
-            scaleratio=1,
-            showgrid=False,
-            showticklabels=column == 1,
-            row=row,
-            col=column,
+        equal_aspect_panel_axes(
+            fig, panel, n_columns, (x_range, y_range), grid=False, inner_tick_labels=False
         )

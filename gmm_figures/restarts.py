@@ -36,6 +36,7 @@ from gmm_figures.style import (
     check_positive_int,
     color_for,
     decimals_for,
+    equal_aspect_panel_axes,
     padded_range,
     plural,
     rounded,
@@ -221,21 +222,11 @@ def _add_panels(
     ranges: tuple[list[float], list[float]],
 ) -> None:
     """One panel per restart in ``order`` (R_shown,), row by row, on equal axes over ``ranges``."""
-    x_range, y_range = ranges
     for panel, restart in enumerate(order.tolist()):
         row, column = panel // n_columns + 1, panel % n_columns + 1
         for trace in _panel_traces(fits, restart, data, decimals):
             fig.add_trace(trace, row=row, col=column)
-        y_anchor = "x" if panel == 0 else f"x{panel + 1}"
-        fig.update_xaxes(range=x_range, constrain="domain", row=row, col=column)
-        fig.update_yaxes(
-            range=y_range,
-            constrain="domain",
-            scaleanchor=y_anchor,
-            scaleratio=1,
-            row=row,
-            col=column,
-        )
+        equal_aspect_panel_axes(fig, panel, n_columns, ranges)
 
 
 def _panel_traces(fits: _Fits, restart: int, data: dict, decimals: int) -> list[go.Scatter]:

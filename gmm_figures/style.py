@@ -325,6 +325,48 @@ def add_caption(
     return fig
 
 
+def equal_aspect_panel_axes(
+    fig: go.Figure,
+    panel: int,
+    n_columns: int,
+    ranges: tuple[list[float], list[float]],
+    *,
+    grid: bool = True,
+    inner_tick_labels: bool = True,
+) -> None:
+    """Set one small-multiples panel's axes to ``ranges`` at equal aspect (1 x unit = 1 y unit).
+
+    Parameters
+    ----------
+    fig
+        Made by ``make_subplots``; panel ``p`` sits on axes ``x{p + 1}`` and ``y{p + 1}``.
+    panel, n_columns
+        The panel's 0-based index, counted row by row, and the number of panels a row.
+    ranges
+        The x and y axis ranges.
+    grid
+        ``False`` hides the grid lines.
+    inner_tick_labels
+        ``False`` keeps y tick labels in the first column only.
+    """
+    row, column = panel // n_columns + 1, panel % n_columns + 1
+    anchor = "x" if panel == 0 else f"x{panel + 1}"
+    x_style: dict[str, bool] = {} if grid else {"showgrid": False}
+    y_style = dict(x_style)
+    if not inner_tick_labels:
+        y_style["showticklabels"] = column == 1
+    fig.update_xaxes(range=ranges[0], constrain="domain", **x_style, row=row, col=column)
+    fig.update_yaxes(
+        range=ranges[1],
+        constrain="domain",
+        scaleanchor=anchor,
+        scaleratio=1,
+        **y_style,
+        row=row,
+        col=column,
+    )
+
+
 def subsample_indices(n_rows: int, max_rows: int) -> np.ndarray:
     """Sorted indices of a deterministic random subset of ``min(n_rows, max_rows)`` rows."""
     if n_rows <= max_rows:

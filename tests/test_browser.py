@@ -176,6 +176,28 @@ def server_memory(server: Server) -> int:
     return total
 
 
+def memory_sampler(
+    server: Server, interval: float
+) -> tuple[list[int], threading.Event, threading.Thread]:
+    """A not yet started daemon thread that samples :func:`server_memory` until ``done``.
+
+    Returns
+    -------
+    tuple
+        ``(peak, done, thread)``: the samples (one taken now, then one every ``interval``
+        seconds once the thread runs), the event that stops it, and the thread.
+    """
+    peak = [server_memory(server)]
+    done = threading.Event()
+
+    def sample() -> None:
+        while not done.is_set():
+            peak.append(server_memory(server))
+            time.sleep(interval)
+
+    return peak, done, threading.Thread(target=sample, daemon=True)
+
+
 @pytest.fixture(scope="module")
 def browser_ready() -> None:
     """Fail every browser test under CI=true when Chromium or Playwright is missing.
@@ -476,14 +498,22 @@ def test_right_arrow_on_the_step_tab_advances_em(server: Server, context: Any) -
     save_screenshot(page, "step")
 
 
-def test_presenter_mode_hides_the_sidebar(server: Server, context: Any) -> None:
-    page = context.new_page()
-    page.set_viewport_size({"width": 1280, "height": 720})
-    page.goto(f"{server.url}/?present=1")
+def open_presenter_view(page: Any, url: str) -> None:
+    """Go to ``url`` (a presenter-mode link) and wait until a chart is drawn.
+
+    Checks that no exception reached the page and that the sidebar is hidden.
+    """
+    page.goto(url)
     wait_until(page, lambda: len(charts(page)) >= 1, RENDER_MS)
     settle(page, RENDER_MS)
     assert_no_exception(page)
     assert not page.locator('[data-testid="stSidebar"]').is_visible()
+
+
+def test_presenter_mode_hides_the_sidebar(server: Server, context: Any) -> None:
+    page = context.new_page()
+    page.set_viewport_size({"width": 1280, "height": 720})
+    open_presenter_view(page, f"{server.url}/?present=1")
     box = page.locator(".js-plotly-plot").first.bounding_box()
     if os.environ.get("UPDATE_SCREENSHOTS") == "1":  # as a projector shows it, not the page
         SCREENSHOTS.mkdir(parents=True, exist_ok=True)
@@ -493,11 +523,7 @@ def test_presenter_mode_hides_the_sidebar(server: Server, context: Any) -> None:
     page.wait_for_timeout(1000)
     big = page.locator(".js-plotly-plot").first.bounding_box()
     assert big["y"] + big["height"] <= 1080 and big["width"] > box["width"], (big, box)
-    page.goto(f"{server.url}/restarts?present=1")
-    wait_until(page, lambda: len(charts(page)) >= 1, RENDER_MS)
-    settle(page, RENDER_MS)
-    assert_no_exception(page)
-    assert not page.locator('[data-testid="stSidebar"]').is_visible()
+    open_presenter_view(page, f"{server.url}/restarts?present=1")
 
 
 def readme_textbook_link() -> str:
@@ -548,11 +574,7 @@ def test_the_readme_textbook_link_opens_the_old_faithful_panels_offline(
 
     presenter = context.new_page()
     presenter.set_viewport_size({"width": 1280, "height": 720})
-    presenter.goto(f"{server.url}/{link}&present=1")
-    wait_until(presenter, lambda: len(charts(presenter)) >= 1, RENDER_MS)
-    settle(presenter, RENDER_MS)
-    assert_no_exception(presenter)
-    assert not presenter.locator('[data-testid="stSidebar"]').is_visible()
+    open_presenter_view(presenter, f"{server.url}/{link}&present=1")
     box = presenter.locator(".js-plotly-plot").first.bounding_box()
     if os.environ.get("UPDATE_SCREENSHOTS") == "1":
         presenter.screenshot(path=str(SCREENSHOTS / "textbook_presenter.png"))
@@ -715,15 +737,7 @@ def test_eight_pages_at_once(
     server: Server, context: Any, record_property: Callable[[str, object], None]
 ) -> None:
     seeds = range(101, 109)
-    peak = [server_memory(server)]
-    done = threading.Event()
-
-    def sample() -> None:
-        while not done.is_set():
-            peak.append(server_memory(server))
-            time.sleep(0.1)
-
-    sampler = threading.Thread(target=sample, daemon=True)
+    peak, done, sampler = memory_sampler(server, 0.1)
     sampler.start()
     started = time.perf_counter()
     try:
@@ -1035,15 +1049,7 @@ def test_eight_sessions_moving_sliders_for_a_minute(
     """
     seeds = range(201, 209)
     contexts = [browser.new_context(viewport=VIEWPORT) for _ in seeds]
-    peak = [server_memory(server)]
-    done = threading.Event()
-
-    def sample() -> None:
-        while not done.is_set():
-            peak.append(server_memory(server))
-            time.sleep(0.2)
-
-    sampler = threading.Thread(target=sample, daemon=True)
+    peak, done, sampler = memory_sampler(server, 0.2)
     try:
         pages = [
             open_page(ctx, f"{server.url}/?data_seed={seed}", 1)
