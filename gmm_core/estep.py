@@ -90,9 +90,15 @@ def term_size(coefficients: Array, feature_bounds: Array) -> Array:
 
     Parameters
     ----------
-    coefficients : (basis, columns); feature_bounds : (basis,) max over points of |φ_p(x)|
+    coefficients : (basis, columns)
+    feature_bounds : (basis,) max over points of |φ_p(x)|, shared by every column; or
+        (columns, basis), a bound for each column (see :func:`local_term_size`)
     """
-    term_sizes = jnp.abs(coefficients).T @ feature_bounds
+    magnitudes = jnp.abs(coefficients).T
+    if feature_bounds.ndim == 1:
+        term_sizes = magnitudes @ feature_bounds
+    else:
+        term_sizes = jnp.sum(magnitudes * feature_bounds, axis=-1)
     active = coefficients[0] > 0.5 * MASKED_LOG_WEIGHT  # padded components do not count
     return jnp.max(jnp.where(active, term_sizes, 0.0))
 
@@ -120,9 +126,7 @@ def local_term_size(
     spread = jnp.sqrt(jnp.diagonal(params.covariances, axis1=-2, axis2=-1))
     local_reach = jnp.minimum(reach, jnp.sqrt(params.means**2 + spread**2))
     bounds = point_features(local_reach, covariance_type).reshape(coefficients.shape[::-1])
-    term_sizes = jnp.sum(jnp.abs(coefficients).T * jnp.minimum(bounds, feature_bounds), axis=-1)
-    active = coefficients[0] > 0.5 * MASKED_LOG_WEIGHT
-    return jnp.max(jnp.where(active, term_sizes, 0.0))
+    return term_size(coefficients, jnp.minimum(bounds, feature_bounds))
 
 
 def float32_rounding_risk(coefficients: Array, feature_bounds: Array) -> Array:

@@ -239,11 +239,25 @@ def _one_hot_on_centres(
     Each component holds one point: mean = that point, scatter 0, so the covariance
     is ``reg_covar · I`` for every covariance type, and weight (1 + 10 eps) / n.
     """
-    n_fits, k_pad, n_features = centres.shape
-    identity = jnp.eye(n_features, dtype=jnp.float64)
-    covariances = jnp.broadcast_to(reg_covar * identity, (n_fits, k_pad, n_features, n_features))
     log_weight = jnp.log((1.0 + MASS_EPSILON) / n_valid)
     log_weights = jnp.where(component_mask, log_weight, MASKED_LOG_WEIGHT)
+    return _zero_scatter_components(log_weights, centres, reg_covar)
+
+
+def _zero_scatter_components(log_weights: Array, centres: Array, reg_covar: Array) -> MixtureParams:
+    """Components at ``centres`` with scikit-learn's covariance for zero scatter, ``reg_covar · I``.
+
+    Parameters
+    ----------
+    log_weights : (fit, component); centres : (fit, component, feature); reg_covar : scalar
+
+    Returns
+    -------
+    MixtureParams (fit, component, ...) in float64.
+    """
+    n_features = centres.shape[-1]
+    identity = jnp.eye(n_features, dtype=jnp.float64)
+    covariances = jnp.broadcast_to(reg_covar * identity, centres.shape + (n_features,))
     return MixtureParams(log_weights, centres.astype(jnp.float64), covariances)
 
 
@@ -409,12 +423,9 @@ def _start_from_statistics(
     n_valid: Array,
 ) -> MixtureParams:
     """One M step from the statistics, with scikit-learn's initial weights."""
-    n_features = centres.shape[-1]
     # A component left without points keeps its centre; its covariance is scikit-learn's
     # (zero scatter + reg_covar), positive definite exactly when reg_covar > 0.
-    identity = jnp.eye(n_features, dtype=jnp.float64)
-    fallback_covariances = jnp.broadcast_to(reg_covar * identity, centres.shape + (n_features,))
-    fallback = MixtureParams(uniform_log_weights, centres.astype(jnp.float64), fallback_covariances)
+    fallback = _zero_scatter_components(uniform_log_weights, centres, reg_covar)
     params = maximization(stats, fallback, component_mask, reg_covar, covariance_type)
     return MixtureParams(_sklearn_weights(params, stats, n_valid), params.means, params.covariances)
 
