@@ -1,5 +1,6 @@
 # Two commands set everything up on a fresh machine with Python 3.11+ and make:
-#   make run    installs the runtime requirements into .venv and starts the app
+#   make run    installs the runtime requirements into .venv, compiles the default sweep
+#               once into the compilation cache, and starts the app
 #   make test   installs runtime + development requirements, lints, runs every test
 PYTHON ?= python3
 VENV ?= .venv
@@ -9,6 +10,7 @@ PYTEST_ARGS ?= -n 2 --dist loadfile --durations=15
 BIN := $(VENV)/bin
 RUNTIME_STAMP := $(VENV)/.runtime-installed
 DEV_STAMP := $(VENV)/.dev-installed
+PREWARM_STAMP := $(VENV)/.prewarmed
 
 .PHONY: run test lint bench clean
 
@@ -24,7 +26,13 @@ $(DEV_STAMP): requirements.txt requirements-dev.txt | $(BIN)/python
 	$(BIN)/python -m pip install --quiet -r requirements-dev.txt
 	touch $@ $(RUNTIME_STAMP)
 
-run: $(RUNTIME_STAMP)
+# Once after install (and after the engine changes): compile the default view's sweep into
+# the persistent compilation cache, so the first visitor does not wait for the compiler.
+$(PREWARM_STAMP): $(RUNTIME_STAMP) $(wildcard gmm_core/*.py)
+	$(BIN)/python -m gmm_app.prewarm || echo "prewarm failed: the server compiles on first use"
+	touch $@
+
+run: $(RUNTIME_STAMP) $(PREWARM_STAMP)
 	$(BIN)/python -m gmm_app.serve --server.port $(PORT) --server.address localhost \
 		--server.showEmailPrompt false
 

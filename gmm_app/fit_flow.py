@@ -63,9 +63,9 @@ class SweepRun(NamedTuple):
 # --------------------------------------------------------------------------- cached sweeps
 
 
-def run_sweep(X: np.ndarray, fit: FitKey, progress: Progress | None) -> gmm_core.SweepResult:
-    """The one call from the app into :func:`gmm_core.sweep`: on a worker, within a deadline."""
-    options = dict(
+def sweep_options(fit: FitKey) -> dict[str, object]:
+    """The keyword arguments of :func:`gmm_core.sweep` for ``fit`` (besides the points)."""
+    options: dict[str, object] = dict(
         k_min=fit.k_min,
         k_max=fit.k_max,
         n_restarts=fit.n_restarts,
@@ -79,6 +79,12 @@ def run_sweep(X: np.ndarray, fit: FitKey, progress: Progress | None) -> gmm_core
     )
     if fit.init_means:  # the teaching start: equal weights, one shared covariance
         options.update(means_init=np.asarray(fit.init_means), means_init_only=True)
+    return options
+
+
+def run_sweep(X: np.ndarray, fit: FitKey, progress: Progress | None) -> gmm_core.SweepResult:
+    """The one call from the app into :func:`gmm_core.sweep`: on a worker, within a deadline."""
+    options = sweep_options(fit)
     estimate = _estimate(X.shape[0], X.shape[1], fit).seconds
     heartbeat = getattr(progress, "waiting", None)
     return sweep_workers.run_sweep(X, options, estimate, progress, heartbeat=heartbeat)

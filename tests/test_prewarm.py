@@ -1,0 +1,74 @@
+"""`python -m gmm_app.prewarm` (run by `make run` after install) fills the workers' cache."""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+import sys
+from collections.abc import Callable
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+
+WORKER_SCRIPT = """
+from gmm_app import datasets, sweep_workers
+from gmm_app.app_settings import default_settings
+from gmm_app.fit_flow import sweep_options
+defaults = default_settings()
+points = datasets.draw_synthetic(defaults.data_key)[0]
+pool = sweep_workers.WorkerPool(1)
+try:
+    options = sweep_options(defaults.fit_key)
+    result = sweep_workers.run_sweep(points, options, 5.0, progress=lambda _: None, pool=pool)
+finally:
+    pool.close()
+print(result.compile_seconds)
+"""
+
+
+def _run(arguments: list[str], cache: Path) -> str:
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "GMM_COMPILATION_CACHE": str(cache)}
+    done = subprocess.run(
+        [sys.executable, *arguments], cwd=ROOT, env=env, capture_output=True, text=True, timeout=300
+    )
+    assert done.returncode == 0, done.stderr[-3000:]
+    return done.stdout
+
+
+def test_a_prewarmed_cache_spares_the_first_worker_sweep_the_compiler(
+    tmp_path: Path, record_property: Callable[[str, object], None]
+) -> None:
+    cache = tmp_path / "cache"
+    said = _run(["-m", "gmm_app.prewarm"], cache)
+    compiled = float(re.search(r"compiled in ([\d.]+) s", said).group(1))
+    assert str(cache) in said and any(cache.iterdir())
+    loaded = float(_run(["-c", WORKER_SCRIPT], cache).split()[-1])
+    print(f"prewarm compiled {compiled:.1f} s; the first worker sweep then took {loaded:.1f} s")
+    record_property("prewarm", f"compile {compiled:.1f} s → first worker sweep {loaded:.1f} s")
+    assert loaded < 0.5 * compiled
+
+
+def test_prewarm_does_nothing_when_the_cache_is_off() -> None:
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "GMM_COMPILATION_CACHE": ""}
+    done = subprocess.run(
+        [sys.executable, "-m", "gmm_app.prewarm"],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert "cache is off" in done.stdout
+
+
+def test_make_run_prewarms_once_before_serving() -> None:
+    plan = subprocess.run(
+        ["make", "-n", "run", f"VENV={ROOT / '.no-venv'}"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    ).stdout
+    assert plan.index("gmm_app.prewarm") < plan.index("gmm_app.serve"), plan
