@@ -8,13 +8,9 @@ same tour again, where nothing may compile.
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 from collections.abc import Callable
-from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
+from tests.support.subprocesses import run_python
 
 TOUR_SCRIPT = """
 import json, sys
@@ -65,24 +61,16 @@ print(json.dumps(steps))
 def test_a_tour_of_every_page_and_preset_compiles_few_programs_and_repeats_none(
     record_property: Callable[[str, object], None],
 ) -> None:
-    env = {**os.environ, "PYTHONPATH": str(ROOT), "GMM_SWEEP_WORKERS": "0"}
-    env["GMM_COMPILATION_CACHE"] = ""  # count real compilations, not persistent-cache hits
-    done = subprocess.run(
-        [sys.executable, "-c", TOUR_SCRIPT],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=900,
-    )
-    assert done.returncode == 0, done.stderr[-3000:]
-    steps = json.loads(done.stdout.strip().splitlines()[-1])
+    # Sweeps in this process; real compilations, not persistent-cache hits.
+    env = {"GMM_SWEEP_WORKERS": "0", "GMM_COMPILATION_CACHE": ""}
+    stdout = run_python(["-c", TOUR_SCRIPT], env, timeout=900)
+    steps = json.loads(stdout.strip().splitlines()[-1])
     first = [(name, count) for name, count in steps if name.startswith("first")]
     second = [(name, count) for name, count in steps if name.startswith("second")]
     total = sum(count for _, count in first)
     compiling = [f"{name.split(': ')[1]} {count}" for name, count in first if count]
     print(f"compile tour: {total} programs in {len(first)} steps ({', '.join(compiling)})")
-    record_property("compile_tour", f"{total} programs over {len(first)} steps; again: 0")
+    record_property("figure", f"compile tour: {total} programs in {len(first)} steps, again 0")
     assert any("move" in name for name, _ in first), first  # the slider moves were found
     assert [(name, count) for name, count in second if count] == []
     assert total <= len(first) // 2, first

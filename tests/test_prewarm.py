@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-import os
 import re
 import subprocess
-import sys
 from collections.abc import Callable
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
+from tests.support.subprocesses import ROOT, run_python
 
 WORKER_SCRIPT = """
 from gmm_app import datasets, sweep_workers
@@ -28,12 +26,7 @@ print(result.compile_seconds)
 
 
 def _run(arguments: list[str], cache: Path) -> str:
-    env = {**os.environ, "PYTHONPATH": str(ROOT), "GMM_COMPILATION_CACHE": str(cache)}
-    done = subprocess.run(
-        [sys.executable, *arguments], cwd=ROOT, env=env, capture_output=True, text=True, timeout=300
-    )
-    assert done.returncode == 0, done.stderr[-3000:]
-    return done.stdout
+    return run_python(arguments, {"GMM_COMPILATION_CACHE": str(cache)})
 
 
 def test_a_prewarmed_cache_spares_the_first_worker_sweep_the_compiler(
@@ -44,23 +37,15 @@ def test_a_prewarmed_cache_spares_the_first_worker_sweep_the_compiler(
     compiled = float(re.search(r"compiled in ([\d.]+) s", said).group(1))
     assert str(cache) in said and any(cache.iterdir())
     loaded = float(_run(["-c", WORKER_SCRIPT], cache).split()[-1])
-    print(f"prewarm compiled {compiled:.1f} s; the first worker sweep then took {loaded:.1f} s")
-    record_property("prewarm", f"compile {compiled:.1f} s → first worker sweep {loaded:.1f} s")
+    figure = f"prewarm compiled {compiled:.1f} s; the first worker sweep then took {loaded:.1f} s"
+    print(figure)
+    record_property("figure", figure)
     assert loaded < 0.5 * compiled
 
 
 def test_prewarm_does_nothing_when_the_cache_is_off() -> None:
-    env = {**os.environ, "PYTHONPATH": str(ROOT), "GMM_COMPILATION_CACHE": ""}
-    done = subprocess.run(
-        [sys.executable, "-m", "gmm_app.prewarm"],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
-    assert done.returncode == 0, done.stderr[-3000:]
-    assert "cache is off" in done.stdout
+    said = run_python(["-m", "gmm_app.prewarm"], {"GMM_COMPILATION_CACHE": ""}, timeout=120)
+    assert "cache is off" in said
 
 
 def test_make_run_prewarms_once_before_serving() -> None:
