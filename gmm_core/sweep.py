@@ -38,7 +38,7 @@ from gmm_core.buckets import (
     default_chunk_size,
     snapshot_iterations,
 )
-from gmm_core.init import INIT_METHODS, POOL_SIZE
+from gmm_core.init import INIT_METHODS
 from gmm_core.model import feature_bounds
 from gmm_core.points import PreparedData, all_processes_max, prepare_points
 from gmm_core.program import (
@@ -53,6 +53,7 @@ from gmm_core.program import (
     run_program,
     wait_until_ready,
 )
+from gmm_core.seeding import POOL_SIZE
 from gmm_core.sweep_result import FittedMixture, SweepResult, assemble_result
 from gmm_core.user_init import (
     UserStart,
