@@ -2,6 +2,8 @@
 
 Run with ``streamlit run app.py``. This entry point sets the page configuration, draws
 the sidebar shared by every page (its settings live in the URL) and runs the page.
+
+A thin entry point: navigation only; must not import JAX or Plotly.
 """
 
 from __future__ import annotations

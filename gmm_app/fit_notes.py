@@ -2,6 +2,8 @@
 
 Pure readings of a :class:`gmm_core.SweepResult` into short texts
 (``widgets.show_notes`` puts them on the page). No Streamlit.
+
+Must not import JAX: compiled work lives in gmm_core (``tests/test_layers.py``).
 """
 
 from __future__ import annotations

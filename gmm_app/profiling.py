@@ -10,6 +10,8 @@ to stderr::
 
 ``scripts/profile_redraw.py`` reads these lines from the server's log and lines them up
 with the browser's timings. Otherwise :func:`phase` costs one dictionary lookup.
+
+Must not import JAX: compiled work lives in gmm_core (``tests/test_layers.py``).
 """
 
 from __future__ import annotations

@@ -1,6 +1,8 @@
 """A thread-safe LRU cache of sweep results, bounded in entries and in bytes.
 
 Pure: no Streamlit, no other ``gmm_app`` module.
+
+Must not import JAX: compiled work lives in gmm_core (``tests/test_layers.py``).
 """
 
 from __future__ import annotations

@@ -15,6 +15,8 @@ spread over the cores; scikit-learn uses its BLAS threads.
 
 Large workloads run in a fresh subprocess each, which reports its own peak resident
 memory (``resource.getrusage``), so the figure covers the data, JAX and the sweep.
+
+Must not import streamlit, plotly, gmm_figures or gmm_app (``tests/test_layers.py``).
 """
 
 from __future__ import annotations

@@ -9,6 +9,8 @@ copy, one chunk's working arrays and the recorded traces and snapshots.
 :func:`verdict` turns an estimate into what a caller should do: run it, ask the user
 to confirm it first (above :data:`CONFIRM_ABOVE_SECONDS`), or refuse it (above
 :data:`REFUSE_ABOVE_SECONDS` or :data:`MAX_MEMORY_FRACTION` of the available memory).
+
+Must not import streamlit, plotly, gmm_figures or gmm_app (``tests/test_layers.py``).
 """
 
 from __future__ import annotations

@@ -3,6 +3,8 @@
 The directory comes from the argument, else the ``GMM_COMPILATION_CACHE`` environment
 variable, else ``~/.cache/gmm_explorer/jax``. Set the variable to an empty string to
 leave the cache off.
+
+Must not import streamlit, plotly, gmm_figures or gmm_app (``tests/test_layers.py``).
 """
 
 from __future__ import annotations

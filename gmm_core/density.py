@@ -2,6 +2,8 @@
 
 These are the reference implementations used for predictions and scoring; all work happens in
 log space so far-away points do not underflow.
+
+Must not import streamlit, plotly, gmm_figures or gmm_app (``tests/test_layers.py``).
 """
 
 from __future__ import annotations

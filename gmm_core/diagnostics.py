@@ -10,6 +10,8 @@ is *stuck* when K > 1 and every component with weight above
 within :data:`STUCK_DISTANCE` of the weighted mean covariance (Frobenius norm, in
 the same whitened units). A smaller ``tol`` or another ``init_params`` usually
 gets such a fit moving.
+
+Must not import streamlit, plotly, gmm_figures or gmm_app (``tests/test_layers.py``).
 """
 
 from __future__ import annotations

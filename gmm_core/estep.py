@@ -20,6 +20,8 @@ switches to sums of ``x − μ`` per component (:func:`centred_responsibilities`
 :func:`gmm_core.stats.centred_statistics`) when those would lose digits in the M
 step (:func:`gmm_core.stats.cancels`). With ``dtype='float64'`` only ways 2 and the
 float64 polynomial (way 1 normalised in float64) are used.
+
+Must not import streamlit, plotly, gmm_figures or gmm_app (``tests/test_layers.py``).
 """
 
 from __future__ import annotations

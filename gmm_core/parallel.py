@@ -5,6 +5,8 @@ are split over the ``points`` axis; each device sums the sufficient statistics o
 its own points and ``psum`` adds them up. Every quantity that depends on the data
 layout is computed from *global* indices (chunk numbers, sampled point indices), so
 results do not depend on how many devices share the work.
+
+Must not import streamlit, plotly, gmm_figures or gmm_app (``tests/test_layers.py``).
 """
 
 from __future__ import annotations

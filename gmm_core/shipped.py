@@ -8,6 +8,8 @@ Implementation in S*, Springer). It is the data of Bishop's *Pattern Recognition
 Machine Learning*, Figure 9.8, and of Murphy's EM figures, standardised as they are.
 
 Plain NumPy; the files live in ``gmm_core/data_files/``.
+
+Must not import streamlit, plotly, gmm_figures or gmm_app (``tests/test_layers.py``).
 """
 
 from __future__ import annotations

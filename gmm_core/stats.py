@@ -12,6 +12,8 @@ Two ways to sum, with one result layout (:class:`SufficientStats`):
   means), so the precision does not depend on where the component sits.
 
 Both sum in float64 from float64 points, so nothing is quantised.
+
+Must not import streamlit, plotly, gmm_figures or gmm_app (``tests/test_layers.py``).
 """
 
 from __future__ import annotations

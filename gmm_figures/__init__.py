@@ -3,6 +3,8 @@
 No Streamlit here. Every builder validates its inputs: non-finite points are dropped and
 non-finite components skipped (both reported in a small ``"notes"`` annotation), and an
 input with nothing finite in it raises ``ValueError``; no NaN or infinity reaches a figure.
+
+Must not import streamlit or gmm_app (``tests/test_layers.py``).
 """
 
 from gmm_figures.animation import fit_animation_figure

@@ -1,4 +1,7 @@
-"""About: what EM does and what the dashboard computes."""
+"""About: what EM does and what the dashboard computes.
+
+A thin page: widgets and layout from gmm_app; must not import JAX or Plotly.
+"""
 
 from __future__ import annotations
 

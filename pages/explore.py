@@ -1,4 +1,7 @@
-"""Explore: the synthetic data, the fitted ellipses, EM's animation and the log-likelihood."""
+"""Explore: the synthetic data, the fitted ellipses, EM's animation and the log-likelihood.
+
+A thin page: widgets and layout from gmm_app; must not import JAX or Plotly.
+"""
 
 from __future__ import annotations
 

@@ -1,4 +1,7 @@
-"""Model selection: BIC, AIC and the final log-likelihood against K over every restart."""
+"""Model selection: BIC, AIC and the final log-likelihood against K over every restart.
+
+A thin page: widgets and layout from gmm_app; must not import JAX or Plotly.
+"""
 
 from __future__ import annotations
 

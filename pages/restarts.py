@@ -1,4 +1,7 @@
-"""Restarts: every restart's final fit for one K, and the init methods compared."""
+"""Restarts: every restart's final fit for one K, and the init methods compared.
+
+A thin page: widgets and layout from gmm_app; must not import JAX or Plotly.
+"""
 
 from __future__ import annotations
 

@@ -1,4 +1,7 @@
-"""Your data: fit an uploaded CSV file with the sidebar's fit settings, in full dimension."""
+"""Your data: fit an uploaded CSV file with the sidebar's fit settings, in full dimension.
+
+A thin page: widgets and layout from gmm_app; must not import JAX or Plotly.
+"""
 
 from __future__ import annotations
 
