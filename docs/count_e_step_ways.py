@@ -17,7 +17,7 @@ from jax import lax
 
 import gmm_core.estep as estep
 from gmm_core.bench import WORKLOADS, blobs, run_workload
-from gmm_core.parallel import use_every_cpu_core
+from gmm_core.cpu_devices import use_every_cpu_core
 
 WAY_NAMES = ("float32", "float64 log-densities, float32 normalisation", "exact float64")
 

@@ -13,7 +13,7 @@ import os
 
 os.environ["GMM_COMPILATION_CACHE"] = ""  # noqa: E402  cold: no persistent cache
 
-from gmm_core.parallel import use_every_cpu_core  # noqa: E402
+from gmm_core.cpu_devices import use_every_cpu_core  # noqa: E402
 
 use_every_cpu_core()
 

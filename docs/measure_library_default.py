@@ -1,7 +1,7 @@
 """gmm_core's sweep as a library user calls it: no flags, workloads of ``gmm_core.bench``.
 
 Run from the repository root: ``python docs/measure_library_default.py a b c`` (the
-library default: one CPU device per core, see ``gmm_core.parallel``) and again with
+library default: one CPU device per core, see ``gmm_core.cpu_devices``) and again with
 ``GMM_CPU_DEVICES=1`` (one device, the default before). Prints per workload the
 compile seconds, the best warm wall seconds of ``--repeats`` runs, and the process
 CPU seconds of that run.

@@ -17,7 +17,7 @@ import psutil
 import gmm_core
 from gmm_app.sweep_workers import WorkerPool
 from gmm_core.compilation_cache import enable_compilation_cache
-from gmm_core.parallel import use_every_cpu_core
+from gmm_core.cpu_devices import use_every_cpu_core
 
 OPTIONS = dict(k_min=1, k_max=6, n_restarts=8, seed=0, snapshots=64)
 

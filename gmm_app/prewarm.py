@@ -17,7 +17,7 @@ import time
 
 import gmm_core
 from gmm_core.compilation_cache import enable_compilation_cache
-from gmm_core.parallel import use_every_cpu_core
+from gmm_core.cpu_devices import use_every_cpu_core
 
 
 def main() -> None:

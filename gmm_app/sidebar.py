@@ -47,7 +47,7 @@ from gmm_app.params import (
 )
 from gmm_app.widgets import escape_markdown
 from gmm_core.compilation_cache import enable_compilation_cache
-from gmm_core.parallel import use_every_cpu_core
+from gmm_core.cpu_devices import use_every_cpu_core
 
 PAGE_CONFIG: dict[str, Any] = {
     "page_title": "GMM Explorer",

@@ -90,7 +90,7 @@ class _Cancelled(Exception):
 def _serve(connection: Any, target: str) -> None:
     """The worker's loop: set up JAX as the server does, then answer requests until EOF."""
     from gmm_core.compilation_cache import enable_compilation_cache
-    from gmm_core.parallel import use_every_cpu_core
+    from gmm_core.cpu_devices import use_every_cpu_core
 
     use_every_cpu_core()
     enable_compilation_cache()

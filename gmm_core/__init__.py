@@ -16,16 +16,16 @@ on every core; results do not depend on the device count. It does so only when J
 not created its devices yet and ``XLA_FLAGS`` sets no device count; it changes nothing
 else, and child processes inherit the flag. Set ``GMM_CPU_DEVICES=1`` before the import
 to turn it off, or ``GMM_CPU_DEVICES=N`` for N devices. See
-:func:`gmm_core.parallel.default_device_setup`.
+:func:`gmm_core.cpu_devices.default_device_setup`.
 """
 
+from gmm_core.cpu_devices import default_device_setup
 from gmm_core.data import DEFAULT_PRESET, PRESETS, DatasetSpec, cluster_covariance, make_dataset
 from gmm_core.diagnostics import StuckFitWarning
 from gmm_core.estimator import ConvergenceWarning, GaussianMixture
 from gmm_core.geometry import ellipse_polygon, ellipse_polygons
 from gmm_core.init import INIT_METHODS
 from gmm_core.model import COVARIANCE_TYPES
-from gmm_core.parallel import default_device_setup
 from gmm_core.select import (
     adjusted_rand_index,
     aic,

@@ -14,9 +14,9 @@ import numpy as np
 
 from gmm_core import distributed
 from gmm_core.buckets import snapshot_iterations
+from gmm_core.device_mesh import choose_mesh_shape
 from gmm_core.init import INIT_METHODS
 from gmm_core.model import COVARIANCE_TYPES
-from gmm_core.parallel import choose_mesh_shape
 
 
 def as_data_matrix(X: object, name: str = "X") -> np.ndarray:

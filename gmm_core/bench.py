@@ -10,7 +10,7 @@ of its work is timed and scaled up; the table says how in its "scikit-learn" col
 the largest K times R restarts times ΣK/K_max.
 
 gmm_core runs with one CPU device per core (``XLA_FLAGS`` set by
-:func:`gmm_core.parallel.use_every_cpu_core` unless already given), so restarts are
+:func:`gmm_core.cpu_devices.use_every_cpu_core` unless already given), so restarts are
 spread over the cores; scikit-learn uses its BLAS threads.
 
 Large workloads run in a fresh subprocess each, which reports its own peak resident
@@ -34,7 +34,7 @@ from typing import NamedTuple
 import jax
 import numpy as np
 
-from gmm_core.parallel import use_every_cpu_core
+from gmm_core.cpu_devices import use_every_cpu_core
 from gmm_core.sweep import SweepResult, sweep
 
 

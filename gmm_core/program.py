@@ -34,10 +34,10 @@ from jax.sharding import Mesh, NamedSharding
 from jax.sharding import PartitionSpec as P
 
 from gmm_core import distributed
+from gmm_core.device_mesh import FIT_AXIS, POINT_AXIS
 from gmm_core.em import run_em
 from gmm_core.init import initialise, initialise_any
 from gmm_core.model import MixtureParams
-from gmm_core.parallel import FIT_AXIS, POINT_AXIS
 
 PROGRAM_CACHE_SIZE = 16
 #: ``ProgramConfig.init_params`` of a program that takes the init method as a run-time

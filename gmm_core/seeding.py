@@ -18,7 +18,7 @@ import jax
 import jax.numpy as jnp
 from jax import Array
 
-from gmm_core import parallel
+from gmm_core import device_mesh
 
 #: scikit-learn's KMeans defaults: relative tolerance and iteration cap.
 KMEANS_TOL = 1e-4
@@ -150,8 +150,8 @@ def draw_pool(
     pool (pool, feature), pool_mask (pool,)
     """
     ranks, valid = pool_ranks(key, jnp.sum(shard_counts), pool_size)
-    positions = parallel.positions_of_ranks(ranks, shard_counts, points.shape[0])
-    return parallel.gather_rows(points, positions), valid.astype(points.dtype)
+    positions = device_mesh.positions_of_ranks(ranks, shard_counts, points.shape[0])
+    return device_mesh.gather_rows(points, positions), valid.astype(points.dtype)
 
 
 def pool_ranks(key: Array, total: Array, pool_size: int) -> tuple[Array, Array]:

@@ -24,7 +24,7 @@ from typing import NamedTuple
 import jax.numpy as jnp
 from jax import Array, lax
 
-from gmm_core import parallel
+from gmm_core import device_mesh
 from gmm_core.model import _upper_pairs, n_basis, point_features, uses_full_quadratic
 
 #: Relative precision the M step's scatter must keep; below it the sums are centred.
@@ -58,9 +58,9 @@ def _scan_chunks(point_chunks: Array, mask_chunks: Array, add, start, sharded: b
     n_chunks = point_chunks.shape[0]
     indices = jnp.arange(n_chunks)
     if sharded:
-        indices = indices + parallel.point_shard_index() * n_chunks
+        indices = indices + device_mesh.point_shard_index() * n_chunks
     total, _ = lax.scan(add, start, (point_chunks, mask_chunks, indices))
-    return parallel.sum_over_points(total) if sharded else total
+    return device_mesh.sum_over_points(total) if sharded else total
 
 
 def accumulate_statistics(

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from gmm_core.parallel import DEVICES_VARIABLE, cpu_core_count
+from gmm_core.cpu_devices import DEVICES_VARIABLE, cpu_core_count
 
 ROOT = Path(__file__).resolve().parents[1]
 
