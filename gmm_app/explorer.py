@@ -260,7 +260,7 @@ def _in_plane(
 ) -> _Shown:
     """The chosen fit and the data projected to the plotted plane, colours matched."""
     to_plane, covariance_to_plane = _project(axes)
-    means = to_plane(fit.means)
+    means = to_plane(fit.mixture.means)
     true_means = None if truth is None else to_plane(truth.means)
     return _Shown(
         name=name,
@@ -272,9 +272,9 @@ def _in_plane(
         points_full=points,
         result=result,
         means=means,
-        covariances=covariance_to_plane(fit.covariances),
+        covariances=covariance_to_plane(fit.mixture.covariances),
         initial_means=to_plane(fit.initial_means),
-        colors=figures.component_colors_from_matching(true_means, means, fit.weights),
+        colors=figures.component_colors_from_matching(true_means, means, fit.mixture.weights),
         true_labels=true_labels,
         true_means=true_means,
         true_covariances=None if truth is None else covariance_to_plane(truth.covariances),
@@ -407,7 +407,7 @@ def _plane_views(
                     **common,
                     "means": shown.means,
                     "covariances": shown.covariances,
-                    "weights": shown.fit.weights,
+                    "weights": shown.fit.mixture.weights,
                     "title": f"K = {k}, restart {restart}",
                 },
             ),

@@ -75,9 +75,9 @@ def density_views(
                 points,
                 {
                     **common,
-                    "weights": fit.weights,
-                    "means": fit.means,
-                    "variances": fit.covariances,
+                    "weights": fit.mixture.weights,
+                    "means": fit.mixture.means,
+                    "variances": fit.mixture.covariances,
                     "title": f"Final densities, {title}",
                 },
             ),
