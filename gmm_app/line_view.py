@@ -45,14 +45,7 @@ def density_views(
     truth : the generating mixture, or None
     axis_title : the x axis's title (the column's name for uploads)
     """
-    true_options = {}
-    if truth is not None:
-        true_options = {
-            "true_weights": truth.weights,
-            "true_means": truth.means,
-            "true_variances": truth.covariances,
-        }
-    common = {**true_options, "component_colors": colors, "axis_title": axis_title}
+    common = {"truth": truth, "component_colors": colors, "axis_title": axis_title}
     title = f"K = {fit.k}, restart {fit.restart}"
     return [
         (
@@ -79,9 +72,7 @@ def density_views(
                 points,
                 {
                     **common,
-                    "weights": fit.mixture.weights,
-                    "means": fit.mixture.means,
-                    "variances": fit.mixture.covariances,
+                    "mixture": fit.mixture,
                     "title": f"Final densities, {title}",
                 },
             ),
