@@ -6,7 +6,7 @@ fit, a fit projected onto the plotted plane, or the true mixture. The compiled E
 own state, :class:`gmm_core.model.MixtureParams` (log-weights, internal units, padded and
 batched).
 
-NumPy only; like all of ``gmm_core`` it must not import streamlit or plotly.
+NumPy only. Must not import streamlit, plotly, gmm_figures or gmm_app.
 """
 
 from __future__ import annotations
