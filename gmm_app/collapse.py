@@ -30,8 +30,7 @@ CAPTION = (
 
 def smallest_eigenvalue(fit: FitView) -> float:
     """The smallest eigenvalue over the covariances of the components with weight > 0."""
-    used = fit.weights > 0
-    covariances = fit.covariances[used]
+    covariances = fit.mixture.covariances[fit.mixture.weights > 0]
     if covariances.size == 0 or not np.all(np.isfinite(covariances)):
         return float("nan")
     return float(np.linalg.eigvalsh(covariances).min())

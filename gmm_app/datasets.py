@@ -20,6 +20,7 @@ from gmm_app.cluster_table import ClusterTable
 from gmm_app.upload import ParsedUpload, parse_csv
 from gmm_core import SHIPPED, load_shipped
 from gmm_core.data import cluster_covariance, make_dataset
+from gmm_core.mixture import Mixture
 
 # --------------------------------------------------------------------------- data
 
@@ -58,6 +59,11 @@ class Truth:
     covariances: np.ndarray
     weights: np.ndarray
     label_map: np.ndarray
+
+    @property
+    def mixture(self) -> Mixture:
+        """The true mixture's weights, means and covariances as one record."""
+        return Mixture(self.weights, self.means, self.covariances)
 
 
 def cluster_covariances(rows: np.ndarray, noise: float, n_features: int) -> np.ndarray:

@@ -44,6 +44,7 @@ from gmm_app.widgets import (
     sigma_chooser,
 )
 from gmm_core import geometry
+from gmm_core.mixture import Mixture
 
 
 def _project(axes: np.ndarray | None) -> tuple[Callable, Callable]:
@@ -68,14 +69,11 @@ class _Shown:
     points: np.ndarray  # (N, 2)
     points_full: np.ndarray  # (N, D) as fitted
     result: gmm_core.SweepResult
-    means: np.ndarray  # (K, 2)
-    covariances: np.ndarray  # (K, 2, 2)
+    mixture: Mixture  # the fit in the plane: means (K, 2), covariances (K, 2, 2)
     initial_means: np.ndarray  # (K, 2)
     colors: np.ndarray  # (K,)
     true_labels: np.ndarray | None
-    true_means: np.ndarray | None
-    true_covariances: np.ndarray | None
-    true_weights: np.ndarray | None
+    truth: Mixture | None  # the true mixture in the plane
     axis_titles: tuple[str, str]
     source: str | None
 
@@ -247,6 +245,14 @@ def _readouts(
     metrics[4].metric("K chosen by BIC", bic_k)
 
 
+def _mixture_in_plane(mixture: Mixture, projection: tuple[Callable, Callable]) -> Mixture:
+    """``mixture`` with its means and covariances projected to the plotted plane."""
+    to_plane, covariance_to_plane = projection
+    return Mixture(
+        mixture.weights, to_plane(mixture.means), covariance_to_plane(mixture.covariances)
+    )
+
+
 def _in_plane(
     name: str,
     fit: summaries.FitView,
@@ -259,9 +265,11 @@ def _in_plane(
     source: str | None,
 ) -> _Shown:
     """The chosen fit and the data projected to the plotted plane, colours matched."""
-    to_plane, covariance_to_plane = _project(axes)
-    means = to_plane(fit.means)
-    true_means = None if truth is None else to_plane(truth.means)
+    projection = _project(axes)
+    to_plane = projection[0]
+    mixture = _mixture_in_plane(fit.mixture, projection)
+    true_mixture = None if truth is None else _mixture_in_plane(truth.mixture, projection)
+    true_means = None if true_mixture is None else true_mixture.means
     return _Shown(
         name=name,
         k=fit.k,
@@ -271,14 +279,11 @@ def _in_plane(
         points=to_plane(points),
         points_full=points,
         result=result,
-        means=means,
-        covariances=covariance_to_plane(fit.covariances),
+        mixture=mixture,
         initial_means=to_plane(fit.initial_means),
-        colors=figures.component_colors_from_matching(true_means, means, fit.weights),
+        colors=figures.component_colors_from_matching(true_means, mixture.means, mixture.weights),
         true_labels=true_labels,
-        true_means=true_means,
-        true_covariances=None if truth is None else covariance_to_plane(truth.covariances),
-        true_weights=None if truth is None else truth.weights,
+        truth=true_mixture,
         axis_titles=figures.AXIS_TITLES,
         source=source,
     )
@@ -352,15 +357,12 @@ def _step_view(shown: _Shown, projection: tuple[Callable, Callable]) -> None:
 
 
 def _density_views(shown: _Shown, movie: summaries.Animation) -> list[line_view.View]:
-    truth = None
-    if shown.true_means is not None and shown.true_weights is not None:
-        truth = (shown.true_weights, shown.true_means, shown.true_covariances)
     return line_view.density_views(
         shown.points_full,
         shown.fit,
         movie,
         colors=shown.colors,
-        truth=truth,  # type: ignore[arg-type]
+        truth=shown.truth,
         axis_title=shown.axis_titles[0],
     )
 
@@ -387,10 +389,11 @@ def _plane_views(
     """The Ellipses and Animation tabs' figures in the plotted plane."""
     k, restart = shown.k, shown.restart
     to_plane, covariance_to_plane = projection
+    truth = shown.truth
     common = {  # what the static and the animated view share
         "labels": shown.true_labels,
-        "true_means": shown.true_means,
-        "true_covariances": shown.true_covariances,
+        "true_means": None if truth is None else truth.means,
+        "true_covariances": None if truth is None else truth.covariances,
         "initial_means": shown.initial_means,
         "component_colors": shown.colors,
         "n_sigmas": shown.sigmas,
@@ -405,9 +408,7 @@ def _plane_views(
                 shown.points,
                 {
                     **common,
-                    "means": shown.means,
-                    "covariances": shown.covariances,
-                    "weights": shown.fit.weights,
+                    "mixture": shown.mixture,
                     "title": f"K = {k}, restart {restart}",
                 },
             ),

@@ -54,9 +54,7 @@ def fit_json(
                 "bic": result.bic[row, column],
                 "aic": result.aic[row, column],
                 "final_mean_log_likelihood": result.final_log_likelihood[row, column],
-                "weights": result.weights[row, column, :k],
-                "means": result.means[row, column, :k],
-                "covariances": result.covariances[row, column, :k],
+                **result.mixture(k, column).as_dict(),
             }
         )
     document = {
@@ -70,9 +68,7 @@ def fit_json(
         "shown_fit": {
             "k": fit.k,
             "restart": fit.restart,
-            "weights": fit.weights,
-            "means": fit.means,
-            "covariances": fit.covariances,
+            **fit.mixture.as_dict(),
             "final_mean_log_likelihood": fit.final_log_likelihood,
             "n_iter": fit.n_iter,
             "converged": fit.converged,

@@ -15,6 +15,7 @@ import streamlit as st
 
 import gmm_figures as figures
 from gmm_app import summaries
+from gmm_core.mixture import Mixture
 
 View = tuple[str, str, Callable[..., Any], Callable[[], tuple[Any, dict]]]
 """(tab label, figure name suffix, builder, () -> (data, options))."""
@@ -31,7 +32,7 @@ def density_views(
     movie: summaries.Animation,
     *,
     colors: np.ndarray,
-    truth: tuple[np.ndarray, np.ndarray, np.ndarray] | None,
+    truth: Mixture | None,
     axis_title: str,
 ) -> list[View]:
     """The Animation and Ellipses tabs' figures for 1-D data.
@@ -41,14 +42,10 @@ def density_views(
     points : (N, 1) the fitted data
     fit, movie : the chosen fit and its snapshots
     colors : (K,) palette index per component
-    truth : (weights, means, covariances) of the generating mixture, or None
+    truth : the generating mixture, or None
     axis_title : the x axis's title (the column's name for uploads)
     """
-    true_options = {}
-    if truth is not None:
-        weights, means, covariances = truth
-        true_options = {"true_weights": weights, "true_means": means, "true_variances": covariances}
-    common = {**true_options, "component_colors": colors, "axis_title": axis_title}
+    common = {"truth": truth, "component_colors": colors, "axis_title": axis_title}
     title = f"K = {fit.k}, restart {fit.restart}"
     return [
         (
@@ -75,9 +72,7 @@ def density_views(
                 points,
                 {
                     **common,
-                    "weights": fit.weights,
-                    "means": fit.means,
-                    "variances": fit.covariances,
+                    "mixture": fit.mixture,
                     "title": f"Final densities, {title}",
                 },
             ),

@@ -15,19 +15,18 @@ import pandas as pd
 import gmm_core
 import gmm_figures as figures
 from gmm_core.density import predict_labels
+from gmm_core.mixture import Mixture
 
 NEAR_BEST_TOLERANCE = 1e-3
 
 
 @dataclass(frozen=True)
 class FitView:
-    """One fit of a sweep (K, restart), padding removed."""
+    """One fit of a sweep (K, restart): its mixture (padding removed) and how it ran."""
 
     k: int
     restart: int
-    weights: np.ndarray
-    means: np.ndarray
-    covariances: np.ndarray
+    mixture: Mixture
     initial_means: np.ndarray
     final_log_likelihood: float
     n_iter: int
@@ -41,9 +40,7 @@ def fit_view(result: gmm_core.SweepResult, k: int, restart: int) -> FitView:
     return FitView(
         k=k,
         restart=restart,
-        weights=result.weights[row, restart, :k],
-        means=result.means[row, restart, :k],
-        covariances=result.covariances[row, restart, :k],
+        mixture=result.mixture(k, restart),
         initial_means=result.initial_means[row, restart, :k],
         final_log_likelihood=float(result.final_log_likelihood[row, restart]),
         n_iter=int(result.n_iter[row, restart]),
@@ -85,13 +82,15 @@ def animation(result: gmm_core.SweepResult, k: int, restart: int) -> Animation:
     )
 
 
-def predicted_labels(X: np.ndarray, fit: FitView) -> np.ndarray | None:
-    """Most probable component of every point, or None when the fit is degenerate."""
-    usable = np.isfinite(fit.weights) & (fit.weights > 0)
+def predicted_labels(X: np.ndarray, mixture: Mixture) -> np.ndarray | None:
+    """Most probable component of every point, or None when the mixture is degenerate."""
+    usable = np.isfinite(mixture.weights) & (mixture.weights > 0)
     if not usable.any():
         return None
     try:
-        labels = predict_labels(X, fit.weights[usable], fit.means[usable], fit.covariances[usable])
+        labels = predict_labels(
+            X, mixture.weights[usable], mixture.means[usable], mixture.covariances[usable]
+        )
     except ValueError:
         return None
     return np.flatnonzero(usable)[labels]
@@ -99,7 +98,7 @@ def predicted_labels(X: np.ndarray, fit: FitView) -> np.ndarray | None:
 
 def ari(true_labels: np.ndarray, X: np.ndarray, fit: FitView) -> float:
     """Adjusted Rand index of the fit's hard labels against the true ones (NaN if undefined)."""
-    labels = predicted_labels(X, fit)
+    labels = predicted_labels(X, fit.mixture)
     if labels is None:
         return math.nan
     return gmm_core.adjusted_rand_index(true_labels, labels)
@@ -209,13 +208,11 @@ def restart_colors(
     result: gmm_core.SweepResult, k: int, true_means: np.ndarray | None
 ) -> np.ndarray:
     """(R, K) palette index of every restart's components, matched to the true clusters."""
-    row = result.k_index(k)
+    mixtures = [result.mixture(k, r) for r in range(result.n_restarts)]
     return np.stack(
         [
-            figures.component_colors_from_matching(
-                true_means, result.means[row, r, :k, :2], result.weights[row, r, :k]
-            )
-            for r in range(result.n_restarts)
+            figures.component_colors_from_matching(true_means, m.means[:, :2], m.weights)
+            for m in mixtures
         ]
     )
 

@@ -33,6 +33,8 @@ MASKED_LOG_WEIGHT = -1e30
 class MixtureParams:
     """Parameters of one mixture (or a batch of them, with leading ``fit`` axes).
 
+    The compiled EM's state; one fit in original units is a :class:`~gmm_core.mixture.Mixture`.
+
     Attributes
     ----------
     log_weights : (..., component)

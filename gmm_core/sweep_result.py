@@ -1,7 +1,8 @@
 """What a sweep returns: every fit in original units, and choosing among them.
 
 :class:`SweepResult` holds the (K, restart) grid of fits with their traces,
-snapshots, criteria and diagnostics; :class:`FittedMixture` is one fitted mixture.
+snapshots, criteria and diagnostics; :meth:`SweepResult.mixture` gives one of its fits as a
+:class:`gmm_core.mixture.Mixture` (public name ``FittedMixture``).
 :func:`assemble_result` turns the program's raw outputs (internal units, padded,
 restart-major) into a :class:`SweepResult`.
 
@@ -19,25 +20,14 @@ import numpy as np
 
 from gmm_core.buckets import bucket_components
 from gmm_core.diagnostics import StuckFitWarning, float64_reason, stuck_fits
+from gmm_core.mixture import Mixture
 from gmm_core.model import MASKED_LOG_WEIGHT, MixtureParams
 from gmm_core.points import PreparedData
 from gmm_core.program import ProgramConfig, ProgramOutputs
 from gmm_core.select import aic, bic
 
-
-@dataclasses.dataclass(frozen=True, eq=False)
-class FittedMixture:
-    """One fitted mixture in original units, padding removed.
-
-    Attributes
-    ----------
-    weights : (component,); means : (component, feature);
-    covariances : (component, feature, feature)
-    """
-
-    weights: np.ndarray
-    means: np.ndarray
-    covariances: np.ndarray
+FittedMixture = Mixture
+"""The public name (``gmm_core.FittedMixture``) of :class:`gmm_core.mixture.Mixture`."""
 
 
 @dataclasses.dataclass(frozen=True, eq=False)
@@ -179,11 +169,11 @@ class SweepResult:
             scores = np.where(np.isin(self.k_values, left_out), np.inf, scores)
         return int(self.k_values[int(np.argmin(scores))])
 
-    def mixture(self, k: int, restart: int | None = None) -> FittedMixture:
+    def mixture(self, k: int, restart: int | None = None) -> Mixture:
         """The fitted mixture of K (best restart by default), padding removed."""
         row = self.k_index(k)
         column = int(self.best_restart()[row]) if restart is None else restart
-        return FittedMixture(
+        return Mixture(
             self.weights[row, column, :k],
             self.means[row, column, :k],
             self.covariances[row, column, :k],

@@ -1,8 +1,9 @@
 """One-dimensional mixtures: a histogram of the data with component and mixture densities.
 
-Pure: arrays in, ``go.Figure`` out; must not import Streamlit or ``gmm_app``. Each fitted
-component is drawn as its *weighted* density ``w_k N(x | μ_k, σ_k²)``, so the components
-add up to the mixture density drawn above them; the true ones are dashed.
+Pure: arrays and :class:`gmm_core.mixture.Mixture` records in, ``go.Figure`` out; must not
+import Streamlit or ``gmm_app``. Each fitted component is drawn as its *weighted* density
+``w_k N(x | μ_k, σ_k²)``, so the components add up to the mixture density drawn above them;
+the true ones are dashed.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ import plotly.graph_objects as go
 from numpy.typing import ArrayLike
 from plotly.subplots import make_subplots
 
+from gmm_core.mixture import Mixture
 from gmm_figures.plain_frames import PlainFramesFigure
 from gmm_figures.playback import iteration_slider, play_pause_menu
 from gmm_figures.style import (
@@ -38,7 +40,8 @@ MIXTURE_COLOR = "#222222"
 
 @dataclass(frozen=True)
 class _Components:
-    """Checked 1-D mixture parameters; ``valid`` marks the drawable components."""
+    """Checked 1-D parameters of a mixture or a stack of them (snapshots, restarts), variances
+    flattened; ``valid`` marks the drawable components."""
 
     weights: np.ndarray  # (..., K)
     means: np.ndarray  # (..., K)
@@ -53,6 +56,13 @@ def _components(weights: ArrayLike, means: ArrayLike, variances: ArrayLike) -> _
     v = as_float_array(variances, "variances").reshape(w.shape)
     valid = np.isfinite(w) & np.isfinite(m) & np.isfinite(v) & (v > 0) & (w > 0)
     return _Components(w, m, v, valid)
+
+
+def _mixture_parts(mixture: Mixture) -> _Components:
+    """The checked parameters of a 1-D mixture: means (K, 1), covariances (K, 1, 1)."""
+    if mixture.n_features != 1:
+        raise ValueError(f"a 1-D mixture needs means of shape (K, 1), got {mixture.means.shape}")
+    return _components(mixture.weights, mixture.means, mixture.covariances)
 
 
 def weighted_densities(grid: np.ndarray, parts: _Components) -> np.ndarray:
@@ -165,17 +175,6 @@ def _colors(component_colors: ArrayLike | None, n_components: int) -> np.ndarray
     return colors
 
 
-def _truth(
-    true_weights: ArrayLike | None, true_means: ArrayLike | None, true_variances: ArrayLike | None
-) -> _Components | None:
-    given = [value is not None for value in (true_weights, true_means, true_variances)]
-    if not any(given):
-        return None
-    if not all(given):
-        raise ValueError("give true_weights, true_means and true_variances together")
-    return _components(true_weights, true_means, true_variances)  # type: ignore[arg-type]
-
-
 def _style(fig: go.Figure, grid: np.ndarray, heights: np.ndarray, axis_title: str) -> None:
     fig.update_xaxes(title_text=axis_title, range=[float(grid[0]), float(grid[-1])])
     fig.update_yaxes(title_text="density", range=[0.0, _y_top(heights)])
@@ -220,12 +219,8 @@ def _base(
 def mixture_histogram_figure(
     X: ArrayLike,
     *,
-    weights: ArrayLike,
-    means: ArrayLike,
-    variances: ArrayLike,
-    true_weights: ArrayLike | None = None,
-    true_means: ArrayLike | None = None,
-    true_variances: ArrayLike | None = None,
+    mixture: Mixture,
+    truth: Mixture | None = None,
     component_colors: ArrayLike | None = None,
     axis_title: str = "x",
     title: str | None = None,
@@ -236,11 +231,11 @@ def mixture_histogram_figure(
     ----------
     X
         Shape (N,) or (N, 1); non-finite values are dropped (noted).
-    weights, means, variances
-        Shapes (K,), (K,) or (K, 1), (K,) or (K, 1, 1). Components with a non-finite or
-        non-positive variance or weight are left out (noted).
-    true_weights, true_means, true_variances
-        The generating mixture in the same shapes, drawn dashed; all three or none.
+    mixture
+        The fit (D = 1). Components with a non-finite or non-positive variance or weight
+        are left out (noted).
+    truth
+        The generating mixture (D = 1), drawn dashed, or ``None``.
     component_colors
         Shape (K,) palette index per component; ``None`` means ``0..K-1``.
     axis_title, title
@@ -254,15 +249,15 @@ def mixture_histogram_figure(
     """
     notes: list[str] = []
     points = _points(X, notes)
-    fit = _components(weights, means, variances)
-    truth = _truth(true_weights, true_means, true_variances)
+    fit = _mixture_parts(mixture)
+    true_parts = None if truth is None else _mixture_parts(truth)
     colors = _colors(component_colors, fit.weights.size)
     if not fit.valid.any():
         raise ValueError("every fitted component has non-finite or invalid parameters")
     _note_skipped(fit.valid, notes)
     grid = _grid(points)
     decimals = decimals_for(grid)
-    fig, heights = _base(points, grid, truth, decimals)
+    fig, heights = _base(points, grid, true_parts, decimals)
     for trace in _fit_traces(_fit_updates(grid, fit, colors, decimals), colors):
         fig.add_trace(trace)
     _style(fig, grid, heights, axis_title)
@@ -286,9 +281,7 @@ def mixture_animation_figure(
     snapshot_weights: ArrayLike,
     snapshot_means: ArrayLike,
     snapshot_variances: ArrayLike,
-    true_weights: ArrayLike | None = None,
-    true_means: ArrayLike | None = None,
-    true_variances: ArrayLike | None = None,
+    truth: Mixture | None = None,
     component_colors: ArrayLike | None = None,
     axis_title: str = "x",
     title: str | None = None,
@@ -301,6 +294,8 @@ def mixture_animation_figure(
         Shape (S,): the EM iteration of each snapshot.
     snapshot_weights, snapshot_means, snapshot_variances
         Shapes (S, K), (S, K[, 1]), (S, K[, 1, 1]).
+    truth, component_colors, axis_title, title
+        As in :func:`mixture_histogram_figure`.
 
     Returns
     -------
@@ -314,12 +309,12 @@ def mixture_animation_figure(
     snaps = _components(snapshot_weights, snapshot_means, snapshot_variances)
     if snaps.weights.ndim != 2 or snaps.weights.shape[0] != iterations.size:
         raise ValueError("snapshots must have shape (S, K) with S snapshot iterations")
-    truth = _truth(true_weights, true_means, true_variances)
+    true_parts = None if truth is None else _mixture_parts(truth)
     colors = _colors(component_colors, snaps.weights.shape[1])
     grid = _grid(points)
     decimals = decimals_for(grid)
     frames = [_fit_updates(grid, _at(snaps, s), colors, decimals) for s in range(iterations.size)]
-    fig, heights = _base(points, grid, truth, decimals)
+    fig, heights = _base(points, grid, true_parts, decimals)
     first = len(fig.data)
     for trace in _fit_traces(frames[-1], colors):
         fig.add_trace(trace)

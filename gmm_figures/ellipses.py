@@ -21,6 +21,7 @@ import numpy as np
 import plotly.graph_objects as go
 from numpy.typing import ArrayLike
 
+from gmm_core.mixture import Mixture
 from gmm_core.select import match_components
 from gmm_figures.spatial import (
     AXIS_TITLES,
@@ -104,9 +105,7 @@ def ellipse_figure(
     labels: ArrayLike | None = None,
     true_means: ArrayLike | None = None,
     true_covariances: ArrayLike | None = None,
-    means: ArrayLike,
-    covariances: ArrayLike,
-    weights: ArrayLike,
+    mixture: Mixture,
     initial_means: ArrayLike | None = None,
     component_colors: ArrayLike | None = None,
     n_sigmas: Sequence[float] = (1.0, 2.0, 3.0),
@@ -124,9 +123,9 @@ def ellipse_figure(
         Shape (N,) int true labels (colour the points), or ``None`` (grey points).
     true_means, true_covariances
         Shapes (Kt, 2) and (Kt, 2, 2), or both ``None``.
-    means, covariances, weights
-        Shapes (K, 2), (K, 2, 2), (K,). A component with non-finite or invalid parameters
-        is skipped (noted); one with weight < 1e-3 is drawn faint.
+    mixture
+        The fit, in the plotted plane (D = 2). A component with non-finite or invalid
+        parameters is skipped (noted); one with weight < 1e-3 is drawn faint.
     initial_means
         Shape (K, 2): where EM started, drawn as ``x`` markers (non-finite rows skipped,
         noted), or ``None`` to leave them out.
@@ -150,7 +149,7 @@ def ellipse_figure(
     sigmas = _check_sigmas(n_sigmas)
     points, point_labels, notes = _prepare_points(X, labels, max_points)
     truth = _prepare_truth(true_means, true_covariances, sigmas, notes)
-    fit = _prepare_fit(means, covariances, weights, initial_means, component_colors, sigmas, notes)
+    fit = _prepare_fit(mixture, initial_means, component_colors, sigmas, notes)
     visible = fit.valid & ~fit.faint
     x_range, y_range = _spatial_ranges(points, truth.polygons, fit.polygons[:, visible])
     decimals = decimals_for(x_range, y_range)
@@ -183,9 +182,7 @@ class _Fit:
 
 
 def _prepare_fit(
-    means: ArrayLike,
-    covariances: ArrayLike,
-    weights: ArrayLike,
+    mixture: Mixture,
     initial_means: ArrayLike | None,
     component_colors: ArrayLike | None,
     sigmas: np.ndarray,
@@ -195,8 +192,8 @@ def _prepare_fit(
 
     Parameters
     ----------
-    means, covariances, weights
-        Shapes (K, 2), (K, 2, 2), (K,).
+    mixture
+        The fit; its means must have shape (K, 2).
     initial_means
         Shape (K, 2), or ``None``.
     component_colors
@@ -206,35 +203,30 @@ def _prepare_fit(
     notes
         Appended to: skipped components and initial means.
     """
-    fit_means = as_float_array(means, "means")
-    if fit_means.ndim != 2 or fit_means.shape[1] != 2:
-        raise ValueError(f"means must have shape (K, 2), got {fit_means.shape}")
-    n_components = fit_means.shape[0]
-    fit_covariances = _check_shape(covariances, "covariances", (n_components, 2, 2))
-    fit_weights = _check_shape(weights, "weights", (n_components,))
+    if mixture.n_features != 2:
+        raise ValueError(f"means must have shape (K, 2), got {mixture.means.shape}")
+    n_components = mixture.n_components
     colors = _check_component_colors(component_colors, n_components)
     start_means = None
     if initial_means is not None:
         start_means = _check_shape(initial_means, "initial_means", (n_components, 2))
-    valid = _drawable_components(fit_means, fit_covariances, fit_weights, notes)
+    valid = _drawable_components(mixture, notes)
     return _Fit(
-        means=fit_means,
-        weights=fit_weights,
+        means=mixture.means,
+        weights=mixture.weights,
         colors=colors,
         valid=valid,
-        faint=fit_weights < FAINT_WEIGHT,
-        polygons=_polygons(fit_means, fit_covariances, valid, sigmas),
+        faint=mixture.weights < FAINT_WEIGHT,
+        polygons=_polygons(mixture.means, mixture.covariances, valid, sigmas),
         start_means=start_means,
         start_valid=_start_valid(start_means, n_components, notes),
     )
 
 
-def _drawable_components(
-    means: np.ndarray, covariances: np.ndarray, weights: np.ndarray, notes: list[str]
-) -> np.ndarray:
+def _drawable_components(mixture: Mixture, notes: list[str]) -> np.ndarray:
     """(K,) bool: components with finite, valid parameters; the others are noted as skipped."""
-    valid = _valid_components(means, covariances, weights)
-    if means.shape[0] == 0 or not np.any(valid):
+    valid = _valid_components(mixture.means, mixture.covariances, mixture.weights)
+    if mixture.n_components == 0 or not np.any(valid):
         raise ValueError("every fitted component has non-finite or invalid parameters")
     skipped = np.flatnonzero(~valid)
     if skipped.size:

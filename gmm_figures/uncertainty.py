@@ -24,6 +24,7 @@ import plotly.graph_objects as go
 from numpy.typing import ArrayLike
 
 from gmm_core.density import log_responsibilities
+from gmm_core.mixture import Mixture
 from gmm_figures.em_step import responsibility_colors
 from gmm_figures.playback import iteration_slider, play_pause_menu
 from gmm_figures.spatial import _style_spatial_axes
@@ -53,21 +54,15 @@ def normalised_entropy(resp: np.ndarray) -> np.ndarray:
     return np.clip(entropy / np.log(n_components), 0.0, 1.0)
 
 
-def plane_maps(
-    weights: np.ndarray,
-    means: np.ndarray,
-    covariances: np.ndarray,
-    xs: np.ndarray,
-    ys: np.ndarray,
-) -> tuple[np.ndarray, np.ndarray]:
-    """Normalised entropy and log mixture density on the grid ``ys`` × ``xs``.
+def plane_maps(mixture: Mixture, xs: np.ndarray, ys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Normalised entropy and log density of a mixture in the plane on the grid ``ys`` × ``xs``.
 
     Components with zero weight are left out. Returns two (len(ys), len(xs)) arrays.
     """
-    live = weights > 0
+    live = mixture.weights > 0
     grid = np.column_stack([g.ravel() for g in np.meshgrid(xs, ys)])
     log_resp, log_density = log_responsibilities(
-        grid, weights[live], means[live], covariances[live]
+        grid, mixture.weights[live], mixture.means[live], mixture.covariances[live]
     )
     shape = (ys.size, xs.size)
     return normalised_entropy(np.exp(log_resp)).reshape(shape), log_density.reshape(shape)
@@ -107,7 +102,7 @@ def uncertainty_figure(
     x_range, y_range = _ranges(points, m)
     xs, ys = np.linspace(*x_range, grid_size), np.linspace(*y_range, grid_size)
     frames = [
-        _frame_traces(points[keep], resp[t][keep], w[t], m[t], c[t], xs, ys, colors)
+        _frame_traces(points[keep], resp[t][keep], Mixture(w[t], m[t], c[t]), xs, ys, colors)
         for t in range(steps.size)
     ]
     fig = go.Figure(data=frames[-1])
@@ -163,14 +158,14 @@ def _ranges(points: np.ndarray, means: np.ndarray) -> tuple[list[float], list[fl
 def _frame_traces(
     points: np.ndarray,
     resp: np.ndarray,
-    weights: np.ndarray,
-    means: np.ndarray,
-    covariances: np.ndarray,
+    mixture: Mixture,
     xs: np.ndarray,
     ys: np.ndarray,
     colors: Sequence[int],
 ) -> list[go.BaseTraceType]:
-    entropy, log_density = plane_maps(weights, means, covariances, xs, ys)
+    """One frame's heatmap, contours, coloured points and means (``mixture``: in the plane)."""
+    entropy, log_density = plane_maps(mixture, xs, ys)
+    means, weights = mixture.means, mixture.weights
     floor = np.quantile(log_density, 0.2)  # contours where the data are, not far out
     return [
         go.Heatmap(

@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 
 import gmm_figures as figures
+from gmm_core.mixture import Mixture
 from gmm_figures.densities import GRID_POINTS
 
 
@@ -20,6 +21,11 @@ def _by_name(fig: object) -> dict:
     return {trace.name: trace for trace in fig.data}  # type: ignore[attr-defined]
 
 
+def _line(weights: list[float], means: list[float], variances: list[float]) -> Mixture:
+    """A 1-D mixture: means (K, 1), variances (K, 1, 1)."""
+    return Mixture(weights, np.reshape(means, (-1, 1)), np.reshape(variances, (-1, 1, 1)))
+
+
 def _data() -> np.ndarray:
     rng = np.random.default_rng(0)
     return np.concatenate([rng.normal(-2, 1, 600), rng.normal(2.5, 0.8, 400)])[:, None]
@@ -28,12 +34,8 @@ def _data() -> np.ndarray:
 def test_components_are_weighted_densities_that_add_up_to_the_mixture() -> None:
     fig = figures.mixture_histogram_figure(
         _data(),
-        weights=[0.6, 0.4],
-        means=[[-2.0], [2.5]],
-        variances=[[[1.0]], [[0.64]]],
-        true_weights=[0.5, 0.5],
-        true_means=[-2.0, 2.5],
-        true_variances=[1.0, 0.64],
+        mixture=_line([0.6, 0.4], [-2.0, 2.5], [1.0, 0.64]),
+        truth=_line([0.5, 0.5], [-2.0, 2.5], [1.0, 0.64]),
         axis_title="waiting",
     )
     traces = _by_name(fig)
@@ -55,7 +57,7 @@ def test_components_are_weighted_densities_that_add_up_to_the_mixture() -> None:
 
 def test_a_collapsed_component_spikes_off_the_top_without_nan() -> None:
     fig = figures.mixture_histogram_figure(
-        _data(), weights=[0.9, 0.1, 0.0], means=[0.0, 1.0, 5.0], variances=[4.0, 1e-12, np.nan]
+        _data(), mixture=_line([0.9, 0.1, 0.0], [0.0, 1.0, 5.0], [4.0, 1e-12, np.nan])
     )
     top = fig.layout.yaxis.range[1]
     assert max(_by_name(fig)["fit mixture"].y) > top  # the spike leaves the plotted range
@@ -102,8 +104,8 @@ def test_the_restart_grid_has_one_panel_per_restart() -> None:
 
 def test_bad_shapes_are_refused() -> None:
     with pytest.raises(ValueError, match="every fitted component"):
-        figures.mixture_histogram_figure(_data(), weights=[0.0], means=[0.0], variances=[1.0])
+        figures.mixture_histogram_figure(_data(), mixture=_line([0.0], [0.0], [1.0]))
     with pytest.raises(ValueError, match="shape"):
-        figures.mixture_histogram_figure(
-            np.zeros((5, 2)), weights=[1.0], means=[0.0], variances=[1.0]
-        )
+        figures.mixture_histogram_figure(np.zeros((5, 2)), mixture=_line([1.0], [0.0], [1.0]))
+    with pytest.raises(ValueError, match="1-D mixture"):
+        figures.mixture_histogram_figure(_data(), mixture=Mixture([1.0], [[0.0, 0.0]], [np.eye(2)]))

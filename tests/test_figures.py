@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ast
+import dataclasses
 import math
 import re
 from pathlib import Path
@@ -14,6 +15,7 @@ import pytest
 
 import gmm_figures
 from gmm_core import PRESETS, SweepResult, sweep
+from gmm_core.mixture import Mixture
 from gmm_figures import (
     PALETTE,
     apply_layout,
@@ -71,14 +73,11 @@ class Fitted:
         }
 
     def static_kwargs(self, k: int) -> dict[str, Any]:
-        result, row, best = self.result, self.result.k_index(k), self.restart(k)
         return {
             "labels": self.labels,
             "true_means": self.true_means,
             "true_covariances": self.true_covariances,
-            "means": result.means[row, best, :k],
-            "covariances": result.covariances[row, best, :k],
-            "weights": result.weights[row, best, :k],
+            "mixture": self.result.mixture(k, self.restart(k)),
         }
 
 
@@ -378,19 +377,22 @@ def test_animation_is_deterministic(fitted: Fitted) -> None:
 
 def test_ellipse_figure_colours_follow_a_permuted_estimate(fitted: Fitted) -> None:
     kwargs = fitted.static_kwargs(4)
-    colors = component_colors_from_matching(fitted.true_means, kwargs["means"], kwargs["weights"])
+    fit = kwargs["mixture"]
+    colors = component_colors_from_matching(fitted.true_means, fit.means, fit.weights)
     fig = ellipse_figure(fitted.X, **kwargs, component_colors=colors)
     assert not fig.frames
     names = _trace_names(fig)
     assert len([n for n in names if n.startswith("true ")]) == 4 * len(SIGMAS)
     assert len([n for n in names if n.startswith("fit ") and n != "fit means"]) == 4 * len(SIGMAS)
     permutation = np.array([3, 1, 0, 2])
-    permuted = {key: kwargs[key][permutation] for key in ("means", "covariances", "weights")}
+    permuted = Mixture(
+        fit.weights[permutation], fit.means[permutation], fit.covariances[permutation]
+    )
     permuted_colors = component_colors_from_matching(
-        fitted.true_means, permuted["means"], permuted["weights"]
+        fitted.true_means, permuted.means, permuted.weights
     )
     fig_permuted = ellipse_figure(
-        fitted.X, **{**kwargs, **permuted}, component_colors=permuted_colors
+        fitted.X, **{**kwargs, "mixture": permuted}, component_colors=permuted_colors
     )
     for k in range(4):
         original = fig.data[names.index(f"fit {permutation[k]} 1σ")]
@@ -398,9 +400,7 @@ def test_ellipse_figure_colours_follow_a_permuted_estimate(fitted: Fitted) -> No
         assert moved.line.color == original.line.color
         assert tuple(moved.x) == tuple(original.x)
         # ... and every fitted ellipse wears the colour of the true cluster it sits on.
-        true_index = int(
-            np.argmin(np.linalg.norm(fitted.true_means - permuted["means"][k], axis=1))
-        )
+        true_index = int(np.argmin(np.linalg.norm(fitted.true_means - permuted.means[k], axis=1)))
         assert moved.line.color == color_for(true_index)
         truth = fig_permuted.data[_trace_names(fig_permuted).index(f"true {true_index} 1σ")]
         assert truth.line.color == moved.line.color
@@ -408,8 +408,9 @@ def test_ellipse_figure_colours_follow_a_permuted_estimate(fitted: Fitted) -> No
 
 def test_ellipse_figure_skips_non_finite_components(fitted: Fitted) -> None:
     kwargs = fitted.static_kwargs(4)
-    kwargs["means"] = kwargs["means"].copy()
-    kwargs["means"][2, 0] = np.nan
+    means = kwargs["mixture"].means.copy()
+    means[2, 0] = np.nan
+    kwargs["mixture"] = dataclasses.replace(kwargs["mixture"], means=means)
     X = fitted.X.copy()
     X[0] = np.nan
     fig = ellipse_figure(X, **kwargs, n_sigmas=(2.0,))
@@ -423,20 +424,15 @@ def test_ellipse_figure_skips_non_finite_components(fitted: Fitted) -> None:
     assert len(fig.data[names.index("fit means")].x) == 3
     assert "1 point with missing or infinite values dropped" in _notes(fig)
     assert "fit 2" in _notes(fig)
-    all_bad = dict(kwargs, means=np.full((4, 2), np.nan))
+    all_bad = np.full((4, 2), np.nan)
+    kwargs["mixture"] = dataclasses.replace(kwargs["mixture"], means=all_bad)
     with pytest.raises(ValueError):
-        ellipse_figure(fitted.X, **all_bad)
+        ellipse_figure(fitted.X, **kwargs)
 
 
 def test_ellipse_figure_without_truth_or_labels_subsamples(fitted: Fitted) -> None:
     kwargs = fitted.static_kwargs(3)
-    fig = ellipse_figure(
-        fitted.X,
-        means=kwargs["means"],
-        covariances=kwargs["covariances"],
-        weights=kwargs["weights"],
-        max_points=500,
-    )
+    fig = ellipse_figure(fitted.X, mixture=kwargs["mixture"], max_points=500)
     names = _trace_names(fig)
     assert not [n for n in names if n.startswith("true ")]
     data = fig.data[names.index("data")]

@@ -22,6 +22,7 @@ import gmm_figures
 from gmm_app import app_settings, budget_gate, cluster_table, fit_flow, sweep_cache, widgets
 from gmm_app.upload import MAX_UPLOAD_BYTES
 from gmm_core import budget
+from gmm_core.mixture import Mixture
 from gmm_core.sweep import SweepProgress
 from tests.support.figures import figure_numbers
 
@@ -50,6 +51,13 @@ def _ellipse() -> dict[str, Any]:
         "weights": WEIGHTS,
         "initial_means": MEANS - 0.5,
     }
+
+
+def _draw_ellipses(
+    X: np.ndarray, *, means: Any, covariances: Any, weights: Any, **options: Any
+) -> go.Figure:
+    """ellipse_figure with the fit given as arrays, so that each stays a target below."""
+    return gmm_figures.ellipse_figure(X, mixture=Mixture(weights, means, covariances), **options)
 
 
 def _animation() -> dict[str, Any]:
@@ -82,7 +90,7 @@ def _restart_grid() -> dict[str, Any]:
 
 # builder -> (function, inputs): every array input is a candidate for NaN and infinity.
 BUILDERS: dict[str, tuple[Callable[..., go.Figure], Callable[[], dict[str, Any]]]] = {
-    "ellipse_figure": (lambda X, **kw: gmm_figures.ellipse_figure(X, **kw), _ellipse),
+    "ellipse_figure": (_draw_ellipses, _ellipse),
     "fit_animation_figure": (lambda X, **kw: gmm_figures.fit_animation_figure(X, **kw), _animation),
     "log_likelihood_figure": (
         lambda traces, **kw: gmm_figures.log_likelihood_figure(traces, **kw),
@@ -202,19 +210,19 @@ def test_ellipse_builders_accept_no_radii(name: str) -> None:
 
 def test_the_static_view_draws_initial_means_as_crosses() -> None:
     inputs = _ellipse()
-    figure = gmm_figures.ellipse_figure(**inputs)
+    figure = _draw_ellipses(**inputs)
     (start,) = [trace for trace in figure.data if trace.name == "initial means"]
     assert start.marker.symbol == "x"
     np.testing.assert_allclose(np.column_stack([start.x, start.y]), inputs["initial_means"])
     inputs["initial_means"] = None
-    figure = gmm_figures.ellipse_figure(**inputs)
+    figure = _draw_ellipses(**inputs)
     assert "initial means" not in [trace.name for trace in figure.data]
     inputs["initial_means"] = np.array([[np.nan, 0.0], [1.0, 1.0]])
-    figure = gmm_figures.ellipse_figure(**inputs)
+    figure = _draw_ellipses(**inputs)
     (start,) = [trace for trace in figure.data if trace.name == "initial means"]
     assert len(start.x) == 1
     with pytest.raises(ValueError, match="initial_means"):
-        gmm_figures.ellipse_figure(**{**inputs, "initial_means": np.zeros((3, 2))})
+        _draw_ellipses(**{**inputs, "initial_means": np.zeros((3, 2))})
 
 
 @pytest.mark.parametrize(
