@@ -10,7 +10,7 @@ from dataclasses import dataclass
 import numpy as np
 from numpy.typing import ArrayLike
 
-from gmm_core._validation import check_positive_int
+from gmm_core.checks import check_positive_int
 
 __all__ = [
     "DEFAULT_PRESET",

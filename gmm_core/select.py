@@ -12,7 +12,7 @@ import numpy as np
 from numpy.typing import ArrayLike
 from scipy.optimize import linear_sum_assignment
 
-from gmm_core._validation import check_positive_int
+from gmm_core.checks import check_positive_int
 
 __all__ = [
     "COVARIANCE_TYPES",
