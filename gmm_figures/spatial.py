@@ -13,12 +13,12 @@ import numpy as np
 import plotly.graph_objects as go
 from numpy.typing import ArrayLike
 
+from gmm_core.checks import check_positive_int
 from gmm_core.geometry import ellipse_polygons
 from gmm_figures.style import (
     DATA_GREY,
     as_float_array,
     as_int_array,
-    check_positive_int,
     color_for,
     padded_range,
     plural,
