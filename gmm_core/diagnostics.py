@@ -10,6 +10,8 @@ is *stuck* when K > 1 and every component with weight above
 within :data:`STUCK_DISTANCE` of the weighted mean covariance (Frobenius norm, in
 the same whitened units). A smaller ``tol`` or another ``init_params`` usually
 gets such a fit moving.
+
+Like all of ``gmm_core``, must not import ``gmm_figures``, ``gmm_app``, Streamlit or Plotly.
 """
 
 from __future__ import annotations
@@ -18,12 +20,11 @@ import numpy as np
 
 from gmm_core.em import (
     CENTRED_DIFFERENCES,
-    FLOAT32_RISK_LIMIT,
     FLOAT64_FOR_RISK,
     FLOAT64_FOR_TOL,
     FLOAT64_REQUESTED,
-    TOL_NOISE_FRACTION,
 )
+from gmm_core.tolerances import FLOAT32_RISK_LIMIT, POSITIVE_FLOOR, TOL_NOISE_FRACTION
 
 #: Largest whitened distance between components for a fit to count as stuck.
 STUCK_DISTANCE = 0.1
@@ -48,7 +49,7 @@ def stuck_fits(weights: np.ndarray, means: np.ndarray, covariances: np.ndarray) 
     (...) bool
     """
     weights = np.asarray(weights, np.float64)
-    total = np.maximum(weights.sum(axis=-1, keepdims=True), 1e-300)
+    total = np.maximum(weights.sum(axis=-1, keepdims=True), POSITIVE_FLOOR)
     w = weights / total
     mean = np.einsum("...k,...kd->...d", w, means)
     offsets = means - mean[..., None, :]

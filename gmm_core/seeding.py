@@ -5,7 +5,8 @@ most :data:`POOL_SIZE`, otherwise that many distinct points (see :func:`draw_poo
 scikit-learn seeds from every point; matching that above :data:`POOL_SIZE` points
 would cost one k-means++ pass over all N points per fit (at N = 10⁶, 48 fits and
 K = 6, about 30 times the pool's work), so the pool stays. Used by
-:mod:`gmm_core.init`; pure JAX.
+:mod:`gmm_core.init`; pure JAX. Like all of ``gmm_core``, must not import
+``gmm_figures``, ``gmm_app``, Streamlit or Plotly.
 """
 
 from __future__ import annotations
@@ -18,8 +19,8 @@ from jax import Array
 
 from gmm_core import parallel
 
-#: scikit-learn's KMeans defaults: relative tolerance and iteration cap.
-KMEANS_TOL = 1e-4
+#: scikit-learn's KMeans default iteration cap (its tolerance is
+#: :data:`gmm_core.tolerances.KMEANS_TOL`).
 KMEANS_MAX_ITER = 300
 POOL_SIZE = 32768
 #: Primes above any point count: a stride ``p mod N`` is then coprime with N.

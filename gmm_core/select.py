@@ -1,7 +1,8 @@
 """Model selection (parameter counts, BIC, AIC) and comparison of a fit against the truth.
 
 Plain NumPy/SciPy; definitions follow scikit-learn's ``GaussianMixture`` and
-``adjusted_rand_score`` so numbers agree with it.
+``adjusted_rand_score`` so numbers agree with it. Like all of ``gmm_core``, must not
+import ``gmm_figures``, ``gmm_app``, Streamlit or Plotly.
 """
 
 from __future__ import annotations
