@@ -15,8 +15,7 @@ import pandas as pd
 import gmm_core
 import gmm_figures as figures
 from gmm_core.density import predict_labels
-
-NEAR_BEST_TOLERANCE = 1e-3
+from gmm_core.tolerances import NEAR_BEST_TOLERANCE
 
 
 @dataclass(frozen=True)
