@@ -34,57 +34,40 @@ __all__ = [
 
 # --------------------------------------------------------------------------- covariances
 
-#: Drawable ellipse: smallest eigenvalue >= -this · largest |eigenvalue| (geometry, spatial);
-#: forgives eigh's rounding on a fitted covariance, not a truly negative eigenvalue.
+#: Ellipse drawn if min eigenvalue >= -this·max |eigenvalue|: ~5e6 eps forgives eigh's rounding.
 ELLIPSE_PSD_RTOL = 1e-9
-#: Samplable cluster covariance: smallest eigenvalue >= -this · largest |entry| (data);
-#: stricter than ELLIPSE_PSD_RTOL because the matrix is given, not fitted.
+#: Given cluster covariance is PSD if min eigenvalue >= -this·max |entry|: ~5e5 eps of rounding.
 SAMPLING_PSD_RTOL = 1e-10
-#: Samplable cluster covariance: |C - Cᵀ| <= this · largest |entry| (data); typed or
-#: rotated matrices round their off-diagonal entries, so exact symmetry is not asked.
+#: Given cluster covariance is symmetric if |C - Cᵀ| <= this·max |entry|: typed entries round.
 SAMPLING_SYMMETRY_RTOL = 1e-8
 
 # --------------------------------------------------------------------------- EM steps
 
-#: Below this many points of responsibility mass a component is empty (estep, em): it
-#: keeps its previous mean and covariance instead of dividing by almost nothing.
+#: Below this mass (in points) a component is empty: it keeps its last mean and covariance.
 EMPTY_COMPONENT_MASS = 1e-6
-#: Added to every component's mass before dividing (em, init), as scikit-learn does:
-#: 10 · float64 eps, so an empty component gives a finite mean.
+#: Added to every component's mass before dividing: 10 float64 eps, as scikit-learn does.
 MASS_EPSILON = 10 * float(np.finfo(np.float64).eps)
-#: reg_covar > 0 is raised to at least this many float64 eps times the largest variance
-#: (em, init), so a rank-deficient scatter never fails its Cholesky factor by rounding.
+#: reg_covar > 0 is floored at this many eps × largest variance: Cholesky never fails by rounding.
 REG_FLOOR_EPS = 64.0
-#: A step may lower the log-likelihood by at most this, relative to max(1, |value|), in
-#: internal units (em): a hundred times below the 1e-10 promised in original units,
-#: which differ from internal ones by D · log(scale).
+#: Largest relative drop of the log-likelihood a step may make: 100× below the 1e-10 promised.
 DECREASE_TOLERANCE = 1e-12
 
 # --------------------------------------------------------------------------- E-step precision
 
-#: Above this estimated float32 log-density error an E step runs in float64 (estep,
-#: diagnostics): float32 may move a log-density by at most a thousandth of a nat.
+#: An E step leaves float32 above this estimated log-density error: a thousandth of a nat.
 FLOAT32_RISK_LIMIT = 1e-3
-#: Above this estimated float64 polynomial error an E step uses centred differences
-#: (estep): below the smallest tol the app offers (1e-8), far above float64's eps.
+#: An E step centres its differences above this float64 error: below the app's smallest tol.
 FLOAT64_RISK_LIMIT = 1e-9
-#: The E step's rounding on the mean log-likelihood must stay below this fraction of tol
-#: (estep, diagnostics), so rounding never decides convergence.
+#: E-step rounding stays below this fraction of tol, so rounding never decides convergence.
 TOL_NOISE_FRACTION = 0.1
-#: Relative precision the M step's scatter must keep; below it the sums are centred
-#: (stats, estep): about float32's eps (1.2e-7), about seven significant digits.
+#: Relative precision the M step's scatter keeps (about float32's eps); below it sums are centred.
 SCATTER_RELATIVE_ERROR = 1e-7
 
 # --------------------------------------------------------------------------- other
 
-#: Lloyd's algorithm stops when centres move less than this times the mean variance
-#: (init, seeding): scikit-learn's ``KMeans`` default.
+#: Lloyd stops when centres move less than this × the mean variance: scikit-learn's KMeans default.
 KMEANS_TOL = 1e-4
-#: Floor of a sum or probability before a division or logarithm (diagnostics, stats,
-#: sweep_result, user_init, gmm_figures.uncertainty): keeps 0/0 and log 0 finite, far
-#: below any real value and above float64's smallest normal number (2.2e-308).
+#: Floor of a sum or probability before a division or log: keeps 0/0 and log 0 finite.
 POSITIVE_FLOOR = 1e-300
-#: A restart "reached the best" when its final mean log-likelihood is within this of the
-#: best one (gmm_app.summaries, gmm_app.restarts_view, gmm_figures.restart_stats): the
-#: sweep's default tol, so restarts that agree to convergence count as one optimum.
+#: A restart within this of the best final mean log-likelihood "reached the best": the default tol.
 NEAR_BEST_TOLERANCE = 1e-3
