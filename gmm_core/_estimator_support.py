@@ -3,7 +3,7 @@
 Kept apart from the estimator so that each module stays short. Every message here says
 what scikit-learn 1.9's ``GaussianMixture`` says, in substance, and names the parameter.
 
-Like all of ``gmm_core``, must not import ``gmm_figures``, ``gmm_app``, Streamlit or Plotly.
+Must not import streamlit, plotly, gmm_figures or gmm_app (``tests/test_layers.py``).
 """
 
 from __future__ import annotations

@@ -1,7 +1,8 @@
 """Synthetic Gaussian-mixture data sets: a sampler and a few named teaching presets.
 
-Everything here is plain NumPy (float64) and deterministic for a given seed. Like all
-of ``gmm_core``, must not import ``gmm_figures``, ``gmm_app``, Streamlit or Plotly.
+Everything here is plain NumPy (float64) and deterministic for a given seed.
+
+Must not import streamlit, plotly, gmm_figures or gmm_app (``tests/test_layers.py``).
 """
 
 from __future__ import annotations

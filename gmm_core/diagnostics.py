@@ -11,7 +11,7 @@ within :data:`STUCK_DISTANCE` of the weighted mean covariance (Frobenius norm, i
 the same whitened units). A smaller ``tol`` or another ``init_params`` usually
 gets such a fit moving.
 
-Like all of ``gmm_core``, must not import ``gmm_figures``, ``gmm_app``, Streamlit or Plotly.
+Must not import streamlit, plotly, gmm_figures or gmm_app (``tests/test_layers.py``).
 """
 
 from __future__ import annotations

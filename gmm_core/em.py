@@ -26,7 +26,7 @@ below :data:`~gmm_core.tolerances.EMPTY_COMPONENT_MASS` points it keeps its prev
 covariance, and its weight becomes its (near zero) share of the mass. It stays
 in the model, contributes nothing, and the log-likelihood stays finite.
 
-Like all of ``gmm_core``, must not import ``gmm_figures``, ``gmm_app``, Streamlit or Plotly.
+Must not import streamlit, plotly, gmm_figures or gmm_app (``tests/test_layers.py``).
 """
 
 from __future__ import annotations

@@ -21,7 +21,7 @@ switches to sums of ``x − μ`` per component (:func:`centred_responsibilities`
 step (:func:`gmm_core.stats.cancels`). With ``dtype='float64'`` only ways 2 and the
 float64 polynomial (way 1 normalised in float64) are used.
 
-Like all of ``gmm_core``, must not import ``gmm_figures``, ``gmm_app``, Streamlit or Plotly.
+Must not import streamlit, plotly, gmm_figures or gmm_app (``tests/test_layers.py``).
 """
 
 from __future__ import annotations

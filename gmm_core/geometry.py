@@ -1,7 +1,8 @@
 """Confidence ellipses and 2-D projections for drawing Gaussian components.
 
-Plain NumPy (float64); like all of ``gmm_core``, must not import ``gmm_figures``,
-``gmm_app``, Streamlit or Plotly.
+Plain NumPy (float64); no plotting library is imported here.
+
+Must not import streamlit, plotly, gmm_figures or gmm_app (``tests/test_layers.py``).
 """
 
 from __future__ import annotations

@@ -22,7 +22,7 @@ Seeding and Lloyd steps run on a pool of points (:mod:`gmm_core.seeding`).
 The statistics of ``kmeans`` and ``random`` are centred on the first pass's means
 (two passes), so a tight cluster far from the data centre keeps every digit.
 
-Like all of ``gmm_core``, must not import ``gmm_figures``, ``gmm_app``, Streamlit or Plotly.
+Must not import streamlit, plotly, gmm_figures or gmm_app (``tests/test_layers.py``).
 """
 
 from __future__ import annotations

@@ -5,8 +5,9 @@ most :data:`POOL_SIZE`, otherwise that many distinct points (see :func:`draw_poo
 scikit-learn seeds from every point; matching that above :data:`POOL_SIZE` points
 would cost one k-means++ pass over all N points per fit (at N = 10⁶, 48 fits and
 K = 6, about 30 times the pool's work), so the pool stays. Used by
-:mod:`gmm_core.init`; pure JAX. Like all of ``gmm_core``, must not import
-``gmm_figures``, ``gmm_app``, Streamlit or Plotly.
+:mod:`gmm_core.init`; pure JAX.
+
+Must not import streamlit, plotly, gmm_figures or gmm_app (``tests/test_layers.py``).
 """
 
 from __future__ import annotations

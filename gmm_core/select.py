@@ -1,8 +1,9 @@
 """Model selection (parameter counts, BIC, AIC) and comparison of a fit against the truth.
 
 Plain NumPy/SciPy; definitions follow scikit-learn's ``GaussianMixture`` and
-``adjusted_rand_score`` so numbers agree with it. Like all of ``gmm_core``, must not
-import ``gmm_figures``, ``gmm_app``, Streamlit or Plotly.
+``adjusted_rand_score`` so numbers agree with it.
+
+Must not import streamlit, plotly, gmm_figures or gmm_app (``tests/test_layers.py``).
 """
 
 from __future__ import annotations

@@ -13,7 +13,7 @@ Two ways to sum, with one result layout (:class:`SufficientStats`):
 
 Both sum in float64 from float64 points, so nothing is quantised.
 
-Like all of ``gmm_core``, must not import ``gmm_figures``, ``gmm_app``, Streamlit or Plotly.
+Must not import streamlit, plotly, gmm_figures or gmm_app (``tests/test_layers.py``).
 """
 
 from __future__ import annotations

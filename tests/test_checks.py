@@ -12,7 +12,6 @@ import gmm_core
 from gmm_core.checks import check_int, check_positive_int, is_int
 
 CORE = Path(gmm_core.__file__).parent
-FORBIDDEN_IN_CORE = ("gmm_figures", "gmm_app", "streamlit", "plotly")
 
 
 def _imported_modules(path: Path) -> set[str]:
@@ -46,12 +45,6 @@ def test_positive_int_rejects_zero() -> None:
     assert check_positive_int(np.int32(1), "k") == 1
     with pytest.raises(ValueError, match=r"^k must be an integer >= 1; got 0\.$"):
         check_positive_int(0, "k")
-
-
-def test_core_never_imports_the_app_or_plotting() -> None:
-    for path in CORE.glob("*.py"):
-        for name in _imported_modules(path):
-            assert not name.startswith(FORBIDDEN_IN_CORE), (path.name, name)
 
 
 def test_tolerances_import_only_numpy() -> None:
