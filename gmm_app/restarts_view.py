@@ -17,6 +17,7 @@ from gmm_app import summaries
 from gmm_app.datasets import Truth
 from gmm_app.summaries import InitComparison
 from gmm_app.widgets import figure_block, format_metric, k_chooser
+from gmm_core.tolerances import NEAR_BEST_TOLERANCE
 
 
 @st.fragment
@@ -92,7 +93,7 @@ def restart_panels(
         "final_log_likelihoods",
         figures.final_log_likelihood_histogram,
         finals,
-        tolerance=summaries.NEAR_BEST_TOLERANCE,
+        tolerance=NEAR_BEST_TOLERANCE,
         title=f"Final log-likelihoods, K = {k}",
     )
 

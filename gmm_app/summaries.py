@@ -16,8 +16,7 @@ import gmm_core
 import gmm_figures as figures
 from gmm_core.density import predict_labels
 from gmm_core.mixture import Mixture
-
-NEAR_BEST_TOLERANCE = 1e-3
+from gmm_core.tolerances import NEAR_BEST_TOLERANCE
 
 
 @dataclass(frozen=True)

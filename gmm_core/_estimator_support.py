@@ -2,17 +2,17 @@
 
 Kept apart from the estimator so that each module stays short. Every message here says
 what scikit-learn 1.9's ``GaussianMixture`` says, in substance, and names the parameter.
+
+Must not import streamlit, plotly, gmm_figures or gmm_app (``tests/test_layers.py``).
 """
 
 from __future__ import annotations
-
-import numbers
 
 import numpy as np
 import scipy.linalg
 from sklearn.utils import check_array, check_random_state
 
-from gmm_core import _validation as check
+from gmm_core import checks as check
 
 #: scikit-learn's advice when a covariance is not positive definite (``_gaussian_mixture``).
 ILL_DEFINED_COVARIANCE = (
@@ -30,7 +30,7 @@ def seed_from(random_state: object) -> int:
     the fits of ``sweep(..., seed=7)``; ``RandomState`` or ``Generator``: one draw
     from it, which advances it, so successive fits differ.
     """
-    if isinstance(random_state, numbers.Integral) and not isinstance(random_state, bool):
+    if check.is_int(random_state):
         return int(random_state)
     if isinstance(random_state, np.random.Generator):
         return int(random_state.integers(2**31 - 1))

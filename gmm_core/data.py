@@ -1,6 +1,8 @@
 """Synthetic Gaussian-mixture data sets: a sampler and a few named teaching presets.
 
 Everything here is plain NumPy (float64) and deterministic for a given seed.
+
+Must not import streamlit, plotly, gmm_figures or gmm_app (``tests/test_layers.py``).
 """
 
 from __future__ import annotations
@@ -10,7 +12,8 @@ from dataclasses import dataclass
 import numpy as np
 from numpy.typing import ArrayLike
 
-from gmm_core._validation import check_positive_int
+from gmm_core.checks import check_positive_int
+from gmm_core.tolerances import SAMPLING_PSD_RTOL, SAMPLING_SYMMETRY_RTOL
 
 __all__ = [
     "DEFAULT_PRESET",
@@ -20,9 +23,6 @@ __all__ = [
     "cluster_covariance",
     "make_dataset",
 ]
-
-_SYMMETRY_RTOL = 1e-8
-_PSD_RTOL = 1e-10
 
 
 def cluster_covariance(sigma_x: float, sigma_y: float, rotation_deg: float) -> np.ndarray:
@@ -294,10 +294,10 @@ def _covariances_from_spec(spec: ArrayLike, n_clusters: int, n_features: int) ->
         )
     for cluster, covariance in enumerate(array):
         scale = float(np.max(np.abs(covariance)))
-        if not np.allclose(covariance, covariance.T, rtol=0.0, atol=_SYMMETRY_RTOL * scale):
+        if not np.allclose(covariance, covariance.T, rtol=0.0, atol=SAMPLING_SYMMETRY_RTOL * scale):
             raise ValueError(f"covariance of cluster {cluster} is not symmetric")
         smallest = float(np.linalg.eigvalsh(covariance)[0])
-        if smallest < -_PSD_RTOL * max(scale, np.finfo(np.float64).tiny):
+        if smallest < -SAMPLING_PSD_RTOL * max(scale, np.finfo(np.float64).tiny):
             raise ValueError(
                 f"covariance of cluster {cluster} is not positive semi-definite "
                 f"(smallest eigenvalue {smallest:.3g})"

@@ -20,12 +20,11 @@ import numpy as np
 
 from gmm_core.em import (
     CENTRED_DIFFERENCES,
-    FLOAT32_RISK_LIMIT,
     FLOAT64_FOR_RISK,
     FLOAT64_FOR_TOL,
     FLOAT64_REQUESTED,
-    TOL_NOISE_FRACTION,
 )
+from gmm_core.tolerances import FLOAT32_RISK_LIMIT, POSITIVE_FLOOR, TOL_NOISE_FRACTION
 
 #: Largest whitened distance between components for a fit to count as stuck.
 STUCK_DISTANCE = 0.1
@@ -50,7 +49,7 @@ def stuck_fits(weights: np.ndarray, means: np.ndarray, covariances: np.ndarray) 
     (...) bool
     """
     weights = np.asarray(weights, np.float64)
-    total = np.maximum(weights.sum(axis=-1, keepdims=True), 1e-300)
+    total = np.maximum(weights.sum(axis=-1, keepdims=True), POSITIVE_FLOOR)
     w = weights / total
     mean = np.einsum("...k,...kd->...d", w, means)
     offsets = means - mean[..., None, :]

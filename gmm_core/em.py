@@ -9,21 +9,24 @@ whichever is cheapest while its rounding stays below ``tol`` / 10 and the
 scatter keeps its digits; see :mod:`gmm_core.estep`.
 
 Monotone traces. A step whose log-likelihood is lower than the previous one by
-more than :data:`DECREASE_TOLERANCE` (relative) is rejected: the fit keeps the
+more than :data:`~gmm_core.tolerances.DECREASE_TOLERANCE` (relative) is rejected: the fit keeps the
 previous parameters, holds its trace and stops; it counts as converged only when
 the rejected change was below ``tol``.
 
 Positive definite or failed. After every M step every active covariance must
 have a Cholesky factor; if one has none (``reg_covar=0`` and a component on
 identical points), the fit keeps its last valid parameters, stops, and is marked
-``failed``. A positive ``reg_covar`` is raised to at least :data:`REG_FLOOR_EPS`
-float64 eps times the component's largest variance (a relative change below 1e-13
-of that variance), so a rank-deficient scatter never fails by rounding.
+``failed``. A positive ``reg_covar`` is raised to at least
+:data:`~gmm_core.tolerances.REG_FLOOR_EPS` float64 eps times the component's largest
+variance (a relative change below 1e-13 of that variance), so a rank-deficient scatter
+never fails by rounding.
 
 Rule for a component that loses its points: when its responsibility mass falls
-below :data:`EMPTY_COMPONENT_MASS` points it keeps its previous mean and
+below :data:`~gmm_core.tolerances.EMPTY_COMPONENT_MASS` points it keeps its previous mean and
 covariance, and its weight becomes its (near zero) share of the mass. It stays
 in the model, contributes nothing, and the log-likelihood stays finite.
+
+Must not import streamlit, plotly, gmm_figures or gmm_app (``tests/test_layers.py``).
 """
 
 from __future__ import annotations
@@ -38,15 +41,9 @@ from jax import Array, lax
 from gmm_core import linalg
 from gmm_core.estep import (
     CENTRED_DIFFERENCES,
-    DECREASE_TOLERANCE,
-    EMPTY_COMPONENT_MASS,
-    FLOAT32_RISK_LIMIT,
     FLOAT64_FOR_RISK,
     FLOAT64_FOR_TOL,
     FLOAT64_REQUESTED,
-    FLOAT64_RISK_LIMIT,
-    MASS_EPSILON,
-    TOL_NOISE_FRACTION,
     EStepInfo,
     expectation,
     float32_rounding_risk,
@@ -55,6 +52,15 @@ from gmm_core.estep import (
 )
 from gmm_core.model import MASKED_LOG_WEIGHT, MixtureParams, unpack_second_moments
 from gmm_core.stats import SufficientStats, accumulate_statistics, centred_statistics
+from gmm_core.tolerances import (
+    DECREASE_TOLERANCE,
+    EMPTY_COMPONENT_MASS,
+    FLOAT32_RISK_LIMIT,
+    FLOAT64_RISK_LIMIT,
+    MASS_EPSILON,
+    REG_FLOOR_EPS,
+    TOL_NOISE_FRACTION,
+)
 
 __all__ = [
     "CENTRED_DIFFERENCES",
@@ -158,10 +164,6 @@ def maximization(
     weights = weights / jnp.sum(weights, axis=-1, keepdims=True)
     log_weights = jnp.where(component_mask, jnp.log(weights), MASKED_LOG_WEIGHT)
     return MixtureParams(log_weights, means, covariances)
-
-
-#: reg_covar > 0 is raised to at least this many float64 eps times the largest variance.
-REG_FLOOR_EPS = 64.0
 
 
 class EMTrace(NamedTuple):

@@ -5,7 +5,7 @@ below what the fit needs (:func:`expectation`):
 
 0. float32 log-densities as ``point_features(x) @ Q``, float64 sums about the data
    centre; only when the estimated float32 error of the log-density is below
-   :data:`FLOAT32_RISK_LIMIT` *and* below ``tol`` / 10 (the float64 switch);
+   :data:`~gmm_core.tolerances.FLOAT32_RISK_LIMIT` *and* below ``tol`` / 10 (the float64 switch);
 1. above the risk limit but not tol's: the log-densities in float64, each point's
    largest one subtracted in float64, the exponentials and their sum in float32.
    The polynomial's cancellation, which grows with the terms, is float64's; the
@@ -13,7 +13,7 @@ below what the fit needs (:func:`expectation`):
 2. float64 throughout, log-densities from whitened differences ``L⁻¹x − L⁻¹μ``
    (:func:`exact_responsibilities`): when ``tol`` / 10 is below float32's
    rounding, or a tight component sits far from the data centre (float64
-   polynomial error above :data:`FLOAT64_RISK_LIMIT` or ``tol`` / 10).
+   polynomial error above :data:`~gmm_core.tolerances.FLOAT64_RISK_LIMIT` or ``tol`` / 10).
 
 Each way sums ``Σ r``, ``Σ r x``, ``Σ r x xᵀ`` in float64 about the data centre, and
 switches to sums of ``x − μ`` per component (:func:`centred_responsibilities`,
@@ -43,31 +43,23 @@ from gmm_core.model import (
     point_features,
 )
 from gmm_core.stats import (
-    SCATTER_RELATIVE_ERROR,
     SufficientStats,
     accumulate_statistics,
     cancels,
     centred_statistics,
 )
+from gmm_core.tolerances import (
+    EMPTY_COMPONENT_MASS,
+    FLOAT32_RISK_LIMIT,
+    FLOAT64_RISK_LIMIT,
+    SCATTER_RELATIVE_ERROR,
+    TOL_NOISE_FRACTION,
+)
 
-#: Below this many points of responsibility mass a component is treated as empty.
-EMPTY_COMPONENT_MASS = 1e-6
-#: Added to every component's mass before dividing, as scikit-learn does (10 · eps of float64).
-MASS_EPSILON = 10 * float(jnp.finfo(jnp.float64).eps)
-#: Above this estimated float32 log-density error, an E step runs in float64.
-FLOAT32_RISK_LIMIT = 1e-3
-#: Above this estimated float64 polynomial error, an E step uses centred differences.
-FLOAT64_RISK_LIMIT = 1e-9
 #: Up to this many basis functions per point the E step stores its exponentials
 #: (:func:`stores_exponentials`). Measured warm on this 2-core machine, 20,000 points,
 #: K 1..8, 4 restarts: faster at D = 2, 4, 6 (28 basis functions), 15 % slower at D = 10 (66).
 STORE_EXPONENTIALS_MAX_BASIS = 32
-#: The E step's rounding on the mean log-likelihood must stay below this fraction of tol.
-TOL_NOISE_FRACTION = 0.1
-#: A step may lower the log-likelihood by at most this, relative to max(1, |value|) in
-#: internal units: a hundred times below the 1e-10 promised in original units, which
-#: differ from internal ones by D · log(scale).
-DECREASE_TOLERANCE = 1e-12
 
 #: Bits of :attr:`EStepInfo.reasons`: why an E step did not run in float32.
 FLOAT64_REQUESTED, FLOAT64_FOR_TOL, FLOAT64_FOR_RISK, CENTRED_DIFFERENCES = 1, 2, 4, 8

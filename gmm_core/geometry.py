@@ -1,6 +1,8 @@
 """Confidence ellipses and 2-D projections for drawing Gaussian components.
 
 Plain NumPy (float64); no plotting library is imported here.
+
+Must not import streamlit, plotly, gmm_figures or gmm_app (``tests/test_layers.py``).
 """
 
 from __future__ import annotations
@@ -9,6 +11,8 @@ import operator
 
 import numpy as np
 from numpy.typing import ArrayLike
+
+from gmm_core.tolerances import ELLIPSE_PSD_RTOL
 
 __all__ = [
     "coverage_of_radius",
@@ -20,7 +24,6 @@ __all__ = [
     "radius_of_coverage",
 ]
 
-_PSD_RTOL = 1e-9
 _MIN_POINTS = 4
 
 
@@ -115,7 +118,7 @@ def ellipse_polygons(
     symmetric = 0.5 * (covariances_array + np.swapaxes(covariances_array, -1, -2))
     eigenvalues, eigenvectors = np.linalg.eigh(symmetric)
     scale = np.max(np.abs(eigenvalues), axis=-1)
-    if np.any(eigenvalues[..., 0] < -_PSD_RTOL * scale):
+    if np.any(eigenvalues[..., 0] < -ELLIPSE_PSD_RTOL * scale):
         raise ValueError("covariances must be positive semi-definite")
     eigenvalues = np.clip(eigenvalues, 0.0, None)
     # Make each eigenvector basis a proper rotation so the polygon runs counter-clockwise.

@@ -5,7 +5,7 @@ Methods, chosen by ``init_params``, with scikit-learn's meanings (its
 weights are the masses divided by the number of points, as scikit-learn's are.
 
 - ``kmeans``: greedy k-means++ seeding, then Lloyd's algorithm to convergence with
-  scikit-learn's ``KMeans`` defaults (:data:`KMEANS_TOL` relative to the mean
+  scikit-learn's ``KMeans`` defaults (:data:`~gmm_core.tolerances.KMEANS_TOL` relative to the mean
   variance, at most :data:`KMEANS_MAX_ITER` steps, strict convergence when no label
   changes); every point is then assigned to its nearest centre. Unlike scikit-learn,
   a centre that loses its points stays put instead of moving to a far point.
@@ -33,10 +33,11 @@ import jax
 import jax.numpy as jnp
 from jax import Array
 
-from gmm_core.em import MASS_EPSILON, REG_FLOOR_EPS, maximization
+from gmm_core.em import maximization
 from gmm_core.model import MASKED_LOG_WEIGHT, MixtureParams
-from gmm_core.seeding import KMEANS_TOL, draw_pool, kmeans_plusplus, lloyd, squared_distances
+from gmm_core.seeding import draw_pool, kmeans_plusplus, lloyd, squared_distances
 from gmm_core.stats import SufficientStats, accumulate_statistics, centred_statistics
+from gmm_core.tolerances import KMEANS_TOL, MASS_EPSILON, REG_FLOOR_EPS
 
 INIT_METHODS: tuple[str, ...] = (
     "kmeans",

@@ -20,8 +20,8 @@ from jax import Array
 
 from gmm_core import device_mesh
 
-#: scikit-learn's KMeans defaults: relative tolerance and iteration cap.
-KMEANS_TOL = 1e-4
+#: scikit-learn's KMeans default iteration cap (its tolerance is
+#: :data:`gmm_core.tolerances.KMEANS_TOL`).
 KMEANS_MAX_ITER = 300
 POOL_SIZE = 32768
 #: Primes above any point count: a stride ``p mod N`` is then coprime with N.

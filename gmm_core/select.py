@@ -2,6 +2,8 @@
 
 Plain NumPy/SciPy; definitions follow scikit-learn's ``GaussianMixture`` and
 ``adjusted_rand_score`` so numbers agree with it.
+
+Must not import streamlit, plotly, gmm_figures or gmm_app (``tests/test_layers.py``).
 """
 
 from __future__ import annotations
@@ -12,7 +14,7 @@ import numpy as np
 from numpy.typing import ArrayLike
 from scipy.optimize import linear_sum_assignment
 
-from gmm_core._validation import check_positive_int
+from gmm_core.checks import check_positive_int
 
 __all__ = [
     "COVARIANCE_TYPES",

@@ -26,9 +26,8 @@ from jax import Array, lax
 
 from gmm_core import device_mesh
 from gmm_core.model import _upper_pairs, n_basis, point_features, uses_full_quadratic
+from gmm_core.tolerances import POSITIVE_FLOOR
 
-#: Relative precision the M step's scatter must keep; below it the sums are centred.
-SCATTER_RELATIVE_ERROR = 1e-7
 #: Rounding of the fast scatter, in units of float64 eps times the raw second moment.
 SCATTER_ROUNDING_UNITS = 64.0
 
@@ -174,7 +173,7 @@ def cancels(
     scalar bool
     """
     n_features = stats.reference.shape[-1]
-    mass = stats.sums[..., :1] + 1e-300
+    mass = stats.sums[..., :1] + POSITIVE_FLOOR
     mean = stats.sums[..., 1 : 1 + n_features] / mass
     if uses_full_quadratic(covariance_type):
         rows, cols = _upper_pairs(n_features)

@@ -27,7 +27,7 @@ from typing import NamedTuple
 import jax
 import numpy as np
 
-from gmm_core import _validation as check
+from gmm_core import checks as check
 from gmm_core.buckets import (
     CHUNK_BYTES_PER_ENTRY,
     MAX_SNAPSHOTS,

@@ -25,6 +25,7 @@ from gmm_core.model import MASKED_LOG_WEIGHT, MixtureParams
 from gmm_core.points import PreparedData
 from gmm_core.program import ProgramConfig, ProgramOutputs
 from gmm_core.select import aic, bic
+from gmm_core.tolerances import POSITIVE_FLOOR
 
 FittedMixture = Mixture
 """The public name (``gmm_core.FittedMixture``) of :class:`gmm_core.mixture.Mixture`."""
@@ -195,7 +196,7 @@ def _in_original_units(
     log_weights = _fit_grid(params.log_weights, n_k, n_restarts)
     weights = np.where(log_weights > 0.5 * MASKED_LOG_WEIGHT, np.exp(log_weights), 0.0)
     # Initial weights are scikit-learn's mass / n (see gmm_core.init); shown normalised.
-    weights = weights / np.maximum(weights.sum(axis=-1, keepdims=True), 1e-300)
+    weights = weights / np.maximum(weights.sum(axis=-1, keepdims=True), POSITIVE_FLOOR)
     means = _fit_grid(params.means, n_k, n_restarts) * prepared.scale + prepared.shift
     covariances = _fit_grid(params.covariances, n_k, n_restarts) * prepared.scale**2
     return weights, means, covariances

@@ -18,6 +18,7 @@ import numpy as np
 
 from gmm_core.model import MASKED_LOG_WEIGHT
 from gmm_core.points import PreparedData
+from gmm_core.tolerances import POSITIVE_FLOOR
 
 
 class UserStart(NamedTuple):
@@ -89,7 +90,7 @@ def _given_start(
     start = UserStart()
     if weights_init is not None:
         log_weights = np.full((k_pad,), MASKED_LOG_WEIGHT)
-        log_weights[:k] = np.log(np.maximum(weights_init / weights_init.sum(), 1e-300))
+        log_weights[:k] = np.log(np.maximum(weights_init / weights_init.sum(), POSITIVE_FLOOR))
         start = start._replace(log_weights=log_weights)
     if means_init is not None:
         means = np.zeros((k_pad, n_features))

@@ -22,6 +22,7 @@ import plotly.graph_objects as go
 from numpy.typing import ArrayLike
 from plotly.subplots import make_subplots
 
+from gmm_core.checks import check_int
 from gmm_figures.style import (
     LIGHT_GREY,
     MUTED_TEXT_COLOR,
@@ -134,10 +135,10 @@ def model_selection_figure(
     ks = as_int_array(k_values, "k_values")
     if ks.ndim != 1 or ks.size == 0 or np.unique(ks).size != ks.size:
         raise ValueError(f"k_values must be a non-empty 1-D array of distinct ints, got {ks}")
-    chosen = _check_int(chosen_k, "chosen_k")
+    chosen = check_int(chosen_k, "chosen_k")
     if chosen not in ks.tolist():
         raise ValueError(f"chosen_k={chosen} is not one of k_values {ks.tolist()}")
-    truth = None if true_k is None else _check_int(true_k, "true_k")
+    truth = None if true_k is None else check_int(true_k, "true_k")
     metrics, notes = _check_metrics(ks.size, bic, aic, final_log_likelihood)
     offsets = _strip_offsets(metrics[0][1].shape[1])
     fig = make_subplots(
@@ -161,14 +162,8 @@ def model_selection_figure(
 # ----------------------------------------------------------------------------------------
 
 
-def _check_int(value: int, name: str) -> int:
-    if isinstance(value, bool) or not isinstance(value, int | np.integer):
-        raise ValueError(f"{name} must be an int, got {value!r}")
-    return int(value)
-
-
 def _check_restart_index(value: int, n_restarts: int) -> int:
-    index = _check_int(value, "highlighted_restart")
+    index = check_int(value, "highlighted_restart")
     if not 0 <= index < n_restarts:
         raise ValueError(f"highlighted_restart must be in [0, {n_restarts}), got {index}")
     return index

@@ -18,6 +18,7 @@ import plotly.graph_objects as go
 from numpy.typing import ArrayLike
 from plotly.subplots import make_subplots
 
+from gmm_core.tolerances import NEAR_BEST_TOLERANCE
 from gmm_figures.curves import _finish_notes
 from gmm_figures.style import (
     PALETTE,
@@ -37,7 +38,7 @@ __all__ = ["final_log_likelihood_histogram", "init_comparison_figure"]
 def final_log_likelihood_histogram(
     final_log_likelihood: ArrayLike,
     *,
-    tolerance: float = 1e-3,
+    tolerance: float = NEAR_BEST_TOLERANCE,
     title: str | None = None,
 ) -> go.Figure:
     """Histogram of the restarts' final log-likelihoods, with the best one marked.

@@ -17,6 +17,7 @@ import plotly.graph_objects as go
 from numpy.typing import ArrayLike
 from plotly.subplots import make_subplots
 
+from gmm_core.checks import check_positive_int
 from gmm_figures.spatial import (
     FAINT_OPACITY,
     FAINT_WEIGHT,
@@ -33,7 +34,6 @@ from gmm_figures.style import (
     add_notes,
     apply_layout,
     as_float_array,
-    check_positive_int,
     color_for,
     decimals_for,
     equal_aspect_panel_axes,

@@ -13,12 +13,13 @@ import numpy as np
 import plotly.graph_objects as go
 from numpy.typing import ArrayLike
 
+from gmm_core.checks import check_positive_int
 from gmm_core.geometry import ellipse_polygons
+from gmm_core.tolerances import ELLIPSE_PSD_RTOL
 from gmm_figures.style import (
     DATA_GREY,
     as_float_array,
     as_int_array,
-    check_positive_int,
     color_for,
     padded_range,
     plural,
@@ -30,7 +31,6 @@ FAINT_WEIGHT = 1e-3
 """Components lighter than this are drawn faint (and are not matched to the truth)."""
 FAINT_OPACITY = 0.3
 ELLIPSE_VERTICES = 49
-_PSD_RTOL = 1e-9
 
 
 # ----------------------------------------------------------------------------------------
@@ -145,7 +145,7 @@ def _valid_components(
     safe = np.where(valid[..., None, None], covariances, np.eye(2))
     eigenvalues = np.linalg.eigvalsh(0.5 * (safe + np.swapaxes(safe, -1, -2)))
     scale = np.max(np.abs(eigenvalues), axis=-1)
-    return valid & (eigenvalues[..., 0] >= -_PSD_RTOL * scale)
+    return valid & (eigenvalues[..., 0] >= -ELLIPSE_PSD_RTOL * scale)
 
 
 def _start_valid(start_means: np.ndarray | None, n_components: int, notes: list[str]) -> np.ndarray:

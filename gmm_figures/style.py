@@ -375,13 +375,6 @@ def subsample_indices(n_rows: int, max_rows: int) -> np.ndarray:
     return np.sort(chosen)
 
 
-def check_positive_int(value: int, name: str) -> int:
-    """``value`` as an int >= 1, or ValueError."""
-    if isinstance(value, bool) or not isinstance(value, int | np.integer) or value < 1:
-        raise ValueError(f"{name} must be an integer >= 1, got {value!r}")
-    return int(value)
-
-
 def integer_tick_step(span: float, max_ticks: int = 8) -> int:
     """Tick spacing 1, 2, 5, 10, 20, 50, ... giving at most ``max_ticks`` ticks over ``span``."""
     step = 1

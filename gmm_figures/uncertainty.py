@@ -12,7 +12,8 @@ Trace names (stable, for tests and for the app):
 With several snapshots the figure animates over the iterations (Play and a slider);
 every frame carries all four traces.
 
-Pure: Plotly, NumPy and ``gmm_core.density``; must not import Streamlit or ``gmm_app``.
+Pure: Plotly, NumPy, ``gmm_core.density`` and ``gmm_core.tolerances``; must not import
+Streamlit or ``gmm_app``.
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ from numpy.typing import ArrayLike
 
 from gmm_core.density import log_responsibilities
 from gmm_core.mixture import Mixture
+from gmm_core.tolerances import POSITIVE_FLOOR
 from gmm_figures.em_step import responsibility_colors
 from gmm_figures.playback import iteration_slider, play_pause_menu
 from gmm_figures.spatial import _style_spatial_axes
@@ -49,7 +51,7 @@ def normalised_entropy(resp: np.ndarray) -> np.ndarray:
     n_components = resp.shape[-1]
     if n_components < 2:
         return np.zeros(resp.shape[:-1])
-    safe = np.clip(resp, 1e-300, 1.0)
+    safe = np.clip(resp, POSITIVE_FLOOR, 1.0)
     entropy = -(np.where(resp > 0, resp * np.log(safe), 0.0)).sum(axis=-1)
     return np.clip(entropy / np.log(n_components), 0.0, 1.0)
 

@@ -14,7 +14,8 @@ from sklearn.mixture import GaussianMixture as SklearnGaussianMixture
 
 from gmm_core import PRESETS, GaussianMixture, sweep
 from gmm_core.diagnostics import StuckFitWarning
-from gmm_core.seeding import KMEANS_TOL, lloyd, pool_ranks
+from gmm_core.seeding import lloyd, pool_ranks
+from gmm_core.tolerances import KMEANS_TOL
 
 
 def _monotone(result) -> bool:

@@ -1,6 +1,13 @@
 """Checks of user input that raise a ``ValueError`` naming the problem.
 
-:func:`checked_sweep_request` checks the arguments of :func:`gmm_core.sweep.sweep`.
+The one home of the project's input checks: the general ones (:func:`is_int`,
+:func:`check_int`, :func:`check_positive_int`, :func:`check_non_negative`,
+:func:`check_choice`, :func:`as_data_matrix`) serve ``gmm_core``, ``gmm_figures`` and
+``gmm_app``; :func:`checked_sweep_request` checks the arguments of
+:func:`gmm_core.sweep.sweep`.
+
+Imports NumPy, JAX and ``gmm_core`` only; must never import ``gmm_figures``,
+``gmm_app``, Streamlit or Plotly.
 """
 
 from __future__ import annotations
@@ -63,27 +70,43 @@ def as_data_matrix(X: object, name: str = "X") -> np.ndarray:
 
 
 def check_choice(value: object, choices: tuple[str, ...], name: str) -> str:
+    """``value`` if it is one of the strings ``choices``, or ValueError."""
     if not isinstance(value, str) or value not in choices:
         raise ValueError(f"Unknown {name} {value!r}; choose one of {', '.join(choices)}.")
     return value
 
 
 def check_covariance_type(value: object) -> str:
+    """``value`` if it is one of :data:`~gmm_core.model.COVARIANCE_TYPES`, or ValueError."""
     return check_choice(value, COVARIANCE_TYPES, "covariance_type")
 
 
 def check_init_params(value: object) -> str:
+    """``value`` if it is one of :data:`~gmm_core.init.INIT_METHODS`, or ValueError."""
     return check_choice(value, INIT_METHODS, "init_params")
+
+
+def is_int(value: object) -> bool:
+    """Whether ``value`` is a Python or NumPy integer (bools are not integers here)."""
+    return isinstance(value, numbers.Integral) and not isinstance(value, bool)
+
+
+def check_int(value: object, name: str) -> int:
+    """``value`` as an int (Python or NumPy integers; not bools or floats), or ValueError."""
+    if not is_int(value):
+        raise ValueError(f"{name} must be an integer; got {value!r}.")
+    return int(value)
 
 
 def check_positive_int(value: object, name: str) -> int:
     """``value`` as an int >= 1 (Python or NumPy integers; not bools or floats)."""
-    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < 1:
+    if not is_int(value) or value < 1:
         raise ValueError(f"{name} must be an integer >= 1; got {value!r}.")
     return int(value)
 
 
 def check_non_negative(value: object, name: str) -> float:
+    """``value`` as a finite float >= 0 (not a bool), or ValueError."""
     if isinstance(value, bool) or not isinstance(value, numbers.Real):
         raise ValueError(f"{name} must be a non-negative number; got {value!r}.")
     if not np.isfinite(value) or value < 0:
@@ -92,6 +115,7 @@ def check_non_negative(value: object, name: str) -> float:
 
 
 def check_k_order(k_min: object, k_max: object) -> tuple[int, int]:
+    """(k_min, k_max) as ints with 1 <= k_min <= k_max, or ValueError."""
     k_min = check_positive_int(k_min, "k_min")
     k_max = check_positive_int(k_max, "k_max")
     if k_min > k_max:
@@ -100,6 +124,7 @@ def check_k_order(k_min: object, k_max: object) -> tuple[int, int]:
 
 
 def check_enough_points(k_max: int, n_samples: int) -> None:
+    """ValueError when ``n_samples`` points cannot fill ``k_max`` components."""
     if n_samples < k_max:
         raise ValueError(
             f"Too few points: {n_samples} samples cannot be split into {k_max} components; "
@@ -224,7 +249,7 @@ def _checked_sweep_settings(
     covariance_type = check_covariance_type(covariance_type)
     if dtype not in ("float32", "float64"):
         raise ValueError(f"Unknown dtype {dtype!r}; choose 'float32' or 'float64'.")
-    if isinstance(seed, bool) or not isinstance(seed, int | np.integer) or seed < 0:
+    if not is_int(seed) or seed < 0:
         raise ValueError(f"seed must be a non-negative integer; got {seed!r}.")
     if snapshots < 0:
         raise ValueError(f"snapshots must be non-negative; got {snapshots!r}.")
