@@ -6,7 +6,7 @@ jaxlib (0.10.2 and earlier) runs batched LAPACK custom calls (``potrf``, ``trsm`
 pool for the batch tasks. Two such calls that run at the same time (two
 independent calls in one program, or one call on each of two devices) can each
 hold the pool's threads while waiting for tasks queued behind the other, and the
-whole process deadlocks. ``tests/test_upstream_lapack_deadlock.py`` documents it.
+whole process deadlocks. ``tests/core/test_upstream_lapack_deadlock.py`` documents it.
 
 The functions here loop over the D columns with ``lax.fori_loop``; every step is
 one batched matrix-vector product over all matrices at once, so they run on XLA's

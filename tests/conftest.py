@@ -52,7 +52,7 @@ def pytest_unconfigure(config: pytest.Config) -> None:
 
 
 # AppTest runs the pages in this process: sweeps run here too, not on worker processes
-# (tests/test_sweep_workers.py and the browser tests cover the workers).
+# (tests/app/test_sweep_workers.py and the browser tests cover the workers).
 os.environ.setdefault("GMM_SWEEP_WORKERS", "0")
 
 

@@ -2,18 +2,15 @@
 
 from __future__ import annotations
 
-import ast
 import dataclasses
 import math
 import re
-from pathlib import Path
 from typing import Any
 
 import numpy as np
 import plotly.graph_objects as go
 import pytest
 
-import gmm_figures
 from gmm_core import PRESETS, SweepResult, sweep
 from gmm_core.mixture import Mixture
 from gmm_figures import (
@@ -165,16 +162,6 @@ def test_sanitize_points_drops_non_finite_rows() -> None:
     np.testing.assert_array_equal(kept, X[[0, 2, 3]])
     with pytest.raises(ValueError):
         sanitize_points(np.zeros(3))
-
-
-def test_package_never_imports_streamlit() -> None:
-    for path in Path(gmm_figures.__file__).parent.glob("*.py"):
-        tree = ast.parse(path.read_text(encoding="utf-8"))
-        for node in ast.walk(tree):
-            if isinstance(node, ast.Import):
-                assert all(not a.name.startswith("streamlit") for a in node.names), path
-            if isinstance(node, ast.ImportFrom):
-                assert not (node.module or "").startswith("streamlit"), path
 
 
 # ----------------------------------------------------------------------------------------

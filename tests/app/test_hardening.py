@@ -26,7 +26,7 @@ from gmm_core.mixture import Mixture
 from gmm_core.sweep import SweepProgress
 from tests.support.figures import figure_numbers
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 
 # --------------------------------------------------------------------------- figures
 

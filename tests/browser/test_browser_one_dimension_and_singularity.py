@@ -12,9 +12,9 @@ from typing import Any
 
 import pytest
 
-from tests import test_browser as base
-from tests.test_app_issue15 import iris_like_csv
-from tests.test_browser import (
+from tests.app.test_app_one_dimension_and_singularity import iris_like_csv
+from tests.browser import test_browser as base
+from tests.browser.test_browser import (
     RENDER_MS,
     SCREENSHOTS,
     assert_no_exception,

@@ -12,7 +12,7 @@ import pytest
 
 from gmm_core.cpu_devices import DEVICES_VARIABLE, cpu_core_count
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 
 SCRIPT = """
 import json, os, sys

@@ -16,7 +16,7 @@ import gmm_core
 from gmm_core import PRESETS, sweep
 from gmm_core.sweep import bucket_components, bucket_points, snapshot_iterations
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 
 
 @pytest.fixture(scope="module")

@@ -295,7 +295,8 @@ HOSTILE_UPLOADS: dict[str, tuple[bytes, tuple]] = {
         _csv("x,y", ["1e308,1e308"] * 50).encode(),
         ("error", "All 50 rows had a missing, non-numeric, infinite or too large"),
     ),
-    # One numeric column is fitted in one dimension (tests/test_app_issue15.py).
+    # One numeric column is fitted in one dimension
+    # (tests/app/test_app_one_dimension_and_singularity.py).
     "over the size limit": (
         b"x,y\n" + b"1,2\n" * (21 * 2**20 // 4),
         ("error", "The file is 21.0 MB, which is over the 20.0 MB upload limit"),

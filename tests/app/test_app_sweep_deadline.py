@@ -11,7 +11,7 @@ from sweep_targets import HANG_SEED
 
 from gmm_app import sweep_workers
 
-APP = Path(__file__).resolve().parent.parent / "app.py"
+APP = Path(__file__).resolve().parents[2] / "app.py"
 
 
 @pytest.fixture

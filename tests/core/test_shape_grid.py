@@ -21,7 +21,7 @@ import pytest
 
 from gmm_core import COVARIANCE_TYPES
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 DIMENSIONS = (1, 2, 3, 8, 12, 16, 24, 32, 64)
 APP_MAX_K = 12
 #: (k_min, k_max, restarts) for one device, cycled; two devices always run the app's
