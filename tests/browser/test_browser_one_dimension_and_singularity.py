@@ -1,6 +1,6 @@
 """Chromium views of the singularity demo, the one-dimensional mode and a labelled upload.
 
-Uses :mod:`tests.test_browser`'s server and browser fixtures (a server of its own for this
+Uses the browser fixtures of ``tests/browser/conftest.py`` (a server of its own for this
 module). ``UPDATE_SCREENSHOTS=1`` saves each view at 1280×720, and in presenter mode, under
 ``docs/screenshots/``.
 """
@@ -13,25 +13,19 @@ from typing import Any
 import pytest
 
 from tests.app.test_app_one_dimension_and_singularity import iris_like_csv
-from tests.browser import test_browser as base
-from tests.browser.test_browser import (
+from tests.support.browser import (
     RENDER_MS,
     SCREENSHOTS,
     assert_no_exception,
     chart,
     charts,
     settle,
+    skip_module_without_browser,
     wait_until,
 )
 
-# The base module's fixtures, for this module's own server and browser.
-browser_ready = base.browser_ready
-server_env = base.server_env
-server = base.server
-browser = base.browser
-context = base.context
-
 pytestmark = pytest.mark.browser
+skip_module_without_browser()
 SCREEN = {"width": 1280, "height": 720}
 
 
