@@ -5,7 +5,8 @@ from a fit's initial parameters (as the sweep stored them), :func:`walk` repeats
 E step (responsibilities) and the M step (weights, means, covariances + ``reg_covar``·I)
 for the iterations that fit ran.
 
-Pure: NumPy only. Must not import Streamlit or other ``gmm_app`` modules.
+Pure: NumPy, and :mod:`gmm_core.covariance_types` for what each covariance type keeps
+of the scatter. Must not import Streamlit or other ``gmm_app`` modules.
 """
 
 from __future__ import annotations
@@ -13,6 +14,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
+
+from gmm_core.covariance_types import covariance_kind
 
 REG_COVAR = 1e-6  # gmm_core.sweep's default
 
@@ -74,16 +77,12 @@ def m_step(
     means = resp.T @ X / counts[:, None]
     centred = X[None, :, :] - means[:, None, :]  # (K, N, D)
     scatter = np.einsum("nk,kni,knj->kij", resp, centred, centred) / counts[:, None, None]
-    eye = np.eye(n_features)
-    if covariance_type == "tied":
+    kind = covariance_kind(covariance_type)
+    if kind.shared:
         tied = np.einsum("k,kij->ij", counts, scatter) / n_samples
         scatter = np.broadcast_to(tied, scatter.shape).copy()
-    elif covariance_type == "diag":
-        scatter = np.diagonal(scatter, axis1=1, axis2=2)[:, :, None] * eye
-    elif covariance_type == "spherical":
-        variance = np.trace(scatter, axis1=1, axis2=2) / n_features
-        scatter = variance[:, None, None] * eye
-    return counts / n_samples, means, scatter + reg_covar * eye
+    scatter = kind.project(scatter)
+    return counts / n_samples, means, scatter + reg_covar * np.eye(n_features)
 
 
 def walk(

@@ -1,4 +1,7 @@
-"""Helpers of :class:`gmm_core.GaussianMixture`: scikit-learn's checks, messages and shapes.
+"""Helpers of :class:`gmm_core.GaussianMixture`: scikit-learn's checks and messages.
+
+scikit-learn's per-type shapes and layouts of covariances and precisions are in
+:mod:`gmm_core.covariance_types`.
 
 Kept apart from the estimator so that each module stays short. Every message here says
 what scikit-learn 1.9's ``GaussianMixture`` says, in substance, and names the parameter.
@@ -9,10 +12,10 @@ Must not import streamlit, plotly, gmm_figures or gmm_app (``tests/test_layers.p
 from __future__ import annotations
 
 import numpy as np
-import scipy.linalg
 from sklearn.utils import check_array, check_random_state
 
 from gmm_core import checks as check
+from gmm_core.covariance_types import covariance_kind
 
 #: scikit-learn's advice when a covariance is not positive definite (``_gaussian_mixture``).
 ILL_DEFINED_COVARIANCE = (
@@ -86,33 +89,24 @@ def checked_means(means: object, n_components: int, n_features: int) -> np.ndarr
     return means.astype(np.float64)
 
 
-def precision_shape(covariance_type: str, n_components: int, n_features: int) -> tuple:
-    """scikit-learn's shape of precisions (and covariances) for the covariance type."""
-    return {
-        "full": (n_components, n_features, n_features),
-        "tied": (n_features, n_features),
-        "diag": (n_components, n_features),
-        "spherical": (n_components,),
-    }[covariance_type]
-
-
 def checked_precisions(
     precisions: object, covariance_type: str, n_components: int, n_features: int
 ) -> np.ndarray:
     """``precisions_init`` with the covariance type's shape, positive (definite)."""
+    kind = covariance_kind(covariance_type)
+    expected = kind.sklearn_shape(n_components, n_features)
     precisions = check_array(
         precisions,
         dtype=[np.float64, np.float32],
         ensure_2d=False,
-        allow_nd=covariance_type == "full",
+        allow_nd=len(expected) > 2,
     )
-    expected = precision_shape(covariance_type, n_components, n_features)
     _checked_shape(precisions, expected, f"{covariance_type} precision", "precisions_init")
-    if covariance_type in ("diag", "spherical"):
+    if kind.diagonal:
         if np.any(precisions <= 0.0):
             raise ValueError(f"'{covariance_type} precision' should be positive (precisions_init).")
         return precisions.astype(np.float64)
-    for matrix in precisions if covariance_type == "full" else [precisions]:
+    for matrix in precisions.reshape(-1, n_features, n_features):  # full: K, tied: 1
         if not (np.allclose(matrix, matrix.T) and np.all(np.linalg.eigvalsh(matrix) > 0.0)):
             raise ValueError(
                 f"'{covariance_type} precision' should be symmetric, positive-definite "
@@ -134,37 +128,6 @@ def check_well_defined(covariances: np.ndarray, *arrays: np.ndarray) -> None:
         finite = False
     if not finite:
         raise ValueError(ILL_DEFINED_COVARIANCE)
-
-
-def sklearn_covariances(full: np.ndarray, covariance_type: str) -> np.ndarray:
-    """(K, D, D) matrices -> scikit-learn's shape for the covariance type."""
-    if covariance_type == "full":
-        return full
-    if covariance_type == "tied":
-        return full[0]
-    diagonal = np.diagonal(full, axis1=-2, axis2=-1)
-    return diagonal if covariance_type == "diag" else diagonal[:, 0].copy()
-
-
-def precision_cholesky(full: np.ndarray, covariance_type: str) -> np.ndarray:
-    """scikit-learn's ``precisions_cholesky_`` from (K, D, D) covariances."""
-    if covariance_type in ("diag", "spherical"):
-        return 1.0 / np.sqrt(sklearn_covariances(full, covariance_type))
-    factors = []
-    for covariance in full[:1] if covariance_type == "tied" else full:
-        lower = scipy.linalg.cholesky(covariance, lower=True)
-        identity = np.eye(covariance.shape[0])
-        factors.append(scipy.linalg.solve_triangular(lower, identity, lower=True).T)
-    return factors[0] if covariance_type == "tied" else np.stack(factors)
-
-
-def precisions_from_cholesky(factor: np.ndarray, covariance_type: str) -> np.ndarray:
-    """``precisions_`` from ``precisions_cholesky_``, as scikit-learn computes them."""
-    if covariance_type == "full":
-        return np.stack([chol @ chol.T for chol in factor])
-    if covariance_type == "tied":
-        return factor @ factor.T
-    return factor**2
 
 
 class VerboseReport:

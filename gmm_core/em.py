@@ -39,6 +39,7 @@ import jax.numpy as jnp
 from jax import Array, lax
 
 from gmm_core import linalg
+from gmm_core.covariance_types import covariance_kind
 from gmm_core.estep import (
     CENTRED_DIFFERENCES,
     FLOAT64_FOR_RISK,
@@ -132,20 +133,8 @@ def maximization(
         + mass[..., None, None] * shift[..., :, None] * shift[..., None, :]
     )
     identity = jnp.eye(n_features, dtype=jnp.float64)
-    if covariance_type == "full":
-        covariances = scatter / mass_reg[..., None, None]
-    elif covariance_type == "diag":
-        covariances = scatter * identity / mass_reg[..., None, None]
-    elif covariance_type == "spherical":
-        variance = jnp.trace(scatter, axis1=-2, axis2=-1) / (n_features * mass_reg)
-        covariances = variance[..., None, None] * identity
-    elif covariance_type == "tied":
-        active_scatter = jnp.where(component_mask[..., None, None], scatter, 0.0)
-        active_mass = jnp.where(component_mask, mass_reg, 0.0)
-        tied = jnp.sum(active_scatter, axis=-3) / jnp.sum(active_mass, axis=-1)[..., None, None]
-        covariances = jnp.broadcast_to(tied[..., None, :, :], scatter.shape)
-    else:  # pragma: no cover - validated by callers
-        raise ValueError(f"unknown covariance_type {covariance_type!r}")
+    m_step = covariance_kind(covariance_type).m_step
+    covariances = m_step(scatter, mass_reg, component_mask, identity)
     # reg_covar > 0 is floored at REG_FLOOR_EPS · eps · the largest variance, so that the
     # matrix stays positive definite in float64 however rank-deficient the scatter.
     largest = jnp.max(jnp.diagonal(covariances, axis1=-2, axis2=-1), axis=-1)

@@ -19,10 +19,10 @@ from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from gmm_core import _estimator_support as support
+from gmm_core.covariance_types import COVARIANCE_TYPES, covariance_kind
 from gmm_core.density import log_responsibilities
 from gmm_core.diagnostics import StuckFitWarning
 from gmm_core.init import INIT_METHODS
-from gmm_core.model import COVARIANCE_TYPES
 from gmm_core.select import n_parameters
 from gmm_core.sweep import SweepResult, sweep
 
@@ -286,15 +286,10 @@ class GaussianMixture(DensityMixin, BaseEstimator):
         self.weights_ = np.array(weights, np.float64)
         self.means_ = np.array(means, np.float64)
         self._full_covariances = np.array(covariances, np.float64)
-        self.covariances_ = support.sklearn_covariances(
-            self._full_covariances, self.covariance_type
-        )
-        self.precisions_cholesky_ = support.precision_cholesky(
-            self._full_covariances, self.covariance_type
-        )
-        self.precisions_ = support.precisions_from_cholesky(
-            self.precisions_cholesky_, self.covariance_type
-        )
+        kind = covariance_kind(self.covariance_type)
+        self.covariances_ = kind.to_sklearn(self._full_covariances)
+        self.precisions_cholesky_ = kind.precisions_cholesky(self._full_covariances)
+        self.precisions_ = kind.precisions_from_cholesky(self.precisions_cholesky_)
         self.converged_ = bool(converged)
         self.n_iter_ = len(bounds)
         self.lower_bounds_ = list(bounds)
@@ -356,7 +351,7 @@ class GaussianMixture(DensityMixin, BaseEstimator):
             )
         rng = support.sampling_generator(self.random_state)
         counts = rng.multinomial(n_samples, self.weights_)
-        if self.covariance_type in ("full", "tied"):
+        if not covariance_kind(self.covariance_type).diagonal:
             covariances = self._full_covariances
             X = np.vstack(
                 [

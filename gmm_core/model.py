@@ -21,8 +21,8 @@ import numpy as np
 from jax import Array
 
 from gmm_core import linalg
-
-COVARIANCE_TYPES: tuple[str, ...] = ("full", "tied", "diag", "spherical")
+from gmm_core.covariance_types import COVARIANCE_TYPES as COVARIANCE_TYPES  # re-exported
+from gmm_core.covariance_types import covariance_kind
 
 #: Log-weight given to padded (inactive) components: finite, so ``0 * it`` stays 0.
 MASKED_LOG_WEIGHT = -1e30
@@ -52,14 +52,12 @@ class MixtureParams:
 
 def uses_full_quadratic(covariance_type: str) -> bool:
     """Whether the log-density needs every product x_i x_j (full, tied) or only x_i² ."""
-    return covariance_type in ("full", "tied")
+    return covariance_kind(covariance_type).full_quadratic
 
 
 def n_basis(n_features: int, covariance_type: str) -> int:
     """Number P of polynomial features per point: 1, x, and the needed quadratic terms."""
-    if uses_full_quadratic(covariance_type):
-        return 1 + n_features + n_features * (n_features + 1) // 2
-    return 1 + 2 * n_features
+    return 1 + n_features + covariance_kind(covariance_type).n_quadratic(n_features)
 
 
 def _upper_pairs(n_features: int) -> tuple[tuple[int, ...], tuple[int, ...]]:

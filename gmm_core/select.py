@@ -15,6 +15,7 @@ from numpy.typing import ArrayLike
 from scipy.optimize import linear_sum_assignment
 
 from gmm_core.checks import check_positive_int
+from gmm_core.covariance_types import COVARIANCE_TYPES, covariance_kind
 
 __all__ = [
     "COVARIANCE_TYPES",
@@ -27,8 +28,6 @@ __all__ = [
     "match_components",
     "n_parameters",
 ]
-
-COVARIANCE_TYPES: tuple[str, ...] = ("full", "tied", "diag", "spherical")
 
 
 class ComponentMatching(NamedTuple):
@@ -91,18 +90,7 @@ def n_parameters(n_components: int, n_features: int, covariance_type: str) -> in
     """
     k = check_positive_int(n_components, "n_components")
     d = check_positive_int(n_features, "n_features")
-    if covariance_type == "full":
-        covariance_count = k * d * (d + 1) // 2
-    elif covariance_type == "diag":
-        covariance_count = k * d
-    elif covariance_type == "tied":
-        covariance_count = d * (d + 1) // 2
-    elif covariance_type == "spherical":
-        covariance_count = k
-    else:
-        raise ValueError(
-            f"covariance_type must be one of {COVARIANCE_TYPES}, got {covariance_type!r}"
-        )
+    covariance_count = covariance_kind(covariance_type).n_covariance_parameters(k, d)
     return covariance_count + k * d + k - 1
 
 

@@ -16,6 +16,7 @@ from typing import NamedTuple
 
 import numpy as np
 
+from gmm_core.covariance_types import covariance_kind
 from gmm_core.model import MASKED_LOG_WEIGHT
 from gmm_core.points import PreparedData
 from gmm_core.tolerances import POSITIVE_FLOOR
@@ -112,11 +113,7 @@ def shared_start_covariance(
     start is a valid parameter of ``covariance_type``.
     """
     covariance = np.asarray(data_covariance, np.float64) / k
-    if covariance_type == "diag":
-        return np.diag(np.diag(covariance))
-    if covariance_type == "spherical":
-        return np.trace(covariance) / covariance.shape[0] * np.eye(covariance.shape[0])
-    return covariance
+    return covariance_kind(covariance_type).project(covariance)
 
 
 def _with_shared_start(
@@ -142,21 +139,11 @@ def precisions_to_covariances(
 ) -> np.ndarray:
     """scikit-learn-shaped precisions -> (k, D, D) covariance matrices."""
     precisions = np.asarray(precisions, np.float64)
-    expected = {
-        "full": (k, n_features, n_features),
-        "tied": (n_features, n_features),
-        "diag": (k, n_features),
-        "spherical": (k,),
-    }[covariance_type]
+    kind = covariance_kind(covariance_type)
+    expected = kind.sklearn_shape(k, n_features)
     if precisions.shape != expected:
         raise ValueError(
             f"precisions_init for covariance_type={covariance_type!r} must have shape "
             f"{expected}; got {precisions.shape}."
         )
-    if covariance_type == "full":
-        return np.linalg.inv(precisions)
-    if covariance_type == "tied":
-        return np.broadcast_to(np.linalg.inv(precisions), (k, n_features, n_features)).copy()
-    if covariance_type == "diag":
-        return np.stack([np.diag(1.0 / p) for p in precisions])
-    return (1.0 / precisions)[:, None, None] * np.eye(n_features)
+    return kind.covariances_from_precisions(precisions, k, n_features)
