@@ -19,23 +19,17 @@ to turn it off, or ``GMM_CPU_DEVICES=N`` for N devices. See
 :func:`gmm_core.cpu_devices.default_device_setup`.
 """
 
+from gmm_core.covariance_types import COVARIANCE_TYPES
 from gmm_core.cpu_devices import default_device_setup
+from gmm_core.criteria import aic, bic, n_parameters
 from gmm_core.data import DEFAULT_PRESET, PRESETS, DatasetSpec, cluster_covariance, make_dataset
 from gmm_core.diagnostics import StuckFitWarning
 from gmm_core.estimator import ConvergenceWarning, GaussianMixture
 from gmm_core.geometry import ellipse_polygon, ellipse_polygons
 from gmm_core.init import INIT_METHODS
-from gmm_core.model import COVARIANCE_TYPES
-from gmm_core.select import (
-    adjusted_rand_index,
-    aic,
-    bic,
-    center_errors,
-    match_components,
-    n_parameters,
-)
 from gmm_core.shipped import SHIPPED, load_shipped
 from gmm_core.sweep import FittedMixture, SweepResult, compilation_count, sweep
+from gmm_core.truth_matching import adjusted_rand_index, center_errors, match_components
 
 default_device_setup()  # importing the modules above does not start JAX's backend
 

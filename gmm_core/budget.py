@@ -18,6 +18,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Literal, NamedTuple
 
+from gmm_core.basis import n_basis
 from gmm_core.buckets import (
     MAX_SNAPSHOTS,
     available_memory_bytes,
@@ -26,7 +27,6 @@ from gmm_core.buckets import (
     bucket_points,
     default_chunk_size,
 )
-from gmm_core.model import n_basis
 
 #: Seconds per (point, fit, component, iteration) quadruple: a fixed part and a part per feature.
 SECONDS_PER_QUADRUPLE = 1.6e-9

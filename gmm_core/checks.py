@@ -21,9 +21,9 @@ import numpy as np
 
 from gmm_core import distributed
 from gmm_core.buckets import snapshot_iterations
+from gmm_core.covariance_types import COVARIANCE_TYPES
 from gmm_core.device_mesh import choose_mesh_shape
 from gmm_core.init import INIT_METHODS
-from gmm_core.model import COVARIANCE_TYPES
 
 
 def as_data_matrix(X: object, name: str = "X") -> np.ndarray:
@@ -77,7 +77,7 @@ def check_choice(value: object, choices: tuple[str, ...], name: str) -> str:
 
 
 def check_covariance_type(value: object) -> str:
-    """``value`` if it is one of :data:`~gmm_core.model.COVARIANCE_TYPES`, or ValueError."""
+    """``value`` if it is one of the :data:`~gmm_core.COVARIANCE_TYPES`, or ValueError."""
     return check_choice(value, COVARIANCE_TYPES, "covariance_type")
 
 

@@ -5,7 +5,7 @@ Everything that depends on the covariance type ("full", "tied", "diag",
 parameters, how the M step turns scatter matrices into covariances, whether the
 log-density needs every product x_i x_j, and the conversions between the full
 (component, feature, feature) matrices that ``gmm_core`` always stores (see
-:class:`gmm_core.model.MixtureParams`) and scikit-learn's per-type layouts of
+:class:`gmm_core.mixture.MixtureParams`) and scikit-learn's per-type layouts of
 ``covariances_``, ``precisions_`` and ``precisions_cholesky_``. Callers look the
 kind up with :func:`covariance_kind` instead of comparing names.
 
@@ -39,7 +39,7 @@ class CovarianceKind:
     ----------
     name : "full", "tied", "diag" or "spherical"
     full_quadratic : the log-density needs every product x_i x_j (full, tied), not
-        only the squares x_i² (diag, spherical); see :func:`gmm_core.model.point_features`
+        only the squares x_i² (diag, spherical); see :func:`gmm_core.basis.point_features`
     shared : one covariance for all components (tied)
     n_covariance_parameters : (K, D) -> free covariance parameters, as scikit-learn counts
     m_step : (scatter (..., K, D, D), regularised mass (..., K), component mask

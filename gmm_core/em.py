@@ -39,6 +39,7 @@ import jax.numpy as jnp
 from jax import Array, lax
 
 from gmm_core import linalg
+from gmm_core.basis import unpack_second_moments
 from gmm_core.covariance_types import covariance_kind
 from gmm_core.estep import (
     CENTRED_DIFFERENCES,
@@ -51,7 +52,7 @@ from gmm_core.estep import (
     log_joint_coefficients,
     posterior_responsibilities,
 )
-from gmm_core.model import MASKED_LOG_WEIGHT, MixtureParams, unpack_second_moments
+from gmm_core.mixture import MASKED_LOG_WEIGHT, MixtureParams
 from gmm_core.stats import SufficientStats, accumulate_statistics, centred_statistics
 from gmm_core.tolerances import (
     DECREASE_TOLERANCE,

@@ -35,13 +35,8 @@ import jax.numpy as jnp
 from jax import Array, lax
 
 from gmm_core import linalg
-from gmm_core.model import (
-    MASKED_LOG_WEIGHT,
-    MixtureParams,
-    cholesky_with_fallback,
-    log_density_coefficients,
-    point_features,
-)
+from gmm_core.basis import cholesky_with_fallback, log_density_coefficients, point_features
+from gmm_core.mixture import MASKED_LOG_WEIGHT, MixtureParams
 from gmm_core.stats import (
     SufficientStats,
     accumulate_statistics,

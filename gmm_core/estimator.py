@@ -20,10 +20,10 @@ from sklearn.utils.validation import check_is_fitted, validate_data
 
 from gmm_core import _estimator_support as support
 from gmm_core.covariance_types import COVARIANCE_TYPES, covariance_kind
+from gmm_core.criteria import n_parameters
 from gmm_core.density import log_responsibilities
 from gmm_core.diagnostics import StuckFitWarning
 from gmm_core.init import INIT_METHODS
-from gmm_core.select import n_parameters
 from gmm_core.sweep import SweepResult, sweep
 
 #: Checks of ``sklearn.utils.estimator_checks`` that cannot pass, with the reason.

@@ -34,7 +34,7 @@ import jax.numpy as jnp
 from jax import Array
 
 from gmm_core.em import maximization
-from gmm_core.model import MASKED_LOG_WEIGHT, MixtureParams
+from gmm_core.mixture import MASKED_LOG_WEIGHT, MixtureParams
 from gmm_core.seeding import draw_pool, kmeans_plusplus, lloyd, squared_distances
 from gmm_core.stats import SufficientStats, accumulate_statistics, centred_statistics
 from gmm_core.tolerances import KMEANS_TOL, MASS_EPSILON, REG_FLOOR_EPS

@@ -1,26 +1,36 @@
-"""One Gaussian mixture as NumPy arrays in original units, passed between core, figures and app.
+"""A Gaussian mixture in its two forms: the record passed around, and the compiled EM's state.
 
-:class:`Mixture` is what :meth:`gmm_core.SweepResult.mixture` returns (public name
-``gmm_core.FittedMixture``), what the app's chosen fit holds and what the figures draw: a
-fit, a fit projected onto the plotted plane, or the true mixture. The compiled EM keeps its
-own state, :class:`gmm_core.model.MixtureParams` (log-weights, internal units, padded and
-batched).
+:class:`Mixture` is one mixture as NumPy arrays in original units: what
+:meth:`gmm_core.SweepResult.mixture` returns (public name ``gmm_core.FittedMixture``), what
+the app's chosen fit holds and what the figures draw: a fit, a fit projected onto the
+plotted plane, or the true mixture. The compiled EM keeps its
+own state, :class:`MixtureParams`: a JAX pytree of log-weights, means and full
+covariances in internal units, padded and batched over fits.
 
-NumPy only. Must not import streamlit, plotly, gmm_figures or gmm_app.
+Axis names used in shapes throughout ``gmm_core``:
+
+- ``fit``: one (K, restart) pair of a sweep
+- ``component``: a mixture component, padded to ``k_pad`` and masked
+- ``point``: a data point; ``feature``: a data dimension (D)
+- ``basis``: a polynomial feature of a point (P), see :mod:`gmm_core.basis`
+
+Must not import streamlit, plotly, gmm_figures or gmm_app (``tests/test_layers.py``).
 """
 
 from __future__ import annotations
 
 import dataclasses
 
+import jax
 import numpy as np
+from jax import Array
 
 
 @dataclasses.dataclass(frozen=True, eq=False)
 class Mixture:
     """Weights, means and covariances of one Gaussian mixture in original units.
 
-    The compiled EM's state is :class:`~gmm_core.model.MixtureParams` (log-weights, internal units).
+    The compiled EM's state is :class:`MixtureParams` (log-weights, internal units).
 
     Attributes
     ----------
@@ -61,3 +71,29 @@ class Mixture:
     def as_dict(self) -> dict[str, np.ndarray]:
         """``{"weights": …, "means": …, "covariances": …}``: the arrays themselves."""
         return {"weights": self.weights, "means": self.means, "covariances": self.covariances}
+
+
+#: Log-weight given to padded (inactive) components: finite, so ``0 * it`` stays 0.
+MASKED_LOG_WEIGHT = -1e30
+
+
+@jax.tree_util.register_dataclass
+@dataclasses.dataclass(frozen=True)
+class MixtureParams:
+    """Parameters of one mixture (or a batch of them, with leading ``fit`` axes).
+
+    The compiled EM's state; one fit in original units is a :class:`~gmm_core.mixture.Mixture`.
+
+    Attributes
+    ----------
+    log_weights : (..., component)
+        Log mixing weights; padded components hold ``MASKED_LOG_WEIGHT``.
+    means : (..., component, feature)
+    covariances : (..., component, feature, feature)
+        Always full matrices. Diagonal and spherical models store diagonal
+        matrices; the tied model repeats one matrix for every component.
+    """
+
+    log_weights: Array
+    means: Array
+    covariances: Array

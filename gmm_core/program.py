@@ -37,7 +37,7 @@ from gmm_core import distributed
 from gmm_core.device_mesh import FIT_AXIS, POINT_AXIS
 from gmm_core.em import run_em
 from gmm_core.init import initialise, initialise_any
-from gmm_core.model import MixtureParams
+from gmm_core.mixture import MixtureParams
 
 PROGRAM_CACHE_SIZE = 16
 #: ``ProgramConfig.init_params`` of a program that takes the init method as a run-time
@@ -88,7 +88,7 @@ class ProgramInputs(NamedTuple):
     data_covariance : (feature, feature) float64
     shift : (feature,) float64, the centre of the original units
     scale : () float64, the scale of the original units
-    feature_bounds : (basis,) float64, see :func:`gmm_core.model.feature_bounds`
+    feature_bounds : (basis,) float64, see :func:`gmm_core.basis.feature_bounds`
     user_log_weights : (component,) or None (drawn), see :mod:`gmm_core.user_init`
     user_means : (component, feature) or None
     user_covariances : (component, feature, feature) or None

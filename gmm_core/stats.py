@@ -25,7 +25,7 @@ import jax.numpy as jnp
 from jax import Array, lax
 
 from gmm_core import device_mesh
-from gmm_core.model import _upper_pairs, n_basis, point_features, uses_full_quadratic
+from gmm_core.basis import _upper_pairs, n_basis, point_features, uses_full_quadratic
 from gmm_core.tolerances import POSITIVE_FLOOR
 
 #: Rounding of the fast scatter, in units of float64 eps times the raw second moment.

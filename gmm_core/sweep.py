@@ -28,6 +28,7 @@ import jax
 import numpy as np
 
 from gmm_core import checks as check
+from gmm_core.basis import feature_bounds
 from gmm_core.buckets import (
     CHUNK_BYTES_PER_ENTRY,
     MAX_SNAPSHOTS,
@@ -39,7 +40,6 @@ from gmm_core.buckets import (
     snapshot_iterations,
 )
 from gmm_core.init import INIT_METHODS
-from gmm_core.model import feature_bounds
 from gmm_core.points import PreparedData, all_processes_max, prepare_points
 from gmm_core.program import (
     NO_INIT,

@@ -19,12 +19,11 @@ import warnings
 import numpy as np
 
 from gmm_core.buckets import bucket_components
+from gmm_core.criteria import aic, bic
 from gmm_core.diagnostics import StuckFitWarning, float64_reason, stuck_fits
-from gmm_core.mixture import Mixture
-from gmm_core.model import MASKED_LOG_WEIGHT, MixtureParams
+from gmm_core.mixture import MASKED_LOG_WEIGHT, Mixture, MixtureParams
 from gmm_core.points import PreparedData
 from gmm_core.program import ProgramConfig, ProgramOutputs
-from gmm_core.select import aic, bic
 from gmm_core.tolerances import POSITIVE_FLOOR
 
 FittedMixture = Mixture

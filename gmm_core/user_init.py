@@ -17,7 +17,7 @@ from typing import NamedTuple
 import numpy as np
 
 from gmm_core.covariance_types import covariance_kind
-from gmm_core.model import MASKED_LOG_WEIGHT
+from gmm_core.mixture import MASKED_LOG_WEIGHT
 from gmm_core.points import PreparedData
 from gmm_core.tolerances import POSITIVE_FLOOR
 

@@ -22,7 +22,7 @@ import plotly.graph_objects as go
 from numpy.typing import ArrayLike
 
 from gmm_core.mixture import Mixture
-from gmm_core.select import match_components
+from gmm_core.truth_matching import match_components
 from gmm_figures.spatial import (
     AXIS_TITLES,
     FAINT_WEIGHT,
@@ -58,7 +58,7 @@ def component_colors_from_matching(
 ) -> np.ndarray:
     """Palette index of every fitted component, so that it takes its true cluster's colour.
 
-    Components are paired with true clusters by :func:`gmm_core.select.match_components`
+    Components are paired with true clusters by :func:`gmm_core.truth_matching.match_components`
     on the means. Components with non-finite means or a weight below ``1e-3`` take no part.
     Unmatched components get ``Kt, Kt + 1, ...`` in index order, so no two components and
     no unmatched component and true cluster share a colour (up to the palette's length).

@@ -6,15 +6,14 @@ import numpy as np
 import pytest
 
 import gmm_core
-from gmm_core import model, select
+from gmm_core import basis, criteria
 from gmm_core.covariance_types import COVARIANCE_KINDS, COVARIANCE_TYPES, covariance_kind
 
 
 def test_the_four_types_in_their_order_everywhere() -> None:
     assert COVARIANCE_TYPES == ("full", "tied", "diag", "spherical")
     assert gmm_core.COVARIANCE_TYPES is COVARIANCE_TYPES
-    assert model.COVARIANCE_TYPES is COVARIANCE_TYPES
-    assert select.COVARIANCE_TYPES is COVARIANCE_TYPES
+    assert criteria.COVARIANCE_TYPES is COVARIANCE_TYPES
     assert all(COVARIANCE_KINDS[name].name == name for name in COVARIANCE_TYPES)
 
 
@@ -40,4 +39,4 @@ def test_sklearn_layouts_have_their_shapes_and_round_trip(name: str) -> None:
     back = kind.covariances_from_precisions(precisions, k, d)
     np.testing.assert_allclose(back, full, rtol=1e-12, atol=1e-12)
     assert kind.diagonal == (not kind.full_quadratic) == (name in ("diag", "spherical"))
-    assert model.n_basis(d, name) == 1 + d + kind.n_quadratic(d)
+    assert basis.n_basis(d, name) == 1 + d + kind.n_quadratic(d)

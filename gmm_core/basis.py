@@ -1,18 +1,16 @@
-"""Mixture parameters as a JAX pytree, and their log-density as a matrix product.
+"""A mixture's log-density as one matrix product over a polynomial basis of the points.
 
-Axis names used in shapes throughout ``gmm_core``:
+Each point becomes its ``basis`` features (1, x and the needed quadratic terms, see
+:func:`point_features`); each component becomes coefficients over the same basis
+(:func:`log_density_coefficients`), so the E step's log-densities are one matmul. Shapes
+use the axis names of :mod:`gmm_core.mixture`. All of it runs on centred and scaled data;
+see ``gmm_core.points``.
 
-- ``fit``: one (K, restart) pair of a sweep
-- ``component``: a mixture component, padded to ``k_pad`` and masked
-- ``point``: a data point; ``feature``: a data dimension (D)
-- ``basis``: a polynomial feature of a point (P), see :func:`point_features`
-
-All internal computation happens on centred and scaled data; see ``gmm_core.points``.
+Must not import streamlit, plotly, gmm_figures or gmm_app (``tests/test_layers.py``).
 """
 
 from __future__ import annotations
 
-import dataclasses
 import math
 
 import jax
@@ -21,33 +19,8 @@ import numpy as np
 from jax import Array
 
 from gmm_core import linalg
-from gmm_core.covariance_types import COVARIANCE_TYPES as COVARIANCE_TYPES  # re-exported
 from gmm_core.covariance_types import covariance_kind
-
-#: Log-weight given to padded (inactive) components: finite, so ``0 * it`` stays 0.
-MASKED_LOG_WEIGHT = -1e30
-
-
-@jax.tree_util.register_dataclass
-@dataclasses.dataclass(frozen=True)
-class MixtureParams:
-    """Parameters of one mixture (or a batch of them, with leading ``fit`` axes).
-
-    The compiled EM's state; one fit in original units is a :class:`~gmm_core.mixture.Mixture`.
-
-    Attributes
-    ----------
-    log_weights : (..., component)
-        Log mixing weights; padded components hold ``MASKED_LOG_WEIGHT``.
-    means : (..., component, feature)
-    covariances : (..., component, feature, feature)
-        Always full matrices. Diagonal and spherical models store diagonal
-        matrices; the tied model repeats one matrix for every component.
-    """
-
-    log_weights: Array
-    means: Array
-    covariances: Array
+from gmm_core.mixture import MASKED_LOG_WEIGHT, MixtureParams
 
 
 def uses_full_quadratic(covariance_type: str) -> bool:
