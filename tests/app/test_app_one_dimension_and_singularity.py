@@ -17,6 +17,7 @@ from tests.support.apptest import (
     sidebar,
     trace_names,
 )
+from tests.support.uploads import iris_like_csv
 
 pytestmark = pytest.mark.usefixtures("navigation_mode")
 
@@ -76,20 +77,6 @@ def test_a_bad_reg_covar_in_the_link_warns_and_keeps_the_other_settings() -> Non
     assert sidebar(at, "slider", "restarts").value == 3
     assert sidebar(at, "select_slider", "tol").value == 1e-4
     assert "reg_covar" not in at.query_params
-
-
-def iris_like_csv(label_column: str = "species") -> bytes:
-    """Three 4-D groups of 60 rows, named in a text column, and an integer `target` column."""
-    rng = np.random.default_rng(7)
-    centres = np.array([[5.0, 3.4, 1.5, 0.2], [5.9, 2.8, 4.3, 1.3], [6.6, 3.0, 5.6, 2.0]])
-    names = ("setosa", "versicolor", "virginica")
-    rows = []
-    for group, centre in enumerate(centres):
-        for point in centre + 0.25 * rng.normal(size=(60, 4)):
-            cells = ",".join(f"{value:.3f}" for value in point)
-            rows.append(f"{cells},{names[group]},{group}")
-    header = f"sepal_length,sepal_width,petal_length,petal_width,{label_column},target"
-    return "\n".join([header, *rows]).encode()
 
 
 def test_an_upload_with_a_label_column_uses_it_as_the_truth() -> None:

@@ -12,7 +12,6 @@ from typing import Any
 
 import pytest
 
-from tests.app.test_app_one_dimension_and_singularity import iris_like_csv
 from tests.support.browser import (
     RENDER_MS,
     SCREENSHOTS,
@@ -23,6 +22,7 @@ from tests.support.browser import (
     skip_module_without_browser,
     wait_until,
 )
+from tests.support.uploads import iris_like_csv
 
 pytestmark = pytest.mark.browser
 skip_module_without_browser()
