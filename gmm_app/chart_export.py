@@ -2,7 +2,7 @@
 
 Plotly draws the image in the browser (no server, works offline): PNG at 2× scale or
 SVG, named after the settings. :func:`gmm_app.widgets.figure_block` passes
-:func:`chart_config` to every ``st.plotly_chart``; the format is chosen once, in the
+:func:`chart_config` to every chart it draws; the format is chosen once, in the
 sidebar, under :data:`IMAGE_FORMAT_KEY`.
 
 Pure: no Streamlit. Must not import other ``gmm_app`` modules.

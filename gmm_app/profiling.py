@@ -5,7 +5,7 @@ to stderr::
 
     GMM_PROFILE <session> <phase> <start epoch s> <end epoch s> [<bytes>]
 
-:func:`install` also times Plotly's JSON serialisation inside ``st.plotly_chart`` (phase
+:func:`install` also times every ``plotly.io.to_json`` call, the charts' JSON (phase
 ``json``, with the JSON's length).
 
 ``scripts/profile_redraw.py`` reads these lines from the server's log and lines them up

@@ -18,6 +18,7 @@ import gmm_core
 import gmm_figures as figures
 from gmm_app import chart_export, exports, fit_notes, presenter, profiling
 from gmm_app.app_settings import SETTINGS_STATE
+from gmm_app.live_chart import live_chart
 from gmm_app.param_types import ChoiceParam
 from gmm_app.params import (
     BEST_RESTART,
@@ -122,7 +123,9 @@ def view_chooser() -> str:
 def figure_block(name: str, build: Callable[..., Any], /, *args: Any, **kwargs: Any) -> Any:
     """Build a Plotly figure and show it with a download button for it as standalone HTML.
 
-    A figure that cannot be drawn (the builder raises ``ValueError``, e.g. for a
+    The figure is drawn in a :func:`~gmm_app.live_chart.live_chart` keyed by ``name``, so
+    a rerun redraws it in place with ``Plotly.react`` instead of mounting a new chart. A
+    figure that cannot be drawn (the builder raises ``ValueError``, e.g. for a
     degenerate fit) becomes a warning instead of a traceback. Returns the figure or None.
     """
     try:
@@ -132,12 +135,7 @@ def figure_block(name: str, build: Callable[..., Any], /, *args: Any, **kwargs: 
         st.warning(f"This figure could not be drawn: {escape_markdown(str(error), 300)}")
         return None
     with profiling.phase("send"):  # Plotly's JSON, the protobuf message, the queue
-        st.plotly_chart(
-            presenter.figure_for_screen(figure),
-            theme=None,
-            key=f"chart_{name}",
-            config=_config(name),
-        )
+        live_chart(presenter.figure_for_screen(figure), key=f"chart_{name}", config=_config(name))
     st.download_button(
         "Download figure (HTML)",
         data=functools.partial(figures.to_html, figure),

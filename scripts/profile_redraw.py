@@ -5,10 +5,11 @@ see :mod:`gmm_app.profiling`), opens the page in headless Chromium through Playw
 moves the Noise slider ``--moves`` times and prints a table of medians:
 
 - rerun start: key press → the script starts (slider debounce, websocket, rerun request)
-- sidebar, data, sweep, figure build, send (``st.plotly_chart``: Plotly's JSON, the
+- sidebar, data, sweep, figure build, send (the chart call: Plotly's JSON, the
   message), of which json (``plotly.io.to_json``), page other (the rest of the page)
-- transfer: ``st.plotly_chart`` returned → the chart's websocket message is in the page
-- browser render: that message → the new chart is drawn (decode, React, Plotly)
+- transfer: the chart call returned → the chart's websocket message is in the page
+- browser render: that message → the new chart is drawn (decode, React, the live
+  chart's ``Plotly.react``; see :mod:`gmm_app.live_chart`)
 - browser CPU: Chromium's script + layout + style time per redraw (CDP Performance metrics)
 
     .venv/bin/python scripts/profile_redraw.py [--moves 8] [--url-query "?tab=Ellipses"]
@@ -54,12 +55,14 @@ INIT_JS = """
 })();
 """
 
-# Sets window.__drawn to the epoch ms of the first animation frame with a new data[0].x.
+# Sets window.__drawn to the epoch ms of the first animation frame with a new data[0].x
+# (a live chart also says it is done drawing: its data-state is "drawn").
 DRAWN_JS = """(before) => {
   window.__drawn = null;
   const check = () => {
     const el = document.querySelector('.js-plotly-plot');
-    if (el && el._fullData && el.data && el.data[0].x.join() !== before) {
+    const drawn = el && el._fullData && (el.dataset.state || 'drawn') === 'drawn';
+    if (drawn && el.data && el.data[0].x.join() !== before) {
       requestAnimationFrame(() => { window.__drawn = performance.timeOrigin + performance.now(); });
       return;
     }
@@ -167,7 +170,7 @@ def parts(
         "data": length("data"),
         "sweep": length("sweep"),
         "figure build": length("figure"),
-        "send (st.plotly_chart)": length("send"),
+        "send (chart call)": length("send"),
         "  of which json": length("json"),
         "page other": length("page") - inner,
         "transfer": arrived - phases["send"][1],

@@ -22,6 +22,7 @@ from gmm_app.params import DEFAULTS
 from gmm_core import PRESETS
 from tests.support.apptest import (
     chart,
+    chart_specs,
     charts,
     errors,
     last_sweep,
@@ -95,7 +96,7 @@ def test_every_page_runs_at_the_default_settings() -> None:
     assert chart(at, "every restart")["data"]
     assert chart(at, "Init methods")["data"]
     assert at.dataframe.len >= 1
-    sizes = [len(node.proto.spec) for node in at.get("plotly_chart")]
+    sizes = [len(spec) for spec in chart_specs(at)]
     assert max(sizes) < 2_000_000, sizes
 
     open_page(at, "pages/your_data.py")

@@ -10,6 +10,7 @@ from streamlit.testing.v1 import AppTest
 from sweep_targets import HANG_SEED
 
 from gmm_app import sweep_workers
+from tests.support.apptest import chart_specs
 
 APP = Path(__file__).resolve().parents[2] / "app.py"
 
@@ -42,9 +43,9 @@ def test_a_hung_sweep_is_stopped_with_advice_and_the_settings_survive(
     assert hung.number_input(key="init_seed").value == HANG_SEED
     assert hung.slider(key="noise").value == pytest.approx(1.5)
     assert hung.slider(key="restarts").value == 3
-    assert not hung.get("plotly_chart")
+    assert not chart_specs(hung)
     # The next visitor's fit runs on the replaced worker.
     served = run({"init_seed": "7", "restarts": "3"})
     assert not served.error
-    spec = json.loads(served.get("plotly_chart")[0].proto.spec)
+    spec = json.loads(chart_specs(served)[0])
     assert spec["data"], "no chart drawn after the hung sweep was stopped"

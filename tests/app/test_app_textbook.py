@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import json
-
 import numpy as np
 import pytest
 
 from gmm_core import SHIPPED
 from tests.support.apptest import (
     chart,
+    chart_configs,
     errors,
     make_app,
     matching,
@@ -99,13 +98,13 @@ def test_the_panels_tab_shows_one_fit_at_the_chosen_iterations() -> None:
     assert any("Data: Old Faithful" in a["text"] for a in figure["layout"]["annotations"])
 
     # Export for slides: the toolbar saves PNG at 2× or SVG, named after the settings.
-    (node,) = at.get("plotly_chart")
-    options = json.loads(node.proto.config)["toImageButtonOptions"]
+    (config,) = chart_configs(at)
+    options = config["toImageButtonOptions"]
     assert options == {"format": "png", "scale": 2, "filename": "gmm_old_faithful_explore_panels"}
     at.sidebar.radio(key="image_format").set_value("svg")
     run_ok(at)
-    (node,) = at.get("plotly_chart")
-    assert json.loads(node.proto.config)["toImageButtonOptions"]["format"] == "svg"
+    (config,) = chart_configs(at)
+    assert config["toImageButtonOptions"]["format"] == "svg"
 
 
 def test_late_and_bad_panels_are_explained_and_the_default_kept() -> None:

@@ -26,7 +26,7 @@ import gmm_core
 from gmm_app import clusters_editor, fit_flow, params, sweep_cache
 from gmm_core import INIT_METHODS
 from gmm_core.sweep import PROGRAM_CACHE_SIZE, PROGRAMS
-from tests.support.apptest import make_app, run_ok
+from tests.support.apptest import chart_specs, make_app, run_ok
 
 pytestmark = pytest.mark.usefixtures("navigation_mode")
 
@@ -154,7 +154,7 @@ def test_300_reruns_keep_memory_and_caches_bounded(record_property: Any) -> None
         at.run()
         assert not at.exception, (rerun, [e.value for e in at.exception])
         assert not at.error, (rerun, [e.value for e in at.error])
-        if page == "pages/your_data.py" and (not at.get("plotly_chart") or rng.random() < 0.3):
+        if page == "pages/your_data.py" and (not chart_specs(at) or rng.random() < 0.3):
             at.file_uploader[0].upload("soak.csv", random_upload(rng), "text/csv")
             at.run()
             assert not at.exception and not at.error, rerun

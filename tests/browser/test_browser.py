@@ -371,7 +371,8 @@ def test_slider_to_redraw_time(
         move_slider(page, label, 1)
         page.wait_for_function(
             """(before) => [...document.querySelectorAll('.js-plotly-plot')].some(
-                el => el._fullData && el.data[0].x.join() !== before)""",
+                el => el._fullData && (el.dataset.state || 'drawn') === 'drawn'
+                    && el.data[0].x.join() !== before)""",
             arg=before,
             polling="raf",
             timeout=STEP_MS,
@@ -653,7 +654,8 @@ MOVE_START_JS = """() => {
     const move = window.__move;
     const check = () => {
         const now = document.querySelector('.js-plotly-plot');
-        if (now && now._fullData && now.data && now.data[0].x.join() !== before) {
+        const drawn = now && now._fullData && (now.dataset.state || 'drawn') === 'drawn';
+        if (drawn && now.data && now.data[0].x.join() !== before) {
             move.drawn = performance.timeOrigin + performance.now();
         } else {
             setTimeout(check, 15);

@@ -14,7 +14,7 @@ from typing import Any
 
 from streamlit.testing.v1 import AppTest
 
-from gmm_app import fit_flow
+from gmm_app import fit_flow, live_chart
 
 # app.py turns on JAX's persistent compilation cache; tests must not write to ~/.cache.
 os.environ.setdefault("GMM_COMPILATION_CACHE", "")
@@ -50,11 +50,34 @@ def _no_constant(token: str) -> float:
     raise AssertionError(f"{token} in a figure's JSON")
 
 
+def _chart_texts(at: AppTest) -> list[tuple[str, str]]:
+    """(figure JSON, config JSON) of every chart in page order: live charts and
+    ``st.plotly_chart``."""
+    found = []
+    for node in at.main:
+        if node.type == "plotly_chart":
+            found.append((node.proto.spec, node.proto.config))
+        elif (
+            node.type == "bidi_component" and node.proto.component_name == live_chart.COMPONENT_NAME
+        ):
+            data = json.loads(node.proto.json)
+            found.append((data["spec"], data["config"]))
+    return found
+
+
+def chart_specs(at: AppTest) -> list[str]:
+    """Every chart's figure JSON text, in page order."""
+    return [spec for spec, _ in _chart_texts(at)]
+
+
+def chart_configs(at: AppTest) -> list[dict]:
+    """Every chart's Plotly config (toolbar, image export), in page order."""
+    return [json.loads(config) for _, config in _chart_texts(at)]
+
+
 def charts(at: AppTest) -> list[dict]:
     """Every figure's JSON, parsed strictly: NaN and Infinity are not allowed."""
-    return [
-        json.loads(node.proto.spec, parse_constant=_no_constant) for node in at.get("plotly_chart")
-    ]
+    return [json.loads(spec, parse_constant=_no_constant) for spec in chart_specs(at)]
 
 
 def chart(at: AppTest, title_part: str) -> dict:

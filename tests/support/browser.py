@@ -214,6 +214,9 @@ IDLE_JS = """() => {
     if (!app || app.getAttribute('data-test-script-state') === 'running') return false;
     const status = document.querySelector('[data-testid="stStatusWidget"]');
     if (status && status.offsetParent !== null) return false;
+    // a live chart (gmm_app/live_chart.js) may still be drawing the rerun's figure
+    const live = [...document.querySelectorAll('.gmm-live-chart')];
+    if (!live.every(el => el.dataset.state === 'drawn')) return false;
     return [...document.querySelectorAll('.js-plotly-plot')].every(el => el._fullData);
 }"""
 

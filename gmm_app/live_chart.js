@@ -1,0 +1,79 @@
+// GMM Explorer's live chart (see gmm_app/live_chart.py): one Plotly div per chart key,
+// kept across reruns; every new figure is drawn into it with Plotly.react, which changes
+// only what differs. Plotly.js is loaded once per browser tab from the app's static files.
+
+function loadPlotly(url) {
+  if (!window.__gmmPlotly) {
+    window.__gmmPlotly = new Promise((resolve, reject) => {
+      const earlier = window.Plotly;
+      const script = document.createElement("script");
+      script.src = url;
+      script.async = true;
+      script.onload = () => {
+        const plotly = window.Plotly;
+        if (earlier !== undefined) window.Plotly = earlier; // leave any other copy in place
+        resolve(plotly);
+      };
+      script.onerror = () => {
+        window.__gmmPlotly = undefined;
+        reject(new Error(`Plotly.js could not be loaded from ${url}`));
+      };
+      document.head.appendChild(script);
+    });
+  }
+  return window.__gmmPlotly;
+}
+
+// chart.dataset.state: "waiting" (nothing drawn yet), "drawing", "drawn" or "failed".
+async function draw(chart, args) {
+  if (args.spec === chart.__spec && args.config === chart.__config) return;
+  chart.dataset.state = "drawing";
+  const figure = JSON.parse(args.spec);
+  const layout = figure.layout || {};
+  chart.style.height = `${layout.height || 450}px`;
+  const Plotly = await loadPlotly(args.plotly);
+  const config = Object.assign(JSON.parse(args.config), { responsive: true });
+  await Plotly.react(chart, {
+    data: figure.data || [],
+    layout: layout,
+    frames: figure.frames || [],
+    config: config,
+  });
+  chart.__spec = args.spec;
+  chart.__config = args.config;
+  chart.dataset.state = "drawn";
+}
+
+// One draw at a time per chart; a figure that arrives meanwhile replaces any still waiting.
+async function drawLatest(chart, args) {
+  chart.__next = args;
+  if (chart.__drawing) return;
+  chart.__drawing = true;
+  try {
+    while (chart.__next) {
+      const next = chart.__next;
+      chart.__next = null;
+      try {
+        await draw(chart, next);
+      } catch (error) {
+        chart.dataset.state = "failed";
+        console.error("live chart: the figure could not be drawn", error);
+      }
+    }
+  } finally {
+    chart.__drawing = false;
+  }
+}
+
+export default function (component) {
+  const { data, parentElement } = component;
+  let chart = parentElement.querySelector(":scope > .gmm-live-chart");
+  if (!chart) {
+    chart = document.createElement("div");
+    chart.className = "gmm-live-chart";
+    chart.dataset.state = "waiting";
+    chart.style.width = "100%";
+    parentElement.appendChild(chart);
+  }
+  drawLatest(chart, data);
+}

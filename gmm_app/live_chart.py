@@ -1,0 +1,81 @@
+"""A Plotly chart that stays mounted across reruns and redraws with ``Plotly.react``.
+
+``st.plotly_chart`` gives each new figure a new element ID (Streamlit hashes the spec
+into it), so every slider move unmounts the chart and draws the next one from nothing.
+:func:`live_chart` is a small Streamlit component (``st.components.v2``, in the page
+itself, no frame) whose identity is the caller's ``key`` alone: the chart's div survives
+reruns, and ``live_chart.js`` draws each new figure into it with ``Plotly.react``, which
+changes only what differs.
+
+Plotly.js is the ``plotly.min.js`` shipped with the installed ``plotly`` package (the
+same one the HTML downloads use), so it works offline. It is served from the app's
+static folder (``static/``, ``server.enableStaticServing`` in ``.streamlit/config.toml``)
+and loaded once per browser tab; :func:`static_plotly_js` copies it there.
+
+Must not import JAX: compiled work lives in gmm_core (``tests/test_layers.py``).
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import os
+import shutil
+import tempfile
+from pathlib import Path
+from typing import Any
+
+import plotly
+import plotly.graph_objects as go
+import plotly.io
+import streamlit as st
+
+COMPONENT_NAME = "gmm_live_chart"
+SCRIPT = Path(__file__).with_name("live_chart.js")
+STATIC_FOLDER = Path(__file__).resolve().parent.parent / "static"  # next to app.py
+PLOTLY_FILE = "plotly.min.js"
+
+
+def static_plotly_js() -> Path:
+    """``static/plotly.min.js``: a copy of the installed plotly package's, made when missing
+    or different in size (another plotly version)."""
+    source = Path(plotly.__file__).parent / "package_data" / PLOTLY_FILE
+    target = STATIC_FOLDER / PLOTLY_FILE
+    if not target.is_file() or target.stat().st_size != source.stat().st_size:
+        STATIC_FOLDER.mkdir(exist_ok=True)
+        handle, staging = tempfile.mkstemp(dir=STATIC_FOLDER, suffix=".part")
+        os.close(handle)
+        shutil.copyfile(source, staging)
+        os.replace(staging, target)  # atomic: a reader never sees half a file
+    return target
+
+
+def plotly_url() -> str:
+    """Where the browser finds ``static/plotly.min.js`` (Streamlit's ``app/static`` route)."""
+    base = str(st.get_option("server.baseUrlPath") or "").strip("/")
+    return "/" + "/".join(part for part in (base, "app", "static", PLOTLY_FILE) if part)
+
+
+@functools.cache
+def _component() -> Any:
+    static_plotly_js()
+    return st.components.v2.component(
+        COMPONENT_NAME, js=SCRIPT.read_text(encoding="utf-8"), isolate_styles=False
+    )
+
+
+def live_chart(figure: go.Figure, *, key: str, config: dict[str, Any] | None = None) -> None:
+    """Draw ``figure`` in the chart kept under ``key`` (created on first use).
+
+    Parameters
+    ----------
+    figure : the figure; its JSON (frames included) is sent as it is
+    key : the chart's identity across reruns; one key per chart on a page
+    config : Plotly's config (toolbar, image export), as for ``st.plotly_chart``
+    """
+    data = {
+        "spec": plotly.io.to_json(figure, validate=False),
+        "config": json.dumps(config or {}),
+        "plotly": plotly_url(),
+    }
+    _component()(key=key, data=data)

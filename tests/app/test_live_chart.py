@@ -1,0 +1,57 @@
+"""The live chart: one element per chart key across reruns, Plotly.js from the static folder."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import plotly
+import pytest
+from streamlit import config
+
+from gmm_app import live_chart
+from tests.support.apptest import make_app, run_ok
+
+pytestmark = pytest.mark.usefixtures("navigation_mode")
+
+
+def _live_charts(at) -> list[tuple[str, dict]]:
+    """(element ID, data) of every live chart on the page."""
+    return [
+        (node.proto.id, json.loads(node.proto.json))
+        for node in at.main
+        if node.type == "bidi_component" and node.proto.component_name == live_chart.COMPONENT_NAME
+    ]
+
+
+def test_a_slider_move_redraws_the_same_chart_element() -> None:
+    at = run_ok(make_app())
+    ((first_id, first),) = _live_charts(at)
+    at.sidebar.slider(key="noise").set_value(at.sidebar.slider(key="noise").value + 0.1)
+    run_ok(at)
+    ((second_id, second),) = _live_charts(at)
+    assert second["spec"] != first["spec"]  # a new figure…
+    assert second_id == first_id  # …drawn into the same element, so the browser keeps it
+    assert first["plotly"] == second["plotly"] == "/app/static/plotly.min.js"
+
+
+def test_plotly_js_is_copied_once_into_the_static_folder(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(live_chart, "STATIC_FOLDER", tmp_path / "static")
+    copied = live_chart.static_plotly_js()
+    source = Path(plotly.__file__).parent / "package_data" / live_chart.PLOTLY_FILE
+    assert copied.read_bytes() == source.read_bytes()
+    written = copied.stat().st_mtime_ns
+    assert live_chart.static_plotly_js().stat().st_mtime_ns == written
+    assert [p.name for p in (tmp_path / "static").iterdir()] == [live_chart.PLOTLY_FILE]
+
+
+def test_the_plotly_url_follows_the_base_url_path() -> None:
+    before = config.get_option("server.baseUrlPath")
+    try:
+        config.set_option("server.baseUrlPath", "/teaching/gmm/")
+        assert live_chart.plotly_url() == "/teaching/gmm/app/static/plotly.min.js"
+    finally:
+        config.set_option("server.baseUrlPath", before)
+    assert live_chart.plotly_url() == "/app/static/plotly.min.js"
