@@ -44,6 +44,20 @@ async function draw(chart, args) {
   chart.dataset.state = "drawn";
 }
 
+// A line of text above the chart saying why it is not drawn (null: remove it).
+function showProblem(chart, text) {
+  let note = chart.previousElementSibling;
+  if (!note || !note.classList.contains("gmm-live-chart-problem")) {
+    if (text === null) return;
+    note = document.createElement("div");
+    note.className = "gmm-live-chart-problem";
+    note.setAttribute("role", "alert");
+    chart.before(note);
+  }
+  if (text === null) note.remove();
+  else note.textContent = text;
+}
+
 // One draw at a time per chart; a figure that arrives meanwhile replaces any still waiting.
 async function drawLatest(chart, args) {
   chart.__next = args;
@@ -55,8 +69,10 @@ async function drawLatest(chart, args) {
       chart.__next = null;
       try {
         await draw(chart, next);
+        showProblem(chart, null);
       } catch (error) {
         chart.dataset.state = "failed";
+        showProblem(chart, `This chart could not be drawn: ${error.message}`);
         console.error("live chart: the figure could not be drawn", error);
       }
     }

@@ -10,7 +10,9 @@ changes only what differs.
 Plotly.js is the ``plotly.min.js`` shipped with the installed ``plotly`` package (the
 same one the HTML downloads use), so it works offline. It is served from the app's
 static folder (``static/``, ``server.enableStaticServing`` in ``.streamlit/config.toml``)
-and loaded once per browser tab; :func:`static_plotly_js` copies it there.
+and loaded once per browser tab; :func:`static_plotly_js` copies it there. A server
+started without static serving (``streamlit run`` from another folder, which does not
+read this project's config) gets ``st.plotly_chart`` instead.
 
 Must not import JAX: compiled work lives in gmm_core (``tests/test_layers.py``).
 """
@@ -73,6 +75,9 @@ def live_chart(figure: go.Figure, *, key: str, config: dict[str, Any] | None = N
     key : the chart's identity across reruns; one key per chart on a page
     config : Plotly's config (toolbar, image export), as for ``st.plotly_chart``
     """
+    if not st.get_option("server.enableStaticServing"):
+        st.plotly_chart(figure, theme=None, key=key, config=config)
+        return
     data = {
         "spec": plotly.io.to_json(figure, validate=False),
         "config": json.dumps(config or {}),

@@ -55,3 +55,15 @@ def test_the_plotly_url_follows_the_base_url_path() -> None:
     finally:
         config.set_option("server.baseUrlPath", before)
     assert live_chart.plotly_url() == "/app/static/plotly.min.js"
+
+
+def test_without_static_serving_the_charts_are_plain_plotly_charts() -> None:
+    before = config.get_option("server.enableStaticServing")
+    try:
+        config.set_option("server.enableStaticServing", False)
+        at = run_ok(make_app())
+    finally:
+        config.set_option("server.enableStaticServing", before)
+    assert _live_charts(at) == []
+    (node,) = at.get("plotly_chart")
+    assert json.loads(node.proto.spec)["data"]
