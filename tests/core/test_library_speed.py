@@ -5,8 +5,8 @@ workload (a) (2,000 points in 2-D, K = 1..6, 8 restarts, 100 iterations) in a fr
 interpreter with no ``XLA_FLAGS`` and no ``GMM_CPU_DEVICES``, beside scikit-learn's
 ``GaussianMixture`` on the same data, and the benchmark's own command for (b) and (c);
 they print the times. The bounds are loose: a test fails only when gmm_core is many
-times slower than the benchmark's figures (tests share the CPU, so the ratios printed
-here run lower than on an idle machine).
+times slower than the benchmark's figures (tests share the CPU, so the figures printed
+here differ from an idle machine's, in either direction).
 """
 
 from __future__ import annotations
