@@ -10,6 +10,9 @@ Public API::
     match_components, adjusted_rand_index, center_errors     # comparison with the truth
     ellipse_polygon                                          # confidence ellipses
 
+``GaussianMixture`` and ``ConvergenceWarning`` are loaded on first use, so that
+``import gmm_core`` does not import scikit-learn.
+
 Configuration. ``import gmm_core`` asks JAX for one CPU device per core (the flag
 ``--xla_force_host_platform_device_count`` in ``XLA_FLAGS``), so a sweep's restarts run
 on every core; results do not depend on the device count. It does so only when JAX has
@@ -24,7 +27,6 @@ from gmm_core.cpu_devices import default_device_setup
 from gmm_core.criteria import aic, bic, n_parameters
 from gmm_core.data import DEFAULT_PRESET, PRESETS, DatasetSpec, cluster_covariance, make_dataset
 from gmm_core.diagnostics import StuckFitWarning
-from gmm_core.estimator import ConvergenceWarning, GaussianMixture
 from gmm_core.geometry import ellipse_polygon, ellipse_polygons
 from gmm_core.init import INIT_METHODS
 from gmm_core.shipped import SHIPPED, load_shipped
@@ -32,6 +34,23 @@ from gmm_core.sweep import FittedMixture, SweepResult, compilation_count, sweep
 from gmm_core.truth_matching import adjusted_rand_index, center_errors, match_components
 
 default_device_setup()  # importing the modules above does not start JAX's backend
+
+_LAZY = {"ConvergenceWarning", "GaussianMixture"}  # from gmm_core.estimator
+
+
+def __getattr__(name: str) -> object:
+    """The estimator on first use: it imports scikit-learn (about 1 s), which a sweep,
+    the app's server and its sweep workers never need."""
+    if name in _LAZY:
+        from gmm_core import estimator
+
+        return getattr(estimator, name)
+    raise AttributeError(f"module 'gmm_core' has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted(__all__)
+
 
 __all__ = [
     "COVARIANCE_TYPES",
