@@ -83,6 +83,13 @@ async function drawLatest(chart, args) {
 
 export default function (component) {
   const { data, parentElement } = component;
+  if (data.spec === undefined) {
+    // The page's early call (preload_plotly): start loading Plotly.js while the server
+    // still computes, so the first figure does not wait for it. A failure shows later, on
+    // the chart that needs it.
+    loadPlotly(data.plotly).catch(() => {});
+    return;
+  }
   let chart = parentElement.querySelector(":scope > .gmm-live-chart");
   if (!chart) {
     chart = document.createElement("div");

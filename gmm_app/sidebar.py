@@ -13,7 +13,7 @@ from typing import Any
 
 import streamlit as st
 
-from gmm_app import chart_export, clusters_editor
+from gmm_app import chart_export, clusters_editor, live_chart
 from gmm_app.app_settings import (
     SETTINGS_STATE,
     Settings,
@@ -139,6 +139,7 @@ def render_sidebar() -> Settings:
     with st.sidebar:
         table, problems = _data_controls(values)
         _fit_controls(values)
+        live_chart.preload_plotly()  # the browser parses Plotly.js while the page computes
     settings = settings_from_values(values, table, problems)
     st.session_state[SETTINGS_STATE] = settings
     st.session_state[_SIDEBAR_DRAWN] = True

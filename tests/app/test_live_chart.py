@@ -10,29 +10,28 @@ import pytest
 from streamlit import config
 
 from gmm_app import live_chart
-from tests.support.apptest import make_app, run_ok
+from tests.support.apptest import live_chart_nodes, make_app, run_ok
 
 pytestmark = pytest.mark.usefixtures("navigation_mode")
 
 
-def _live_charts(at) -> list[tuple[str, dict]]:
-    """(element ID, data) of every live chart on the page."""
-    return [
-        (node.proto.id, json.loads(node.proto.json))
-        for node in at.main
-        if node.type == "bidi_component" and node.proto.component_name == live_chart.COMPONENT_NAME
-    ]
-
-
 def test_a_slider_move_redraws_the_same_chart_element() -> None:
     at = run_ok(make_app())
-    ((first_id, first),) = _live_charts(at)
+    ((first_id, first),) = live_chart_nodes(at.main)
     at.sidebar.slider(key="noise").set_value(at.sidebar.slider(key="noise").value + 0.1)
     run_ok(at)
-    ((second_id, second),) = _live_charts(at)
+    ((second_id, second),) = live_chart_nodes(at.main)
     assert second["spec"] != first["spec"]  # a new figure…
     assert second_id == first_id  # …drawn into the same element, so the browser keeps it
     assert first["plotly"] == second["plotly"] == "/app/static/plotly.min.js"
+
+
+def test_the_sidebar_starts_loading_plotly_js_before_the_page_computes() -> None:
+    at = run_ok(make_app())
+    ((_, preload),) = live_chart_nodes(at.sidebar)
+    assert preload == {"plotly": "/app/static/plotly.min.js"}  # a URL and no figure
+    sidebar_order = [node.type for node in at.sidebar]
+    assert sidebar_order[-1] == "bidi_component"  # after every control
 
 
 def test_plotly_js_is_copied_once_into_the_static_folder(
@@ -64,6 +63,7 @@ def test_without_static_serving_the_charts_are_plain_plotly_charts() -> None:
         at = run_ok(make_app())
     finally:
         config.set_option("server.enableStaticServing", before)
-    assert _live_charts(at) == []
+    assert live_chart_nodes(at.main) == []
+    assert live_chart_nodes(at.sidebar) == []  # nothing to preload either
     (node,) = at.get("plotly_chart")
     assert json.loads(node.proto.spec)["data"]

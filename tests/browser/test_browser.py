@@ -343,6 +343,16 @@ def test_a_copied_url_reproduces_the_settings(server: Server, context: Any) -> N
     assert fingerprint(copy) == shown
 
 
+def test_a_page_without_charts_has_plotly_js_loaded_for_the_next(
+    server: Server, context: Any
+) -> None:
+    page = open_page(context, f"{server.url}/about", 0)
+    page.wait_for_function("() => window.__gmmPlotly", timeout=RENDER_MS)
+    loaded = page.evaluate("async () => typeof (await window.__gmmPlotly).react")
+    assert loaded == "function"
+    assert charts(page) == []
+
+
 BAD_CSV = b"name,city\nann,paris\nbob,rome\n"
 
 

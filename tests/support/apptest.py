@@ -50,6 +50,17 @@ def _no_constant(token: str) -> float:
     raise AssertionError(f"{token} in a figure's JSON")
 
 
+def is_live_chart(node: Any) -> bool:
+    """Whether an AppTest node is a :func:`gmm_app.live_chart.live_chart` component."""
+    return node.type == "bidi_component" and node.proto.component_name == live_chart.COMPONENT_NAME
+
+
+def live_chart_nodes(block: Any) -> list[tuple[str, dict]]:
+    """(element ID, data) of every live chart component in ``block`` (``at.main``,
+    ``at.sidebar``), in page order."""
+    return [(node.proto.id, json.loads(node.proto.json)) for node in block if is_live_chart(node)]
+
+
 def _chart_texts(at: AppTest) -> list[tuple[str, str]]:
     """(figure JSON, config JSON) of every chart in page order: live charts and
     ``st.plotly_chart``."""
@@ -57,9 +68,7 @@ def _chart_texts(at: AppTest) -> list[tuple[str, str]]:
     for node in at.main:
         if node.type == "plotly_chart":
             found.append((node.proto.spec, node.proto.config))
-        elif (
-            node.type == "bidi_component" and node.proto.component_name == live_chart.COMPONENT_NAME
-        ):
+        elif is_live_chart(node):
             data = json.loads(node.proto.json)
             found.append((data["spec"], data["config"]))
     return found
