@@ -82,10 +82,32 @@ def sweep_options(fit: FitKey) -> dict[str, object]:
     return options
 
 
+#: A sweep estimated to run under this many seconds is quick: it needs no progress bar.
+QUICK_SWEEP_SECONDS = 1.0
+#: Restarts per program call of a quick sweep, padded (so every restart count up to 8 is
+#: one program): one call of 8 restarts runs in about half the time of four calls of 2
+#: (0.10 s against 0.18 s at the default settings, measured in a worker).
+QUICK_SLICE = 8
+
+
+def call_options(n_samples: int, n_features: int, fit: FitKey) -> tuple[dict[str, object], float]:
+    """The app's call of :func:`gmm_core.sweep` on ``(n_samples, n_features)`` points.
+
+    Returns
+    -------
+    Its keyword arguments besides the points (:func:`sweep_options`, and for a quick
+    sweep :data:`QUICK_SLICE` restarts per program call), and its estimated seconds.
+    """
+    options = sweep_options(fit)
+    seconds = _estimate(n_samples, n_features, fit).seconds
+    if seconds < QUICK_SWEEP_SECONDS:
+        options["restarts_per_call"] = QUICK_SLICE
+    return options, seconds
+
+
 def run_sweep(X: np.ndarray, fit: FitKey, progress: Progress | None) -> gmm_core.SweepResult:
     """The one call from the app into :func:`gmm_core.sweep`: on a worker, within a deadline."""
-    options = sweep_options(fit)
-    estimate = _estimate(X.shape[0], X.shape[1], fit).seconds
+    options, estimate = call_options(X.shape[0], X.shape[1], fit)
     heartbeat = getattr(progress, "waiting", None)
     return sweep_workers.run_sweep(X, options, estimate, progress, heartbeat=heartbeat)
 

@@ -32,12 +32,13 @@ def main() -> None:
     set_log_level("error")  # outside a page run st.cache_data warns that it has no runtime
     from gmm_app import datasets
     from gmm_app.app_settings import default_settings
-    from gmm_app.fit_flow import sweep_options
+    from gmm_app.fit_flow import call_options
 
     defaults = default_settings()
     points = datasets.draw_synthetic(defaults.data_key)[0]
     started = time.perf_counter()
-    result = gmm_core.sweep(points, progress=lambda _: None, **sweep_options(defaults.fit_key))
+    options, _ = call_options(*points.shape, defaults.fit_key)
+    result = gmm_core.sweep(points, progress=lambda _: None, **options)
     print(
         f"gmm_app.prewarm: the default sweep's program is in {directory} "
         f"(compiled in {result.compile_seconds:.1f} s, "

@@ -151,7 +151,9 @@ def sweep(
         are spread over the devices first and the remaining factor shards the points
     progress : called with a :class:`SweepProgress` after each slice of restarts; when
         given, the sweep runs in about 8 slices (the same compiled program each time)
-    restarts_per_call : restarts per slice (rounded up to a multiple of the fit shards)
+    restarts_per_call : restarts per slice, rounded up to a multiple of the fit shards;
+        the last slice is padded with restarts that are computed and dropped, so one
+        value serves every ``n_restarts`` with one compiled program
     weights_init, means_init, precisions_init : user-given starting values in
         scikit-learn's shapes; only when ``k_min == k_max``. As in scikit-learn,
         ``means_init`` alone replaces only the means: ``init_params`` still draws the
@@ -247,11 +249,12 @@ def _sweep_result(
 def _restarts_per_call(
     n_restarts: int, fit_shards: int, requested: int | None, progress: object
 ) -> int:
-    """Restarts per program call: all of them, or slices when progress is reported."""
+    """Restarts per program call: as requested, else all of them, or about 8 slices when
+    progress is reported."""
     if requested is None:
         requested = n_restarts if progress is None else math.ceil(n_restarts / 8)
     requested = check.check_positive_int(requested, "restarts_per_call")
-    return int(math.ceil(min(requested, n_restarts) / fit_shards) * fit_shards)
+    return int(math.ceil(requested / fit_shards) * fit_shards)
 
 
 def _program_inputs(

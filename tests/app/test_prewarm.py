@@ -12,12 +12,12 @@ from tests.support.subprocesses import ROOT, run_python
 WORKER_SCRIPT = """
 from gmm_app import datasets, sweep_workers
 from gmm_app.app_settings import default_settings
-from gmm_app.fit_flow import sweep_options
+from gmm_app.fit_flow import call_options
 defaults = default_settings()
 points = datasets.draw_synthetic(defaults.data_key)[0]
 pool = sweep_workers.WorkerPool(1)
 try:
-    options = sweep_options(defaults.fit_key)
+    options, _ = call_options(*points.shape, defaults.fit_key)
     result = sweep_workers.run_sweep(points, options, 5.0, progress=lambda _: None, pool=pool)
 finally:
     pool.close()
@@ -57,3 +57,14 @@ def test_make_run_prewarms_once_before_serving() -> None:
         timeout=60,
     ).stdout
     assert plan.index("gmm_app.prewarm") < plan.index("gmm_app.serve"), plan
+
+
+def test_a_quick_sweep_runs_its_restarts_in_one_padded_slice() -> None:
+    from gmm_app.app_settings import default_settings
+    from gmm_app.fit_flow import QUICK_SLICE, call_options
+
+    fit = default_settings().fit_key
+    quick, seconds = call_options(2_000, 2, fit)
+    assert seconds < 1.0 and quick["restarts_per_call"] == QUICK_SLICE
+    slow, seconds = call_options(200_000, 12, fit._replace(k_max=12, n_restarts=32))
+    assert seconds > 1.0 and "restarts_per_call" not in slow  # about 8 slices, with progress

@@ -179,6 +179,23 @@ def test_progress_reports_slices_and_changes_nothing() -> None:
     np.testing.assert_array_equal(whole.n_iter, sliced.n_iter)
 
 
+def test_a_slice_larger_than_the_restarts_is_padded_and_serves_every_count() -> None:
+    from gmm_core import compilation_count, sweep
+
+    X = np.random.default_rng(1).normal(size=(1200, 2))
+    whole = sweep(X, 1, 3, 5, seed=2)
+    reports = []
+    padded = sweep(X, 1, 3, 5, seed=2, progress=reports.append, restarts_per_call=8)
+    assert [r.restarts_done for r in reports] == [5]  # one call, the padding dropped
+    assert padded.final_log_likelihood.shape == whole.final_log_likelihood.shape == (3, 5)
+    np.testing.assert_allclose(whole.final_log_likelihood, padded.final_log_likelihood, rtol=1e-6)
+    np.testing.assert_array_equal(whole.n_iter, padded.n_iter)
+    compiled = compilation_count()
+    for n_restarts in (1, 3, 8):
+        assert sweep(X, 1, 3, n_restarts, seed=2, restarts_per_call=8).n_restarts == n_restarts
+    assert compilation_count() == compiled  # one program for every count up to 8
+
+
 def test_estimates_grow_with_the_work() -> None:
     from gmm_core.budget import estimate_sweep
 
