@@ -401,6 +401,7 @@ def test_status_reports_the_sweep_timing() -> None:
         r"|ran in [\d.]+ s( \(cached\))?)",
         status.label,
     ), status.label
+    assert status.state == "complete"  # drawn once, finished (the bar showed the run)
 
 
 def test_warm_rerun_after_a_slider_change_is_fast(record_property) -> None:
