@@ -31,6 +31,8 @@ async function draw(chart, args) {
   const figure = JSON.parse(args.spec);
   const layout = figure.layout || {};
   chart.style.height = `${layout.height || 450}px`;
+  const title = layout.title && (layout.title.text || layout.title);
+  chart.setAttribute("aria-label", typeof title === "string" ? title : "chart");
   const Plotly = await loadPlotly(args.plotly);
   const config = Object.assign(JSON.parse(args.config), { responsive: true });
   await Plotly.react(chart, {
@@ -96,6 +98,11 @@ export default function (component) {
     chart.className = "gmm-live-chart";
     chart.dataset.state = "waiting";
     chart.style.width = "100%";
+    // Focusable, so keyboard users can reach the chart; and the first tabbable element of
+    // its tab panel, so the panel's check for one (react-aria's useHasTabbableChild, run
+    // on every change inside the panel) stops here instead of walking every SVG node.
+    chart.tabIndex = 0;
+    chart.setAttribute("role", "figure");
     parentElement.appendChild(chart);
   }
   drawLatest(chart, data);

@@ -116,7 +116,9 @@ def test_default_explore_draws_the_animation_and_the_curves(server: Server, cont
         "() => document.querySelector('.js-plotly-plot')._transitionData._frames.length"
     )
     assert n_frames >= 12
-    # The README's picture: an early frame, with the ellipses on their way.
+    live = page.locator(".gmm-live-chart").first  # reachable by keyboard, named by its title
+    assert live.get_attribute("tabindex") == "0"
+    assert live.get_attribute("aria-label").startswith("EM iterations")
     # The README's picture: Play, then catch an early frame with the ellipses on their way.
     page.locator(".updatemenu-button", has_text="Play").click()
     label = page.locator(".slider-label").first
