@@ -40,9 +40,10 @@ def _session() -> str:
     return ctx.session_id if ctx is not None else "-"
 
 
-def _log(name: str, started: float, size: int | None = None) -> None:
+def _log(name: str, started: float, size: int | None = None, session: str | None = None) -> None:
     extra = "" if size is None else f" {size}"
-    line = f"{PREFIX} {_session()} {name} {started:.6f} {time.time():.6f}{extra}\n"
+    session = _session() if session is None else session
+    line = f"{PREFIX} {session} {name} {started:.6f} {time.time():.6f}{extra}\n"
     sys.stderr.write(line)
     sys.stderr.flush()
 
@@ -58,6 +59,19 @@ def phase(name: str) -> Iterator[None]:
         yield
     finally:
         _log(name, started)
+
+
+@contextlib.contextmanager
+def worker_phase(name: str) -> Iterator[None]:
+    """:func:`phase` in a sweep worker, which has no Streamlit session (logged as ``-``)."""
+    if not enabled():
+        yield
+        return
+    started = time.time()
+    try:
+        yield
+    finally:
+        _log(name, started, session="-")
 
 
 def install() -> None:

@@ -38,6 +38,7 @@ from typing import Any
 import numpy as np
 
 import gmm_core
+from gmm_app import profiling
 from gmm_core.sweep import SweepProgress, SweepResult
 
 ENVIRONMENT_VARIABLE = "GMM_SWEEP_WORKERS"
@@ -113,7 +114,8 @@ def _serve(connection: Any, target: str) -> None:
             continue  # it came after its request had finished
         points, options = request
         try:
-            result = run(points, progress=report, **options)
+            with profiling.worker_phase("worker_run"):
+                result = run(points, progress=report, **options)
         except _Cancelled:
             connection.send(("cancelled", None))
         except ValueError as error:

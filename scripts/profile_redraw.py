@@ -57,18 +57,20 @@ INIT_JS = """
 
 # Sets window.__drawn to the epoch ms of the first animation frame with a new data[0].x
 # (a live chart also says it is done drawing: its data-state is "drawn").
-DRAWN_JS = """(before) => {
+# When the live chart holds a new figure (its data-state back to "drawn", its data a new
+# object), the time of the next frame. A MutationObserver, not a requestAnimationFrame
+# loop: a loop would keep the page painting and take CPU from the server while it works.
+DRAWN_JS = """() => {
   window.__drawn = null;
-  const check = () => {
-    const el = document.querySelector('.js-plotly-plot');
-    const drawn = el && el._fullData && (el.dataset.state || 'drawn') === 'drawn';
-    if (drawn && el.data && el.data[0].x.join() !== before) {
+  const el = document.querySelector('.js-plotly-plot');
+  const old = el.data;
+  const observer = new MutationObserver(() => {
+    if ((el.dataset.state || 'drawn') === 'drawn' && el.data !== old) {
+      observer.disconnect();
       requestAnimationFrame(() => { window.__drawn = performance.timeOrigin + performance.now(); });
-      return;
     }
-    requestAnimationFrame(check);
-  };
-  check();
+  });
+  observer.observe(el, { attributes: true, attributeFilter: ['data-state'] });
 }"""
 
 
@@ -128,15 +130,15 @@ def browser_cpu(cdp: Any) -> float:
 
 def one_move(page: Any, cdp: Any, log: Path) -> dict[str, float]:
     """Move the Noise slider one step and return every part of the redraw, in seconds."""
-    before = page.evaluate("() => document.querySelector('.js-plotly-plot').data[0].x.join()")
     page.evaluate("() => { window.__ws = []; }")
     cpu = browser_cpu(cdp)
     handle = page.get_by_role("slider", name=NOISE).nth(0)
     handle.focus()
     pressed = time.time()
-    page.evaluate(DRAWN_JS, before)
+    page.evaluate(DRAWN_JS)
     handle.press("ArrowRight")
-    drawn = float(page.wait_for_function("() => window.__drawn", timeout=60_000).json_value())
+    waited = page.wait_for_function("() => window.__drawn", timeout=60_000, polling=100)
+    drawn = float(waited.json_value())
     drawn /= 1000
     cpu = browser_cpu(cdp) - cpu
     page.wait_for_function(
@@ -169,6 +171,7 @@ def parts(
         "sidebar": length("sidebar"),
         "data": length("data"),
         "sweep": length("sweep"),
+        "  of which worker run": length("worker_run"),
         "figure build": length("figure"),
         "send (chart call)": length("send"),
         "  of which json": length("json"),

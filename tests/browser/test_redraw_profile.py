@@ -47,6 +47,7 @@ def test_the_redraw_profile_splits_a_slider_move_into_its_parts(
     for row in rows:
         assert all(row[name] >= 0 for name in SERVER_PARTS), row
         assert row["browser render"] > 0 and row["chart message kB"] > 10, row
+        assert 0 < row["  of which worker run"] <= row["sweep"], row  # the worker's own time
         # The parts lie inside the press → drawn time.
         inside = sum(row[name] for name in SERVER_PARTS) + row["browser render"]
         assert inside <= row["total (press → drawn)"] + 0.05, row
