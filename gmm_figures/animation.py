@@ -16,7 +16,7 @@ from numpy.typing import ArrayLike
 from plotly.subplots import make_subplots
 
 from gmm_figures.curves import _check_restart_index, _prepare_curves
-from gmm_figures.plain_frames import PlainFramesFigure
+from gmm_figures.plain_frames import PlainFramesFigure, new_figure
 from gmm_figures.playback import iteration_slider, play_pause_menu
 from gmm_figures.spatial import (
     AXIS_TITLES,
@@ -51,6 +51,7 @@ from gmm_figures.style import (
     padded_range,
     rings_caption,
     rounded,
+    scatter,
 )
 
 __all__ = ["fit_animation_figure"]
@@ -332,7 +333,7 @@ def _base_figure(
         " · " + rings_caption(sigmas) if sigmas.size else ""
     )
     fig = make_subplots(
-        figure=PlainFramesFigure(),
+        figure=new_figure(),
         rows=1,
         cols=2,
         column_widths=[0.6, 0.4],
@@ -378,7 +379,7 @@ def _trace(update: dict, **style: object) -> go.Scatter:
     fields = {key: value for key, value in update.items() if key != "type"}
     if "marker" in fields:
         style["marker"] = {**style.get("marker", {}), **fields.pop("marker")}  # type: ignore[dict-item]
-    return go.Scatter(**fields, **style)
+    return scatter(**fields, **style)
 
 
 def _curve_trace(update: dict, restart: int, highlighted: int) -> go.Scatter:

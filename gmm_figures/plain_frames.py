@@ -1,5 +1,9 @@
 """A Plotly figure whose animation frames stay plain dicts, so a redraw does not check them.
 
+:func:`new_figure` makes one that Plotly does not check as it is built either (unless
+:data:`gmm_figures.style.CHECK_FIGURES`); its JSON then names its template, which
+:meth:`PlainFramesFigure.to_dict` expands as a checked figure would.
+
 Assigning ``fig.frames`` makes Plotly build and check a ``go.Frame`` and a trace object for
 every trace of every frame: about half a second for the fit animation's 64 frames on a
 2-core machine, paid on every redraw. The animated builders make their frames from checked,
@@ -19,7 +23,9 @@ from typing import Any
 import numpy as np
 import plotly.graph_objects as go
 
-__all__ = ["PlainFramesFigure"]
+from gmm_figures import style
+
+__all__ = ["PlainFramesFigure", "new_figure"]
 
 
 class PlainFramesFigure(go.Figure):
@@ -52,13 +58,23 @@ class PlainFramesFigure(go.Figure):
         self._frame_objs = self._frames_validator.validate_coerce(new_frames)
 
     def to_dict(self) -> dict[str, Any]:
-        """As ``go.Figure.to_dict``, with the plain frames copied in as they are."""
+        """As ``go.Figure.to_dict``, with the plain frames copied in as they are and a
+        template name (kept by an unchecked figure) expanded into the template."""
         spec = super().to_dict()
+        template = spec.get("layout", {}).get("template")
+        if isinstance(template, str):
+            spec["layout"]["template"] = style.template_spec(template)
         if self._plain_frames is not None:
             frames = json.loads(self._plain_frames)
             if frames:
                 spec["frames"] = frames
         return spec
+
+
+def new_figure() -> PlainFramesFigure:
+    """An empty :class:`PlainFramesFigure`, checked by Plotly as it is built only when
+    :data:`gmm_figures.style.CHECK_FIGURES`."""
+    return PlainFramesFigure(_validate=style.CHECK_FIGURES)
 
 
 def _as_list(value: Any) -> Any:

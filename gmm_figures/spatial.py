@@ -24,6 +24,7 @@ from gmm_figures.style import (
     padded_range,
     plural,
     rounded,
+    scatter,
     subsample_indices,
 )
 
@@ -200,7 +201,7 @@ def _data_trace(points: np.ndarray, labels: np.ndarray | None, decimals: int) ->
     color: list[str] | str = (
         DATA_GREY if labels is None else [color_for(label) for label in labels.tolist()]
     )
-    return go.Scatter(
+    return scatter(
         x=rounded(points[:, 0], decimals),
         y=rounded(points[:, 1], decimals),
         mode="markers",
@@ -208,9 +209,6 @@ def _data_trace(points: np.ndarray, labels: np.ndarray | None, decimals: int) ->
         marker={"size": size, "color": color, "opacity": 0.4, "line": {"width": 0}},
         hoverinfo="skip",
         showlegend=False,
-        # Plain lists and "#RRGGBB" colours already: checking one colour per point took
-        # about a sixth of the animation's build time on every redraw.
-        _validate=False,
     )
 
 
@@ -220,7 +218,7 @@ def _true_ellipse_traces(truth: _Truth, sigmas: np.ndarray, decimals: int) -> li
         for sigma_index, sigma in enumerate(sigmas):
             polygon = truth.polygons[sigma_index, position]
             result.append(
-                go.Scatter(
+                scatter(
                     x=rounded(polygon[:, 0], decimals),
                     y=rounded(polygon[:, 1], decimals),
                     mode="lines",
@@ -236,7 +234,7 @@ def _true_ellipse_traces(truth: _Truth, sigmas: np.ndarray, decimals: int) -> li
 def _fit_ellipse_trace(
     k: int, sigma: float, polygon: np.ndarray, color_index: int, faint: bool, decimals: int
 ) -> go.Scatter:
-    return go.Scatter(
+    return scatter(
         x=rounded(polygon[:, 0], decimals),
         y=rounded(polygon[:, 1], decimals),
         mode="lines",
@@ -251,7 +249,7 @@ def _fit_ellipse_trace(
 def _initial_means_trace(
     means: np.ndarray, valid: np.ndarray, colors: np.ndarray, decimals: int
 ) -> go.Scatter:
-    return go.Scatter(
+    return scatter(
         x=rounded(means[valid, 0], decimals),
         y=rounded(means[valid, 1], decimals),
         mode="markers",
@@ -270,7 +268,7 @@ def _fit_means_trace(
     means: np.ndarray, weights: np.ndarray, valid: np.ndarray, colors: np.ndarray, decimals: int
 ) -> go.Scatter:
     shown = np.flatnonzero(valid)
-    return go.Scatter(
+    return scatter(
         x=rounded(means[shown, 0], decimals),
         y=rounded(means[shown, 1], decimals),
         text=[f"fit {k} · weight {weights[k]:.3f}" for k in shown],

@@ -48,6 +48,49 @@ def test_plain_frames_serialise_exactly_as_checked_frames() -> None:
     checked = json.loads(pio.to_json(_checked_copy(figure)))
     assert plain["frames"] == checked["frames"]
     assert plain["data"] == checked["data"]
+    assert plain["layout"] == checked["layout"]  # the template expanded, as Plotly.js needs
+    assert isinstance(plain["layout"]["template"], dict)
+
+
+def _variants() -> dict[str, tuple[np.ndarray, dict]]:
+    """Fit animations whose builders take other paths: notes, no truth, one frame, a
+    degenerate component, a title."""
+    X, inputs = _animation_inputs(n_frames=6, n_restarts=3)
+    with_notes = X.copy()
+    with_notes[:5] = np.nan  # dropped rows, noted under the figure
+    collapsed = inputs["snapshot_covariances"].copy()
+    collapsed[:, 1] = np.nan  # a component that cannot be drawn
+    return {
+        "plain": (X, inputs),
+        "notes": (with_notes, inputs),
+        "no truth": (X, {**inputs, "true_means": None, "true_covariances": None}),
+        "one frame": (
+            X,
+            {
+                **inputs,
+                "snapshot_iterations": [0],
+                "snapshot_weights": inputs["snapshot_weights"][:1],
+                "snapshot_means": inputs["snapshot_means"][:1],
+                "snapshot_covariances": inputs["snapshot_covariances"][:1],
+            },
+        ),
+        "invalid component": (X, {**inputs, "snapshot_covariances": collapsed}),
+        "title": (X, {**inputs, "title": "EM iterations, K = 3", "n_sigmas": (1.0,)}),
+    }
+
+
+@pytest.mark.parametrize("variant", list(_variants()))
+def test_an_unchecked_build_gives_the_json_of_a_checked_one(
+    variant: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from gmm_figures import style
+
+    X, inputs = _variants()[variant]
+    assert not style.CHECK_FIGURES  # the default: Plotly checks nothing while building
+    unchecked = json.loads(pio.to_json(fit_animation_figure(X, **inputs)))
+    monkeypatch.setattr(style, "CHECK_FIGURES", True)
+    checked = json.loads(pio.to_json(fit_animation_figure(X, **inputs)))
+    assert unchecked == checked
 
 
 def test_reading_frames_gives_checked_frame_objects() -> None:
