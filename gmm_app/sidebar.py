@@ -13,7 +13,7 @@ from typing import Any
 
 import streamlit as st
 
-from gmm_app import chart_export, clusters_editor, live_chart
+from gmm_app import chart_export, clusters_editor, live_chart, long_lived
 from gmm_app.app_settings import (
     SETTINGS_STATE,
     Settings,
@@ -168,7 +168,8 @@ _STARTED: dict[str, Path | None] = {}
 
 
 def startup() -> Path | None:
-    """Once per process: one JAX device per CPU core and the persistent compilation cache.
+    """Once per process: one JAX device per CPU core, the persistent compilation cache, and
+    the pages' modules set aside from the garbage collector (:mod:`gmm_app.long_lived`).
 
     The devices take effect only if JAX has not started yet (true for a fresh server);
     the cache directory comes from ``GMM_COMPILATION_CACHE`` (empty: off), see
@@ -177,6 +178,7 @@ def startup() -> Path | None:
     if "cache" not in _STARTED:
         use_every_cpu_core()
         _STARTED["cache"] = enable_compilation_cache()
+        long_lived.set_aside_imports()
     return _STARTED["cache"]
 
 

@@ -23,6 +23,7 @@ Must not import: streamlit, plotly (pure process management over ``gmm_core``).
 
 from __future__ import annotations
 
+import gc
 import importlib
 import multiprocessing
 import multiprocessing.connection
@@ -96,6 +97,8 @@ def _serve(connection: Any, target: str) -> None:
     use_every_cpu_core()
     enable_compilation_cache()
     run = _resolve(target)
+    gc.collect()
+    gc.freeze()  # JAX's modules out of every later full collection (see gmm_app.long_lived)
     connection.send(("ready", os.getpid()))
 
     def report(step: SweepProgress) -> None:
