@@ -33,7 +33,7 @@ import numpy as np
 from jax.sharding import Mesh, NamedSharding
 from jax.sharding import PartitionSpec as P
 
-from gmm_core import distributed
+from gmm_core import distributed, saved_programs
 from gmm_core.device_mesh import FIT_AXIS, POINT_AXIS
 from gmm_core.em import run_em
 from gmm_core.init import initialise, initialise_any
@@ -284,20 +284,28 @@ class _ProgramCache:
     def __init__(self, capacity: int) -> None:
         self.capacity = capacity
         self.compilations = 0
+        self.loads = 0  # programs loaded whole from gmm_core.saved_programs
         self._programs: OrderedDict[tuple, Any] = OrderedDict()
         self._lock = threading.Lock()
 
     def get(self, config: ProgramConfig, inputs: ProgramInputs) -> tuple[Any, float]:
-        """The compiled program and the seconds spent compiling it (0 when cached)."""
+        """The compiled program and the seconds spent compiling or loading it (0 when
+        held); a program saved whole by an earlier process (:mod:`gmm_core.saved_programs`)
+        is loaded instead of compiled."""
         key = (config, _signature(inputs))
         with self._lock:
             if key in self._programs:
                 self._programs.move_to_end(key)
                 return self._programs[key], 0.0
             started = time.perf_counter()
-            compiled = _build_program(config, inputs).lower(inputs).compile()
+            compiled = saved_programs.load(key)
+            if compiled is None:
+                compiled = _build_program(config, inputs).lower(inputs).compile()
+                self.compilations += 1
+                saved_programs.save(key, compiled)
+            else:
+                self.loads += 1
             elapsed = time.perf_counter() - started
-            self.compilations += 1
             self._programs[key] = compiled
             while len(self._programs) > self.capacity:
                 self._programs.popitem(last=False)
