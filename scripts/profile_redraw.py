@@ -57,20 +57,23 @@ INIT_JS = """
 
 # Sets window.__drawn to the epoch ms of the first animation frame with a new data[0].x
 # (a live chart also says it is done drawing: its data-state is "drawn").
-# When the live chart holds a new figure (its data-state back to "drawn", its data a new
-# object), the time of the next frame. A MutationObserver, not a requestAnimationFrame
-# loop: a loop would keep the page painting and take CPU from the server while it works.
+# When the page's first chart holds a new figure (its data-state back to "drawn", its data
+# a new object; looked up again at each change, as a rerun may mount a new chart), the time
+# of the next frame. A MutationObserver, not a requestAnimationFrame loop: a loop would
+# keep the page painting and take CPU from the server while it works.
 DRAWN_JS = """() => {
   window.__drawn = null;
-  const el = document.querySelector('.js-plotly-plot');
-  const old = el.data;
+  const old = document.querySelector('.js-plotly-plot').data;
   const observer = new MutationObserver(() => {
-    if ((el.dataset.state || 'drawn') === 'drawn' && el.data !== old) {
+    const el = document.querySelector('.js-plotly-plot');
+    if (el && el.data && el.data !== old && (el.dataset.state || 'drawn') === 'drawn') {
       observer.disconnect();
       requestAnimationFrame(() => { window.__drawn = performance.timeOrigin + performance.now(); });
     }
   });
-  observer.observe(el, { attributes: true, attributeFilter: ['data-state'] });
+  observer.observe(document.body, {
+    subtree: true, childList: true, attributes: true, attributeFilter: ['data-state'],
+  });
 }"""
 
 

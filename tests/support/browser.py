@@ -235,23 +235,27 @@ class Chart:
         return sum(1 for name in self.names if re.fullmatch(pattern, name))
 
 
-# Marks a move in the page: the epoch ms of the key press, then of the moment its first
-# live chart holds a new figure (data-state back to "drawn", its data a new object). A
-# MutationObserver, not a polling loop: a loop costs the browser CPU that the server
-# needs while it computes (the pages share this machine's two cores), and a hidden tab
-# pauses animation frames.
+# Marks a move in the page: the epoch ms of the key press, then of the moment the page's
+# first chart holds a new figure (data-state back to "drawn", its data a new object). The
+# chart is looked up again at each change: a rerun that adds or removes an element above
+# it (a fit note, a warning) mounts a new chart. A MutationObserver on the whole page,
+# not a polling loop: a loop costs the browser CPU that the server needs while it
+# computes (the pages share this machine's two cores), and a hidden tab pauses animation
+# frames.
 MOVE_START_JS = """() => {
-    const el = document.querySelector('.js-plotly-plot');
-    const old = el.data;
+    const old = document.querySelector('.js-plotly-plot').data;
     window.__move = {pressed: performance.timeOrigin + performance.now(), drawn: null};
     const move = window.__move;
     const observer = new MutationObserver(() => {
-        if (el.dataset.state === 'drawn' && el.data !== old) {
+        const el = document.querySelector('.js-plotly-plot');
+        if (el && el.data && el.data !== old && (el.dataset.state || 'drawn') === 'drawn') {
             move.drawn = performance.timeOrigin + performance.now();
             observer.disconnect();
         }
     });
-    observer.observe(el, {attributes: true, attributeFilter: ['data-state']});
+    observer.observe(document.body, {
+        subtree: true, childList: true, attributes: true, attributeFilter: ['data-state'],
+    });
 }"""
 # Seconds from the press to the new figure, or null while it is not drawn yet.
 MOVE_TIME_JS = """() => window.__move && window.__move.drawn !== null
