@@ -87,6 +87,7 @@ def free_port() -> int:
 def start_server(port: int, log: Path) -> subprocess.Popen:
     """``python -m gmm_app.serve`` with GMM_PROFILE=1, once its health check answers."""
     env = {**os.environ, "GMM_PROFILE": "1", "PYTHONUNBUFFERED": "1"}
+    env.pop("GMM_SWEEP_WORKERS", None)  # the app's own worker pool, as `make run` serves it
     command = [sys.executable, "-m", "gmm_app.serve", "--server.headless", "true"]
     command += ["--server.port", str(port), "--server.address", "127.0.0.1"]
     command += ["--server.fileWatcherType", "none", "--browser.gatherUsageStats", "false"]
