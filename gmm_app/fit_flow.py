@@ -21,7 +21,7 @@ import contextlib
 import functools
 import threading
 from collections.abc import Callable, Sequence
-from typing import Any, Literal, NamedTuple
+from typing import NamedTuple
 
 import numpy as np
 import streamlit as st
@@ -31,7 +31,7 @@ from gmm_app import datasets, profiling, sweep_workers
 from gmm_app.app_settings import DataKey, FitKey, Settings, default_settings, placed_fit_key
 from gmm_app.budget_gate import Knob, budget_gate
 from gmm_app.params import MAX_ITER, RESTARTS
-from gmm_app.progress import ProgressBar, sweep_label
+from gmm_app.progress import ProgressBar, final_status, sweep_label
 from gmm_app.summaries import InitComparison, comparison_label, summarise_inits
 from gmm_app.sweep_cache import SWEEP_CACHE_BYTES, SWEEP_CACHE_ENTRIES, SweepCache
 from gmm_app.widgets import data_and_settings_downloads, escape_markdown, show_problems
@@ -267,13 +267,13 @@ def timed_sweep(
     try:
         run = compute(*args, _progress=bar)
     except ValueError:
-        _final_status("The sweep could not run", "error")
+        final_status("The sweep could not run", "error")
         raise
     except sweep_workers.SweepAbandoned as error:
-        _final_status("The sweep was stopped", "error")
+        final_status("The sweep was stopped", "error")
         raise ValueError(str(error)) from None
     except (MemoryError, RuntimeError) as error:  # XLA's errors are RuntimeErrors
-        _final_status("The sweep could not run", "error")
+        final_status("The sweep could not run", "error")
         raise ValueError(
             "the computation failed, most likely for lack of memory; lower the number "
             "of points, the restarts per K or the K range and try again"
@@ -281,22 +281,12 @@ def timed_sweep(
     finally:
         bar.close()
     result = run.result
-    with _final_status(sweep_label(result, run.fresh), "complete"):
+    with final_status(sweep_label(result, run.fresh), "complete"):
         st.write(
             f"Compile time {result.compile_seconds:.2f} s (0 when the compiled program "
             f"was reused); run time {result.run_seconds:.3f} s."
         )
     return run
-
-
-def _final_status(label: str, state: Literal["complete", "error"]) -> Any:
-    """An ``st.status`` drawn once, already finished.
-
-    The progress bar shows the sweep while it runs, so the status is drawn after it, in
-    its final state: ``st.status`` pauses 50 ms when drawn and 50 ms more when a running
-    status is updated, 0.1 s of every redraw.
-    """
-    return st.status(label, expanded=False, state=state)
 
 
 def _timed(
@@ -444,10 +434,10 @@ def init_comparison(settings: Settings, k: int) -> InitComparison | None:
     try:
         comparison = compare_inits(data, fit, k, _progress=bar)
     except (ValueError, MemoryError, RuntimeError) as error:
-        _final_status("The comparison could not run", "error")
+        final_status("The comparison could not run", "error")
         show_problems([f"The comparison could not run: {escape_markdown(str(error), 300)}"])
         return None
     finally:
         bar.close()
-    _final_status(comparison_label(comparison), "complete")
+    final_status(comparison_label(comparison), "complete")
     return comparison

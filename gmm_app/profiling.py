@@ -49,8 +49,12 @@ def _log(name: str, started: float, size: int | None = None, session: str | None
 
 
 @contextlib.contextmanager
-def phase(name: str) -> Iterator[None]:
-    """Log the wall time of the ``with`` block as phase ``name`` when profiling is on."""
+def phase(name: str, session: str | None = None) -> Iterator[None]:
+    """Log the wall time of the ``with`` block as phase ``name`` when profiling is on.
+
+    ``session``: the Streamlit session to log (default: this run's; a sweep worker, which
+    has none, passes ``"-"``).
+    """
     if not enabled():
         yield
         return
@@ -58,20 +62,7 @@ def phase(name: str) -> Iterator[None]:
     try:
         yield
     finally:
-        _log(name, started)
-
-
-@contextlib.contextmanager
-def worker_phase(name: str) -> Iterator[None]:
-    """:func:`phase` in a sweep worker, which has no Streamlit session (logged as ``-``)."""
-    if not enabled():
-        yield
-        return
-    started = time.time()
-    try:
-        yield
-    finally:
-        _log(name, started, session="-")
+        _log(name, started, session=session)
 
 
 def install() -> None:

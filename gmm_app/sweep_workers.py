@@ -117,7 +117,7 @@ def _serve(connection: Any, target: str) -> None:
             continue  # it came after its request had finished
         points, options = request
         try:
-            with profiling.worker_phase("worker_run"):
+            with profiling.phase("worker_run", session="-"):
                 result = run(points, progress=report, **options)
         except _Cancelled:
             connection.send(("cancelled", None))
