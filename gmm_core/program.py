@@ -288,28 +288,50 @@ class _ProgramCache:
         self._programs: OrderedDict[tuple, Any] = OrderedDict()
         self._lock = threading.Lock()
 
-    def get(self, config: ProgramConfig, inputs: ProgramInputs) -> tuple[Any, float]:
-        """The compiled program and the seconds spent compiling or loading it (0 when
-        held); a program saved whole by an earlier process (:mod:`gmm_core.saved_programs`)
-        is loaded instead of compiled."""
+    def get(
+        self, config: ProgramConfig, inputs: ProgramInputs, load: bool = True
+    ) -> tuple[Any, float, bool]:
+        """The compiled program, the seconds spent compiling or loading it (0 when held),
+        and whether it was loaded whole from a file an earlier process saved
+        (:mod:`gmm_core.saved_programs`) instead of compiled; ``load=False`` compiles."""
         key = (config, _signature(inputs))
         with self._lock:
             if key in self._programs:
                 self._programs.move_to_end(key)
-                return self._programs[key], 0.0
+                compiled, loaded = self._programs[key]
+                return compiled, 0.0, loaded
             started = time.perf_counter()
-            compiled = saved_programs.load(key)
-            if compiled is None:
-                compiled = _build_program(config, inputs).lower(inputs).compile()
-                self.compilations += 1
-                saved_programs.save(key, compiled)
-            else:
+            compiled = saved_programs.load(key) if load else None
+            loaded = compiled is not None
+            if loaded:
                 self.loads += 1
-            elapsed = time.perf_counter() - started
-            self._programs[key] = compiled
+            else:
+                compiled = self._compile(key, config, inputs)
+            self._programs[key] = (compiled, loaded)
             while len(self._programs) > self.capacity:
                 self._programs.popitem(last=False)
-            return compiled, elapsed
+            return compiled, time.perf_counter() - started, loaded
+
+    def _compile(self, key: tuple, config: ProgramConfig, inputs: ProgramInputs) -> Any:
+        """Compile, and save the program when XLA compiled it (not read from JAX's cache)."""
+        hits = saved_programs.jax_cache_hits()
+        compiled = _build_program(config, inputs).lower(inputs).compile()
+        self.compilations += 1
+        if saved_programs.jax_cache_hits() == hits:
+            saved_programs.save(key, compiled)
+        return compiled
+
+    def forget_loaded(self, config: ProgramConfig, inputs: ProgramInputs) -> None:
+        """Drop a loaded program that failed, here and on disk, so the next get compiles."""
+        key = (config, _signature(inputs))
+        with self._lock:
+            self._programs.pop(key, None)
+        saved_programs.discard(key)
+
+    def held(self) -> list[tuple[tuple, Any]]:
+        """``((config, signature), compiled program)`` of every program held, oldest first."""
+        with self._lock:
+            return [(key, compiled) for key, (compiled, _) in self._programs.items()]
 
     def __len__(self) -> int:
         return len(self._programs)
@@ -345,8 +367,16 @@ def run_program(
         When ``deadline`` (a ``time.perf_counter`` value) passes first.
     """
     inputs = placed(inputs, config.mesh_shape)
-    program, compile_seconds = PROGRAMS.get(config, inputs)
-    outputs = wait_until_ready(program(inputs), deadline, timeout)
+    program, compile_seconds, loaded = PROGRAMS.get(config, inputs)
+    try:
+        outputs = wait_until_ready(program(inputs), deadline, timeout)
+    except jax.errors.JaxRuntimeError:
+        if not loaded:
+            raise
+        PROGRAMS.forget_loaded(config, inputs)  # a damaged saved program: compile instead
+        program, more_seconds, _ = PROGRAMS.get(config, inputs, load=False)
+        compile_seconds += more_seconds
+        outputs = wait_until_ready(program(inputs), deadline, timeout)
     if distributed.is_multi_process():
         outputs = distributed.gather_outputs(outputs)
     return jax.device_get(outputs), compile_seconds

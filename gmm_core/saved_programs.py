@@ -11,6 +11,12 @@ and input shapes, JAX's and jaxlib's versions, the devices, ``XLA_FLAGS`` and th
 of ``gmm_core``. A file that cannot be loaded is compiled again and replaced. Nothing is
 saved or loaded when JAX's cache is off or the sweep spans several processes.
 
+Only a program that XLA really compiled is saved. One that JAX read back from its own
+cache serialises without some of its kernels: loaded in a later process it fails at its
+first call ("Function ... not found"). :func:`jax_cache_hits` tells the two apart; the
+caller (:class:`gmm_core.program._ProgramCache`) also compiles again, and drops the file,
+when a loaded program fails at its first call.
+
 Must not import streamlit, plotly, gmm_figures or gmm_app (``tests/test_layers.py``).
 """
 
@@ -21,6 +27,7 @@ import hashlib
 import os
 import pickle
 import tempfile
+import threading
 from pathlib import Path
 from typing import Any
 
@@ -28,6 +35,23 @@ import jax
 import jaxlib
 
 FOLDER = "gmm_programs"
+_JAX_CACHE_HIT = "/jax/compilation_cache/cache_hits"
+_HITS = [0]
+_HITS_LOCK = threading.Lock()
+
+
+def _count_jax_cache_hit(event: str, **_: object) -> None:
+    if event == _JAX_CACHE_HIT:
+        with _HITS_LOCK:
+            _HITS[0] += 1
+
+
+jax.monitoring.register_event_listener(_count_jax_cache_hit)
+
+
+def jax_cache_hits() -> int:
+    """How many executables this process has read from JAX's persistent cache so far."""
+    return _HITS[0]
 
 
 @functools.cache
@@ -77,6 +101,13 @@ def load(key: object) -> Any | None:
     except Exception:  # noqa: BLE001 - a stale or damaged file is compiled again
         path.unlink(missing_ok=True)
         return None
+
+
+def discard(key: object) -> None:
+    """Delete ``key``'s saved program, if any."""
+    path = _path(key)
+    if path is not None:
+        path.unlink(missing_ok=True)
 
 
 def save(key: object, compiled: Any) -> None:

@@ -8,10 +8,13 @@ from pathlib import Path
 from tests.support.subprocesses import run_python
 
 SWEEP = """
-import hashlib, time
+import hashlib, os, time
 import numpy as np
 from gmm_core.compilation_cache import enable_compilation_cache
 enable_compilation_cache()
+if os.environ.get("SAVE_EVERY_PROGRAM"):  # how saving worked before programs were told apart
+    from gmm_core import saved_programs
+    saved_programs.jax_cache_hits = lambda: 0
 from gmm_core import sweep
 from gmm_core.program import PROGRAMS
 X = np.random.default_rng(3).normal(size=(600, 2)) + np.repeat([[0, 0], [6, 0]], 300, axis=0)
@@ -23,10 +26,11 @@ print(PROGRAMS.compilations, PROGRAMS.loads, digest, f"{seconds:.2f}")
 """
 
 
-def _sweep(cache: Path) -> tuple[int, int, str, float]:
-    compilations, loads, digest, seconds = run_python(
-        ["-c", SWEEP], {"GMM_COMPILATION_CACHE": str(cache)}
-    ).split()[-4:]
+def _sweep(cache: Path, save_every_program: bool = False) -> tuple[int, int, str, float]:
+    env = {"GMM_COMPILATION_CACHE": str(cache)}
+    if save_every_program:
+        env["SAVE_EVERY_PROGRAM"] = "1"
+    compilations, loads, digest, seconds = run_python(["-c", SWEEP], env).split()[-4:]
     return int(compilations), int(loads), digest, float(seconds)
 
 
@@ -54,4 +58,33 @@ def test_a_damaged_saved_program_is_compiled_again(tmp_path: Path) -> None:
     saved.write_bytes(b"not a program")
     again = _sweep(cache)
     assert again[:2] == (1, 0) and again[2] == first[2]
-    assert saved.read_bytes() != b"not a program"  # replaced by the new compile
+    assert not saved.exists()  # dropped; JAX's cache held the compile, so nothing is saved
+
+
+def test_a_program_read_back_from_jaxs_cache_is_not_saved_and_later_restarts_still_fit(
+    tmp_path: Path,
+) -> None:
+    cache = tmp_path / "cache"
+    first = _sweep(cache)
+    for saved in (cache / "gmm_programs").glob("*.pickle"):
+        saved.unlink()
+    from_jax_cache = _sweep(cache)  # compiled from JAX's cache: serialises without kernels
+    assert from_jax_cache[:2] == (1, 0)
+    assert not list((cache / "gmm_programs").glob("*.pickle"))
+    again = _sweep(cache)
+    assert again[:2] == (1, 0) and again[2] == first[2]
+
+
+def test_a_saved_program_that_fails_at_its_first_call_is_dropped_and_compiled_again(
+    tmp_path: Path,
+) -> None:
+    cache = tmp_path / "cache"
+    first = _sweep(cache)
+    for saved in (cache / "gmm_programs").glob("*.pickle"):
+        saved.unlink()
+    _sweep(cache, save_every_program=True)  # saves the program JAX read from its cache
+    (broken,) = (cache / "gmm_programs").glob("*.pickle")
+    healed = _sweep(cache)
+    assert healed[:2] == (1, 1)  # loaded, failed at its first call, compiled
+    assert healed[2] == first[2]
+    assert not broken.exists()

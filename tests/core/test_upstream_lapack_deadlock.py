@@ -69,7 +69,7 @@ def test_sweep_programs_contain_no_lapack_calls(init_params: str) -> None:
         gmm_core.sweep(X, 1, 3, 2, init_params=init_params, covariance_type=covariance_type)
     programs = [
         program
-        for (config, _), program in sweep_module.PROGRAMS._programs.items()
+        for (config, _), program in sweep_module.PROGRAMS.held()
         if config.init_params in (init_params, sweep_module.TRACED_INIT)
     ]
     assert len(programs) >= len(gmm_core.COVARIANCE_TYPES)
