@@ -92,9 +92,9 @@ PRELOAD_KEY = "gmm_plotly_preload"
 def preload_plotly() -> None:
     """Start loading Plotly.js in the browser now, before any figure is ready.
 
-    Called at the end of the sidebar, which is drawn before the page computes its sweep:
-    the browser parses Plotly.js (about 3.5 MB) while the server works, instead of after
-    the first figure arrives. Draws nothing; does nothing where charts fall back to
+    Called first in the sidebar, which is drawn before the page computes its sweep: the
+    browser parses Plotly.js (about 3.5 MB) while the server works, instead of after the
+    first figure arrives. Draws nothing; does nothing where charts fall back to
     ``st.plotly_chart``.
     """
     if st.get_option("server.enableStaticServing"):

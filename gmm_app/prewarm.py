@@ -21,7 +21,7 @@ import time
 
 import gmm_core
 from gmm_core import saved_programs
-from gmm_core.compilation_cache import enable_compilation_cache
+from gmm_core.compilation_cache import bypass_jax_cache, enable_compilation_cache
 from gmm_core.cpu_devices import use_every_cpu_core
 from gmm_core.program import PROGRAMS
 
@@ -46,9 +46,7 @@ def main() -> None:
     options, _ = call_options(*points.shape, defaults.fit_key)
     result = gmm_core.sweep(points, progress=lambda _: None, **options)
     if saved_programs.jax_cache_hits() and not PROGRAMS.loads:
-        import jax
-
-        jax.config.update("jax_enable_compilation_cache", False)
+        bypass_jax_cache()
         PROGRAMS.clear()
         result = gmm_core.sweep(points, progress=lambda _: None, **options)
     print(

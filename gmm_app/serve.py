@@ -19,6 +19,9 @@ APP = Path(__file__).resolve().parent.parent / "app.py"
 
 def main(arguments: list[str]) -> None:
     """Warm the default sweep in the background, then serve ``app.py`` with ``arguments``."""
+    from gmm_app import sweep_workers
+
+    sweep_workers.shared_pool()  # its first worker imports JAX while this process starts
     from gmm_app import fit_flow, sidebar
 
     sidebar.startup()  # one JAX device per core and the compilation cache, before JAX starts

@@ -137,9 +137,9 @@ def render_sidebar() -> Settings:
         st.warning(describe_ignored(ignored), icon="⚠️")
     values: dict[str, Any] = {}
     with st.sidebar:
+        live_chart.preload_plotly()  # the browser parses Plotly.js while the page computes
         table, problems = _data_controls(values)
         _fit_controls(values)
-        live_chart.preload_plotly()  # the browser parses Plotly.js while the page computes
     settings = settings_from_values(values, table, problems)
     st.session_state[SETTINGS_STATE] = settings
     st.session_state[_SIDEBAR_DRAWN] = True

@@ -34,16 +34,21 @@ import sys
 import threading
 import time
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-import gmm_core
 from gmm_app import profiling
-from gmm_core.sweep import SweepProgress, SweepResult
+
+if TYPE_CHECKING:  # importing gmm_core starts JAX: the server's launcher starts the pool first
+    from gmm_core.sweep import SweepProgress, SweepResult
 
 ENVIRONMENT_VARIABLE = "GMM_SWEEP_WORKERS"
 DEFAULT_WORKERS = 2
+#: The server's pool starts its first worker at once and the others this many seconds
+#: later, so that on a small machine the first one (which the default view's warm-up
+#: sweep waits for) does not share the cores with the others' imports.
+STAGGER_SECONDS = 20.0
 #: A sweep is abandoned after this many times its estimate, plus :data:`DEADLINE_MARGIN_SECONDS`.
 DEADLINE_FACTOR = 3.0
 DEADLINE_MARGIN_SECONDS = 30.0
@@ -52,7 +57,7 @@ DEADLINE_MARGIN_SECONDS = 30.0
 COMPILE_ALLOWANCE_SECONDS = 90.0
 SWEEP_TARGET = "gmm_core:sweep"
 
-Progress = Callable[[SweepProgress], None]
+Progress = Callable[["SweepProgress"], None]
 #: Called with the seconds waited so far, about every :data:`HEARTBEAT_SECONDS` while a
 #: request shows no progress (it compiles, say): the page can say so, and Streamlit can
 #: interrupt a rerun there.
@@ -240,15 +245,25 @@ class WorkerPool:
         size: int,
         target: str = SWEEP_TARGET,
         compile_allowance: float = COMPILE_ALLOWANCE_SECONDS,
+        stagger_seconds: float = 0.0,
     ) -> None:
+        """Start ``size`` workers: the first at once, the others after ``stagger_seconds``."""
         self.size = size
         self.compile_allowance = compile_allowance
         self.workers = [Worker(target) for _ in range(size)]
         self._idle: queue.Queue[Worker] = queue.Queue()
-        for worker in self.workers:
+        self.abandoned = 0
+        self._start(self.workers[:1] if stagger_seconds > 0 else self.workers)
+        self._later: threading.Timer | None = None
+        if stagger_seconds > 0 and size > 1:
+            self._later = threading.Timer(stagger_seconds, self._start, (self.workers[1:],))
+            self._later.daemon = True
+            self._later.start()
+
+    def _start(self, workers: list[Worker]) -> None:
+        for worker in workers:
             worker.start()
             self._idle.put(worker)
-        self.abandoned = 0
 
     def run(
         self,
@@ -302,6 +317,8 @@ class WorkerPool:
         self._idle.put(worker)
 
     def close(self) -> None:
+        if self._later is not None:
+            self._later.cancel()
         for worker in self.workers:
             worker.stop()
 
@@ -317,7 +334,7 @@ def shared_pool() -> WorkerPool | None:
         return None
     with _POOL_LOCK:
         if not _POOL:
-            _POOL.append(WorkerPool(size))
+            _POOL.append(WorkerPool(size, stagger_seconds=STAGGER_SECONDS))
         return _POOL[0]
 
 
@@ -339,6 +356,8 @@ def run_sweep(
     SweepAbandoned
         With a message naming the settings to lower, when the deadline passes.
     """
+    import gmm_core
+
     allowed = deadline_seconds(estimated_seconds)
     started = time.perf_counter()
     pool = pool or shared_pool()

@@ -10,7 +10,7 @@ import pytest
 from streamlit import config
 
 from gmm_app import live_chart
-from tests.support.apptest import live_chart_nodes, make_app, run_ok
+from tests.support.apptest import is_live_chart, live_chart_nodes, make_app, run_ok
 
 pytestmark = pytest.mark.usefixtures("navigation_mode")
 
@@ -30,8 +30,9 @@ def test_the_sidebar_starts_loading_plotly_js_before_the_page_computes() -> None
     at = run_ok(make_app())
     ((_, preload),) = live_chart_nodes(at.sidebar)
     assert preload == {"plotly": "/app/static/plotly.min.js"}  # a URL and no figure
-    sidebar_order = [node.type for node in at.sidebar]
-    assert sidebar_order[-1] == "bidi_component"  # after every control
+    sidebar_order = [node.type for node in at.sidebar.children.values()]
+    assert is_live_chart(next(iter(at.sidebar.children.values())))  # before every control
+    assert "header" in sidebar_order[1:]
 
 
 def test_plotly_js_is_copied_once_into_the_static_folder(
