@@ -7,12 +7,15 @@ itself, no frame) whose identity is the caller's ``key`` alone: the chart's div 
 reruns, and ``live_chart.js`` draws each new figure into it with ``Plotly.react``, which
 changes only what differs.
 
-Plotly.js is the ``plotly.min.js`` shipped with the installed ``plotly`` package (the
-same one the HTML downloads use), so it works offline. It is served from the app's
-static folder (``static/``, ``server.enableStaticServing`` in ``.streamlit/config.toml``)
-and loaded once per browser tab; :func:`static_plotly_js` copies it there. A server
-started without static serving (``streamlit run`` from another folder, which does not
-read this project's config) gets ``st.plotly_chart`` instead.
+Plotly.js is plotly.js's cartesian bundle (``gmm_app/vendor/plotly-cartesian.min.js``, the
+same version as the installed ``plotly`` package's, with only :data:`BUNDLE_TRACE_TYPES`):
+1.5 MB instead of the full bundle's 4.8 MB, which a new browser tab would parse for about
+1.5 s on a 2-core machine before the first chart. It works offline. It is served from the
+app's static folder (``static/``, ``server.enableStaticServing`` in
+``.streamlit/config.toml``) and loaded once per browser tab; :func:`static_plotly_js`
+copies it there. A server started without static serving (``streamlit run`` from another
+folder, which does not read this project's config), or a figure with a trace type the
+bundle lacks, gets ``st.plotly_chart`` instead.
 
 Must not import JAX: compiled work lives in gmm_core (``tests/test_layers.py``).
 """
@@ -35,13 +38,19 @@ import streamlit as st
 COMPONENT_NAME = "gmm_live_chart"
 SCRIPT = Path(__file__).with_name("live_chart.js")
 STATIC_FOLDER = Path(__file__).resolve().parent.parent / "static"  # next to app.py
-PLOTLY_FILE = "plotly.min.js"
+PLOTLY_FILE = "plotly-cartesian.min.js"
+PLOTLY_SOURCE = Path(__file__).with_name("vendor") / PLOTLY_FILE
+#: The trace types in the cartesian bundle (its package's README).
+BUNDLE_TRACE_TYPES = frozenset(
+    {"bar", "box", "contour", "heatmap", "histogram", "histogram2d", "histogram2dcontour"}
+    | {"image", "pie", "scatter", "scatterternary", "violin"}
+)
 
 
 def static_plotly_js() -> Path:
-    """``static/plotly.min.js``: a copy of the installed plotly package's, made when missing
-    or different in size (another plotly version)."""
-    source = Path(plotly.__file__).parent / "package_data" / PLOTLY_FILE
+    """``static/plotly-cartesian.min.js``: a copy of :data:`PLOTLY_SOURCE`, made when
+    missing or different in size (another version)."""
+    source = PLOTLY_SOURCE
     target = STATIC_FOLDER / PLOTLY_FILE
     if not target.is_file() or target.stat().st_size != source.stat().st_size:
         STATIC_FOLDER.mkdir(exist_ok=True)
@@ -53,7 +62,7 @@ def static_plotly_js() -> Path:
 
 
 def plotly_url() -> str:
-    """Where the browser finds ``static/plotly.min.js`` (Streamlit's ``app/static`` route)."""
+    """Where the browser finds the static Plotly.js (Streamlit's ``app/static`` route)."""
     base = str(st.get_option("server.baseUrlPath") or "").strip("/")
     return "/" + "/".join(part for part in (base, "app", "static", PLOTLY_FILE) if part)
 
@@ -75,7 +84,7 @@ def live_chart(figure: go.Figure, *, key: str, config: dict[str, Any] | None = N
     key : the chart's identity across reruns; one key per chart on a page
     config : Plotly's config (toolbar, image export), as for ``st.plotly_chart``
     """
-    if not st.get_option("server.enableStaticServing"):
+    if not st.get_option("server.enableStaticServing") or not in_bundle(figure):
         st.plotly_chart(figure, theme=None, key=key, config=config)
         return
     data = {
@@ -86,6 +95,11 @@ def live_chart(figure: go.Figure, *, key: str, config: dict[str, Any] | None = N
     _component()(key=key, data=data)
 
 
+def in_bundle(figure: go.Figure) -> bool:
+    """Whether the cartesian bundle can draw every trace of ``figure``."""
+    return all((trace.type or "scatter") in BUNDLE_TRACE_TYPES for trace in figure.data)
+
+
 PRELOAD_KEY = "gmm_plotly_preload"
 
 
@@ -93,7 +107,7 @@ def preload_plotly() -> None:
     """Start loading Plotly.js in the browser now, before any figure is ready.
 
     Called first in the sidebar, which is drawn before the page computes its sweep: the
-    browser parses Plotly.js (about 3.5 MB) while the server works, instead of after the
+    browser parses Plotly.js (1.5 MB) while the server works, instead of after the
     first figure arrives. Draws nothing; does nothing where charts fall back to
     ``st.plotly_chart``.
     """

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import plotly
+import plotly.graph_objects as go
 import pytest
 from streamlit import config
 
@@ -23,13 +25,13 @@ def test_a_slider_move_redraws_the_same_chart_element() -> None:
     ((second_id, second),) = live_chart_nodes(at.main)
     assert second["spec"] != first["spec"]  # a new figure…
     assert second_id == first_id  # …drawn into the same element, so the browser keeps it
-    assert first["plotly"] == second["plotly"] == "/app/static/plotly.min.js"
+    assert first["plotly"] == second["plotly"] == "/app/static/plotly-cartesian.min.js"
 
 
 def test_the_sidebar_starts_loading_plotly_js_before_the_page_computes() -> None:
     at = run_ok(make_app())
     ((_, preload),) = live_chart_nodes(at.sidebar)
-    assert preload == {"plotly": "/app/static/plotly.min.js"}  # a URL and no figure
+    assert preload == {"plotly": "/app/static/plotly-cartesian.min.js"}  # a URL and no figure
     sidebar_order = [node.type for node in at.sidebar.children.values()]
     assert is_live_chart(next(iter(at.sidebar.children.values())))  # before every control
     assert "header" in sidebar_order[1:]
@@ -40,8 +42,7 @@ def test_plotly_js_is_copied_once_into_the_static_folder(
 ) -> None:
     monkeypatch.setattr(live_chart, "STATIC_FOLDER", tmp_path / "static")
     copied = live_chart.static_plotly_js()
-    source = Path(plotly.__file__).parent / "package_data" / live_chart.PLOTLY_FILE
-    assert copied.read_bytes() == source.read_bytes()
+    assert copied.read_bytes() == live_chart.PLOTLY_SOURCE.read_bytes()
     written = copied.stat().st_mtime_ns
     assert live_chart.static_plotly_js().stat().st_mtime_ns == written
     assert [p.name for p in (tmp_path / "static").iterdir()] == [live_chart.PLOTLY_FILE]
@@ -51,10 +52,10 @@ def test_the_plotly_url_follows_the_base_url_path() -> None:
     before = config.get_option("server.baseUrlPath")
     try:
         config.set_option("server.baseUrlPath", "/teaching/gmm/")
-        assert live_chart.plotly_url() == "/teaching/gmm/app/static/plotly.min.js"
+        assert live_chart.plotly_url() == "/teaching/gmm/app/static/plotly-cartesian.min.js"
     finally:
         config.set_option("server.baseUrlPath", before)
-    assert live_chart.plotly_url() == "/app/static/plotly.min.js"
+    assert live_chart.plotly_url() == "/app/static/plotly-cartesian.min.js"
 
 
 def test_without_static_serving_the_charts_are_plain_plotly_charts() -> None:
@@ -68,3 +69,23 @@ def test_without_static_serving_the_charts_are_plain_plotly_charts() -> None:
     assert live_chart_nodes(at.sidebar) == []  # nothing to preload either
     (node,) = at.get("plotly_chart")
     assert json.loads(node.proto.spec)["data"]
+
+
+def _plotly_js_version(path: Path) -> str:
+    """The version in a plotly.js bundle's header comment."""
+    header = path.read_bytes()[:400].decode()
+    match = re.search(r"plotly\.js (?:\([^)]*\) )?v(\d+\.\d+\.\d+)", header)
+    assert match, header
+    return match.group(1)
+
+
+def test_the_served_bundle_is_the_installed_plotlys_plotly_js_version() -> None:
+    installed = Path(plotly.__file__).parent / "package_data" / "plotly.min.js"
+    assert _plotly_js_version(live_chart.PLOTLY_SOURCE) == _plotly_js_version(installed)
+
+
+def test_the_figures_trace_types_are_in_the_bundle_and_others_fall_back() -> None:
+    used = {"bar", "box", "contour", "heatmap", "histogram", "scatter"}  # gmm_figures' go.*
+    assert used <= live_chart.BUNDLE_TRACE_TYPES
+    assert live_chart.in_bundle(go.Figure([go.Scatter(x=[1]), go.Heatmap(z=[[1]])]))
+    assert not live_chart.in_bundle(go.Figure([go.Scatter(x=[1]), go.Scatter3d(x=[1])]))

@@ -361,13 +361,13 @@ BAD_CSV = b"name,city\nann,paris\nbob,rome\n"
 
 
 def test_a_chart_whose_plotly_js_cannot_load_says_so(server: Server, context: Any) -> None:
-    context.route("**/app/static/plotly.min.js", lambda route: route.abort())
+    context.route("**/app/static/plotly-cartesian.min.js", lambda route: route.abort())
     page = context.new_page()
     page.goto(f"{server.url}/")
     problem = page.locator(".gmm-live-chart-problem")
     problem.wait_for(timeout=RENDER_MS)
     assert "could not be drawn" in problem.inner_text()
-    assert "plotly.min.js" in problem.inner_text()
+    assert "plotly-cartesian.min.js" in problem.inner_text()
 
 
 def test_a_bad_csv_upload_shows_the_error(server: Server, context: Any) -> None:
