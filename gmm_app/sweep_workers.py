@@ -160,6 +160,16 @@ class Worker:
         theirs.close()
         self._connection = ours
 
+    def wait_until_ready(self, timeout: float) -> bool:
+        """Wait up to ``timeout`` seconds for a just-started, idle process to finish its
+        imports; whether it did. Only while no request is in flight (it reads the pipe)."""
+        deadline = time.perf_counter() + timeout
+        while self.alive() and time.perf_counter() < deadline:
+            if self._connection.poll(0.1):
+                kind, _ = self._connection.recv()
+                return kind == "ready"
+        return False
+
     @property
     def pid(self) -> int | None:
         return None if self._process is None else self._process.pid
@@ -256,13 +266,21 @@ class WorkerPool:
         self._start(self.workers[:1] if stagger_seconds > 0 else self.workers)
         self._later: threading.Timer | None = None
         if stagger_seconds > 0 and size > 1:
-            self._later = threading.Timer(stagger_seconds, self._start, (self.workers[1:],))
+            self._later = threading.Timer(stagger_seconds, self._start_ready, (self.workers[1:],))
             self._later.daemon = True
             self._later.start()
 
     def _start(self, workers: list[Worker]) -> None:
         for worker in workers:
             worker.start()
+            self._idle.put(worker)
+
+    def _start_ready(self, workers: list[Worker]) -> None:
+        """Start ``workers``, each taking requests once its imports are done (requests
+        meanwhile go to the workers already running instead of waiting on this one)."""
+        for worker in workers:
+            worker.start()
+            worker.wait_until_ready(self.compile_allowance)
             self._idle.put(worker)
 
     def run(
@@ -315,6 +333,10 @@ class WorkerPool:
         except (ValueError, RuntimeError):
             pass
         self._idle.put(worker)
+
+    def idle_count(self) -> int:
+        """How many workers wait for a request now (started later ones only once ready)."""
+        return self._idle.qsize()
 
     def close(self) -> None:
         if self._later is not None:

@@ -123,3 +123,24 @@ def test_an_interrupted_request_is_cancelled_and_frees_its_worker(
     result = pool.run(points, OPTIONS, deadline_after=120)
     assert np.all(np.isfinite(result.final_log_likelihood))
     assert pool.abandoned == abandoned_before
+
+
+def test_a_staggered_pool_takes_its_later_workers_only_once_they_are_ready(
+    points: np.ndarray, tmp_path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("GMM_COMPILATION_CACHE", str(tmp_path))
+    staggered = WorkerPool(2, stagger_seconds=0.1)
+    try:
+        assert staggered.workers[1].pid is None and staggered.idle_count() == 1
+        deadline = time.monotonic() + 30
+        while not staggered.workers[1].alive():
+            assert time.monotonic() < deadline
+            time.sleep(0.01)
+        assert staggered.idle_count() == 1  # started, still importing: not offered yet
+        while staggered.idle_count() < 2:
+            assert time.monotonic() < deadline + 90, "the second worker never became ready"
+            time.sleep(0.05)
+        result = staggered.run(points, OPTIONS, deadline_after=120)
+        assert np.all(np.isfinite(result.final_log_likelihood))
+    finally:
+        staggered.close()
