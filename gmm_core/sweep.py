@@ -207,12 +207,12 @@ def _plan(
     n_restarts, (fit_shards, point_shards) = request.n_restarts, request.mesh_shape
     k_values = np.arange(k_min, k_max + 1)
     k_pad, n_k_slots = bucket_components(k_max), bucket_components(len(k_values))
-    n_columns = n_k_slots * n_restarts * k_pad
+    per_call = _restarts_per_call(n_restarts, fit_shards, restarts_per_call, progress)
+    n_columns = n_k_slots * per_call * k_pad  # one program call's fits × components
     prepared = prepare_points(
         request.data, settings.dtype, request.chunk_size, point_shards, n_columns
     )
     check.check_enough_points(k_max, prepared.n_samples)
-    per_call = _restarts_per_call(n_restarts, fit_shards, restarts_per_call, progress)
     covariance_type, reg_covar = settings.covariance_type, settings.reg_covar
     user_given = (*request.user_given, request.means_init_only)
     start = user_start(k_max, k_pad, prepared, covariance_type, reg_covar, *user_given)

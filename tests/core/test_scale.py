@@ -196,6 +196,20 @@ def test_a_slice_larger_than_the_restarts_is_padded_and_serves_every_count() -> 
     assert compilation_count() == compiled  # one program for every count up to 8
 
 
+def test_with_little_memory_free_every_restart_count_still_shares_one_program(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from gmm_core import buckets, compilation_count, sweep
+
+    monkeypatch.setattr(buckets, "available_memory_bytes", lambda: 60 * 2**20)
+    X = np.random.default_rng(1).normal(size=(1200, 2))
+    sweep(X, 1, 3, 1, seed=2, restarts_per_call=8)
+    compiled = compilation_count()
+    for n_restarts in (3, 5, 8):  # the E step's chunk follows the fits of one call
+        sweep(X, 1, 3, n_restarts, seed=2, restarts_per_call=8)
+    assert compilation_count() == compiled
+
+
 def test_estimates_grow_with_the_work() -> None:
     from gmm_core.budget import estimate_sweep
 
