@@ -45,7 +45,7 @@ def main() -> None:
     started = time.perf_counter()
     options, _ = call_options(*points.shape, defaults.fit_key)
     result = gmm_core.sweep(points, progress=lambda _: None, **options)
-    if saved_programs.jax_cache_hits() and not PROGRAMS.loads:
+    if not PROGRAMS.loads and not saved_programs.saves():  # it came from JAX's cache
         bypass_jax_cache()
         PROGRAMS.clear()
         result = gmm_core.sweep(points, progress=lambda _: None, **options)

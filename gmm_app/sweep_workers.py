@@ -12,7 +12,8 @@ device per core, the persistent compilation cache), then answers requests over a
 pipe: ``(X, keyword arguments of gmm_core.sweep)`` in, progress messages and a
 ``SweepResult`` (or the error) out. A pool of :data:`DEFAULT_WORKERS` workers is started
 when the module is first used; a request takes an idle worker and waits for one
-when all are busy.
+when all are busy. The server's pool starts its first worker at once and the others
+:data:`STAGGER_SECONDS` later, offering each only once its imports are done.
 
 ``GMM_SWEEP_WORKERS`` sets the pool size; ``0`` runs sweeps in the calling process
 (with the same deadline through ``gmm_core.sweep(timeout=...)``, but no kill), which
@@ -164,10 +165,13 @@ class Worker:
         """Wait up to ``timeout`` seconds for a just-started, idle process to finish its
         imports; whether it did. Only while no request is in flight (it reads the pipe)."""
         deadline = time.perf_counter() + timeout
-        while self.alive() and time.perf_counter() < deadline:
-            if self._connection.poll(0.1):
-                kind, _ = self._connection.recv()
-                return kind == "ready"
+        try:
+            while self.alive() and time.perf_counter() < deadline:
+                if self._connection.poll(0.1):
+                    kind, _ = self._connection.recv()
+                    return kind == "ready"
+        except (EOFError, OSError, AttributeError):  # it died, or the pool was closed
+            pass
         return False
 
     @property
@@ -263,6 +267,7 @@ class WorkerPool:
         self.workers = [Worker(target) for _ in range(size)]
         self._idle: queue.Queue[Worker] = queue.Queue()
         self.abandoned = 0
+        self._closed = False
         self._start(self.workers[:1] if stagger_seconds > 0 else self.workers)
         self._later: threading.Timer | None = None
         if stagger_seconds > 0 and size > 1:
@@ -277,11 +282,16 @@ class WorkerPool:
 
     def _start_ready(self, workers: list[Worker]) -> None:
         """Start ``workers``, each taking requests once its imports are done (requests
-        meanwhile go to the workers already running instead of waiting on this one)."""
+        meanwhile go to the workers already running instead of waiting on this one). One
+        that dies first is offered all the same: a request restarts it."""
         for worker in workers:
+            if self._closed:
+                return
             worker.start()
-            worker.wait_until_ready(self.compile_allowance)
-            self._idle.put(worker)
+            try:
+                worker.wait_until_ready(self.compile_allowance)
+            finally:
+                self._idle.put(worker)
 
     def run(
         self,
@@ -339,9 +349,15 @@ class WorkerPool:
         return self._idle.qsize()
 
     def close(self) -> None:
+        """Stop every worker (and any still to be started)."""
+        self._closed = True
         if self._later is not None:
             self._later.cancel()
         for worker in self.workers:
+            worker.stop()
+        if self._later is not None:
+            self._later.join(timeout=10)
+        for worker in self.workers:  # one the timer started meanwhile
             worker.stop()
 
 

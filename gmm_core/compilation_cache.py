@@ -40,4 +40,7 @@ def bypass_jax_cache() -> None:
     only a program XLA really compiled can be: the prewarm uses this when JAX's cache held
     its program.
     """
+    from jax.experimental.compilation_cache import compilation_cache
+
     jax.config.update("jax_enable_compilation_cache", False)
+    compilation_cache.reset_cache()  # JAX decides once per process whether to use it

@@ -321,12 +321,13 @@ class _ProgramCache:
             saved_programs.save(key, compiled)
         return compiled
 
-    def forget_loaded(self, config: ProgramConfig, inputs: ProgramInputs) -> None:
-        """Drop a loaded program that failed, here and on disk, so the next get compiles."""
+    def forget_loaded(self, config: ProgramConfig, inputs: ProgramInputs, failed: Any) -> None:
+        """Drop ``failed``, a loaded program, here and on disk, so the next get compiles."""
         key = (config, _signature(inputs))
         with self._lock:
-            self._programs.pop(key, None)
-        saved_programs.discard(key)
+            if self._programs.get(key, (None,))[0] is failed:
+                del self._programs[key]
+            saved_programs.discard(key)
 
     def held(self) -> list[tuple[tuple, Any]]:
         """``((config, signature), compiled program)`` of every program held, oldest first."""
@@ -370,10 +371,11 @@ def run_program(
     program, compile_seconds, loaded = PROGRAMS.get(config, inputs)
     try:
         outputs = wait_until_ready(program(inputs), deadline, timeout)
-    except jax.errors.JaxRuntimeError:
-        if not loaded:
+    except jax.errors.JaxRuntimeError as error:
+        if not (loaded and "NOT_FOUND" in str(error)):
             raise
-        PROGRAMS.forget_loaded(config, inputs)  # a damaged saved program: compile instead
+        # A saved program missing a kernel (see gmm_core.saved_programs): compile instead.
+        PROGRAMS.forget_loaded(config, inputs, program)
         program, more_seconds, _ = PROGRAMS.get(config, inputs, load=False)
         compile_seconds += more_seconds
         outputs = wait_until_ready(program(inputs), deadline, timeout)
@@ -401,4 +403,4 @@ def wait_until_ready(outputs: Any, deadline: float | None, timeout: float | None
             )
         time.sleep(pause)
         pause = min(pause * 1.5, 0.02)
-    return outputs
+    return jax.block_until_ready(outputs)  # at once; raises a failed computation's error

@@ -8,14 +8,15 @@ keeps the compiled executable itself (``jax.experimental.serialize_executable``)
 
 A file's name is a digest of everything the executable depends on: the program's config
 and input shapes, JAX's and jaxlib's versions, the devices, ``XLA_FLAGS`` and the source
-of ``gmm_core``. A file that cannot be loaded is compiled again and replaced. Nothing is
-saved or loaded when JAX's cache is off or the sweep spans several processes.
+of ``gmm_core``. A file that cannot be loaded is deleted and the program compiled again.
+Nothing is saved or loaded when no cache directory is set or the sweep spans several
+processes.
 
 Only a program that XLA really compiled is saved. One that JAX read back from its own
 cache serialises without some of its kernels: loaded in a later process it fails at its
-first call ("Function ... not found"). :func:`jax_cache_hits` tells the two apart; the
-caller (:class:`gmm_core.program._ProgramCache`) also compiles again, and drops the file,
-when a loaded program fails at its first call.
+first call ("NOT_FOUND: Function ... not found"). :func:`jax_cache_hits` tells the two
+apart, and :func:`saves` counts the files written. Should such a file exist anyway,
+:func:`gmm_core.program.run_program` deletes it and compiles the program again.
 
 Must not import streamlit, plotly, gmm_figures or gmm_app (``tests/test_layers.py``).
 """
@@ -37,6 +38,7 @@ import jaxlib
 FOLDER = "gmm_programs"
 _JAX_CACHE_HIT = "/jax/compilation_cache/cache_hits"
 _HITS = [0]
+_SAVES = [0]
 _HITS_LOCK = threading.Lock()
 
 
@@ -52,6 +54,11 @@ jax.monitoring.register_event_listener(_count_jax_cache_hit)
 def jax_cache_hits() -> int:
     """How many executables this process has read from JAX's persistent cache so far."""
     return _HITS[0]
+
+
+def saves() -> int:
+    """How many programs this process has saved so far."""
+    return _SAVES[0]
 
 
 @functools.cache
@@ -126,3 +133,5 @@ def save(key: object, compiled: Any) -> None:
         os.replace(staging, path)
     except Exception:  # noqa: BLE001 - saving is an optimisation, never an error
         return
+    with _HITS_LOCK:
+        _SAVES[0] += 1

@@ -26,7 +26,8 @@ STEPS = (
 
 
 def main() -> None:
-    """Run each step and print its output under a heading."""
+    """Run each step and print its output under a heading; exit 1 if any step failed."""
+    failed = 0
     for title, arguments in STEPS:
         print(f"== {title}: python {' '.join(arguments)}", flush=True)
         started = time.perf_counter()
@@ -35,6 +36,8 @@ def main() -> None:
         )
         print(done.stdout.rstrip())
         print(f"({time.perf_counter() - started:.0f} s, exit status {done.returncode})\n")
+        failed += done.returncode != 0
+    sys.exit(1 if failed else 0)
 
 
 if __name__ == "__main__":

@@ -10,11 +10,13 @@ import plotly
 import plotly.graph_objects as go
 import pytest
 from streamlit import config
+from streamlit.testing.v1 import AppTest
 
 from gmm_app import live_chart
 from tests.support.apptest import is_live_chart, live_chart_nodes, make_app, run_ok
 
 pytestmark = pytest.mark.usefixtures("navigation_mode")
+FIGURES = Path(live_chart.__file__).resolve().parent.parent / "gmm_figures"
 
 
 def test_a_slider_move_redraws_the_same_chart_element() -> None:
@@ -84,8 +86,29 @@ def test_the_served_bundle_is_the_installed_plotlys_plotly_js_version() -> None:
     assert _plotly_js_version(live_chart.PLOTLY_SOURCE) == _plotly_js_version(installed)
 
 
-def test_the_figures_trace_types_are_in_the_bundle_and_others_fall_back() -> None:
-    used = {"bar", "box", "contour", "heatmap", "histogram", "scatter"}  # gmm_figures' go.*
-    assert used <= live_chart.BUNDLE_TRACE_TYPES
+def test_every_trace_type_the_figures_make_is_in_the_bundle() -> None:
+    source = "\n".join(path.read_text() for path in FIGURES.glob("*.py"))
+    classes = set(re.findall(r"go\.([A-Z][A-Za-z]+)\(", source)) - {"Figure", "Frame"}
+    written = set(re.findall(r'"type": "([a-z0-9]+)"', source)) - {"buttons"}
+    used = {name.lower() for name in classes} | written
+    assert "scatter" in used and "heatmap" in used
+    assert used <= live_chart.BUNDLE_TRACE_TYPES, used - live_chart.BUNDLE_TRACE_TYPES
+
+
+def _draw_a_3d_figure() -> None:
+    import plotly.graph_objects as go
+
+    from gmm_app.live_chart import live_chart
+
+    live_chart(go.Figure([go.Scatter3d(x=[1], y=[2], z=[3])]), key="chart_3d")
+
+
+def test_a_figure_with_a_trace_type_outside_the_bundle_is_a_plain_plotly_chart() -> None:
     assert live_chart.in_bundle(go.Figure([go.Scatter(x=[1]), go.Heatmap(z=[[1]])]))
     assert not live_chart.in_bundle(go.Figure([go.Scatter(x=[1]), go.Scatter3d(x=[1])]))
+    at = AppTest.from_function(_draw_a_3d_figure)
+    at.run()
+    assert not at.exception
+    assert live_chart_nodes(at.main) == []
+    (node,) = at.get("plotly_chart")
+    assert json.loads(node.proto.spec)["data"][0]["type"] == "scatter3d"
