@@ -197,7 +197,12 @@ def checked_sweep_request(arguments: SweepArguments) -> SweepRequest:
     timeout = arguments.timeout
     if timeout is not None:
         timeout = check_non_negative(timeout, "timeout")
-    mesh_shape = _checked_mesh_shape(arguments.mesh_shape, n_restarts)
+    per_call = arguments.restarts_per_call
+    if per_call is not None:
+        per_call = check_positive_int(per_call, "restarts_per_call")
+    # A slice larger than the restarts is padded: the mesh spreads the slice's fits, so
+    # every restart count up to the slice gets the same mesh, and the same program.
+    mesh_shape = _checked_mesh_shape(arguments.mesh_shape, max(n_restarts, per_call or 0))
     k_min, k_max = check_k_order(arguments.k_min, arguments.k_max)
     return SweepRequest(
         data,

@@ -11,6 +11,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from tests.support.subprocesses import run_python
+
 ROOT = Path(__file__).resolve().parents[2]
 
 LAYOUT_SCRIPT = """
@@ -208,6 +210,24 @@ def test_with_little_memory_free_every_restart_count_still_shares_one_program(
     for n_restarts in (3, 5, 8):  # the E step's chunk follows the fits of one call
         sweep(X, 1, 3, n_restarts, seed=2, restarts_per_call=8)
     assert compilation_count() == compiled
+
+
+TWO_DEVICE_COUNTS = """
+import numpy as np
+from gmm_core import compilation_count, sweep
+import jax
+X = np.random.default_rng(1).normal(size=(1200, 2))
+for n_restarts in (1, 3, 8):
+    sweep(X, 1, 3, n_restarts, seed=2, restarts_per_call=8)
+print(len(jax.devices()), compilation_count())
+"""
+
+
+def test_on_two_devices_one_restart_shares_the_slices_program() -> None:
+    # One restart alone would get a mesh of (1 fit shard, 2 point shards), the others (2, 1).
+    flags = "--xla_force_host_platform_device_count=2"
+    said = run_python(["-c", TWO_DEVICE_COUNTS], {"XLA_FLAGS": flags}, timeout=300)
+    assert said.split()[-2:] == ["2", "1"]
 
 
 def test_estimates_grow_with_the_work() -> None:
