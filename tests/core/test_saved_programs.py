@@ -61,13 +61,19 @@ def test_a_damaged_saved_program_is_compiled_again(tmp_path: Path) -> None:
     assert not saved.exists()  # dropped; JAX's cache held the compile, so nothing is saved
 
 
+def _only_in_jaxs_cache(cache: Path) -> tuple[int, int, str, float]:
+    """Sweep once into ``cache``, then delete the saved program: JAX's cache alone holds it."""
+    first = _sweep(cache)
+    for saved in (cache / "gmm_programs").glob("*.pickle"):
+        saved.unlink()
+    return first
+
+
 def test_a_program_read_back_from_jaxs_cache_is_not_saved_and_later_restarts_still_fit(
     tmp_path: Path,
 ) -> None:
     cache = tmp_path / "cache"
-    first = _sweep(cache)
-    for saved in (cache / "gmm_programs").glob("*.pickle"):
-        saved.unlink()
+    first = _only_in_jaxs_cache(cache)
     from_jax_cache = _sweep(cache)  # compiled from JAX's cache: serialises without kernels
     assert from_jax_cache[:2] == (1, 0)
     assert not list((cache / "gmm_programs").glob("*.pickle"))
@@ -79,9 +85,7 @@ def test_a_saved_program_that_fails_at_its_first_call_is_dropped_and_compiled_ag
     tmp_path: Path,
 ) -> None:
     cache = tmp_path / "cache"
-    first = _sweep(cache)
-    for saved in (cache / "gmm_programs").glob("*.pickle"):
-        saved.unlink()
+    first = _only_in_jaxs_cache(cache)
     _sweep(cache, save_every_program=True)  # saves the program JAX read from its cache
     (broken,) = (cache / "gmm_programs").glob("*.pickle")
     healed = _sweep(cache)
