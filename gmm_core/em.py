@@ -206,6 +206,8 @@ class _Carry(NamedTuple):
     snapshots: MixtureParams
     reasons: Array
     float32_noise: Array
+    final_log_likelihood: Array
+    finished: Array
 
 
 class _LoopContext(NamedTuple):
@@ -285,7 +287,7 @@ def run_em(
         sharded,
     )
     start = _start_carry(context, initial, trace_length)
-    end = lax.while_loop(partial(_keep_going, context), partial(_step, context), start)
+    end = lax.while_loop(lambda carry: ~carry.finished, partial(_step, context), start)
     return _finish(context, end, trace_length)
 
 
@@ -338,6 +340,8 @@ def _start_carry(context: _LoopContext, initial: MixtureParams, trace_length: in
         ),
         reasons=jnp.zeros((n_fits,), jnp.int32),
         float32_noise=jnp.zeros((n_fits,), jnp.float64),
+        final_log_likelihood=jnp.zeros((n_fits,), jnp.float64),
+        finished=jnp.asarray(False),
     )
 
 
@@ -364,9 +368,27 @@ def _decide(
 
 
 def _step(context: _LoopContext, carry: _Carry) -> _Carry:
-    """One EM iteration of every fit: E pass, M step, then accept or stop."""
+    """One E pass of every fit, then an EM iteration or, once every fit has stopped, the end.
+
+    The pass after the last iteration gives the final log-likelihood, so the program holds
+    one E pass, not two (XLA compiles each call site of a pass on its own).
+    """
     stats, info = _e_pass(context, carry.params)
     log_likelihood = stats.log_likelihood_sum / context.n_valid
+    ended = carry._replace(final_log_likelihood=log_likelihood, finished=jnp.asarray(True))
+    iterated = _iterate(context, carry, stats, info, log_likelihood)
+    going = _keep_going(context, carry)
+    return jax.tree.map(lambda new, end: jnp.where(going, new, end), iterated, ended)
+
+
+def _iterate(
+    context: _LoopContext,
+    carry: _Carry,
+    stats: SufficientStats,
+    info: EStepInfo,
+    log_likelihood: Array,
+) -> _Carry:
+    """One EM iteration of every fit from its E pass: M step, then accept or stop."""
     updated = maximization(
         stats, carry.params, context.component_mask, context.reg_covar, context.covariance_type
     )
@@ -396,11 +418,13 @@ def _step(context: _LoopContext, carry: _Carry) -> _Carry:
         float32_noise=jnp.where(
             counted, jnp.maximum(carry.float32_noise, info.float32_noise), carry.float32_noise
         ),
+        final_log_likelihood=carry.final_log_likelihood,
+        finished=carry.finished,
     )
 
 
 def _finish(context: _LoopContext, end: _Carry, trace_length: int) -> EMTrace:
-    """The :class:`EMTrace` of the final state: traces and snapshots held, final E pass."""
+    """The :class:`EMTrace` of the final state: traces and snapshots held."""
     rows = jnp.arange(trace_length)[:, None]
     trace = jnp.where(rows >= end.iteration, end.last_log_likelihood[None, :], end.trace)
     stale = context.snapshot_iterations > end.iteration
@@ -409,8 +433,7 @@ def _finish(context: _LoopContext, end: _Carry, trace_length: int) -> EMTrace:
         end.snapshots,
         end.params,
     )
-    final, _ = _e_pass(context, end.params)
-    final_log_likelihood = final.log_likelihood_sum / context.n_valid
+    final_log_likelihood = end.final_log_likelihood
     # A fit that failed at its start never ran: hold its trace at the start's value.
     trace = jnp.where(jnp.isfinite(trace), trace, final_log_likelihood[None, :])
     return EMTrace(
