@@ -28,6 +28,7 @@ Must not import streamlit, plotly, gmm_figures or gmm_app (``tests/test_layers.p
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import NamedTuple, TypeVar
 
 import jax
 import jax.numpy as jnp
@@ -38,6 +39,8 @@ from gmm_core.mixture import MASKED_LOG_WEIGHT, MixtureParams
 from gmm_core.seeding import draw_pool, kmeans_plusplus, lloyd, squared_distances
 from gmm_core.stats import SufficientStats, accumulate_statistics, centred_statistics
 from gmm_core.tolerances import KMEANS_TOL, MASS_EPSILON, REG_FLOOR_EPS
+
+T = TypeVar("T")
 
 INIT_METHODS: tuple[str, ...] = (
     "kmeans",
@@ -109,8 +112,42 @@ def _zero_scatter_components(log_weights: Array, centres: Array, reg_covar: Arra
     return MixtureParams(log_weights, centres.astype(jnp.float64), covariances)
 
 
+class _MethodFlags(NamedTuple):
+    """Which method runs: each a Python bool (one method compiled) or a traced scalar
+    bool (the method chosen at run time; every method in one program)."""
+
+    kmeans: bool | Array
+    kmeans_plusplus: bool | Array
+    random: bool | Array
+    random_from_data: bool | Array
+    standard_normal: bool | Array
+
+
+def _method_flags(method: str | Array) -> _MethodFlags:
+    """The flags of ``method``: a name of :data:`INIT_METHODS`, or a traced index into it."""
+    if isinstance(method, str):
+        return _MethodFlags(*(method == name for name in INIT_METHODS))
+    index = jnp.clip(jnp.asarray(method, jnp.int32), 0, len(INIT_METHODS) - 1)
+    return _MethodFlags(*(index == position for position in range(len(INIT_METHODS))))
+
+
+def _choose(flag: bool | Array, on_true: Callable[[], T], on_false: Callable[[], T]) -> T:
+    """``on_true()`` or ``on_false()``: in Python for a static flag, else ``lax.cond``, so
+    only the chosen way runs and each way is compiled once."""
+    if isinstance(flag, bool):
+        return on_true() if flag else on_false()
+    return jax.lax.cond(flag, on_true, on_false)
+
+
+def _where(flag: bool | Array, chosen: MixtureParams, other: MixtureParams) -> MixtureParams:
+    """``chosen`` where ``flag``, else ``other`` (static or traced scalar flag)."""
+    if isinstance(flag, bool):
+        return chosen if flag else other
+    return jax.tree.map(lambda a, b: jnp.where(flag, a, b), chosen, other)
+
+
 def initialise(
-    method: str,
+    method: str | Array,
     fit_keys: Array,
     component_mask: Array,
     point_chunks: Array,
@@ -125,9 +162,15 @@ def initialise(
 ) -> MixtureParams:
     """Initial parameters for every fit of a batch.
 
+    The methods share their steps: seeding (``kmeans``, ``k-means++``,
+    ``random_from_data``), the statistics of responsibilities (``kmeans``, ``random``)
+    and one M step. With a traced ``method`` each shared step is compiled once and
+    runs only for the methods that need it (``lax.cond``), so one program serves every
+    method at little more than the cost of compiling the largest.
+
     Parameters
     ----------
-    method : one of :data:`INIT_METHODS`
+    method : one of :data:`INIT_METHODS`, or a traced () int32 position in it
     fit_keys : (fit,) PRNG keys
     component_mask : (fit, component) bool
     point_chunks : (chunk, point, feature); mask_chunks : (chunk, point): this device's
@@ -141,9 +184,9 @@ def initialise(
     -------
     MixtureParams (fit, component, ...) in float64.
     """
+    flags = _method_flags(method)
     n_fits, k_pad = component_mask.shape
     n_features = point_chunks.shape[-1]
-    dtype = point_chunks.dtype
     points = point_chunks.reshape(-1, n_features)
     n_valid = jnp.sum(shard_counts).astype(jnp.float64)
     n_active = jnp.sum(component_mask, axis=-1)
@@ -153,29 +196,53 @@ def initialise(
     data_covariances = jnp.broadcast_to(
         data_covariance.astype(jnp.float64), (n_fits, k_pad, n_features, n_features)
     )
-    if method == "standard_normal":
-        means = _standard_normal_means(fit_keys, k_pad, shift, scale)
-        covariances = data_covariances + _floored_reg_covar(reg_covar, data_covariance)
-        return MixtureParams(uniform_log_weights, means, covariances)
-
-    if method == "random":
-        responsibilities = _random_responsibilities(fit_keys, component_mask, dtype)
-        centres = jnp.zeros((n_fits, k_pad, n_features), jnp.float64)
-    else:
-        variance = jnp.mean(jnp.diagonal(data_covariance)) * (n_valid - 1) / n_valid
-        tolerance = KMEANS_TOL * variance
-        pool_inputs = (points, shard_counts, pool_size)
-        centres = _seeded_centres(method, fit_keys, component_mask, pool_inputs, tolerance)
-        if method in ("k-means++", "random_from_data"):
-            return _one_hot_on_centres(centres, component_mask, reg_covar, n_valid)
-        responsibilities = _nearest_centre_responsibilities(centres, component_mask, dtype)
-
-    stats = _centred_twice(
-        point_chunks, mask_chunks, responsibilities, n_fits, k_pad, covariance_type
+    standard = MixtureParams(
+        uniform_log_weights,
+        _standard_normal_means(fit_keys, k_pad, shift, scale),
+        data_covariances + _floored_reg_covar(reg_covar, data_covariance),
     )
-    return _start_from_statistics(
-        stats, centres, uniform_log_weights, component_mask, reg_covar, covariance_type, n_valid
+    if flags.standard_normal is True:
+        return standard
+
+    variance = jnp.mean(jnp.diagonal(data_covariance)) * (n_valid - 1) / n_valid
+    pool_inputs = (points, shard_counts, pool_size)
+    seeded = flags.kmeans | flags.kmeans_plusplus | flags.random_from_data
+    centres = _choose(
+        seeded,
+        lambda: _seeded_centres(
+            flags, fit_keys, component_mask, pool_inputs, KMEANS_TOL * variance
+        ),
+        lambda: jnp.zeros((n_fits, k_pad, n_features), points.dtype),
     )
+    one_hot = _one_hot_on_centres(centres, component_mask, reg_covar, n_valid)
+
+    def from_statistics() -> MixtureParams:
+        responsibilities = _start_responsibilities(
+            flags, fit_keys, centres, component_mask, points.dtype
+        )
+        stats = _centred_twice(
+            point_chunks, mask_chunks, responsibilities, n_fits, k_pad, covariance_type
+        )
+        return _start_from_statistics(
+            stats, centres, uniform_log_weights, component_mask, reg_covar, covariance_type, n_valid
+        )
+
+    fitted = _choose(flags.kmeans | flags.random, from_statistics, lambda: one_hot)
+    return _where(flags.standard_normal, standard, fitted)
+
+
+def _start_responsibilities(
+    flags: _MethodFlags, fit_keys: Array, centres: Array, component_mask: Array, dtype: jnp.dtype
+) -> Callable[[Array, Array], tuple[Array, Array]]:
+    """``f(chunk, index)`` in ``dtype``: drawn responsibilities (``random``), else one-hot
+    on the nearest centre (``kmeans``)."""
+    drawn = _random_responsibilities(fit_keys, component_mask, dtype)
+    nearest = _nearest_centre_responsibilities(centres, component_mask, dtype)
+
+    def responsibilities(chunk: Array, index: Array) -> tuple[Array, Array]:
+        return _choose(flags.random, lambda: drawn(chunk, index), lambda: nearest(chunk, index))
+
+    return responsibilities
 
 
 def _standard_normal_means(fit_keys: Array, k_pad: int, shift: Array, scale: Array) -> Array:
@@ -214,7 +281,7 @@ def _random_responsibilities(
 
 
 def _seeded_centres(
-    method: str,
+    flags: _MethodFlags,
     fit_keys: Array,
     component_mask: Array,
     pool_inputs: tuple[Array, Array, int],
@@ -223,23 +290,30 @@ def _seeded_centres(
     """(fit, component, feature) centres from each fit's pool (see :func:`draw_pool`).
 
     ``pool_inputs``: (points, shard_counts, pool_size). K distinct pool points
-    ("random_from_data"), k-means++ seeding ("k-means++"), or k-means++ then Lloyd's
-    algorithm to ``tolerance`` ("kmeans").
+    (``random_from_data``), else k-means++ seeding, then Lloyd's algorithm to
+    ``tolerance`` (``kmeans``).
     """
     k_pad = component_mask.shape[-1]
 
     def seed_centres(key: Array, active: Array) -> Array:
         pool_key, seed_key = jax.random.split(key)
         pool, pool_mask = draw_pool(pool_key, *pool_inputs)
-        if method == "random_from_data":
-            order = jax.random.choice(
-                seed_key, pool.shape[0], (k_pad,), replace=False, p=pool_mask / pool_mask.sum()
-            )
+
+        def distinct_points() -> Array:
+            p = pool_mask / pool_mask.sum()
+            order = jax.random.choice(seed_key, pool.shape[0], (k_pad,), replace=False, p=p)
             return pool[order]
-        centres = kmeans_plusplus(seed_key, pool, pool_mask, k_pad)
-        if method == "kmeans":
-            centres = lloyd(centres, pool, pool_mask, active, tolerance)
-        return centres
+
+        centres = _choose(
+            flags.random_from_data,
+            distinct_points,
+            lambda: kmeans_plusplus(seed_key, pool, pool_mask, k_pad),
+        )
+
+        def refined() -> Array:
+            return lloyd(centres, pool, pool_mask, active, tolerance)
+
+        return _choose(flags.kmeans, refined, lambda: centres)
 
     return jax.vmap(seed_centres)(fit_keys, component_mask)
 
@@ -276,34 +350,3 @@ def _start_from_statistics(
     fallback = _zero_scatter_components(uniform_log_weights, centres, reg_covar)
     params = maximization(stats, fallback, component_mask, reg_covar, covariance_type)
     return MixtureParams(_sklearn_weights(params, stats, n_valid), params.means, params.covariances)
-
-
-def initialise_any(
-    method_index: Array,
-    fit_keys: Array,
-    component_mask: Array,
-    point_chunks: Array,
-    mask_chunks: Array,
-    shard_counts: Array,
-    data_covariance: Array,
-    shift: Array,
-    scale: Array,
-    reg_covar: Array,
-    covariance_type: str,
-    pool_size: int,
-) -> MixtureParams:
-    """:func:`initialise` with the method chosen at run time, by ``lax.switch``.
-
-    One compiled program then serves every method: ``method_index`` is a traced
-    position in :data:`INIT_METHODS`, and only the chosen branch runs. The other
-    arguments are those of :func:`initialise`; each branch computes exactly what
-    :func:`initialise` computes for its method.
-    """
-    arrays = (fit_keys, component_mask, point_chunks, mask_chunks, shard_counts)
-    arrays += (data_covariance, shift, scale, reg_covar)
-
-    def branch(method: str) -> Callable[..., MixtureParams]:
-        return lambda *operands: initialise(method, *operands, covariance_type, pool_size)
-
-    index = jnp.clip(jnp.asarray(method_index, jnp.int32), 0, len(INIT_METHODS) - 1)
-    return jax.lax.switch(index, [branch(method) for method in INIT_METHODS], *arrays)

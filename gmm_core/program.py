@@ -36,7 +36,7 @@ from jax.sharding import PartitionSpec as P
 from gmm_core import distributed, saved_programs
 from gmm_core.device_mesh import FIT_AXIS, POINT_AXIS
 from gmm_core.em import run_em
-from gmm_core.init import initialise, initialise_any
+from gmm_core.init import initialise
 from gmm_core.mixture import MixtureParams
 
 PROGRAM_CACHE_SIZE = 16
@@ -210,7 +210,7 @@ def _initial_params(
         config.pool_size,
     )
     if config.init_params == TRACED_INIT:
-        return initialise_any(inputs.init_index, *args)
+        return initialise(inputs.init_index, *args)
     if config.init_params == NO_INIT:
         return initialise("standard_normal", *args)
     return initialise(config.init_params, *args)
