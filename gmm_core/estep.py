@@ -274,14 +274,12 @@ def expectation(
     inputs = _PassInputs(
         params, point_chunks, mask_chunks, covariance_type, sharded, active, needs, reg_covar
     )
-    centred = partial(_centred_pass, inputs)  # one function: traced once for every branch
 
     def polynomial(
         dtype: jnp.dtype, normalise_dtype: jnp.dtype | None = None
     ) -> Callable[[], tuple[SufficientStats, Array]]:
         return _fast_sums(
             inputs,
-            centred,
             lambda: posterior_responsibilities(
                 coefficients, n_fits, k_pad, covariance_type, dtype, normalise_dtype
             ),
@@ -290,17 +288,23 @@ def expectation(
 
     # Whitened differences also serve a pass sent to float64 by tol alone; only a pass
     # that needed them for a tight component far from the data centre reports them.
-    exact = _fast_sums(inputs, centred, lambda: exact_responsibilities(params), needs.centre_now)
+    exact = _fast_sums(inputs, lambda: exact_responsibilities(params), needs.centre_now)
     if jnp.dtype(compute_dtype) == jnp.float64:
-        stats, was_centred = lax.cond(needs.centre_now, exact, polynomial(jnp.float64))
+        fast, differences = lax.cond(needs.centre_now, exact, polynomial(jnp.float64))
         reasons = jnp.asarray(FLOAT64_REQUESTED, jnp.int32)
     else:
         index = jnp.where(needs.centre_now | needs.for_tol, 2, jnp.where(needs.for_risk, 1, 0))
         branches = [polynomial(jnp.float32), polynomial(jnp.float64, jnp.float32), exact]
-        stats, was_centred = lax.switch(index, branches)
+        fast, differences = lax.switch(index, branches)
         reasons = jnp.where(
             needs.for_risk, FLOAT64_FOR_RISK, jnp.where(needs.for_tol, FLOAT64_FOR_TOL, 0)
         )
+    # The centred pass, when the fast sums would lose digits, follows whichever way ran:
+    # one copy of it in the program instead of one per way.
+    lost = _loses_digits(inputs, fast)
+    stats, was_centred = lax.cond(
+        lost, partial(_centred_pass, inputs), lambda: (fast, jnp.asarray(differences))
+    )
     reasons = reasons | jnp.where(was_centred, CENTRED_DIFFERENCES, 0)
     tol_noise = jnp.where(reasons & FLOAT64_FOR_TOL, needs.noise32, 0.0)
     return stats, EStepInfo(reasons.astype(jnp.int32), tol_noise)
@@ -370,16 +374,11 @@ def _centred_pass(inputs: _PassInputs) -> tuple[SufficientStats, Array]:
 
 def _fast_sums(
     inputs: _PassInputs,
-    centred: Callable[[], tuple[SufficientStats, Array]],
     make_responsibilities: Callable[[], Callable],
     differences: Array | bool,
 ) -> Callable[[], tuple[SufficientStats, Array]]:
-    """A pass with the fast sums, the ``centred`` pass instead when they would lose digits.
-
-    Returns a branch for ``lax.cond``/``lax.switch`` giving (stats, whether whitened
-    differences were used: ``differences``, or True when centred). Every branch of one
-    E pass shares one ``centred`` function, so JAX traces it once.
-    """
+    """A pass with the fast sums: a branch for ``lax.cond``/``lax.switch`` giving (stats,
+    whether whitened differences were used, ``differences``)."""
 
     def run() -> tuple[SufficientStats, Array]:
         n_fits, k_pad = inputs.params.log_weights.shape
@@ -392,9 +391,15 @@ def _fast_sums(
             inputs.covariance_type,
             inputs.sharded,
         )
-        filled = inputs.active & (stats.sums[..., 0] >= EMPTY_COMPONENT_MASS)
-        scatter_error = inputs.needs.scatter_error
-        lost = cancels(stats, filled, scatter_error, inputs.covariance_type, inputs.reg_covar)
-        return lax.cond(lost, centred, lambda: (stats, jnp.asarray(differences)))
+        return stats, jnp.asarray(differences)
 
     return run
+
+
+def _loses_digits(inputs: _PassInputs, stats: SufficientStats) -> Array:
+    """Scalar bool: the fast sums ``stats`` would lose digits of some filled component's
+    scatter (see :func:`gmm_core.stats.cancels`)."""
+    filled = inputs.active & (stats.sums[..., 0] >= EMPTY_COMPONENT_MASS)
+    return cancels(
+        stats, filled, inputs.needs.scatter_error, inputs.covariance_type, inputs.reg_covar
+    )
