@@ -193,13 +193,8 @@ def initialise(
     uniform_log_weights = jnp.where(
         component_mask, -jnp.log(n_active.astype(jnp.float64))[:, None], MASKED_LOG_WEIGHT
     )
-    data_covariances = jnp.broadcast_to(
-        data_covariance.astype(jnp.float64), (n_fits, k_pad, n_features, n_features)
-    )
-    standard = MixtureParams(
-        uniform_log_weights,
-        _standard_normal_means(fit_keys, k_pad, shift, scale),
-        data_covariances + _floored_reg_covar(reg_covar, data_covariance),
+    standard = _standard_normal_start(
+        uniform_log_weights, fit_keys, data_covariance, shift, scale, reg_covar
     )
     if flags.standard_normal is True:
         return standard
@@ -243,6 +238,28 @@ def _start_responsibilities(
         return _choose(flags.random, lambda: drawn(chunk, index), lambda: nearest(chunk, index))
 
     return responsibilities
+
+
+def _standard_normal_start(
+    uniform_log_weights: Array,
+    fit_keys: Array,
+    data_covariance: Array,
+    shift: Array,
+    scale: Array,
+    reg_covar: Array,
+) -> MixtureParams:
+    """The ``standard_normal`` start: N(0, I) means in original units, uniform weights,
+    every covariance the data covariance + ``reg_covar · I`` (float64)."""
+    n_fits, k_pad = uniform_log_weights.shape
+    n_features = data_covariance.shape[-1]
+    data_covariances = jnp.broadcast_to(
+        data_covariance.astype(jnp.float64), (n_fits, k_pad, n_features, n_features)
+    )
+    return MixtureParams(
+        uniform_log_weights,
+        _standard_normal_means(fit_keys, k_pad, shift, scale),
+        data_covariances + _floored_reg_covar(reg_covar, data_covariance),
+    )
 
 
 def _standard_normal_means(fit_keys: Array, k_pad: int, shift: Array, scale: Array) -> Array:
