@@ -43,7 +43,7 @@ lint: $(DEV_STAMP)
 # The real-browser tests time what a visitor sees, so they run after the rest, alone.
 test: lint
 	$(BIN)/python -m pytest $(PYTEST_ARGS) -m "not browser"
-	$(BIN)/python -m pytest -p no:xdist -m browser
+	$(BIN)/python -m pytest -p no:xdist -m browser --durations=10
 
 bench: $(RUNTIME_STAMP) $(DEV_STAMP)
 	$(BIN)/python -m gmm_core.bench

@@ -1,7 +1,7 @@
 """``python -m gmm_app.prewarm``: compile the default view's sweep into the persistent cache.
 
 ``make run`` runs this once after installing the requirements. Without it the first
-visitor after a fresh install waits for the compiler (about 13 s on a 2-core machine);
+visitor after a fresh install waits for the compiler (about 3 s on a 2-core machine);
 with it the server's start-up warm-up (:func:`gmm_app.fit_flow.warm_default_sweep`) loads
 the program from the cache in a few seconds. JAX is set up as a sweep worker sets it up
 (one device per core, the cache of ``GMM_COMPILATION_CACHE``) and the sweep is called as
