@@ -22,16 +22,38 @@ from typing import Any
 
 import numpy as np
 import plotly.graph_objects as go
+from _plotly_utils.basevalidators import BaseDataValidator
 
 from gmm_figures import style
 
 __all__ = ["PlainFramesFigure", "new_figure"]
 
 
+class _UncheckedTraces(BaseDataValidator):
+    """The figure's trace importer, copying added traces without checking them again.
+
+    ``go.Figure.add_traces`` copies every added trace through its data validator with
+    checking on, whatever the figure's ``_validate``: for the fit animation's 157 traces
+    (markers with one colour per point) that was most of the figure's build time.
+    """
+
+    def validate_coerce(self, v: Any, skip_invalid: bool = False, _validate: bool = True) -> Any:
+        return super().validate_coerce(v, skip_invalid=skip_invalid, _validate=False)
+
+
 class PlainFramesFigure(go.Figure):
-    """A ``go.Figure`` with frames set by :meth:`set_plain_frames` kept unchecked until read."""
+    """A ``go.Figure`` with frames set by :meth:`set_plain_frames` kept unchecked until read.
+
+    Built with ``_validate=False``, it does not check the traces that ``add_trace`` and
+    ``add_traces`` add either.
+    """
 
     _plain_frames: str | None = None  # the frames as JSON text: a copy nobody can mutate
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        if not self._validate:
+            self._data_validator.__class__ = _UncheckedTraces
 
     def set_plain_frames(self, frames: Sequence[dict[str, Any]]) -> None:
         """Use ``frames`` (Plotly frame dicts of numbers, strings, lists) as the figure's frames.

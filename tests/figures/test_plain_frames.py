@@ -11,7 +11,7 @@ import plotly.io as pio
 import pytest
 
 from gmm_figures import fit_animation_figure
-from gmm_figures.plain_frames import PlainFramesFigure
+from gmm_figures.plain_frames import PlainFramesFigure, new_figure
 from gmm_figures.presenter import scale_for_presenter
 
 
@@ -149,3 +149,17 @@ def test_plain_frames_build_the_animation_faster_than_checked_ones() -> None:
         checked.append(plain[-1] + time.perf_counter() - start)
     print(f"animation build: plain frames {min(plain):.3f} s, checked {min(checked):.3f} s")
     assert min(plain) < min(checked)
+
+
+def test_an_unchecked_figure_adds_traces_without_checking_them_again(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from gmm_figures import style
+
+    odd = style.scatter(x=[1.0], y=[2.0], marker={"color": ["no such colour"]})
+    unchecked = new_figure()
+    unchecked.add_trace(odd)
+    assert unchecked.to_dict()["data"][0]["marker"]["color"] == ["no such colour"]
+    monkeypatch.setattr(style, "CHECK_FIGURES", True)
+    with pytest.raises(ValueError, match="color"):
+        new_figure().add_trace(odd)
