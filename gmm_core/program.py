@@ -283,6 +283,18 @@ def _compiler_options(config: ProgramConfig) -> dict[str, int | bool] | None:
     return dict(CPU_COMPILER_OPTIONS) if on_cpu else None
 
 
+def _compile_lowered(lowered: Any, config: ProgramConfig) -> Any:
+    """Compile with :func:`_compiler_options`, or with XLA's defaults where this jaxlib
+    does not know one of them."""
+    options = _compiler_options(config)
+    try:
+        return lowered.compile(compiler_options=options)
+    except jax.errors.JaxRuntimeError as error:
+        if not options or "No such compile option" not in str(error):
+            raise
+        return lowered.compile()
+
+
 def _signature(inputs: ProgramInputs) -> tuple:
     """(name, shape, dtype) of every given input: with the config, the cache key."""
     return tuple(
@@ -329,8 +341,7 @@ class _ProgramCache:
     def _compile(self, key: tuple, config: ProgramConfig, inputs: ProgramInputs) -> Any:
         """Compile, and save the program when XLA compiled it (not read from JAX's cache)."""
         hits = saved_programs.jax_cache_hits()
-        lowered = _build_program(config, inputs).lower(inputs)
-        compiled = lowered.compile(compiler_options=_compiler_options(config))
+        compiled = _compile_lowered(_build_program(config, inputs).lower(inputs), config)
         self.compilations += 1
         if saved_programs.jax_cache_hits() == hits:
             saved_programs.save(key, compiled)

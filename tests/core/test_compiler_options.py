@@ -40,3 +40,19 @@ def test_the_cpu_compiler_options_compile_faster_and_fit_the_same(
     np.testing.assert_allclose(tuned.log_likelihood, plain.log_likelihood, rtol=rtol)
     np.testing.assert_allclose(tuned.means, plain.means, rtol=rtol, atol=rtol)
     assert tuned.compile_seconds < plain.compile_seconds, text
+
+
+def test_a_jaxlib_without_one_of_the_settings_compiles_with_xlas_defaults(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    points = PRESETS["four_blobs"].sample(n=300, seed=1)[0]
+    monkeypatch.setattr(saved_programs, "load", lambda key: None)
+    monkeypatch.setattr(saved_programs, "save", lambda key, compiled: None)
+    unknown = {**program.CPU_COMPILER_OPTIONS, "xla_no_such_setting_anywhere": True}
+    monkeypatch.setattr(program, "CPU_COMPILER_OPTIONS", unknown)
+    PROGRAMS.clear()
+    try:
+        result = gmm_core.sweep(points, 1, 3, 2, seed=0, max_iter=20)
+    finally:
+        PROGRAMS.clear()
+    assert np.all(np.isfinite(result.final_log_likelihood))
