@@ -48,7 +48,8 @@ NO_INIT = "none"
 #: XLA settings for programs on CPU devices: LLVM's lighter optimisation level and the
 #: classic loop emitters. The default sweep compiles in about 40 % of the time with
 #: these, and its warm runs are as fast (``python -m gmm_core.bench``, README). Other
-#: platforms keep XLA's defaults.
+#: platforms keep XLA's defaults. These take precedence over the same settings in
+#: ``XLA_FLAGS``.
 CPU_COMPILER_OPTIONS: dict[str, int | bool] = {
     "xla_backend_optimization_level": 1,
     "xla_cpu_use_fusion_emitters": False,

@@ -38,6 +38,8 @@ class _UncheckedTraces(BaseDataValidator):
     """
 
     def validate_coerce(self, v: Any, skip_invalid: bool = False, _validate: bool = True) -> Any:
+        """The traces ``v`` as trace objects, copied without checking (``_validate`` is
+        ignored)."""
         return super().validate_coerce(v, skip_invalid=skip_invalid, _validate=False)
 
 
@@ -45,14 +47,14 @@ class PlainFramesFigure(go.Figure):
     """A ``go.Figure`` with frames set by :meth:`set_plain_frames` kept unchecked until read.
 
     Built with ``_validate=False``, it does not check the traces that ``add_trace`` and
-    ``add_traces`` add either.
+    ``add_traces`` add either (nor, then, later updates of those traces).
     """
 
     _plain_frames: str | None = None  # the frames as JSON text: a copy nobody can mutate
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        if not self._validate:
+        if not self._validate and type(self._data_validator) is BaseDataValidator:
             self._data_validator.__class__ = _UncheckedTraces
 
     def set_plain_frames(self, frames: Sequence[dict[str, Any]]) -> None:

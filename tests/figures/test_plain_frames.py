@@ -156,7 +156,8 @@ def test_an_unchecked_figure_adds_traces_without_checking_them_again(
 ) -> None:
     from gmm_figures import style
 
-    odd = style.scatter(x=[1.0], y=[2.0], marker={"color": ["no such colour"]})
+    odd = go.Scatter(x=[1.0], y=[2.0], marker={"color": ["no such colour"]}, _validate=False)
+    monkeypatch.setattr(style, "CHECK_FIGURES", False)
     unchecked = new_figure()
     unchecked.add_trace(odd)
     assert unchecked.to_dict()["data"][0]["marker"]["color"] == ["no such colour"]
