@@ -21,6 +21,7 @@ which builds on it.
 from __future__ import annotations
 
 import dataclasses
+import re
 import threading
 import time
 from collections import OrderedDict
@@ -54,6 +55,9 @@ CPU_COMPILER_OPTIONS: dict[str, int | bool] = {
     "xla_backend_optimization_level": 1,
     "xla_cpu_use_fusion_emitters": False,
 }
+#: Settings of :data:`CPU_COMPILER_OPTIONS` that this process's jaxlib turned down.
+_UNKNOWN_OPTIONS: set[str] = set()
+_UNKNOWN_OPTION = re.compile(r"No such compile option: '([^']+)'")
 
 #: An input as NumPy on the host, or as an array (a tracer inside the program).
 Input = np.ndarray | np.generic | jax.Array
@@ -281,19 +285,23 @@ def _build_program(config: ProgramConfig, example: ProgramInputs) -> Any:
 def _compiler_options(config: ProgramConfig) -> dict[str, int | bool] | None:
     """XLA settings for the program of ``config``: :data:`CPU_COMPILER_OPTIONS` on CPU."""
     on_cpu = all(device.platform == "cpu" for device in _mesh(config.mesh_shape).devices.flat)
-    return dict(CPU_COMPILER_OPTIONS) if on_cpu else None
+    known = {k: v for k, v in CPU_COMPILER_OPTIONS.items() if k not in _UNKNOWN_OPTIONS}
+    return known if on_cpu and known else None
 
 
 def _compile_lowered(lowered: Any, config: ProgramConfig) -> Any:
-    """Compile with :func:`_compiler_options`, or with XLA's defaults where this jaxlib
-    does not know one of them."""
+    """Compile with :func:`_compiler_options`, leaving out any this jaxlib does not know
+    (remembered in :data:`_UNKNOWN_OPTIONS`, so later programs do not try them)."""
     options = _compiler_options(config)
-    try:
-        return lowered.compile(compiler_options=options)
-    except jax.errors.JaxRuntimeError as error:
-        if not options or "No such compile option" not in str(error):
-            raise
-        return lowered.compile()
+    while True:
+        try:
+            return lowered.compile(compiler_options=options)
+        except jax.errors.JaxRuntimeError as error:
+            unknown = _UNKNOWN_OPTION.search(str(error))
+            if not options or unknown is None or unknown.group(1) not in options:
+                raise
+            _UNKNOWN_OPTIONS.add(unknown.group(1))
+            options = {k: v for k, v in options.items() if k not in _UNKNOWN_OPTIONS} or None
 
 
 def _signature(inputs: ProgramInputs) -> tuple:
