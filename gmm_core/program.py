@@ -282,26 +282,25 @@ def _build_program(config: ProgramConfig, example: ProgramInputs) -> Any:
     return jax.jit(lambda inputs: sharded(inputs))
 
 
-def _compiler_options(config: ProgramConfig) -> dict[str, int | bool] | None:
-    """XLA settings for the program of ``config``: :data:`CPU_COMPILER_OPTIONS` on CPU."""
-    on_cpu = all(device.platform == "cpu" for device in _mesh(config.mesh_shape).devices.flat)
+def _compiler_options() -> dict[str, int | bool] | None:
+    """XLA settings for a program on this process's devices (those of :func:`_mesh`):
+    :data:`CPU_COMPILER_OPTIONS` on CPU, less any this jaxlib turned down."""
     known = {k: v for k, v in CPU_COMPILER_OPTIONS.items() if k not in _UNKNOWN_OPTIONS}
-    return known if on_cpu and known else None
+    return known if jax.default_backend() == "cpu" and known else None
 
 
-def _compile_lowered(lowered: Any, config: ProgramConfig) -> Any:
+def _compile_lowered(lowered: Any) -> Any:
     """Compile with :func:`_compiler_options`, leaving out any this jaxlib does not know
     (remembered in :data:`_UNKNOWN_OPTIONS`, so later programs do not try them)."""
-    options = _compiler_options(config)
     while True:
+        options = _compiler_options()
         try:
             return lowered.compile(compiler_options=options)
         except jax.errors.JaxRuntimeError as error:
             unknown = _UNKNOWN_OPTION.search(str(error))
-            if not options or unknown is None or unknown.group(1) not in options:
+            if options is None or unknown is None or unknown.group(1) not in options:
                 raise
             _UNKNOWN_OPTIONS.add(unknown.group(1))
-            options = {k: v for k, v in options.items() if k not in _UNKNOWN_OPTIONS} or None
 
 
 def _signature(inputs: ProgramInputs) -> tuple:
@@ -350,7 +349,7 @@ class _ProgramCache:
     def _compile(self, key: tuple, config: ProgramConfig, inputs: ProgramInputs) -> Any:
         """Compile, and save the program when XLA compiled it (not read from JAX's cache)."""
         hits = saved_programs.jax_cache_hits()
-        compiled = _compile_lowered(_build_program(config, inputs).lower(inputs), config)
+        compiled = _compile_lowered(_build_program(config, inputs).lower(inputs))
         self.compilations += 1
         if saved_programs.jax_cache_hits() == hits:
             saved_programs.save(key, compiled)
