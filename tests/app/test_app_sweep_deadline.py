@@ -20,7 +20,7 @@ def hanging_pool(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> sweep_worke
     monkeypatch.setenv("GMM_COMPILATION_CACHE", str(tmp_path / "jax_cache"))
     pool = sweep_workers.WorkerPool(1, target="sweep_targets:sweep_or_hang_on_seed")
     monkeypatch.setattr(sweep_workers, "shared_pool", lambda: pool)
-    monkeypatch.setattr(sweep_workers, "DEADLINE_MARGIN_SECONDS", 20.0)
+    monkeypatch.setattr(sweep_workers, "DEADLINE_MARGIN_SECONDS", 6.0)
     yield pool
     pool.close()
 
