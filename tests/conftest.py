@@ -41,6 +41,21 @@ def pytest_configure(config: pytest.Config) -> None:
     from gmm_core.compilation_cache import enable_compilation_cache
 
     enable_compilation_cache(directory)
+    _start_jax_on_one_device()
+
+
+def _start_jax_on_one_device() -> None:
+    """Start JAX's backend now, on the one device ``GMM_CPU_DEVICES`` asks for.
+
+    The app's start-up asks for a device per core when JAX has not started yet, so
+    without this, an xdist worker whose first JAX user is an AppTest would run every
+    later test on two devices and compile programs the other worker cannot share.
+    """
+    import jax
+
+    import gmm_core  # noqa: F401  (applies GMM_CPU_DEVICES before the backend starts)
+
+    jax.devices()
 
 
 def pytest_unconfigure(config: pytest.Config) -> None:
