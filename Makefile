@@ -6,8 +6,7 @@ PYTHON ?= python3
 VENV ?= .venv
 PORT ?= 8501
 # Two workers, one test file each: compilation is single-threaded, so this halves the wall time.
-# Files are handed out in collection order, where tests/conftest.py puts the long ones first.
-PYTEST_ARGS ?= -n 2 --dist loadfile --no-loadscope-reorder --durations=15
+PYTEST_ARGS ?= -n 2 --dist loadfile --durations=15
 BIN := $(VENV)/bin
 RUNTIME_STAMP := $(VENV)/.runtime-installed
 DEV_STAMP := $(VENV)/.dev-installed

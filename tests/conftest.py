@@ -58,17 +58,6 @@ def _start_jax_on_one_device() -> None:
     jax.devices()
 
 
-def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """Put the files that hold a ``slow`` test first, each file's tests kept together.
-
-    ``make test`` runs xdist with ``--dist loadfile --no-loadscope-reorder``, which hands
-    the files out in this order: the long files start at once, and the short ones fill
-    the gaps, instead of a long file starting last while the other worker idles.
-    """
-    slow_files = {item.path for item in items if item.get_closest_marker("slow")}
-    items.sort(key=lambda item: item.path not in slow_files)
-
-
 def pytest_unconfigure(config: pytest.Config) -> None:
     """The process that created the cache removes it."""
     directory = config.stash.get(_OWNED_CACHE, None)

@@ -10,8 +10,6 @@ from __future__ import annotations
 import json
 from collections.abc import Callable
 
-import pytest
-
 from tests.support.subprocesses import run_python
 
 TOUR_SCRIPT = """
@@ -60,7 +58,6 @@ print(json.dumps(steps))
 """
 
 
-@pytest.mark.slow
 def test_a_tour_of_every_page_and_preset_compiles_few_programs_and_repeats_none(
     record_property: Callable[[str, object], None],
 ) -> None:

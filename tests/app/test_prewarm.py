@@ -7,8 +7,6 @@ import subprocess
 from collections.abc import Callable
 from pathlib import Path
 
-import pytest
-
 from tests.support.subprocesses import ROOT, run_python
 
 WORKER_SCRIPT = """
@@ -63,7 +61,6 @@ def test_a_prewarmed_cache_spares_the_first_worker_sweep_the_compiler(
     assert loaded < 0.5 * compiled
 
 
-@pytest.mark.slow
 def test_a_prewarm_that_finds_its_program_in_jaxs_cache_still_saves_it_whole(
     tmp_path: Path,
 ) -> None:

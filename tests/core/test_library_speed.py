@@ -18,8 +18,6 @@ import sys
 from collections.abc import Callable
 from pathlib import Path
 
-import pytest
-
 from gmm_core.cpu_devices import DEVICES_VARIABLE, cpu_core_count
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -45,7 +43,6 @@ def _user_env() -> dict[str, str]:
     return {**env, "PYTHONPATH": str(ROOT), "JAX_PLATFORMS": "cpu"}
 
 
-@pytest.mark.slow
 def test_workload_a_is_fast_with_the_library_defaults(
     record_property: Callable[[str, object], None],
 ) -> None:
@@ -67,7 +64,6 @@ def test_workload_a_is_fast_with_the_library_defaults(
     assert theirs / ours > 5.0, text
 
 
-@pytest.mark.slow
 def test_workloads_b_and_c_beside_scikit_learn(
     record_property: Callable[[str, object], None],
 ) -> None:

@@ -53,7 +53,6 @@ def single_device() -> dict:
     return _run(1)["auto"]
 
 
-@pytest.mark.slow
 @pytest.mark.parametrize("devices", [2, 4, 8])
 def test_points_sharded_over_devices_agree(devices: int, single_device: dict) -> None:
     layouts = _run(devices)

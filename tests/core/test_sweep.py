@@ -198,7 +198,6 @@ def test_every_init_method_shares_one_program() -> None:
     assert int(_run(INIT_COUNT_SCRIPT, devices=1).split()[-1]) == 1
 
 
-@pytest.mark.slow
 @pytest.mark.parametrize("covariance_type", ["full", "diag"])
 def test_traced_init_method_gives_the_static_programs_fits(
     covariance_type: str, monkeypatch: pytest.MonkeyPatch
