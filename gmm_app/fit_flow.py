@@ -252,7 +252,7 @@ def compare_inits(
 def timed_sweep(
     compute: Callable[..., SweepRun], *args: object, estimate: WorkEstimate | None = None
 ) -> SweepRun:
-    """Run a cached sweep with a progress bar, then an ``st.status`` that reports its timing.
+    """Run a cached sweep with a progress bar, then a status line that reports its timing.
 
     ``compute`` is :func:`sweep_synthetic` or :func:`sweep_uploaded`; it gets a
     :class:`~gmm_app.progress.ProgressBar` as ``_progress`` (called only when the sweep
@@ -261,7 +261,7 @@ def timed_sweep(
     Raises
     ------
     ValueError
-        From gmm_core when the settings cannot be fitted (the status turns red).
+        From gmm_core when the settings cannot be fitted (the status shows the error icon).
     """
     bar = ProgressBar(estimate)
     try:

@@ -19,6 +19,7 @@ from streamlit.testing.v1 import AppTest
 
 from gmm_app import cluster_table, clusters_editor, datasets, exports, fit_flow, summaries
 from gmm_app.params import DEFAULTS
+from gmm_app.progress import FINAL_STATUS_ICONS
 from gmm_core import PRESETS
 from tests.support.apptest import (
     chart,
@@ -395,13 +396,14 @@ def test_animation_has_one_frame_per_kept_snapshot_within_budget() -> None:
 
 def test_status_reports_the_sweep_timing() -> None:
     at = run_ok(make_app())
-    (status,) = at.get("status")
+    (status,) = [box for box in at.expander if box.label.startswith("Sweep of")]
     assert re.fullmatch(
-        r"Sweep of 6 K values × 8 restarts (: compiled in [\d.]+ s, ran in [\d.]+ s"
-        r"|ran in [\d.]+ s( \(cached\))?)",
+        r"Sweep of 6 K values × 8 restarts(: compiled in [\d.]+ s, ran in [\d.]+ s"
+        r"| ran in [\d.]+ s( \(cached\))?)",
         status.label,
     ), status.label
-    assert status.state == "complete"  # drawn once, finished (the bar showed the run)
+    # drawn once, finished (the bar showed the run), with st.status's icon for "complete"
+    assert status.icon == FINAL_STATUS_ICONS["complete"] == ":material/check:"
 
 
 def test_warm_rerun_after_a_slider_change_is_fast(record_property) -> None:
