@@ -60,12 +60,11 @@ FINAL_STATUS_ICONS = {"complete": ":material/check:", "error": ":material/error:
 
 
 def final_status(label: str, state: Literal["complete", "error"]) -> Any:
-    """A finished sweep's status line: a closed expander with the state's icon.
+    """The status line of a finished sweep or comparison: a closed expander, state icon.
 
-    The progress bar shows the sweep while it runs, so the status is drawn once, after
-    it, in its final state. ``st.status`` would pause 50 ms whenever one is drawn (50 ms
-    more when a running one is updated), a tenth of every redraw; the expander it is
-    made of, with the same icon, draws at once.
+    The progress bar shows the work while it runs, so the status is drawn once, after
+    it, in its final state. ``st.status`` pauses 50 ms whenever one is drawn (about an
+    eighth of a warm redraw); the expander it is made of, with the same icon, does not.
     """
     return st.expander(label, expanded=False, icon=FINAL_STATUS_ICONS[state])
 

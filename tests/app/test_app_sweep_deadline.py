@@ -10,6 +10,7 @@ from streamlit.testing.v1 import AppTest
 from sweep_targets import HANG_SEED
 
 from gmm_app import sweep_workers
+from gmm_app.progress import FINAL_STATUS_ICONS
 from tests.support.apptest import chart_specs
 
 APP = Path(__file__).resolve().parents[2] / "app.py"
@@ -39,6 +40,8 @@ def test_a_hung_sweep_is_stopped_with_advice_and_the_settings_survive(
     hung = run({"init_seed": str(HANG_SEED), "noise": "1.5", "restarts": "3"})
     errors = " ".join(element.value for element in hung.error).replace("\\", "")
     assert "stopped" in errors and "Lower the K range, the restarts per K" in errors
+    (status,) = [box for box in hung.expander if box.label == "The sweep was stopped"]
+    assert status.icon == FINAL_STATUS_ICONS["error"] == ":material/error:"
     assert hanging_pool.abandoned == 1
     assert hung.number_input(key="init_seed").value == HANG_SEED
     assert hung.slider(key="noise").value == pytest.approx(1.5)
