@@ -1,8 +1,13 @@
-# Two commands set everything up on a fresh machine with Python 3.11+ and make:
+# Two commands set everything up on a fresh machine with Python 3.12+ and make:
 #   make run    installs the runtime requirements into .venv, compiles the default sweep
 #               once into the compilation cache, and starts the app
-#   make test   installs runtime + development requirements, lints, runs every test
-PYTHON ?= python3
+#   make test   installs runtime + development requirements, lints, runs the fast suite
+#   make check  everything make test does, then the long checks and the real-browser tests
+# jaxlib 0.12 is built for Python 3.12 and newer: take the first such interpreter found.
+PYTHON ?= $(shell for p in python3.13 python3.12 $(HOME)/.pyenv/versions/3.13*/bin/python3 \
+	$(HOME)/.pyenv/versions/3.12*/bin/python3 python3; do \
+	command -v $$p >/dev/null 2>&1 && $$p -c 'import sys; sys.exit(sys.version_info < (3, 12))' \
+	2>/dev/null && { command -v $$p; break; }; done)
 VENV ?= .venv
 PORT ?= 8501
 # Two workers, one test file each: compilation is single-threaded, so this halves the wall time.
@@ -12,9 +17,10 @@ RUNTIME_STAMP := $(VENV)/.runtime-installed
 DEV_STAMP := $(VENV)/.dev-installed
 PREWARM_STAMP := $(VENV)/.prewarmed
 
-.PHONY: run test lint bench clean
+.PHONY: run test check lint bench clean
 
 $(BIN)/python:
+	@test -n "$(PYTHON)" || { echo "GMM Explorer needs Python 3.12 or newer (jax 0.12): install python3.12 or python3.13, or run make PYTHON=/path/to/python3.12"; exit 1; }
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 
@@ -40,9 +46,14 @@ lint: $(DEV_STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 
-# The real-browser tests time what a visitor sees, so they run after the rest, alone.
+# The fast suite: every module, without the long checks (marked slow) and the real browser.
 test: lint
-	$(BIN)/python -m pytest $(PYTEST_ARGS) -m "not browser"
+	$(BIN)/python -m pytest $(PYTEST_ARGS) -m "not slow and not browser"
+
+# Everything: the fast suite, the long checks (load, soak, shape grid, benchmark beside
+# scikit-learn), then, alone, the real-browser tests, which time what a visitor sees.
+check: test
+	$(BIN)/python -m pytest $(PYTEST_ARGS) -m "slow and not browser"
 	$(BIN)/python -m pytest -p no:xdist -m browser --durations=10
 
 bench: $(RUNTIME_STAMP) $(DEV_STAMP)
