@@ -43,6 +43,7 @@ class SweepCache:
         self._entries: OrderedDict[Hashable, tuple[gmm_core.SweepResult, int]] = OrderedDict()
         self._lock = threading.Lock()
         self._running: dict[Hashable, threading.Event] = {}
+        self.evictions = 0  # results dropped to keep the bounds (the soak test reads it)
 
     def get(self, key: Hashable) -> gmm_core.SweepResult | None:
         with self._lock:
@@ -65,6 +66,7 @@ class SweepCache:
                 len(self._entries) > self.max_entries or self.n_bytes > self.max_bytes
             ):
                 self._entries.popitem(last=False)
+                self.evictions += 1
 
     def get_or_compute(
         self, key: Hashable, compute: Callable[[], gmm_core.SweepResult]

@@ -23,7 +23,7 @@ from tests.support.apptest import make_app, open_page, run_ok, sidebar
 original = PagesManager.__init__
 def init(self, *args, **kwargs):
     original(self, *args, **kwargs)
-    self._is_mpa_v1 = False
+    PagesManager.uses_pages_directory = False
 PagesManager.__init__ = init
 
 PAGES = ("pages/model_selection.py", "pages/restarts.py", "pages/your_data.py", "pages/about.py")
