@@ -22,7 +22,7 @@ from gmm_figures.style import padded_range
 HELP = (
     "Click on the plot to place a starting mean, click near one to remove it. K is the "
     'number of means. "Fit from these" runs EM from them with equal weights and one '
-    "shared covariance (the data covariance divided by K): unlike scikit-learn's "
+    "shared circle as wide as the data (as in Bishop's Figure 9.8): unlike scikit-learn's "
     "means_init, which keeps the usual initialisation and replaces only its means. "
     "The means are kept in the page address (init_means=x,y;x,y). For data with more "
     "than two columns they are placed in the plotted plane and lifted back to every "
@@ -83,7 +83,7 @@ def placing_panel(points: np.ndarray, applied: Means, name: str, *, placing: boo
         k = len(applied)
         st.caption(
             f"This fit started from {k} placed means (K = {k}): equal weights and one "
-            "shared covariance, the data covariance divided by K."
+            "shared circle as wide as the data."
         )
     if not placing:
         return

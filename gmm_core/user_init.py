@@ -107,13 +107,16 @@ def _given_start(
 def shared_start_covariance(
     data_covariance: np.ndarray, k: int, covariance_type: str
 ) -> np.ndarray:
-    """The covariance every component starts from with ``means_init_only``: data cov / K.
+    """The covariance every component starts from with ``means_init_only``: a circle.
 
-    Its diagonal for "diag" and its mean variance times I for "spherical", so the
-    start is a valid parameter of ``covariance_type``.
+    The data's mean variance times I, whatever K and ``covariance_type`` (a circle is a
+    valid parameter of each): the start of Bishop's Figure 9.8, where every component
+    begins as a circle as wide as the data, so only the placed means tell them apart.
+    ``k`` is kept so callers need not know which start this is.
     """
-    covariance = np.asarray(data_covariance, np.float64) / k
-    return covariance_kind(covariance_type).project(covariance)
+    data_covariance = np.asarray(data_covariance, np.float64)
+    n_features = data_covariance.shape[0]
+    return np.trace(data_covariance) / n_features * np.eye(n_features)
 
 
 def _with_shared_start(

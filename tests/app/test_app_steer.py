@@ -31,7 +31,7 @@ def test_init_means_in_the_url_give_a_fit_that_starts_there() -> None:
     np.testing.assert_allclose(result.initial_weights[0, 0, :3], 1 / 3)
     points = at.session_state["settings"]
     assert points.init_means == tuple(map(tuple, PLACED.tolist()))
-    # One shared start covariance: the data covariance / K (+ reg_covar).
+    # One shared start covariance: a circle as wide as the data (+ reg_covar).
     start = result.initial_covariances[0, 0, :3]
     np.testing.assert_allclose(start[0], start[1]) and np.testing.assert_allclose(
         start[0], start[2]

@@ -10,6 +10,7 @@ from tests.support.apptest import (
     chart,
     chart_configs,
     errors,
+    last_sweep,
     make_app,
     matching,
     open_page,
@@ -21,7 +22,7 @@ from tests.support.apptest import (
 
 pytestmark = pytest.mark.usefixtures("navigation_mode")
 
-TEXTBOOK = {"preset": "old_faithful", "init_means": "-1.5,1.5;1.5,-1.5", "tol": "1e-06"}
+TEXTBOOK = {"preset": "old_faithful", "init_means": "-1.5,1;1.5,-1", "tol": "1e-06"}
 
 
 PURE = np.array([[0, 114, 178], [213, 94, 0]])  # the two component colours
@@ -94,7 +95,7 @@ def test_the_panels_tab_shows_one_fit_at_the_chosen_iterations() -> None:
     assert max(abs(a - b) for a, b in zip(first["x"], last["x"], strict=True)) > 0.5
     # The book's start: the two means placed away from both clusters.
     start = sorted(zip(first["x"], first["y"], strict=True))
-    np.testing.assert_allclose(start, [(-1.5, 1.5), (1.5, -1.5)], atol=1e-3)
+    np.testing.assert_allclose(start, [(-1.5, 1.0), (1.5, -1.0)], atol=1e-3)
     assert any("Data: Old Faithful" in a["text"] for a in figure["layout"]["annotations"])
 
     # Export for slides: the toolbar saves PNG at 2× or SVG, named after the settings.
@@ -123,3 +124,17 @@ def test_late_and_bad_panels_are_explained_and_the_default_kept() -> None:
     run_ok(at)
     assert any("Iterations shown" in plain(w.value) for w in at.warning)
     assert len(panel_titles(chart(at, "EM at chosen iterations"))) == 5
+
+
+def test_the_textbook_start_is_two_circles_that_reach_both_clusters_by_iteration_20() -> None:
+    at = run_ok(make_app({**TEXTBOOK, "tab": "Panels", "panels": "0,1,2,5,20"}))
+    result = last_sweep(at).result
+    assert result.k_values.tolist() == [2]
+    # Bishop's start: precisions proportional to the unit matrix, the same for both.
+    for start in result.initial_covariances[0, 0, :2]:
+        np.testing.assert_allclose(start, start[0, 0] * np.eye(2), atol=1e-9)
+    trace = result.log_likelihood[0, 0]
+    final = result.final_log_likelihood[0, 0]
+    assert final > -1.42, final  # the two-cluster optimum, not the diagonal strips (-1.99)
+    assert abs(trace[20] - final) < 0.01, (trace[20], final)
+    assert trace[5] < final - 0.1  # the middle panels still show EM on its way
