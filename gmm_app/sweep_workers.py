@@ -136,18 +136,16 @@ class WorkerError(RuntimeError):
     def __init__(self, type_name: str, message: str, traceback_text: str) -> None:
         super().__init__(f"{type_name}: {message}")
         self.type_name, self.traceback = type_name, traceback_text
-        self.out_of_memory = type_name == "MemoryError" or "RESOURCE_EXHAUSTED" in message
 
 
 def failure_message(error: BaseException) -> str:
     """What the page says about a sweep that failed, worded by its cause."""
-    if isinstance(error, MemoryError) or getattr(error, "out_of_memory", False):
-        return f"the sweep ran out of memory ({error}); {MEMORY_ADVICE}"
     if isinstance(error, WorkerLost | SweepAbandoned | SweepCancelled | PoolBusy):
-        return str(error)
-    if isinstance(error, WorkerError):
-        return f"the sweep failed with {error} (the server's log has the details)"
-    return f"the sweep failed with {type(error).__name__}: {error}"
+        return str(error)  # worded where it was raised
+    named = str(error) if isinstance(error, WorkerError) else f"{type(error).__name__}: {error}"
+    if isinstance(error, MemoryError) or "MemoryError" in named or "RESOURCE_EXHAUSTED" in named:
+        return f"the sweep ran out of memory ({named}); {MEMORY_ADVICE}"
+    return f"the sweep failed with {named} (the server's log has the details)"
 
 
 def deadline_seconds(estimated_seconds: float) -> float:

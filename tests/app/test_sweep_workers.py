@@ -319,3 +319,16 @@ def test_no_request_holds_a_worker_past_the_ceiling() -> None:
     ceiling = sweep_workers.MAX_REQUEST_SECONDS - sweep_workers.COMPILE_ALLOWANCE_SECONDS
     assert sweep_workers.deadline_seconds(longest) == pytest.approx(ceiling)
     assert sweep_workers.deadline_seconds(600.0) == pytest.approx(ceiling)
+
+
+def test_failures_are_worded_by_their_cause() -> None:
+    assert "ran out of memory (MemoryError: " in failure_message(MemoryError())
+    oom = WorkerError("MemoryError", "", "Traceback ...")
+    assert "ran out of memory" in failure_message(oom)
+    xla = RuntimeError("RESOURCE_EXHAUSTED: Out of memory allocating 8 GB")
+    assert "ran out of memory" in failure_message(xla)
+    bug = failure_message(RuntimeError("INTERNAL: a compiler bug"))
+    assert bug.startswith("the sweep failed with RuntimeError: INTERNAL") and "memory" not in bug
+    crash = WorkerLost(1)
+    assert "stopped (exit code 1)" in str(crash) and not crash.out_of_memory
+    assert "memory" not in failure_message(crash)
