@@ -125,7 +125,7 @@ class WorkerLost(RuntimeError):
             how = "stopped" + ("" if returncode is None else f" (exit code {returncode})")
         cause = ", most likely by the system for lack of memory" if self.out_of_memory else ""
         super().__init__(
-            f"the sweep's worker process {how}{cause}. A fresh worker has started: "
+            f"the sweep's worker process {how}{cause}. A fresh worker is starting: "
             + (MEMORY_ADVICE if self.out_of_memory else "try again")
         )
 
@@ -225,14 +225,18 @@ class Worker:
         """Start the process (it imports JAX in the background; requests wait for it)."""
         if self.retired:
             return
-        ours, theirs = multiprocessing.Pipe()
         paths = [path for path in sys.path if path and os.path.isdir(path)]
-        self._process = subprocess.Popen(
-            [sys.executable, "-m", __name__, str(theirs.fileno()), self.target],
-            pass_fds=(theirs.fileno(),),
-            env=dict(os.environ, PYTHONPATH=os.pathsep.join(paths)),
-        )
-        theirs.close()
+        try:
+            ours, theirs = multiprocessing.Pipe()
+            with theirs:
+                self._process = subprocess.Popen(
+                    [sys.executable, "-m", __name__, str(theirs.fileno()), self.target],
+                    pass_fds=(theirs.fileno(),),
+                    env=dict(os.environ, PYTHONPATH=os.pathsep.join(paths)),
+                )
+        except OSError:  # no memory or file handles left: the next request tries again
+            log.exception("could not start a sweep worker")
+            return
         self._connection = ours
 
     def restart(self) -> None:
@@ -383,8 +387,10 @@ class WorkerPool:
             except OSError:  # killed since
                 worker.restart()
                 worker.send((points, options))
-        except BaseException:
+        except BaseException as error:
             self._release(worker, request)
+            if isinstance(error, OSError | AttributeError):  # it could not be (re)started
+                raise WorkerLost(worker.exit_code(0)) from error
             raise
         try:
             return self._collect(worker, request, deadline, deadline_after, progress, heartbeat)

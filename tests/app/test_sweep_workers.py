@@ -332,3 +332,20 @@ def test_failures_are_worded_by_their_cause() -> None:
     crash = WorkerLost(1)
     assert "stopped (exit code 1)" in str(crash) and not crash.out_of_memory
     assert "memory" not in failure_message(crash)
+
+
+def test_a_worker_that_cannot_start_ends_its_request_with_a_message(
+    points: np.ndarray, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    def no_memory(*args: object, **keywords: object) -> None:
+        raise OSError(12, "Cannot allocate memory")
+
+    monkeypatch.setattr(sweep_workers.subprocess, "Popen", no_memory)
+    starved = WorkerPool(1)
+    try:
+        with pytest.raises(WorkerLost, match="worker process stopped"):
+            starved.run(points, OPTIONS, deadline_after=60)
+        assert starved.idle_count() == 1  # given back, to be started by the next request
+        assert "could not start a sweep worker" in caplog.text
+    finally:
+        starved.close()
