@@ -1,33 +1,27 @@
 """Sweeps in worker processes the server can kill, so no sweep and no worker can wedge the app.
 
-Why a process: an XLA computation cannot be cancelled from another thread. If a
-runtime below us ever hangs (batched LAPACK calls on jaxlib ≤ 0.10.2 did, see
-``gmm_core.linalg``), a sweep run in the server process would hold the process's
-compute threads and every visitor's next fit would hang behind it.
+Why a process: an XLA computation cannot be cancelled from another thread; a sweep that
+hung in the server process (batched LAPACK calls on jaxlib ≤ 0.10.2 did, see
+``gmm_core.linalg``) would hold its compute threads and every visitor behind it.
 
-Each worker is a fresh interpreter (``python -m gmm_app.sweep_workers``) that sets up JAX
-as the server would (one device per core, the persistent compilation cache), then answers
-requests over a pipe: ``(X, keyword arguments of gmm_core.sweep)`` in, progress messages
-and a ``SweepResult`` (or the error, with its type and traceback) out. Not
-multiprocessing's spawn (nor a pool built on it, such as ``concurrent.futures`` or
-pebble): under ``streamlit run``, ``__main__`` is the app script, which spawn would run
-again in the child; and neither carries progress reports or a cancel that keeps the
-worker warm when a page reruns.
+A worker is a fresh interpreter (``python -m gmm_app.sweep_workers``) that sets JAX up as
+the server does, then answers over a pipe: ``(X, keyword arguments of gmm_core.sweep)``
+in; progress reports and a ``SweepResult`` (or the error's type, message and traceback)
+out. Not multiprocessing's spawn, nor a pool built on it (``concurrent.futures``,
+pebble): under ``streamlit run`` spawn would run the app script, ``__main__``, again in
+the child, and neither carries progress reports or a cancel that keeps a worker warm.
 
-The pool survives its workers. A request whose worker dies (the kernel's OOM killer sends
-``SIGKILL``) ends with :class:`WorkerLost`, one that raises with :class:`WorkerError`
-(its traceback in the server's log), one that runs past its deadline with
-:class:`SweepAbandoned`; the worker is replaced and every other request goes on. Limits
-keep one visitor from holding the server: a session's new request cancels its old one,
-at most :data:`MAX_WAITING` requests wait, none longer than :data:`QUEUE_TIMEOUT_SECONDS`
-(:class:`PoolBusy` says when to try again), and no request holds a worker longer than
-:data:`MAX_REQUEST_SECONDS`.
+The pool survives its workers: a request whose worker dies (the OOM killer's ``SIGKILL``)
+ends with :class:`WorkerLost`, one that raises with :class:`WorkerError` (traceback in
+the log), one past its deadline with :class:`SweepAbandoned`; the worker is replaced and
+the other requests go on. A session's new request cancels its old one; at most
+:data:`MAX_WAITING` requests wait, none over :data:`QUEUE_TIMEOUT_SECONDS`
+(:class:`PoolBusy` says when to try again); none holds a worker over
+:data:`MAX_REQUEST_SECONDS`. The server's pool starts its first worker at once, the
+others :data:`STAGGER_SECONDS` later, each offered once its imports are done.
 
-``GMM_SWEEP_WORKERS`` sets the pool size (default :data:`DEFAULT_WORKERS`); ``0`` runs
-sweeps in the calling process (with the same deadline through
-``gmm_core.sweep(timeout=...)``, but no kill), which the in-process AppTest suite uses.
-The server's pool starts its first worker at once and the others
-:data:`STAGGER_SECONDS` later, offering each only once its imports are done.
+``GMM_SWEEP_WORKERS`` sets the pool size; ``0`` runs sweeps in the calling process (the
+same deadline through ``gmm_core.sweep(timeout=...)``, no kill), as the AppTest suite does.
 
 Must not import: streamlit, plotly (pure process management over ``gmm_core``).
 """
