@@ -12,6 +12,7 @@ from dataclasses import dataclass
 
 import streamlit as st
 
+from gmm_app.sweep_workers import max_estimate_seconds
 from gmm_app.widgets import format_bytes, format_seconds
 from gmm_core import budget
 from gmm_core.budget import WorkEstimate
@@ -67,6 +68,14 @@ def _confirm(token: Hashable) -> None:
     st.session_state[_CONFIRMED] = [*confirmed, token][-MAX_CONFIRMATIONS:]
 
 
+def verdict(estimate: WorkEstimate, available: int) -> budget.Verdict:
+    """:func:`gmm_core.budget.verdict`, refusing also what would hold a sweep worker past
+    its ceiling (:data:`gmm_app.sweep_workers.MAX_REQUEST_SECONDS`): no confirming past it."""
+    if estimate.seconds > max_estimate_seconds():
+        return "refuse"
+    return budget.verdict(estimate, available)
+
+
 def budget_gate(
     estimate: WorkEstimate,
     *,
@@ -79,21 +88,21 @@ def budget_gate(
 ) -> bool:
     """Check a sweep's estimated cost before it runs; True when it may run now.
 
-    Above a hard limit (:func:`gmm_core.budget.verdict` says ``"refuse"``) an error
+    Above a hard limit (:func:`verdict` says ``"refuse"``) an error
     names the settings to lower and the estimate; between the confirmation threshold
     and the limit a warning shows the estimate with a "Run this large sweep" button,
     and the sweep runs once the user has pressed it (remembered per ``token``).
     """
     available = budget.available_memory_bytes()
-    verdict = budget.verdict(estimate, available)
-    if verdict == "run":
+    decision = verdict(estimate, available)
+    if decision == "run":
         return True
     cost = f"{format_seconds(estimate.seconds)} and {format_bytes(estimate.peak_bytes)} of memory"
-    if verdict == "refuse":
+    if decision == "refuse":
         limit_memory = format_bytes(budget.memory_limit_bytes(available))
-        limit_time = f"{budget.REFUSE_ABOVE_SECONDS / 60:g} min"
+        limit_time = f"{min(budget.REFUSE_ABOVE_SECONDS, max_estimate_seconds()) / 60:g} min"
         lower = budget_suggestions(
-            knobs, estimate_with, lambda e: budget.verdict(e, available) != "refuse"
+            knobs, estimate_with, lambda e: verdict(e, available) != "refuse"
         )
         advice = (
             "Lower one of these settings: " + "; ".join(lower) + "."
@@ -108,9 +117,7 @@ def budget_gate(
         return False
     if token in st.session_state.get(_CONFIRMED, []):
         return True
-    lower = budget_suggestions(
-        knobs, estimate_with, lambda e: budget.verdict(e, available) == "run"
-    )
+    lower = budget_suggestions(knobs, estimate_with, lambda e: verdict(e, available) == "run")
     skip = f" Or lower {lower[0]} to run it without asking." if lower else ""
     st.warning(
         f"{what} is large: estimated {cost} (an upper bound: fits that converge early "

@@ -17,14 +17,15 @@ Must not import the sidebar or the views.
 
 from __future__ import annotations
 
-import contextlib
 import functools
+import logging
 import threading
 from collections.abc import Callable, Sequence
 from typing import NamedTuple
 
 import numpy as np
 import streamlit as st
+from streamlit.runtime.scriptrunner import get_script_run_ctx
 
 import gmm_core
 from gmm_app import datasets, profiling, sweep_workers
@@ -109,7 +110,9 @@ def run_sweep(X: np.ndarray, fit: FitKey, progress: Progress | None) -> gmm_core
     """The one call from the app into :func:`gmm_core.sweep`: on a worker, within a deadline."""
     options, estimate = call_options(X.shape[0], X.shape[1], fit)
     heartbeat = getattr(progress, "waiting", None)
-    return sweep_workers.run_sweep(X, options, estimate, progress, heartbeat=heartbeat)
+    ctx = get_script_run_ctx(suppress_warning=True)  # one running sweep per session
+    owner = None if ctx is None else ctx.session_id
+    return sweep_workers.run_sweep(X, options, estimate, progress, heartbeat=heartbeat, owner=owner)
 
 
 _WARMING: list[threading.Thread] = []
@@ -129,8 +132,10 @@ def warm_default_sweep() -> threading.Thread | None:
     data, fit = defaults.data_key, defaults.fit_key
 
     def warm() -> None:
-        with contextlib.suppress(Exception):  # a visitor's own request will report it
+        try:  # a visitor's own request will report it too
             _cached(_synthetic_key(data, fit), lambda: datasets.draw_synthetic(data)[0], fit, None)
+        except Exception:
+            logging.getLogger(__name__).exception("the default sweep's warm-up failed")
 
     _WARMING.append(threading.Thread(target=warm, daemon=True, name="gmm-warm-default"))
     _WARMING[0].start()
@@ -157,6 +162,7 @@ def _cached(
         progress(update)  # type: ignore[misc]
 
     callback = None if progress is None else report
+    report.waiting = getattr(progress, "waiting", None)  # type: ignore[attr-defined]
     result, fresh = SWEEPS.get_or_compute(key, lambda: run_sweep(X(), fit, callback))
     return SweepRun(result, fresh, reports)
 
@@ -274,10 +280,7 @@ def timed_sweep(
         raise ValueError(str(error)) from None
     except (MemoryError, RuntimeError) as error:  # XLA's errors are RuntimeErrors
         final_status("The sweep could not run", "error")
-        raise ValueError(
-            "the computation failed, most likely for lack of memory; lower the number "
-            "of points, the restarts per K or the K range and try again"
-        ) from error
+        raise ValueError(sweep_workers.failure_message(error)) from error
     finally:
         bar.close()
     result = run.result

@@ -1,40 +1,50 @@
-"""Sweeps in worker processes the server can kill, so no sweep can wedge the app.
+"""Sweeps in worker processes the server can kill, so no sweep and no worker can wedge the app.
 
-Why a process: an XLA computation cannot be cancelled from another thread. If a
-runtime below us ever hangs (batched LAPACK calls on jaxlib ≤ 0.10.2 did, see
-``gmm_core.linalg``), a sweep run in the server process would hold the process's
-compute threads and every visitor's next fit would hang behind it. A worker process
-that runs past its deadline is killed and replaced; the other workers and the server
-go on serving.
+Why a process: an XLA computation cannot be cancelled from another thread; a sweep that
+hung in the server process (batched LAPACK calls on jaxlib ≤ 0.10.2 did, see
+``gmm_core.linalg``) would hold its compute threads and every visitor behind it.
 
-Each worker is a separate Python process that sets up JAX as the server would (one
-device per core, the persistent compilation cache), then answers requests over a
-pipe: ``(X, keyword arguments of gmm_core.sweep)`` in, progress messages and a
-``SweepResult`` (or the error) out. A pool of :data:`DEFAULT_WORKERS` workers is started
-when the module is first used; a request takes an idle worker and waits for one
-when all are busy. The server's pool starts its first worker at once and the others
-:data:`STAGGER_SECONDS` later, offering each only once its imports are done.
+A worker is a fresh interpreter (``python -m gmm_app.sweep_workers``) that sets JAX up as
+the server does, then answers over a pipe: ``(X, keyword arguments of gmm_core.sweep)``
+in; progress reports and a ``SweepResult`` (or the error's type, message and traceback)
+out. Not multiprocessing's spawn, nor a pool built on it (``concurrent.futures``,
+pebble): under ``streamlit run`` spawn would run the app script, ``__main__``, again in
+the child, and neither carries progress reports or a cancel that keeps a worker warm.
 
-``GMM_SWEEP_WORKERS`` sets the pool size; ``0`` runs sweeps in the calling process
-(with the same deadline through ``gmm_core.sweep(timeout=...)``, but no kill), which
-the in-process AppTest suite uses for speed.
+The pool survives its workers: a request whose worker dies (the OOM killer's ``SIGKILL``)
+ends with :class:`WorkerLost`, one that raises with :class:`WorkerError` (traceback in
+the log), one past its deadline with :class:`SweepAbandoned`; the worker is replaced and
+the other requests go on. A session's new request cancels its old one; at most
+:data:`MAX_WAITING` requests wait, none over :data:`QUEUE_TIMEOUT_SECONDS`
+(:class:`PoolBusy` says when to try again); none holds a worker over
+:data:`MAX_REQUEST_SECONDS`. The server's pool starts its first worker at once, the
+others :data:`STAGGER_SECONDS` later, each offered once its imports are done.
+
+``GMM_SWEEP_WORKERS`` sets the pool size; ``0`` runs sweeps in the calling process (the
+same deadline through ``gmm_core.sweep(timeout=...)``, no kill), as the AppTest suite does.
 
 Must not import: streamlit, plotly (pure process management over ``gmm_core``).
 """
 
 from __future__ import annotations
 
+import contextlib
 import gc
+import heapq
 import importlib
+import logging
 import multiprocessing
 import multiprocessing.connection
 import os
 import queue
+import signal
 import subprocess
 import sys
 import threading
 import time
-from collections.abc import Callable
+import traceback
+from collections.abc import Callable, Hashable
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -43,6 +53,8 @@ from gmm_app import profiling
 
 if TYPE_CHECKING:  # importing gmm_core starts JAX: the server's launcher starts the pool first
     from gmm_core.sweep import SweepProgress, SweepResult
+
+log = logging.getLogger(__name__)
 
 ENVIRONMENT_VARIABLE = "GMM_SWEEP_WORKERS"
 DEFAULT_WORKERS = 2
@@ -56,23 +68,91 @@ DEADLINE_MARGIN_SECONDS = 30.0
 #: Extra time before the first progress report, for compiling a new shape (2–40 s on two
 #: busy cores). From the first report on, only the sweep's run time counts.
 COMPILE_ALLOWANCE_SECONDS = 90.0
+#: The most one request may hold a worker, compile allowance included, whatever its
+#: estimate: the budget gate refuses (rather than offers to confirm) a sweep whose
+#: deadline would pass it, one estimated over 3 min (:func:`max_estimate_seconds`).
+MAX_REQUEST_SECONDS = 660.0
+#: How long a request waits for a free worker before it is told to try again.
+QUEUE_TIMEOUT_SECONDS = 120.0
+#: How many requests may wait for a worker, server-wide; one more is told to try again.
+MAX_WAITING = 4
+#: A cancelled sweep stops at its next progress report, and its worker stays warm; if the
+#: same session asks for a new sweep and the old one has not stopped this many seconds
+#: later, its worker is killed and replaced.
+CANCEL_GRACE_SECONDS = 5.0
 SWEEP_TARGET = "gmm_core:sweep"
 
 Progress = Callable[["SweepProgress"], None]
 #: Called with the seconds waited so far, about every :data:`HEARTBEAT_SECONDS` while a
-#: request shows no progress (it compiles, say): the page can say so, and Streamlit can
-#: interrupt a rerun there.
+#: request shows no progress (it waits for a worker, or compiles): the page can say so,
+#: and Streamlit can interrupt a rerun there.
 Heartbeat = Callable[[float], None]
 HEARTBEAT_SECONDS = 0.5
+
+MEMORY_ADVICE = (
+    "lower the number of points, the restarts per K or the K range and try again; "
+    "your other settings are kept"
+)
 
 
 class SweepAbandoned(RuntimeError):
     """A sweep ran far past its estimate and was stopped; its worker was replaced."""
 
 
+class SweepCancelled(RuntimeError):
+    """A newer request of the same session replaced this one."""
+
+
+class PoolBusy(RuntimeError):
+    """No worker was free in time, or too many requests wait: try again later."""
+
+
+class WorkerLost(RuntimeError):
+    """The worker process died during the request (``returncode`` as Popen gives it)."""
+
+    def __init__(self, returncode: int | None) -> None:
+        self.returncode = returncode
+        self.out_of_memory = returncode == -signal.SIGKILL
+        if returncode is not None and returncode < 0:
+            how = f"was killed ({signal.Signals(-returncode).name})"
+        else:
+            how = "stopped" + ("" if returncode is None else f" (exit code {returncode})")
+        cause = ", most likely by the system for lack of memory" if self.out_of_memory else ""
+        super().__init__(
+            f"the sweep's worker process {how}{cause}. A fresh worker is starting: "
+            + (MEMORY_ADVICE if self.out_of_memory else "try again")
+        )
+
+
+class WorkerError(RuntimeError):
+    """The sweep raised ``type_name(message)`` in its worker; ``traceback`` is the worker's."""
+
+    def __init__(self, type_name: str, message: str, traceback_text: str) -> None:
+        super().__init__(f"{type_name}: {message}")
+        self.type_name, self.traceback = type_name, traceback_text
+
+
+def failure_message(error: BaseException) -> str:
+    """What the page says about a sweep that failed, worded by its cause."""
+    if isinstance(error, WorkerLost | SweepAbandoned | SweepCancelled | PoolBusy):
+        return str(error)  # worded where it was raised
+    named = str(error) if isinstance(error, WorkerError) else f"{type(error).__name__}: {error}"
+    if isinstance(error, MemoryError) or "MemoryError" in named or "RESOURCE_EXHAUSTED" in named:
+        return f"the sweep ran out of memory ({named}); {MEMORY_ADVICE}"
+    return f"the sweep failed with {named} (the server's log has the details)"
+
+
 def deadline_seconds(estimated_seconds: float) -> float:
-    """How long a sweep estimated at ``estimated_seconds`` may run before it is abandoned."""
-    return DEADLINE_FACTOR * max(float(estimated_seconds), 0.0) + DEADLINE_MARGIN_SECONDS
+    """How long a sweep estimated at ``estimated_seconds`` may run before it is abandoned
+    (compilation excluded), at most :data:`MAX_REQUEST_SECONDS` less the compile allowance."""
+    wanted = DEADLINE_FACTOR * max(float(estimated_seconds), 0.0) + DEADLINE_MARGIN_SECONDS
+    return min(wanted, MAX_REQUEST_SECONDS - COMPILE_ALLOWANCE_SECONDS)
+
+
+def max_estimate_seconds() -> float:
+    """The largest estimate whose deadline fits in :data:`MAX_REQUEST_SECONDS`."""
+    spare = MAX_REQUEST_SECONDS - COMPILE_ALLOWANCE_SECONDS - DEADLINE_MARGIN_SECONDS
+    return spare / DEADLINE_FACTOR
 
 
 def configured_workers() -> int:
@@ -86,15 +166,6 @@ def configured_workers() -> int:
         return DEFAULT_WORKERS
 
 
-def _resolve(target: str) -> Callable[..., SweepResult]:
-    module, _, name = target.partition(":")
-    return getattr(importlib.import_module(module), name)
-
-
-class _Cancelled(Exception):
-    """The server no longer wants the running request (its page was rerun)."""
-
-
 def _serve(connection: Any, target: str) -> None:
     """The worker's loop: set up JAX as the server does, then answer requests until EOF."""
     from gmm_core.compilation_cache import enable_compilation_cache
@@ -102,7 +173,8 @@ def _serve(connection: Any, target: str) -> None:
 
     use_every_cpu_core()
     enable_compilation_cache()
-    run = _resolve(target)
+    module, _, name = target.partition(":")
+    run = getattr(importlib.import_module(module), name)
     gc.collect()
     gc.freeze()  # JAX's modules out of every later full collection (see gmm_app.long_lived)
     connection.send(("ready", os.getpid()))
@@ -110,7 +182,7 @@ def _serve(connection: Any, target: str) -> None:
     def report(step: SweepProgress) -> None:
         connection.send(("progress", step))
         if connection.poll() and connection.recv() == "cancel":
-            raise _Cancelled
+            raise SweepCancelled  # the server no longer wants it (its page was rerun)
 
     while True:
         try:
@@ -124,42 +196,46 @@ def _serve(connection: Any, target: str) -> None:
         points, options = request
         try:
             with profiling.phase("worker_run", session="-"):
-                result = run(points, progress=report, **options)
-        except _Cancelled:
-            connection.send(("cancelled", None))
+                answer = ("result", run(points, progress=report, **options))
+        except SweepCancelled:
+            answer = ("cancelled", None)
         except ValueError as error:
-            connection.send(("value_error", str(error)))
+            answer = ("value_error", str(error))
         except Exception as error:  # noqa: BLE001 - reported to the server as it is
-            connection.send(("error", f"{type(error).__name__}: {error}"))
-        else:
-            connection.send(("result", result))
+            answer = ("error", (type(error).__name__, str(error), traceback.format_exc()))
+        connection.send(answer)
 
 
 class Worker:
-    """One worker process and its pipe; restarted after a kill or a crash."""
+    """One worker process and its pipe; only the thread holding the worker uses the pipe."""
 
     def __init__(self, target: str) -> None:
         self.target = target
         self._process: subprocess.Popen | None = None
         self._connection: Any = None
-        self.in_flight = False
+        self.retired = False  # its pool was closed: never start again
 
     def start(self) -> None:
-        """Start the process (it imports JAX in the background; requests wait for it).
-
-        A fresh interpreter (``python -m gmm_app.sweep_workers``) rather than
-        multiprocessing's spawn: under ``streamlit run``, ``__main__`` is the app
-        script, which spawn would run again in the child.
-        """
-        ours, theirs = multiprocessing.Pipe()
+        """Start the process (it imports JAX in the background; requests wait for it)."""
+        if self.retired:
+            return
         paths = [path for path in sys.path if path and os.path.isdir(path)]
-        self._process = subprocess.Popen(
-            [sys.executable, "-m", __name__, str(theirs.fileno()), self.target],
-            pass_fds=(theirs.fileno(),),
-            env=dict(os.environ, PYTHONPATH=os.pathsep.join(paths)),
-        )
-        theirs.close()
+        try:
+            ours, theirs = multiprocessing.Pipe()
+            with theirs:
+                self._process = subprocess.Popen(
+                    [sys.executable, "-m", __name__, str(theirs.fileno()), self.target],
+                    pass_fds=(theirs.fileno(),),
+                    env=dict(os.environ, PYTHONPATH=os.pathsep.join(paths)),
+                )
+        except OSError:  # no memory or file handles left: the next request tries again
+            log.exception("could not start a sweep worker")
+            return
         self._connection = ours
+
+    def restart(self) -> None:
+        self.stop()
+        self.start()
 
     def wait_until_ready(self, timeout: float) -> bool:
         """Wait up to ``timeout`` seconds for a just-started, idle process to finish its
@@ -168,8 +244,7 @@ class Worker:
         try:
             while self.alive() and time.perf_counter() < deadline:
                 if self._connection.poll(0.1):
-                    kind, _ = self._connection.recv()
-                    return kind == "ready"
+                    return self._connection.recv()[0] == "ready"
         except (EOFError, OSError, AttributeError):  # it died, or the pool was closed
             pass
         return False
@@ -178,77 +253,41 @@ class Worker:
     def pid(self) -> int | None:
         return None if self._process is None else self._process.pid
 
+    def exit_code(self, timeout: float = 2.0) -> int | None:
+        """The exit code of a process whose pipe closed (it may take a moment to exit)."""
+        with contextlib.suppress(subprocess.TimeoutExpired, AttributeError):
+            return self._process.wait(timeout)
+        return None
+
     def alive(self) -> bool:
         return self._process is not None and self._process.poll() is None
 
     def stop(self) -> None:
         """Kill the process at once (a hung XLA computation ignores anything gentler)."""
         if self._process is not None:
-            self._process.kill()
-            self._process.wait(timeout=10)
+            with contextlib.suppress(OSError, subprocess.TimeoutExpired):
+                self._process.kill()
+                self._process.wait(timeout=10)
             self._connection.close()
         self._process = self._connection = None
-        self.in_flight = False
 
-    def send(self, points: np.ndarray, options: dict[str, Any]) -> None:
-        """Start one request, (re)starting the process first if it is not running."""
-        if not self.alive():
-            self.stop()
-            self.start()
-        self._connection.send((points, options))
-        self.in_flight = True
+    def send(self, message: object) -> None:
+        """Send to the process; OSError (BrokenPipeError) when it is gone."""
+        self._connection.send(message)
 
-    def cancel(self) -> None:
-        """Ask the running request to stop at its next progress report."""
-        if self.in_flight and self._connection is not None:
-            self._connection.send("cancel")
+    def receive(self, timeout: float) -> tuple[str, Any] | None:
+        """The next message within ``timeout`` seconds, or None; EOFError/OSError when the
+        process is gone."""
+        return self._connection.recv() if self._connection.poll(timeout) else None
 
-    def collect(
-        self,
-        deadline: float,
-        progress: Progress | None,
-        heartbeat: Heartbeat | None = None,
-        run_allowance: float | None = None,
-    ) -> SweepResult | None:
-        """Wait for the running request's answer until ``deadline`` (a perf_counter time).
 
-        With ``run_allowance``, each progress report moves the deadline to ``run_allowance``
-        seconds of run time (compilation excluded) from the sweep's start. Returns None for
-        a cancelled request.
-
-        Raises
-        ------
-        SweepAbandoned
-            When the deadline passes; the process is killed first.
-        """
-        started = last_beat = time.perf_counter()
-        while True:
-            if not self._connection.poll(max(0.0, min(0.05, deadline - time.perf_counter()))):
-                now = time.perf_counter()
-                if heartbeat is not None and now - last_beat >= HEARTBEAT_SECONDS:
-                    heartbeat(now - started)
-                    last_beat = now
-                if now >= deadline:
-                    self.stop()
-                    raise SweepAbandoned("deadline")
-                if not self.alive():
-                    self.stop()
-                    raise RuntimeError("the sweep worker stopped, most likely for lack of memory")
-                continue
-            kind, payload = self._connection.recv()
-            last_beat = time.perf_counter()
-            if kind == "progress" and run_allowance is not None:
-                deadline = last_beat + run_allowance - payload.elapsed_seconds
-            if kind == "progress" and progress is not None:
-                progress(payload)
-            if kind in ("progress", "ready"):
-                continue
-            self.in_flight = False
-            if kind == "value_error":
-                raise ValueError(payload)
-            if kind == "error":
-                raise RuntimeError(payload)
-            return payload if kind == "result" else None
+@dataclass(eq=False)
+class _Request:
+    owner: Hashable | None
+    estimated_seconds: float
+    expected_end: float = 0.0  # perf_counter time, from its estimate, once on a worker
+    superseded_at: float | None = None  # perf_counter time a newer request of its owner came
+    answered: bool = False  # its worker has answered, or was replaced: free to reuse
 
 
 class WorkerPool:
@@ -260,25 +299,31 @@ class WorkerPool:
         target: str = SWEEP_TARGET,
         compile_allowance: float = COMPILE_ALLOWANCE_SECONDS,
         stagger_seconds: float = 0.0,
+        queue_timeout: float = QUEUE_TIMEOUT_SECONDS,
+        max_waiting: int = MAX_WAITING,
     ) -> None:
         """Start ``size`` workers: the first at once, the others after ``stagger_seconds``."""
         self.size = size
         self.compile_allowance = compile_allowance
+        self.queue_timeout = queue_timeout
+        self.max_waiting = max_waiting
         self.workers = [Worker(target) for _ in range(size)]
-        self._idle: queue.Queue[Worker] = queue.Queue()
         self.abandoned = 0
+        self._idle: queue.Queue[Worker] = queue.Queue()
+        self._lock = threading.Lock()
+        self._waiting: list[_Request] = []
+        self._running: list[_Request] = []
+        self._owners: dict[Hashable, _Request] = {}
         self._closed = False
-        self._start(self.workers[:1] if stagger_seconds > 0 else self.workers)
-        self._later: threading.Timer | None = None
-        if stagger_seconds > 0 and size > 1:
-            self._later = threading.Timer(stagger_seconds, self._start_ready, (self.workers[1:],))
-            self._later.daemon = True
-            self._later.start()
-
-    def _start(self, workers: list[Worker]) -> None:
-        for worker in workers:
+        later = self.workers[1:] if stagger_seconds > 0 else []
+        for worker in self.workers[: size - len(later)]:
             worker.start()
             self._idle.put(worker)
+        self._later: threading.Timer | None = None
+        if later:
+            self._later = threading.Timer(stagger_seconds, self._start_ready, (later,))
+            self._later.daemon = True
+            self._later.start()
 
     def _start_ready(self, workers: list[Worker]) -> None:
         """Start ``workers``, each taking requests once its imports are done (requests
@@ -300,48 +345,197 @@ class WorkerPool:
         deadline_after: float,
         progress: Progress | None = None,
         heartbeat: Heartbeat | None = None,
+        *,
+        owner: Hashable | None = None,
+        estimated_seconds: float | None = None,
     ) -> SweepResult:
         """Run ``target(points, progress=..., **options)`` on an idle worker.
+
+        ``owner`` (a session) has at most one request: a new one cancels the old.
+        ``estimated_seconds`` (default ``deadline_after / DEADLINE_FACTOR``) tells others
+        when to try again.
 
         Raises
         ------
         SweepAbandoned
             After ``deadline_after`` seconds of running, plus the compile allowance before
-            the first progress report (waiting for an idle worker does not count); the
-            worker is killed and a fresh one started in its place.
+            the first progress report (waiting for a worker does not count); the worker
+            is replaced.
+        WorkerLost, WorkerError
+            The worker died (it is replaced), or the sweep raised there.
+        PoolBusy, SweepCancelled
+            No worker in time or too many waiting; a newer request of ``owner``.
         ValueError
             What the sweep raised for settings it cannot fit.
         """
-        worker = self._idle.get()
+        if estimated_seconds is None:
+            estimated_seconds = deadline_after / DEADLINE_FACTOR
+        request = self._admit(owner, estimated_seconds)
+        worker = self._take(request, heartbeat)
         deadline = time.perf_counter() + deadline_after + self.compile_allowance
         try:
-            worker.send(points, options)
-            result = worker.collect(deadline, progress, heartbeat, deadline_after)
-        except SweepAbandoned:
-            self.abandoned += 1
-            worker.start()  # warm again before the next request
-            self._idle.put(worker)
+            if not worker.alive():  # killed while idle
+                worker.restart()
+            try:
+                worker.send((points, options))
+            except OSError:  # killed since
+                worker.restart()
+                worker.send((points, options))
+        except BaseException as error:
+            self._release(worker, request)
+            if isinstance(error, OSError | AttributeError):  # it could not be (re)started
+                raise WorkerLost(worker.exit_code(0)) from error
             raise
-        except BaseException:
-            if not worker.in_flight:
-                self._idle.put(worker)
-                raise
-            # Interrupted while the sweep runs (Streamlit reruns a page by raising from
-            # the progress callback): stop it at its next slice, then free the worker.
-            worker.cancel()
-            threading.Thread(target=self._finish, args=(worker, deadline), daemon=True).start()
-            raise
-        self._idle.put(worker)
-        return result
-
-    def _finish(self, worker: Worker, deadline: float) -> None:
         try:
-            worker.collect(deadline, None)
-        except SweepAbandoned:
-            self.abandoned += 1
-            worker.start()
-        except (ValueError, RuntimeError):
-            pass
+            return self._collect(worker, request, deadline, deadline_after, progress, heartbeat)
+        finally:
+            if request.answered:
+                self._release(worker, request)
+            else:  # interrupted (Streamlit reruns a page by raising from a callback)
+                threading.Thread(
+                    target=self._drain, args=(worker, request, deadline), daemon=True
+                ).start()
+
+    def _admit(self, owner: Hashable | None, estimated_seconds: float) -> _Request:
+        """Register a request, or refuse it when too many wait; cancel the owner's last."""
+        request = _Request(owner, estimated_seconds)
+        with self._lock:
+            if self._idle.empty() and len(self._waiting) >= self.max_waiting:
+                seconds = self._retry_after()
+                log.warning("sweep refused: %d requests wait already", len(self._waiting))
+                raise PoolBusy(
+                    f"the server is busy: {len(self._running)} sweeps run and "
+                    f"{len(self._waiting)} wait for its {self.size} workers. Try again in "
+                    f"about {seconds} s; your settings are kept"
+                )
+            if owner is not None:
+                if owner in self._owners:
+                    self._owners[owner].superseded_at = time.perf_counter()
+                self._owners[owner] = request
+            self._waiting.append(request)
+        return request
+
+    def _retry_after(self) -> int:
+        """Seconds until a newcomer would get a worker, from the estimates (lock held)."""
+        now = time.perf_counter()
+        free = [max(r.expected_end - now, 0.0) for r in self._running]
+        free += [0.0] * max(self.size - len(free), 0)
+        heapq.heapify(free)
+        for waiting in self._waiting:
+            heapq.heappush(free, heapq.heappop(free) + waiting.estimated_seconds)
+        return max(5, round(free[0] if free else self.queue_timeout))
+
+    def _take(self, request: _Request, heartbeat: Heartbeat | None) -> Worker:
+        """An idle worker for ``request``, waiting at most ``queue_timeout`` seconds."""
+        started = time.perf_counter()
+        worker = None
+        try:
+            while worker is None:
+                if request.superseded_at is not None:
+                    raise SweepCancelled("a newer sweep of this session replaced this one")
+                waited = time.perf_counter() - started
+                if waited >= self.queue_timeout:
+                    with self._lock:
+                        seconds = self._retry_after()
+                    log.warning("sweep gave up after waiting %.0f s for a worker", waited)
+                    raise PoolBusy(
+                        f"no sweep worker became free within {waited:.0f} s (the server is "
+                        f"busy). Try again in about {seconds} s; your settings are kept"
+                    )
+                with contextlib.suppress(queue.Empty):
+                    worker = self._idle.get(timeout=HEARTBEAT_SECONDS)
+                if worker is None and heartbeat is not None:
+                    heartbeat(waited)
+            return worker
+        finally:
+            with self._lock:
+                self._waiting.remove(request)
+                if worker is not None:
+                    request.expected_end = time.perf_counter() + request.estimated_seconds
+                    self._running.append(request)
+                elif self._owners.get(request.owner) is request:
+                    del self._owners[request.owner]
+
+    def _collect(
+        self,
+        worker: Worker,
+        request: _Request,
+        deadline: float,
+        run_allowance: float | None,
+        progress: Progress | None,
+        heartbeat: Heartbeat | None,
+        draining: bool = False,
+    ) -> SweepResult:
+        """Wait for the answer until ``deadline`` (a perf_counter time); each progress
+        report moves it to ``run_allowance`` seconds of run time from the sweep's start."""
+        started = time.perf_counter()
+        while True:
+            superseded = request.superseded_at
+            if superseded is not None and not (
+                draining and time.perf_counter() < superseded + CANCEL_GRACE_SECONDS
+            ):
+                if draining:  # its session waits for a worker: stop it now
+                    request.answered = True
+                    worker.restart()
+                raise SweepCancelled("a newer sweep of this session replaced this one")
+            wait = max(0.0, min(HEARTBEAT_SECONDS, deadline - time.perf_counter()))
+            try:
+                message = worker.receive(wait)
+            except (EOFError, OSError, AttributeError):  # AttributeError: the pool was closed
+                message = ("lost", None)
+            now = time.perf_counter()
+            if message is None and not worker.alive():
+                message = ("lost", None)
+            if message is None:
+                if now >= deadline:
+                    request.answered = True
+                    self.abandoned += 1
+                    log.warning("sweep abandoned at its deadline; worker %s replaced", worker.pid)
+                    worker.restart()
+                    raise SweepAbandoned("deadline")
+                if heartbeat is not None:
+                    heartbeat(now - started)
+                continue
+            kind, payload = message
+            if kind == "progress":
+                if run_allowance is not None:
+                    deadline = now + run_allowance - payload.elapsed_seconds
+                if progress is not None:
+                    progress(payload)
+                continue
+            if kind == "ready":
+                continue
+            request.answered = True
+            if kind == "lost":
+                error = WorkerLost(worker.exit_code())
+                log.error("sweep worker %s lost: %s", worker.pid, error)
+                worker.restart()
+                raise error
+            if kind == "value_error":
+                raise ValueError(payload)
+            if kind == "error":
+                log.error("sweep failed in worker %s:\n%s", worker.pid, payload[2])
+                raise WorkerError(*payload)
+            if kind == "cancelled":
+                raise SweepCancelled("the sweep was cancelled")
+            return payload
+
+    def _drain(self, worker: Worker, request: _Request, deadline: float) -> None:
+        """Cancel an interrupted request, wait for its worker to stop it, free the worker."""
+        try:
+            worker.send("cancel")
+            self._collect(worker, request, deadline, None, None, None, draining=True)
+        except Exception:  # noqa: BLE001 - whatever it was, nobody waits for it now
+            if not request.answered:  # the pipe broke: make sure the worker is fresh
+                worker.restart()
+        finally:
+            self._release(worker, request)
+
+    def _release(self, worker: Worker, request: _Request) -> None:
+        with self._lock:
+            self._running.remove(request)
+            if self._owners.get(request.owner) is request:
+                del self._owners[request.owner]
         self._idle.put(worker)
 
     def idle_count(self) -> int:
@@ -354,6 +548,7 @@ class WorkerPool:
         if self._later is not None:
             self._later.cancel()
         for worker in self.workers:
+            worker.retired = True
             worker.stop()
         if self._later is not None:
             self._later.join(timeout=10)
@@ -383,11 +578,12 @@ def run_sweep(
     progress: Progress | None = None,
     pool: WorkerPool | None = None,
     heartbeat: Heartbeat | None = None,
+    owner: Hashable | None = None,
 ) -> SweepResult:
     """``gmm_core.sweep(points, **options)`` within :func:`deadline_seconds` of its estimate.
 
     Runs on ``pool`` (default: the server's shared pool), or in this process when there
-    is none.
+    is none; ``owner`` (a session id) has at most one sweep running.
 
     Raises
     ------
@@ -403,13 +599,25 @@ def run_sweep(
         if pool is None:
             timeout = allowed + COMPILE_ALLOWANCE_SECONDS
             return gmm_core.sweep(points, progress=progress, timeout=timeout, **options)
-        return pool.run(points, options, allowed, progress, heartbeat)
+        return pool.run(
+            points,
+            options,
+            allowed,
+            progress,
+            heartbeat,
+            owner=owner,
+            estimated_seconds=estimated_seconds,
+        )
     except (SweepAbandoned, TimeoutError):
         raise SweepAbandoned(
             f"The sweep was stopped after {time.perf_counter() - started:.0f} s, far past its "
             f"estimate of {estimated_seconds:.1f} s. Lower the K range, the restarts per K, "
             "max_iter, the points or the columns; your other settings are kept."
         ) from None
+    except (MemoryError, RuntimeError) as error:
+        if pool is None:  # a worker's failures are logged where they are met
+            log.exception("sweep failed in the server process: %s", error)
+        raise
 
 
 if __name__ == "__main__":  # a worker process, started by Worker.start

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import signal
 import time
 
 import numpy as np
@@ -14,9 +16,11 @@ HANG_MARKER = 12345.0
 
 
 def sweep_or_hang(points: np.ndarray, **options: object) -> gmm_core.SweepResult:
-    """``gmm_core.sweep``, except that it never returns for data marked with HANG_MARKER."""
+    """``gmm_core.sweep``, except that it hangs (HANG_MARKER) or raises (RAISE_MARKER)."""
     if points[0, 0] == HANG_MARKER:
         hang_after_first_slice(options)
+    if points[0, 0] == RAISE_MARKER:
+        divide_by_zero()
     return gmm_core.sweep(points, **options)
 
 
@@ -34,7 +38,25 @@ HANG_SEED = 4242
 
 
 def sweep_or_hang_on_seed(points: np.ndarray, **options: object) -> gmm_core.SweepResult:
-    """``gmm_core.sweep``, except that it never returns when the seed is HANG_SEED."""
+    """``gmm_core.sweep``, except that it hangs, raises or dies for the seeds above."""
     if options.get("seed") == HANG_SEED:
         hang_after_first_slice(options)
+    if options.get("seed") == RAISE_SEED:
+        divide_by_zero()
+    if options.get("seed") == KILL_SEED:
+        options["progress"](SweepProgress(1, int(options.get("n_restarts", 8)), 0.0, 0.0))
+        os.kill(os.getpid(), signal.SIGKILL)
     return gmm_core.sweep(points, **options)
+
+
+#: Points whose first coordinate is this value make :func:`sweep_or_hang` raise.
+RAISE_MARKER = 54321.0
+#: Init seeds that make :func:`sweep_or_hang_on_seed` raise, or kill its own worker with
+#: ``SIGKILL`` (as the kernel's OOM killer would) after its first progress report.
+RAISE_SEED = 4343
+KILL_SEED = 4444
+
+
+def divide_by_zero() -> float:
+    """A bug in the sweep: its traceback names this function."""
+    return 1 / 0
