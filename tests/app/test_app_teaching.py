@@ -4,10 +4,8 @@ from __future__ import annotations
 
 import time
 
-import numpy as np
 import pytest
 
-from gmm_app import em_steps
 from tests.support.apptest import chart, charts, errors, make_app, matching, run_ok, trace_names
 
 pytestmark = pytest.mark.usefixtures("navigation_mode")
@@ -69,38 +67,6 @@ def test_a_step_is_fast_and_never_refits() -> None:
         assert at.session_state["last_sweep"] is None or not at.session_state["last_sweep"].fresh
     # A whole AppTest rerun (the page and the fragment) on a shared, slow machine.
     assert sorted(timings)[len(timings) // 2] < 1.5, timings
-
-
-@pytest.mark.parametrize("reg_covar", [1e-6, 1e-1])
-def test_the_walk_matches_the_sweep(reg_covar: float) -> None:
-    import gmm_core
-
-    spec = gmm_core.PRESETS["unequal_weights"]
-    X, _ = gmm_core.make_dataset(spec.centers, spec.covariances, spec.weights, 600, 0)
-    result = gmm_core.sweep(
-        X, 3, 3, 2, seed=0, init_params="random", max_iter=40, reg_covar=reg_covar
-    )
-    assert result.reg_covar == reg_covar
-    for restart in range(2):
-        n_iter = int(result.n_iter[0, restart])
-        walk = em_steps.walk(
-            X,
-            result.initial_weights[0, restart, :3],
-            result.initial_means[0, restart, :3],
-            result.initial_covariances[0, restart, :3],
-            "full",
-            n_iter,
-            result.reg_covar,
-        )
-        np.testing.assert_allclose(
-            walk.covariances[-1], result.covariances[0, restart, :3], atol=1e-5
-        )
-        np.testing.assert_allclose(walk.means[-1], result.means[0, restart, :3], atol=1e-5)
-        np.testing.assert_allclose(
-            walk.log_likelihood[:n_iter], result.log_likelihood[0, restart, :n_iter], atol=1e-6
-        )
-    assert em_steps.describe(0) == (0, "start")
-    assert em_steps.describe(5) == (3, "E step") and em_steps.describe(6) == (3, "M step")
 
 
 def test_a_preset_link_gives_what_its_description_promises() -> None:
