@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import time
 
+import numpy as np
 import pytest
 
 from tests.support.apptest import chart, charts, errors, make_app, matching, run_ok, trace_names
@@ -129,3 +130,22 @@ def test_presenter_mode_scales_fonts_lines_and_markers() -> None:
         t["line"]["width"] for t in plain["data"] if "line" in t and "width" in t["line"]
     ]
     assert widths == [1.5 * w for w in plain_widths] and widths
+
+
+@pytest.mark.slow
+def test_the_step_tab_replays_a_fit_that_ran_past_its_snapshots() -> None:
+    """max_iter 1000 keeps every iteration only up to 32; restart 3 of K = 3 runs 41."""
+    query = {"tab": "Step", "k_range": ["3", "3"], "max_iter": "1000", "tol": "1e-08"}
+    at = run_ok(make_app({**query, "restart": "3", "step": "75"}))
+    assert errors(at) == [] and at.warning == []
+    last = int(at.metric[1].value)
+    assert last > 32
+    assert readout(at).startswith("**Iteration 38 · E step**")
+    assert f"(this fit ran {last} iterations)" in readout(at)
+    figure = chart(at, "Step through EM, K = 3, restart 3")
+    curve = next(t for t in figure["data"] if t["name"] == "log-likelihood")
+    assert len(curve["x"]) == 38 + 1
+    assert np.all(np.diff(curve["y"]) >= -1e-9)  # the sweep's trace never decreases
+    button(at, "End").click()
+    run_ok(at)
+    assert readout(at).startswith(f"**Iteration {last} · M step**")
