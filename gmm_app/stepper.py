@@ -105,9 +105,18 @@ def coloured_sample(points: np.ndarray) -> tuple[np.ndarray, str]:
 
 
 def responsibilities(points: np.ndarray, walk: em_steps.Walk, iteration: int) -> np.ndarray:
-    """(N, K) responsibilities of the parameters after ``iteration`` (gmm_core's density)."""
+    """(N, K) responsibilities of the parameters after ``iteration`` (gmm_core's density).
+
+    A fit that failed at its start (a covariance not positive definite, ``reg_covar=0``)
+    gives every component an equal share: the page already says the fit failed.
+    """
     t = min(int(iteration), walk.n_iter)
-    log_resp, _ = log_responsibilities(points, walk.weights[t], walk.means[t], walk.covariances[t])
+    try:
+        log_resp, _ = log_responsibilities(
+            points, walk.weights[t], walk.means[t], walk.covariances[t]
+        )
+    except ValueError:
+        return np.full((points.shape[0], walk.weights.shape[1]), 1.0 / walk.weights.shape[1])
     return np.exp(log_resp)
 
 

@@ -123,3 +123,18 @@ def test_a_replay_runs_on_a_worker_within_a_deadline(monkeypatch: pytest.MonkeyP
     assert (options["k_min"], options["k_max"], options["n_restarts"]) == (3, 3, 1)
     assert options["max_iter"] == n_iter and options["snapshots"] > n_iter
     np.testing.assert_array_equal(options["means_init"], result.initial_means[0, 1, :3])
+
+
+def test_a_start_that_failed_colours_every_component_equally() -> None:
+    """reg_covar=0 can start a fit on a covariance that is not positive definite."""
+    walk = _long_walk(2, 3, 2)
+    covariances = walk.covariances.copy()
+    covariances[0, 1] = np.zeros((2, 2))
+    broken = em_steps.Walk(walk.weights, walk.means, covariances, walk.log_likelihood)
+    points = np.random.default_rng(2).normal(size=(50, 2))
+    np.testing.assert_array_equal(
+        stepper.responsibilities(points, broken, 0), np.full((50, 3), 1 / 3)
+    )
+    _, _, resp = panels_view.panel_states(points, broken, [0, 1])
+    np.testing.assert_allclose(resp[1].sum(axis=1), 1.0)
+    assert resp[1].std() > 0.1  # the valid iteration colours by its own responsibilities
