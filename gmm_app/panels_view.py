@@ -16,7 +16,7 @@ import streamlit as st
 import gmm_core
 from gmm_app import em_steps, presenter
 from gmm_app.params import PANELS
-from gmm_app.stepper import coloured_sample, responsibilities, walk_or_warn
+from gmm_app.stepper import coloured_sample, fit_walk, responsibilities
 from gmm_app.widgets import escape_markdown, figure_block
 from gmm_figures.panels import panels_figure
 
@@ -87,7 +87,7 @@ def panels_view(
     source : where the data come from (a note on the figure), or None
     """
     iterations = chosen_iterations()
-    walk = walk_or_warn(points, result, k, restart)
+    walk = fit_walk(points, result, k, restart)
     if walk is None:
         return
     points, note = coloured_sample(points)

@@ -62,35 +62,20 @@ def _replayed(key: str, _points: np.ndarray, _options: dict[str, object]) -> em_
 
 def fit_walk(
     points: np.ndarray, result: gmm_core.SweepResult, k: int, restart: int
-) -> em_steps.Walk:
-    """Every EM iterate of restart ``restart`` of K: stored, or replayed on a worker.
-
-    Raises
-    ------
-    ValueError, RuntimeError, MemoryError
-        When the replay could not run (:class:`~gmm_app.sweep_workers.SweepAbandoned`
-        past its deadline is a RuntimeError).
-    """
+) -> em_steps.Walk | None:
+    """Every EM iterate of restart ``restart`` of K: stored, or replayed on a worker; None
+    after a warning on the page when the replay could not run (an error, or its deadline)."""
     walk = em_steps.stored_walk(result, k, restart)
     if walk is not None:
         return walk
     options = em_steps.replay_options(result, k, restart)
     arrays = [value for value in options.values() if isinstance(value, np.ndarray)]
     plain = sorted((name, value) for name, value in options.items() if np.isscalar(value))
-    return _replayed(_digest(points, *arrays) + repr(plain), points, options)
-
-
-def walk_or_warn(
-    points: np.ndarray, result: gmm_core.SweepResult, k: int, restart: int
-) -> em_steps.Walk | None:
-    """:func:`fit_walk`, or None after a warning on the page saying why it could not run."""
     try:
-        return fit_walk(points, result, k, restart)
-    except (ValueError, RuntimeError, MemoryError) as error:
-        st.warning(
-            f"The iterations of this fit could not be replayed: {escape_markdown(str(error), 300)}",
-            icon="⚠️",
-        )
+        return _replayed(_digest(points, *arrays) + repr(plain), points, options)
+    except (ValueError, RuntimeError, MemoryError) as error:  # SweepAbandoned is a RuntimeError
+        message = escape_markdown(str(error), 300)
+        st.warning(f"The iterations of this fit could not be replayed: {message}", icon="⚠️")
         return None
 
 
@@ -148,7 +133,7 @@ def step_view(
     colors : (K,) palette index of every component; sigmas : ellipse radii
     projection : functions taking means and covariances to the plotted plane
     """
-    walk = walk_or_warn(points, result, k, restart)
+    walk = fit_walk(points, result, k, restart)
     if walk is None:
         return
     last = walk.n_positions - 1
