@@ -1,12 +1,13 @@
-"""One fit walked through EM one half-step at a time, in NumPy float64.
+"""One fit's EM iterates, read from a sweep: what the Step and Panels tabs show.
 
-The step-through view reads these stored iterates; it never refits the sweep. Starting
-from a fit's initial parameters (as the sweep stored them), :func:`walk` repeats the
-E step (responsibilities) and the M step (weights, means, covariances + ``reg_covar``·I)
-for the iterations that fit ran.
+There is no EM here. The parameters after every iteration are the sweep's own snapshots
+(:func:`stored_walk`). The app's sweep keeps 64 of them, every iteration up to about 30
+(max_iter 1000) to 55 (max_iter 100), then log-spaced; a fit that ran past the
+contiguous ones is run again alone by :func:`gmm_core.sweep` from its stored start,
+keeping every iteration (:func:`replay_options`): the same compiled EM, so the same
+iterates, and a job the app sends to a sweep worker under a deadline.
 
-Pure: NumPy, and :mod:`gmm_core.covariance_types` for what each covariance type keeps
-of the scatter. Must not import Streamlit or other ``gmm_app`` modules.
+Must not import Streamlit or other ``gmm_app`` modules.
 """
 
 from __future__ import annotations
@@ -15,9 +16,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
+import gmm_core
+from gmm_core.buckets import bucket_iterations
 from gmm_core.covariance_types import covariance_kind
-
-REG_COVAR = 1e-6  # gmm_core.sweep's default
 
 
 @dataclass(frozen=True)
@@ -46,73 +47,51 @@ class Walk:
         return 2 * self.n_iter + 1
 
 
-def log_responsibilities(
-    X: np.ndarray, weights: np.ndarray, means: np.ndarray, covariances: np.ndarray
-) -> tuple[np.ndarray, np.ndarray]:
-    """Log responsibilities (N, K) and the log-density of every point (N,).
+def stored_walk(result: gmm_core.SweepResult, k: int, restart: int) -> Walk | None:
+    """Fit (K, restart) from the sweep's snapshots, or None when they skip an iteration
+    of its run (0..n_iter)."""
+    row = result.k_index(k)
+    n_iter = int(result.n_iter[row, restart])
+    kept = np.asarray(result.snapshot_iterations)[: n_iter + 1]
+    if not np.array_equal(kept, np.arange(n_iter + 1)):
+        return None
+    run = (row, restart, slice(0, n_iter + 1), slice(0, k))
+    return Walk(
+        result.snapshot_weights[run],
+        result.snapshot_means[run],
+        result.snapshot_covariances[run],
+        np.append(
+            result.log_likelihood[row, restart, :n_iter], result.final_log_likelihood[row, restart]
+        ),
+    )
 
-    Components with a zero or non-finite weight get responsibility 0.
+
+def replay_options(result: gmm_core.SweepResult, k: int, restart: int) -> dict[str, object]:
+    """:func:`gmm_core.sweep`'s keywords (besides the points) that run fit (K, restart)
+    again alone from its stored start, for as many iterations, keeping every one.
+
+    The snapshot count is rounded up as the trace length is, so fits of similar length
+    share one compiled program.
     """
-    n_features = X.shape[1]
-    log_prob = np.full((X.shape[0], weights.shape[0]), -np.inf)
-    for k, (weight, mean, cov) in enumerate(zip(weights, means, covariances, strict=True)):
-        if not (np.isfinite(weight) and weight > 0 and np.all(np.isfinite(cov))):
-            continue
-        chol = np.linalg.cholesky(cov)
-        solved = np.linalg.solve(chol, (X - mean).T)
-        log_det = 2.0 * np.log(np.diag(chol)).sum()
-        maha = (solved**2).sum(axis=0)
-        log_prob[:, k] = np.log(weight) - 0.5 * (n_features * np.log(2 * np.pi) + log_det + maha)
-    top = log_prob.max(axis=1, keepdims=True)
-    log_density = top[:, 0] + np.log(np.exp(log_prob - top).sum(axis=1))
-    return log_prob - log_density[:, None], log_density
-
-
-def m_step(
-    X: np.ndarray, resp: np.ndarray, covariance_type: str, reg_covar: float = REG_COVAR
-) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Weights (K,), means (K, D) and full covariances (K, D, D) from responsibilities (N, K)."""
-    n_samples, n_features = X.shape
-    counts = resp.sum(axis=0) + 10 * np.finfo(np.float64).eps
-    means = resp.T @ X / counts[:, None]
-    centred = X[None, :, :] - means[:, None, :]  # (K, N, D)
-    scatter = np.einsum("nk,kni,knj->kij", resp, centred, centred) / counts[:, None, None]
-    kind = covariance_kind(covariance_type)
-    if kind.shared:
-        tied = np.einsum("k,kij->ij", counts, scatter) / n_samples
-        scatter = np.broadcast_to(tied, scatter.shape).copy()
-    scatter = kind.project(scatter)
-    return counts / n_samples, means, scatter + reg_covar * np.eye(n_features)
-
-
-def walk(
-    X: np.ndarray,
-    weights: np.ndarray,
-    means: np.ndarray,
-    covariances: np.ndarray,
-    covariance_type: str,
-    n_iter: int,
-    reg_covar: float = REG_COVAR,
-) -> Walk:
-    """Run ``n_iter`` EM iterations from the initial parameters, keeping each iterate.
-
-    Parameters
-    ----------
-    X : (N, D); weights : (K,); means : (K, D); covariances : (K, D, D) the initial fit
-    covariance_type : "full", "tied", "diag" or "spherical"
-    n_iter : iterations to run (the number the sweep ran for this fit)
-    reg_covar : added to every covariance's diagonal, as in the sweep
-    """
-    X = np.asarray(X, dtype=np.float64)
-    params = [tuple(np.asarray(a, dtype=np.float64) for a in (weights, means, covariances))]
-    log_likelihood = []
-    for _ in range(max(int(n_iter), 0)):
-        log_resp, log_density = log_responsibilities(X, *params[-1])
-        log_likelihood.append(float(log_density.mean()))
-        params.append(m_step(X, np.exp(log_resp), covariance_type, reg_covar))
-    log_likelihood.append(float(log_responsibilities(X, *params[-1])[1].mean()))
-    w, m, c = (np.stack(parts) for parts in zip(*params, strict=True))
-    return Walk(w, m, c, np.asarray(log_likelihood))
+    row = result.k_index(k)
+    n_iter = max(int(result.n_iter[row, restart]), 1)
+    kind = covariance_kind(result.covariance_type)
+    start = (row, restart, slice(0, k))
+    return dict(
+        k_min=k,
+        k_max=k,
+        n_restarts=1,
+        covariance_type=result.covariance_type,
+        max_iter=n_iter,
+        tol=result.tol,
+        reg_covar=result.reg_covar,
+        snapshots=bucket_iterations(n_iter) + 1,
+        weights_init=result.initial_weights[start],
+        means_init=result.initial_means[start],
+        precisions_init=kind.precisions_from_cholesky(
+            kind.precisions_cholesky(result.initial_covariances[start])
+        ),
+    )
 
 
 def describe(position: int) -> tuple[int, str]:

@@ -1,8 +1,9 @@
 """The Panels view: one fit at chosen iterations side by side (the textbook figure).
 
-Reads the iterates of :func:`gmm_app.stepper.fit_walk`, the same stored per-iteration
-parameters as the Step view; it never refits. The iterations are bound to the URL as
-``panels=0,1,2,5,20``. Must not import the fit flow or the sidebar.
+Reads the iterates of :func:`gmm_app.stepper.fit_walk`, the sweep's own per-iteration
+parameters as in the Step view, and colours the same bounded sample of points. The
+iterations are bound to the URL as ``panels=0,1,2,5,20``. Must not import the fit flow or
+the sidebar.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ import streamlit as st
 import gmm_core
 from gmm_app import em_steps, presenter
 from gmm_app.params import PANELS
-from gmm_app.stepper import fit_walk
+from gmm_app.stepper import coloured_sample, fit_walk, responsibilities
 from gmm_app.widgets import escape_markdown, figure_block
 from gmm_figures.panels import panels_figure
 
@@ -60,15 +61,8 @@ def panel_states(
     A panel after the walk's last iteration gets the final parameters.
     """
     shown = [min(int(i), walk.n_iter) for i in iterations]
-    resp = [
-        np.exp(
-            em_steps.log_responsibilities(
-                points, walk.weights[t], walk.means[t], walk.covariances[t]
-            )[0]
-        )
-        for t in shown
-    ]
-    return walk.means[shown], walk.covariances[shown], np.stack(resp)
+    resp = np.stack([responsibilities(points, walk, t) for t in shown])
+    return walk.means[shown], walk.covariances[shown], resp
 
 
 @st.fragment
@@ -94,6 +88,9 @@ def panels_view(
     """
     iterations = chosen_iterations()
     walk = fit_walk(points, result, k, restart)
+    if walk is None:
+        return
+    points, note = coloured_sample(points)
     means, covariances, resp = panel_states(points, walk, iterations)
     to_plane, covariance_to_plane = projection
     late = [i for i in iterations if i > walk.n_iter]
@@ -102,6 +99,7 @@ def panels_view(
             f"Each panel: the points coloured by the responsibilities of that iteration's "
             f"parameters, and their 1σ ellipses. This fit ran {walk.n_iter} iterations"
             + (f"; {', '.join(map(str, late))} show its final state." if late else ".")
+            + (f" {note}" if note else "")
         )
     figure_block(
         f"{name}_panels",

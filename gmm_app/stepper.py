@@ -1,9 +1,11 @@
 """The Step view: one fit (K, restart) walked through EM one half-step at a time.
 
-Reads the iterates of :func:`gmm_app.em_steps.walk`, computed once per fit from the
-initial parameters the sweep stored and cached; a step never refits the sweep. The
-position (0 = start, 2t - 1 = E step of iteration t, 2t = its M step) is bound to the
-URL as ``step=``. Must not import the fit flow or the sidebar.
+Reads the fit's iterates from the sweep (:mod:`gmm_app.em_steps`): its stored snapshots,
+or, for a fit that ran past them, its replay on a sweep worker under a deadline (cached);
+the server process only colours a fixed sample of at most :data:`COLOURED_POINTS` points
+by the responsibilities of the parameters shown. The position (0 = start, 2t - 1 = E step
+of iteration t, 2t = its M step) is bound to the URL as ``step=``. Must not import the
+fit flow or the sidebar.
 """
 
 from __future__ import annotations
@@ -15,10 +17,17 @@ import numpy as np
 import streamlit as st
 
 import gmm_core
-from gmm_app import em_steps
+from gmm_app import em_steps, sweep_workers
 from gmm_app.params import STEP
-from gmm_app.widgets import figure_block, format_metric
+from gmm_app.widgets import escape_markdown, figure_block, format_metric
+from gmm_core.budget import estimate_sweep
+from gmm_core.density import log_responsibilities
 from gmm_figures.em_step import em_step_figure
+from gmm_figures.style import subsample_indices
+
+COLOURED_POINTS = 2000
+"""Points drawn and coloured by their responsibilities (a fixed random sample of larger
+data): the figures draw no more, and the server's work per step stays bounded."""
 
 _SHORTCUTS = (
     ("⏮ Start", "Home", "first"),
@@ -37,29 +46,63 @@ def _digest(*arrays: np.ndarray) -> str:
     return digest.hexdigest()
 
 
-@st.cache_data(max_entries=16, show_spinner="Walking the fit through EM…")
-def _walk(
-    key: tuple[str, str, int, float], _X: np.ndarray, _initial: tuple[np.ndarray, ...]
-) -> em_steps.Walk:
-    """The iterates of one fit, cached on (digest of data and start, covariance type, n_iter,
-    reg_covar)."""
-    _, covariance_type, n_iter, reg_covar = key
-    return em_steps.walk(_X, *_initial, covariance_type, n_iter, reg_covar)
+@st.cache_data(max_entries=16, show_spinner="Replaying the fit iteration by iteration…")
+def _replayed(key: str, _points: np.ndarray, _options: dict[str, object]) -> em_steps.Walk:
+    """The walk of a one-fit sweep on a worker, cached on ``key`` (a digest of both)."""
+    n_samples, n_features = _points.shape
+    k, n_iter, snapshots = (int(_options[name]) for name in ("k_max", "max_iter", "snapshots"))
+    covariance_type = str(_options["covariance_type"])
+    estimate = estimate_sweep(n_samples, n_features, k, k, 1, n_iter, covariance_type, snapshots)
+    replay = sweep_workers.run_sweep(_points, _options, estimate.seconds)
+    walk = em_steps.stored_walk(replay, k, 0)
+    if walk is None:
+        raise ValueError("the replay did not keep every iteration")
+    return walk
 
 
 def fit_walk(
     points: np.ndarray, result: gmm_core.SweepResult, k: int, restart: int
-) -> em_steps.Walk:
-    """Every EM iterate of restart ``restart`` of K (cached)."""
-    row = result.k_index(k)
-    initial = (
-        result.initial_weights[row, restart, :k],
-        result.initial_means[row, restart, :k],
-        result.initial_covariances[row, restart, :k],
-    )
-    n_iter = int(result.n_iter[row, restart])
-    key = (_digest(points, *initial), result.covariance_type, n_iter, result.reg_covar)
-    return _walk(key, points, initial)
+) -> em_steps.Walk | None:
+    """Every EM iterate of restart ``restart`` of K: stored, or replayed on a worker; None
+    after a warning on the page when the replay could not run (an error, or its deadline)."""
+    walk = em_steps.stored_walk(result, k, restart)
+    if walk is not None:
+        return walk
+    options = em_steps.replay_options(result, k, restart)
+    arrays = [value for value in options.values() if isinstance(value, np.ndarray)]
+    plain = sorted((name, value) for name, value in options.items() if np.isscalar(value))
+    try:
+        return _replayed(_digest(points, *arrays) + repr(plain), points, options)
+    except (ValueError, RuntimeError, MemoryError) as error:  # SweepAbandoned is a RuntimeError
+        message = escape_markdown(str(error), 300)
+        st.warning(f"The iterations of this fit could not be replayed: {message}", icon="⚠️")
+        return None
+
+
+def coloured_sample(points: np.ndarray) -> tuple[np.ndarray, str]:
+    """The rows of ``points`` (N, D) that the figures draw and colour: at most
+    :data:`COLOURED_POINTS`, the same ones every time; and a note saying so when that is
+    fewer than N ("" otherwise)."""
+    keep = subsample_indices(points.shape[0], COLOURED_POINTS)
+    if keep.size == points.shape[0]:
+        return points, ""
+    return points[keep], f"Colours drawn for {keep.size:,} of {points.shape[0]:,} points."
+
+
+def responsibilities(points: np.ndarray, walk: em_steps.Walk, iteration: int) -> np.ndarray:
+    """(N, K) responsibilities of the parameters after ``iteration`` (gmm_core's density).
+
+    A fit that failed at its start (a covariance not positive definite, ``reg_covar=0``)
+    gives every component an equal share: the page already says the fit failed.
+    """
+    t = min(int(iteration), walk.n_iter)
+    try:
+        log_resp, _ = log_responsibilities(
+            points, walk.weights[t], walk.means[t], walk.covariances[t]
+        )
+    except ValueError:
+        return np.full((points.shape[0], walk.weights.shape[1]), 1.0 / walk.weights.shape[1])
+    return np.exp(log_resp)
 
 
 def _move(action: str, n_positions: int) -> None:
@@ -91,6 +134,8 @@ def step_view(
     projection : functions taking means and covariances to the plotted plane
     """
     walk = fit_walk(points, result, k, restart)
+    if walk is None:
+        return
     last = walk.n_positions - 1
     if not isinstance(st.session_state.get(STEP.key), int) or st.session_state[STEP.key] > last:
         st.session_state[STEP.key] = min(int(st.session_state.get(STEP.key) or 0), last)
@@ -117,10 +162,13 @@ def step_view(
     position = min(int(position), last)
     iteration, stage = em_steps.describe(position)
     _readout(walk, iteration, stage)
+    shown, note = coloured_sample(points)
+    if note:
+        st.caption(note)
     figure_block(
         f"{name}_step",
         em_step_figure,
-        **_half_step(points, walk, position, projection),
+        **half_step(shown, walk, position, projection),
         component_colors=colors,
         n_sigmas=sigmas,
         log_likelihood=walk.log_likelihood,
@@ -140,7 +188,7 @@ def _readout(walk: em_steps.Walk, iteration: int, stage: str) -> None:
     )
 
 
-def _half_step(
+def half_step(
     points: np.ndarray,
     walk: em_steps.Walk,
     position: int,
@@ -149,7 +197,8 @@ def _half_step(
     """What the figure shows at ``position``, in the plotted plane.
 
     Start: the initial parameters. E step of iteration t: the parameters of t - 1 and the
-    responsibilities they give. M step of t: the parameters of t, those of t - 1 faint.
+    responsibilities they give ``points`` (N, D). M step of t: the parameters of t, those
+    of t - 1 faint.
     """
     to_plane, covariance_to_plane = projection
     iteration, stage = em_steps.describe(position)
@@ -160,10 +209,7 @@ def _half_step(
         "covariances": covariance_to_plane(walk.covariances[now]),
     }
     if stage == "E step":
-        log_resp, _ = em_steps.log_responsibilities(
-            points, walk.weights[now], walk.means[now], walk.covariances[now]
-        )
-        inputs["responsibilities"] = np.exp(log_resp)
+        inputs["responsibilities"] = responsibilities(points, walk, now)
     elif stage == "M step":
         inputs["previous_means"] = to_plane(walk.means[now - 1])
         inputs["previous_covariances"] = covariance_to_plane(walk.covariances[now - 1])

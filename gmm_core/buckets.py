@@ -16,8 +16,9 @@ import os
 
 import numpy as np
 
-#: The most parameter snapshots one sweep keeps.
-MAX_SNAPSHOTS = 64
+#: The most parameter snapshots one sweep keeps: every iteration of a fit of up to 1000
+#: iterations, so one fit can be replayed iterate by iterate.
+MAX_SNAPSHOTS = 1024
 _COMPONENT_BUCKETS = (1, 2, 4, 6, 8, 12, 16, 24, 32, 48, 64, 96, 128)
 #: Bytes per (point, fit, component) that one chunk of the E step keeps live.
 CHUNK_BYTES_PER_ENTRY = 24

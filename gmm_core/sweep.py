@@ -144,7 +144,7 @@ def sweep(
     init_params : "kmeans", "k-means++", "random", "random_from_data" or "standard_normal"
     covariance_type : "full", "tied", "diag" or "spherical"
     max_iter, tol, reg_covar : as scikit-learn's GaussianMixture
-    snapshots : how many parameter snapshots to keep (≤ 64, log-spaced iterations, 0 first)
+    snapshots : how many parameter snapshots to keep (≤ 1024, log-spaced iterations, 0 first)
     dtype : "float32" (fast) or "float64" for the E step; statistics are always float64
     chunk_size : points per E-step chunk (default: chosen from the number of points)
     mesh_shape : (fit shards, point shards) over ``jax.devices()``; by default restarts
