@@ -16,7 +16,6 @@ from numpy.typing import ArrayLike
 from plotly.subplots import make_subplots
 
 from gmm_figures.curves import _check_restart_index, _prepare_curves
-from gmm_figures.plain_frames import PlainFramesFigure, new_figure
 from gmm_figures.playback import iteration_slider, play_pause_menu
 from gmm_figures.spatial import (
     AXIS_TITLES,
@@ -46,12 +45,12 @@ from gmm_figures.style import (
     as_int_array,
     color_for,
     decimals_for,
+    figure_dict,
     integer_tick_step,
     likelihood_range,
     padded_range,
     rings_caption,
     rounded,
-    scatter,
 )
 
 __all__ = ["fit_animation_figure"]
@@ -79,7 +78,7 @@ def fit_animation_figure(
     max_points: int = 5000,
     title: str | None = None,
     axis_titles: tuple[str, str] = AXIS_TITLES,
-) -> go.Figure:
+) -> dict:
     """EM fit animated over its snapshots, next to every restart's log-likelihood curve.
 
     Left: data, true ellipses (dashed), fitted ellipses (solid), initial means (``x``) and
@@ -114,8 +113,9 @@ def fit_animation_figure(
 
     Returns
     -------
-    go.Figure
-        With ``frames`` named ``str(iteration)``, a Play/Pause menu and an iteration slider.
+    dict
+        A figure dict (see :func:`gmm_figures.style.figure_dict`) with ``frames`` named
+        ``str(iteration)``, a Play/Pause menu and an iteration slider.
     """
     sigmas = _check_sigmas(n_sigmas)
     points, point_labels, notes = _prepare_points(X, labels, max_points)
@@ -130,10 +130,22 @@ def fit_animation_figure(
     x_range, y_range = _spatial_ranges(points, truth.polygons)
     decimals = decimals_for(x_range, y_range)
     movie = _Frames(snaps, curves, colors, highlighted, decimals, (x_range, y_range))
-    fig = _base_figure(points, point_labels, truth, sigmas, start_means, start_valid, movie)
-    _add_animated_traces(fig, movie, sigmas)
+    fig = _subplots(truth, sigmas, movie)
     _animation_layout(fig, movie, (x_range, y_range), axis_titles, title, notes)
-    return fig
+    still = [
+        _data_trace(points, point_labels, decimals),
+        *_true_ellipse_traces(truth, sigmas, decimals),
+        _initial_means_trace(start_means, start_valid, colors, decimals),
+    ]
+    moving = _animated_traces(movie, sigmas)
+    animated = list(range(len(still), len(still) + len(moving)))
+    iterations = movie.snaps.iterations
+    frames = [
+        {"name": str(iteration), "data": movie.frame_data(frame), "traces": animated}
+        for frame, iteration in enumerate(iterations)
+    ]
+    controls = {"updatemenus": [play_pause_menu()], "sliders": [iteration_slider(iterations)]}
+    return figure_dict(fig, [*still, *moving], frames, **controls)
 
 
 # ----------------------------------------------------------------------------------------
@@ -319,21 +331,12 @@ class _Frames:
 # Figure pieces
 
 
-def _base_figure(
-    points: np.ndarray,
-    point_labels: np.ndarray | None,
-    truth: _Truth,
-    sigmas: np.ndarray,
-    start_means: np.ndarray,
-    start_valid: np.ndarray,
-    movie: _Frames,
-) -> PlainFramesFigure:
-    """Both panels; on the plane its still traces: data (N, 2), truth, initial means (K, 2)."""
+def _subplots(truth: _Truth, sigmas: np.ndarray, movie: _Frames) -> go.Figure:
+    """The two panels, without traces: the plane and the log-likelihood curves."""
     left_title = ("solid: fit · dashed: truth" if truth.n_clusters else "fitted components") + (
         " · " + rings_caption(sigmas) if sigmas.size else ""
     )
-    fig = make_subplots(
-        figure=new_figure(),
+    return make_subplots(
         rows=1,
         cols=2,
         column_widths=[0.6, 0.4],
@@ -343,60 +346,51 @@ def _base_figure(
             f"{len(movie.curves)} restarts · restart {movie.highlighted} highlighted",
         ),
     )
-    fig.add_trace(_data_trace(points, point_labels, movie.decimals), row=1, col=1)
-    for trace in _true_ellipse_traces(truth, sigmas, movie.decimals):
-        fig.add_trace(trace, row=1, col=1)
-    initial = _initial_means_trace(start_means, start_valid, movie.colors, movie.decimals)
-    fig.add_trace(initial, row=1, col=1)
-    return fig
 
 
-def _add_animated_traces(fig: PlainFramesFigure, movie: _Frames, sigmas: np.ndarray) -> None:
-    """The moving traces (fitted ellipses and means, curves) as last, and a frame per snapshot."""
-    first_animated, last = len(fig.data), movie.last
+def _animated_traces(movie: _Frames, sigmas: np.ndarray) -> list[dict]:
+    """The moving traces as the last frame shows them: fitted ellipses and means, curves."""
+    last = movie.last
+    traces = []
     for k in range(movie.n_components):
         for sigma_index, sigma in enumerate(sigmas):
             line = {"color": color_for(movie.colors[k]), "width": 3}
             style = {"mode": "lines", "name": f"fit {k} {sigma:g}σ", "line": line}
-            trace = _trace(movie.ellipse(last, k, sigma_index), **style, hoverinfo="skip")
-            fig.add_trace(trace.update(showlegend=False), row=1, col=1)
+            ellipse = movie.ellipse(last, k, sigma_index)
+            traces.append({**ellipse, **style, "hoverinfo": "skip", "showlegend": False})
+    means = movie.means(last)
     marker = {"symbol": "circle", "size": 15, "line": {"width": 2, "color": "white"}}
-    means = _trace(movie.means(last), mode="markers", name="fit means", marker=marker)
-    fig.add_trace(means.update(hovertemplate="%{text}<br>(%{x}, %{y})<extra></extra>"), 1, 1)
-    for restart in movie.curve_order:
-        fig.add_trace(_curve_trace(movie.curve(last, restart), restart, movie.highlighted), 1, 2)
-    animated = list(range(first_animated, len(fig.data)))
-    fig.set_plain_frames(
-        [
-            {"name": str(iteration), "data": movie.frame_data(frame), "traces": animated}
-            for frame, iteration in enumerate(movie.snaps.iterations)
-        ]
+    traces.append(
+        {
+            **means,
+            "mode": "markers",
+            "name": "fit means",
+            "marker": {**marker, **means["marker"]},
+            "hovertemplate": "%{text}<br>(%{x}, %{y})<extra></extra>",
+        }
     )
+    for restart in movie.curve_order:
+        traces.append(_curve_trace(movie.curve(last, restart), restart, movie.highlighted))
+    return traces
 
 
-def _trace(update: dict, **style: object) -> go.Scatter:
-    """An animated trace showing a frame's ``update``, with its fixed ``style``."""
-    fields = {key: value for key, value in update.items() if key != "type"}
-    if "marker" in fields:
-        style["marker"] = {**style.get("marker", {}), **fields.pop("marker")}  # type: ignore[dict-item]
-    return scatter(**fields, **style)
-
-
-def _curve_trace(update: dict, restart: int, highlighted: int) -> go.Scatter:
-    """One restart's log-likelihood curve (thick and coloured when highlighted)."""
+def _curve_trace(update: dict, restart: int, highlighted: int) -> dict:
+    """One restart's log-likelihood curve (thick and coloured when highlighted), on the right."""
     is_highlighted = restart == highlighted
-    return _trace(
-        update,
-        mode="lines+markers",
-        name=f"restart {restart} (highlighted)" if is_highlighted else f"restart {restart}",
-        line={
+    return {
+        **update,
+        "xaxis": "x2",
+        "yaxis": "y2",
+        "mode": "lines+markers",
+        "name": f"restart {restart} (highlighted)" if is_highlighted else f"restart {restart}",
+        "line": {
             "color": HIGHLIGHT_COLOR if is_highlighted else LIGHT_GREY,
             "width": 4.5 if is_highlighted else 1.5,
         },
-        marker={"size": 8 if is_highlighted else 4},
-        showlegend=is_highlighted,
-        hovertemplate=f"restart {restart}<br>iteration %{{x}}: %{{y}}<extra></extra>",
-    )
+        "marker": {"size": 8 if is_highlighted else 4},
+        "showlegend": is_highlighted,
+        "hovertemplate": f"restart {restart}<br>iteration %{{x}}: %{{y}}<extra></extra>",
+    }
 
 
 def _animation_layout(
@@ -407,8 +401,7 @@ def _animation_layout(
     title: str | None,
     notes: list[str],
 ) -> None:
-    """Both panels' axes (``ranges``: x, y), legend, Play/Pause, slider, title and notes."""
-    _style_spatial_axes(fig, ranges[0], ranges[1], row=1)
+    """Both panels' axes (``ranges``: x, y), legend, title and notes."""
     fig.update_xaxes(
         title_text="EM iteration",
         range=movie.iteration_range,
@@ -437,11 +430,9 @@ def _animation_layout(
             "xanchor": "right",
             "bgcolor": "rgba(255,255,255,0)",
         },
-        updatemenus=[play_pause_menu()],
-        sliders=[iteration_slider(movie.snaps.iterations)],
     )
     _style_spatial_axes(fig, ranges[0], ranges[1], row=1, axis_titles=axis_titles)
-    apply_layout(fig, title=title, height=ANIMATION_HEIGHT_PX)
+    apply_layout(fig, title=title, height=ANIMATION_HEIGHT_PX, template=None)
     fig.update_layout(margin={"t": 130 if title else 100, "b": 120})
     fig.update_annotations(selector={"xref": "paper"}, yshift=4)
     add_notes(fig, notes, y_shift=34)

@@ -27,6 +27,7 @@ from gmm_figures.style import (
     apply_layout,
     as_float_array,
     equal_aspect_panel_axes,
+    figure_dict,
     padded_range,
     rounded,
     subsample_indices,
@@ -97,7 +98,7 @@ def panels_figure(
     source: str | None = None,
     title: str | None = None,
     height: int = 420,
-) -> go.Figure:
+) -> dict:
     """One fit at the chosen iterations: coloured points, ellipses and means per panel.
 
     Parameters
@@ -141,18 +142,17 @@ def panels_figure(
             fig.add_trace(trace, row=row, col=column)
         fig.add_trace(_means(means[panel], component_colors, f"means {panel}", False), row, column)
     _style_axes(fig, np.concatenate([points, means.reshape(-1, 2)]), n_panels, n_columns)
-    apply_layout(fig, title=title, height=height)
+    apply_layout(fig, title=title, height=height, template=None)
     top = 50 + (40 if title else 0) + (30 if source else 0)
     fig.update_layout(showlegend=False, margin_t=top, margin_b=40)
     fig.update_annotations(font_size=SMALL_FONT_SIZE)
     if source:
         add_caption(fig, "source", source, side="left", y_shift=28, color="#555555")
-    built = fig.to_dict()
     data = [
         _data_trace(points[keep], resp[panel][keep], component_colors, panel)
         for panel in range(n_panels)
     ]
-    return go.Figure(data=[*data, *built["data"]], layout=built["layout"], _validate=False)
+    return figure_dict(fig, data)
 
 
 def _style_axes(fig: go.Figure, points: np.ndarray, n_panels: int, n_columns: int) -> None:

@@ -24,7 +24,6 @@ from gmm_figures.style import (
     padded_range,
     plural,
     rounded,
-    scatter,
     subsample_indices,
 )
 
@@ -196,12 +195,13 @@ def _spatial_ranges(
     )
 
 
-def _data_trace(points: np.ndarray, labels: np.ndarray | None, decimals: int) -> go.Scatter:
+def _data_trace(points: np.ndarray, labels: np.ndarray | None, decimals: int) -> dict:
     size = 7 if points.shape[0] <= 1000 else 5 if points.shape[0] <= 3000 else 4
     color: list[str] | str = (
         DATA_GREY if labels is None else [color_for(label) for label in labels.tolist()]
     )
-    return scatter(
+    return dict(
+        type="scatter",
         x=rounded(points[:, 0], decimals),
         y=rounded(points[:, 1], decimals),
         mode="markers",
@@ -212,13 +212,14 @@ def _data_trace(points: np.ndarray, labels: np.ndarray | None, decimals: int) ->
     )
 
 
-def _true_ellipse_traces(truth: _Truth, sigmas: np.ndarray, decimals: int) -> list[go.Scatter]:
+def _true_ellipse_traces(truth: _Truth, sigmas: np.ndarray, decimals: int) -> list[dict]:
     result = []
     for position, cluster in enumerate(truth.index.tolist()):
         for sigma_index, sigma in enumerate(sigmas):
             polygon = truth.polygons[sigma_index, position]
             result.append(
-                scatter(
+                dict(
+                    type="scatter",
                     x=rounded(polygon[:, 0], decimals),
                     y=rounded(polygon[:, 1], decimals),
                     mode="lines",
@@ -233,8 +234,9 @@ def _true_ellipse_traces(truth: _Truth, sigmas: np.ndarray, decimals: int) -> li
 
 def _fit_ellipse_trace(
     k: int, sigma: float, polygon: np.ndarray, color_index: int, faint: bool, decimals: int
-) -> go.Scatter:
-    return scatter(
+) -> dict:
+    return dict(
+        type="scatter",
         x=rounded(polygon[:, 0], decimals),
         y=rounded(polygon[:, 1], decimals),
         mode="lines",
@@ -248,8 +250,9 @@ def _fit_ellipse_trace(
 
 def _initial_means_trace(
     means: np.ndarray, valid: np.ndarray, colors: np.ndarray, decimals: int
-) -> go.Scatter:
-    return scatter(
+) -> dict:
+    return dict(
+        type="scatter",
         x=rounded(means[valid, 0], decimals),
         y=rounded(means[valid, 1], decimals),
         mode="markers",
@@ -266,9 +269,10 @@ def _initial_means_trace(
 
 def _fit_means_trace(
     means: np.ndarray, weights: np.ndarray, valid: np.ndarray, colors: np.ndarray, decimals: int
-) -> go.Scatter:
+) -> dict:
     shown = np.flatnonzero(valid)
-    return scatter(
+    return dict(
+        type="scatter",
         x=rounded(means[shown, 0], decimals),
         y=rounded(means[shown, 1], decimals),
         text=[f"fit {k} · weight {weights[k]:.3f}" for k in shown],
