@@ -29,8 +29,8 @@ from gmm_figures.style import (
     equal_aspect_panel_axes,
     figure_dict,
     padded_range,
-    rounded,
     subsample_indices,
+    xy_trace,
 )
 
 __all__ = ["panel_title", "panels_figure"]
@@ -65,23 +65,6 @@ def _check(
             raise ValueError(f"{name} must have shape {shape}, got {array.shape}")
         if not np.all(np.isfinite(array)):
             raise ValueError(f"{name} hold non-finite values")
-
-
-def _data_trace(points: np.ndarray, resp: np.ndarray, colors: Sequence[int], panel: int) -> dict:
-    """One panel's points coloured by their responsibilities, as a plain trace dict."""
-    suffix = "" if panel == 0 else str(panel + 1)
-    return {
-        "type": "scatter",
-        "x": rounded(points[:, 0], 4),
-        "y": rounded(points[:, 1], 4),
-        "mode": "markers",
-        "name": f"data {panel}",
-        "marker": {"color": responsibility_colors(resp, colors), "size": 5},
-        "hoverinfo": "skip",
-        "showlegend": False,
-        "xaxis": f"x{suffix}",
-        "yaxis": f"y{suffix}",
-    }
 
 
 def panels_figure(
@@ -128,19 +111,6 @@ def panels_figure(
         horizontal_spacing=0.03,
         vertical_spacing=min(0.3 / n_rows, 0.1),
     )
-    sigmas = np.asarray(n_sigmas, dtype=np.float64)
-    for panel in range(n_panels):
-        row, column = panel // n_columns + 1, panel % n_columns + 1
-        for trace in _ellipses(
-            means[panel],
-            covariances[panel],
-            component_colors,
-            sigmas,
-            prefix=f"fit {panel}",
-            faint=False,
-        ):
-            fig.add_trace(trace, row=row, col=column)
-        fig.add_trace(_means(means[panel], component_colors, f"means {panel}", False), row, column)
     _style_axes(fig, np.concatenate([points, means.reshape(-1, 2)]), n_panels, n_columns)
     apply_layout(fig, title=title, height=height, template=None)
     top = 50 + (40 if title else 0) + (30 if source else 0)
@@ -148,10 +118,31 @@ def panels_figure(
     fig.update_annotations(font_size=SMALL_FONT_SIZE)
     if source:
         add_caption(fig, "source", source, side="left", y_shift=28, color="#555555")
-    data = [
-        _data_trace(points[keep], resp[panel][keep], component_colors, panel)
+    sigmas = np.asarray(n_sigmas, dtype=np.float64)
+    axes = [{"xaxis": f"x{p + 1}", "yaxis": f"y{p + 1}"} if p else {} for p in range(n_panels)]
+    data = [  # every panel's points first, under all the ellipses
+        xy_trace(
+            points[keep],
+            4,
+            f"data {panel}",
+            marker={"color": responsibility_colors(resp[panel][keep], component_colors), "size": 5},
+            hoverinfo="skip",
+            showlegend=False,
+            **axes[panel],
+        )
         for panel in range(n_panels)
     ]
+    for panel in range(n_panels):
+        ellipses = _ellipses(
+            means[panel],
+            covariances[panel],
+            component_colors,
+            sigmas,
+            prefix=f"fit {panel}",
+            faint=False,
+        )
+        fitted = [*ellipses, _means(means[panel], component_colors, f"means {panel}", False)]
+        data += [trace | axes[panel] for trace in fitted]
     return figure_dict(fig, data)
 
 

@@ -23,8 +23,8 @@ from gmm_figures.style import (
     color_for,
     padded_range,
     plural,
-    rounded,
     subsample_indices,
+    xy_trace,
 )
 
 FAINT_WEIGHT = 1e-3
@@ -197,72 +197,50 @@ def _spatial_ranges(
 
 def _data_trace(points: np.ndarray, labels: np.ndarray | None, decimals: int) -> dict:
     size = 7 if points.shape[0] <= 1000 else 5 if points.shape[0] <= 3000 else 4
-    color: list[str] | str = (
-        DATA_GREY if labels is None else [color_for(label) for label in labels.tolist()]
-    )
-    return dict(
-        type="scatter",
-        x=rounded(points[:, 0], decimals),
-        y=rounded(points[:, 1], decimals),
-        mode="markers",
-        name="data",
-        marker={"size": size, "color": color, "opacity": 0.4, "line": {"width": 0}},
-        hoverinfo="skip",
-        showlegend=False,
-    )
+    color = DATA_GREY if labels is None else [color_for(label) for label in labels.tolist()]
+    marker = {"size": size, "color": color, "opacity": 0.4, "line": {"width": 0}}
+    return xy_trace(points, decimals, "data", marker=marker, hoverinfo="skip", showlegend=False)
 
 
 def _true_ellipse_traces(truth: _Truth, sigmas: np.ndarray, decimals: int) -> list[dict]:
-    result = []
-    for position, cluster in enumerate(truth.index.tolist()):
-        for sigma_index, sigma in enumerate(sigmas):
-            polygon = truth.polygons[sigma_index, position]
-            result.append(
-                dict(
-                    type="scatter",
-                    x=rounded(polygon[:, 0], decimals),
-                    y=rounded(polygon[:, 1], decimals),
-                    mode="lines",
-                    name=f"true {cluster} {sigma:g}σ",
-                    line={"color": color_for(cluster), "width": 2, "dash": "dash"},
-                    hoverinfo="name",
-                    showlegend=False,
-                )
-            )
-    return result
+    return [
+        _ellipse_trace(
+            truth.polygons[sigma_index, position],
+            decimals,
+            f"true {cluster} {sigma:g}σ",
+            {"color": color_for(cluster), "width": 2, "dash": "dash"},
+        )
+        for position, cluster in enumerate(truth.index.tolist())
+        for sigma_index, sigma in enumerate(sigmas)
+    ]
+
+
+def _ellipse_trace(
+    polygon: np.ndarray, decimals: int, name: str, line: dict, **style: object
+) -> dict:
+    """One ellipse (polygon: (P, 2)) as a line named in its hover label."""
+    return xy_trace(
+        polygon, decimals, name, "lines", line=line, hoverinfo="name", showlegend=False, **style
+    )
 
 
 def _fit_ellipse_trace(
     k: int, sigma: float, polygon: np.ndarray, color_index: int, faint: bool, decimals: int
 ) -> dict:
-    return dict(
-        type="scatter",
-        x=rounded(polygon[:, 0], decimals),
-        y=rounded(polygon[:, 1], decimals),
-        mode="lines",
-        name=f"fit {k} {sigma:g}σ",
-        opacity=FAINT_OPACITY if faint else 1.0,
-        line={"color": color_for(color_index), "width": 3},
-        hoverinfo="name",
-        showlegend=False,
-    )
+    line = {"color": color_for(color_index), "width": 3}
+    opacity = FAINT_OPACITY if faint else 1.0
+    return _ellipse_trace(polygon, decimals, f"fit {k} {sigma:g}σ", line, opacity=opacity)
 
 
 def _initial_means_trace(
     means: np.ndarray, valid: np.ndarray, colors: np.ndarray, decimals: int
 ) -> dict:
-    return dict(
-        type="scatter",
-        x=rounded(means[valid, 0], decimals),
-        y=rounded(means[valid, 1], decimals),
-        mode="markers",
-        name="initial means",
-        marker={
-            "symbol": "x",
-            "size": 14,
-            "color": [color_for(c) for c in colors[valid]],
-            "line": {"width": 1.5, "color": "#222222"},
-        },
+    marker = {"symbol": "x", "size": 14, "color": [color_for(c) for c in colors[valid]]}
+    return xy_trace(
+        means[valid],
+        decimals,
+        "initial means",
+        marker={**marker, "line": {"width": 1.5, "color": "#222222"}},
         hovertemplate="initial mean<br>(%{x}, %{y})<extra></extra>",
     )
 
@@ -271,13 +249,11 @@ def _fit_means_trace(
     means: np.ndarray, weights: np.ndarray, valid: np.ndarray, colors: np.ndarray, decimals: int
 ) -> dict:
     shown = np.flatnonzero(valid)
-    return dict(
-        type="scatter",
-        x=rounded(means[shown, 0], decimals),
-        y=rounded(means[shown, 1], decimals),
+    return xy_trace(
+        means[shown],
+        decimals,
+        "fit means",
         text=[f"fit {k} · weight {weights[k]:.3f}" for k in shown],
-        mode="markers",
-        name="fit means",
         marker={
             "symbol": "circle",
             "size": 15,

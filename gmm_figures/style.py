@@ -103,6 +103,14 @@ def _template_json() -> str:
     return json.dumps(pio.templates[TEMPLATE].to_plotly_json())
 
 
+def xy_trace(
+    xy: np.ndarray, decimals: int, name: str, mode: str = "markers", **style: object
+) -> dict:
+    """A scatter trace dict through the rows of ``xy`` (N, 2), rounded to ``decimals`` places."""
+    x, y = rounded(xy[:, 0], decimals), rounded(xy[:, 1], decimals)
+    return {"type": "scatter", "x": x, "y": y, "mode": mode, "name": name, **style}
+
+
 def apply_layout(
     fig: go.Figure, *, title: str | None = None, height: int = 560, template: str | None = TEMPLATE
 ) -> go.Figure:
