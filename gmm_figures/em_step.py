@@ -28,7 +28,7 @@ from gmm_figures.style import (
     color_for,
     figure_dict,
     likelihood_range,
-    padded_range,
+    plane_ranges,
     rounded,
     subsample_indices,
     xy_trace,
@@ -181,13 +181,8 @@ def _add_arrows(fig: go.Figure, previous_means: np.ndarray, means: np.ndarray) -
 
 def _plane_axes(fig: go.Figure, shown: np.ndarray) -> None:
     """Equal-scale axes of the plane over the finite ``shown`` points (N_shown, 2)."""
-    finite = shown[np.all(np.isfinite(shown), axis=1)]
-    _style_spatial_axes(
-        fig,
-        padded_range(finite[:, 0].min(), finite[:, 0].max()),
-        padded_range(finite[:, 1].min(), finite[:, 1].max()),
-        row=1,
-    )
+    x_range, y_range = plane_ranges(shown[np.all(np.isfinite(shown), axis=1)], 0.05)
+    _style_spatial_axes(fig, x_range, y_range, row=1)
 
 
 def _curve(fig: go.Figure, log_likelihood: np.ndarray, iteration: int) -> list[dict]:

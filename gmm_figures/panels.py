@@ -28,7 +28,7 @@ from gmm_figures.style import (
     as_float_array,
     equal_aspect_panel_axes,
     figure_dict,
-    padded_range,
+    plane_ranges,
     subsample_indices,
     xy_trace,
 )
@@ -149,9 +149,6 @@ def panels_figure(
 def _style_axes(fig: go.Figure, points: np.ndarray, n_panels: int, n_columns: int) -> None:
     """The same ranges in every panel (fitting ``points``), equal aspect, tick labels on the
     outer panels only."""
-    x_range = padded_range(float(points[:, 0].min()), float(points[:, 0].max()), 0.08)
-    y_range = padded_range(float(points[:, 1].min()), float(points[:, 1].max()), 0.08)
+    ranges = plane_ranges(points, 0.08)
     for panel in range(n_panels):
-        equal_aspect_panel_axes(
-            fig, panel, n_columns, (x_range, y_range), grid=False, inner_tick_labels=False
-        )
+        equal_aspect_panel_axes(fig, panel, n_columns, ranges, grid=False, inner_tick_labels=False)

@@ -21,7 +21,7 @@ from gmm_figures.style import (
     as_float_array,
     as_int_array,
     color_for,
-    padded_range,
+    plane_ranges,
     plural,
     subsample_indices,
     xy_trace,
@@ -187,12 +187,7 @@ def _spatial_ranges(
     if fit_polygons is not None:
         fitted = fit_polygons.reshape(-1, 2)
         shapes.append(fitted[np.all(np.isfinite(fitted), axis=1)])
-    coordinates = np.concatenate(shapes)
-    low, high = coordinates.min(axis=0), coordinates.max(axis=0)
-    return (
-        padded_range(float(low[0]), float(high[0]), 0.04),
-        padded_range(float(low[1]), float(high[1]), 0.04),
-    )
+    return plane_ranges(np.concatenate(shapes), 0.04)
 
 
 def _data_trace(points: np.ndarray, labels: np.ndarray | None, decimals: int) -> dict:

@@ -302,6 +302,15 @@ def padded_range(low: float, high: float, fraction: float = 0.05) -> list[float]
     return ends
 
 
+def plane_ranges(xy: np.ndarray, fraction: float) -> tuple[list[float], list[float]]:
+    """The x and y ranges over the rows of ``xy`` (N, 2), each as :func:`padded_range` widens it."""
+    low, high = xy.min(axis=0), xy.max(axis=0)
+    return (
+        padded_range(float(low[0]), float(high[0]), fraction),
+        padded_range(float(low[1]), float(high[1]), fraction),
+    )
+
+
 LIKELIHOOD_MIN_RELATIVE_SPAN = 1e-3
 
 

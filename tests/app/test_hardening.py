@@ -126,7 +126,7 @@ BUILDERS: dict[str, tuple[Callable[..., go.Figure], Callable[[], dict[str, Any]]
         },
     ),
     "restart_grid_figure": (
-        lambda X, **kw: gmm_figures.restart_grid_figure(X, **kw),
+        lambda X, **kw: go.Figure(gmm_figures.restart_grid_figure(X, **kw)),
         _restart_grid,
     ),
 }

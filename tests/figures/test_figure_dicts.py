@@ -13,10 +13,16 @@ import plotly.graph_objects as go
 import plotly.io as pio
 import pytest
 
-from gmm_figures import fit_animation_figure, mixture_animation_figure, to_html
+from gmm_figures import (
+    fit_animation_figure,
+    mixture_animation_figure,
+    restart_grid_figure,
+    to_html,
+)
 from gmm_figures.em_step import em_step_figure
 from gmm_figures.panels import panels_figure
 from gmm_figures.presenter import scale_for_presenter
+from gmm_figures.uncertainty import uncertainty_figure
 
 PACKAGE = Path(__file__).resolve().parents[2] / "gmm_figures"
 
@@ -107,6 +113,19 @@ def _dict_figures() -> dict[str, dict[str, Any]]:
         responsibilities=np.stack([resp, resp]),
         component_colors=[0, 1],
         source="Data: here",
+    )
+    figures["restart grid"] = restart_grid_figure(
+        points,
+        means=np.stack([means, means[::-1]]),
+        covariances=np.stack([covariances, covariances]),
+        weights=np.array([[0.5, 0.5], [0.9999, 1e-4]]),
+        final_log_likelihood=[-3.0, np.nan],
+        labels=(points[:, 0] > 0).astype(int),
+    )
+    params = {"weights": [[0.5, 0.5]] * 2, "means": [means] * 2, "covariances": [covariances] * 2}
+    figures["uncertainty"] = uncertainty_figure(points, [0, 4], np.stack([resp, resp]), **params)
+    figures["uncertainty, still"] = uncertainty_figure(
+        points, [4], resp[None], **{name: value[:1] for name, value in params.items()}
     )
     return figures
 

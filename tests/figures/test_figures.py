@@ -586,14 +586,16 @@ def test_restart_grid_sorts_panels_and_keeps_three_traces_each(fitted: Fitted) -
             for m, w in zip(means, weights, strict=True)
         ]
     )
-    fig = restart_grid_figure(
-        fitted.X,
-        means=means,
-        covariances=result.covariances[row, :, :6],
-        weights=weights,
-        final_log_likelihood=result.final_log_likelihood[row],
-        labels=fitted.labels,
-        component_colors=colors,
+    fig = go.Figure(
+        restart_grid_figure(
+            fitted.X,
+            means=means,
+            covariances=result.covariances[row, :, :6],
+            weights=weights,
+            final_log_likelihood=result.final_log_likelihood[row],
+            labels=fitted.labels,
+            component_colors=colors,
+        )
     )
     order = np.argsort(-result.final_log_likelihood[row], kind="stable")
     titles = [a.text for a in fig.layout.annotations if a.name != "notes"]
@@ -615,14 +617,16 @@ def test_restart_grid_caps_panels_and_survives_non_finite(fitted: Fitted) -> Non
     means[0, 1] = np.nan
     scores = result.final_log_likelihood[row].copy()
     scores[3] = np.nan
-    fig = restart_grid_figure(
-        fitted.X,
-        means=means,
-        covariances=result.covariances[row, :, :4],
-        weights=result.weights[row, :, :4],
-        final_log_likelihood=scores,
-        max_panels=5,
-        columns=3,
+    fig = go.Figure(
+        restart_grid_figure(
+            fitted.X,
+            means=means,
+            covariances=result.covariances[row, :, :4],
+            weights=result.weights[row, :, :4],
+            final_log_likelihood=scores,
+            max_panels=5,
+            columns=3,
+        )
     )
     _assert_all_finite(fig)
     assert len(fig.data) == 3 * 5
