@@ -15,7 +15,7 @@ import plotly.graph_objects as go
 from numpy.typing import ArrayLike
 from plotly.subplots import make_subplots
 
-from gmm_figures.curves import _check_restart_index, _prepare_curves
+from gmm_figures.curves import _check_restart_index, _prepare_curves, restart_curve_style
 from gmm_figures.playback import iteration_slider, play_pause_menu
 from gmm_figures.spatial import (
     AXIS_TITLES,
@@ -25,6 +25,7 @@ from gmm_figures.spatial import (
     _check_shape,
     _check_sigmas,
     _data_trace,
+    _fit_means_trace,
     _initial_means_trace,
     _polygons,
     _prepare_points,
@@ -37,7 +38,6 @@ from gmm_figures.spatial import (
     _valid_components,
 )
 from gmm_figures.style import (
-    LIGHT_GREY,
     PALETTE,
     add_notes,
     apply_layout,
@@ -123,8 +123,10 @@ def fit_animation_figure(
     iterations, snap_means, snap_weights, snap_covariances = _check_snapshots(
         snapshot_iterations, snapshot_weights, snapshot_means, snapshot_covariances
     )
-    start_means, colors = _check_start(initial_means, component_colors, snap_means.shape[1])
-    curves, highlighted = _check_curves(traces, highlighted_restart, notes)
+    start_means = _check_shape(initial_means, "initial_means", (snap_means.shape[1], 2))
+    colors = _check_component_colors(component_colors, snap_means.shape[1])
+    curves = _prepare_curves(traces, notes)
+    highlighted = _check_restart_index(highlighted_restart, len(curves))
     snaps = _subsample(iterations, snap_means, snap_weights, snap_covariances, sigmas, notes)
     start_valid = _start_valid(start_means, start_means.shape[0], notes)
     x_range, y_range = _spatial_ranges(points, truth.polygons)
@@ -189,22 +191,6 @@ def _check_snapshots(
         snapshot_covariances, "snapshot_covariances", (n_snapshots, n_components, 2, 2)
     )
     return iterations, snap_means, snap_weights, snap_covariances
-
-
-def _check_start(
-    initial_means: ArrayLike, component_colors: ArrayLike | None, n_components: int
-) -> tuple[np.ndarray, np.ndarray]:
-    """Initial means (K, 2) and palette indices (K,) (``None``: ``0..K-1``), checked."""
-    start_means = _check_shape(initial_means, "initial_means", (n_components, 2))
-    return start_means, _check_component_colors(component_colors, n_components)
-
-
-def _check_curves(
-    traces: ArrayLike, highlighted_restart: int, notes: list[str]
-) -> tuple[list[tuple[np.ndarray, np.ndarray]], int]:
-    """Every restart's curve (as :func:`_prepare_curves`) and the highlighted one's row."""
-    curves = _prepare_curves(traces, notes)
-    return curves, _check_restart_index(highlighted_restart, len(curves))
 
 
 def _subsample(
@@ -290,18 +276,10 @@ class _Frames:
         }
 
     def means(self, frame: int) -> dict:
-        shown = self.snaps.valid[frame]
-        weights = self.snaps.weights[frame]
-        return {
-            "type": "scatter",
-            "x": rounded(self.snaps.means[frame, shown, 0], self.decimals),
-            "y": rounded(self.snaps.means[frame, shown, 1], self.decimals),
-            "text": [f"fit {k} · weight {weights[k]:.3f}" for k in np.flatnonzero(shown)],
-            "marker": {
-                "color": [color_for(c) for c in self.colors[shown]],
-                "opacity": [FAINT_OPACITY if f else 1.0 for f in self.faint[frame, shown]],
-            },
-        }
+        snaps = self.snaps
+        return _fit_means_trace(
+            snaps.means[frame], snaps.weights[frame], snaps.valid[frame], self.colors, self.decimals
+        )
 
     def curve(self, frame: int, restart: int) -> dict:
         steps, values = self.curves[restart]
@@ -358,17 +336,7 @@ def _animated_traces(movie: _Frames, sigmas: np.ndarray) -> list[dict]:
             style = {"mode": "lines", "name": f"fit {k} {sigma:g}σ", "line": line}
             ellipse = movie.ellipse(last, k, sigma_index)
             traces.append({**ellipse, **style, "hoverinfo": "skip", "showlegend": False})
-    means = movie.means(last)
-    marker = {"symbol": "circle", "size": 15, "line": {"width": 2, "color": "white"}}
-    traces.append(
-        {
-            **means,
-            "mode": "markers",
-            "name": "fit means",
-            "marker": {**marker, **means["marker"]},
-            "hovertemplate": "%{text}<br>(%{x}, %{y})<extra></extra>",
-        }
-    )
+    traces.append(movie.means(last))
     for restart in movie.curve_order:
         traces.append(_curve_trace(movie.curve(last, restart), restart, movie.highlighted))
     return traces
@@ -376,21 +344,9 @@ def _animated_traces(movie: _Frames, sigmas: np.ndarray) -> list[dict]:
 
 def _curve_trace(update: dict, restart: int, highlighted: int) -> dict:
     """One restart's log-likelihood curve (thick and coloured when highlighted), on the right."""
-    is_highlighted = restart == highlighted
-    return {
-        **update,
-        "xaxis": "x2",
-        "yaxis": "y2",
-        "mode": "lines+markers",
-        "name": f"restart {restart} (highlighted)" if is_highlighted else f"restart {restart}",
-        "line": {
-            "color": HIGHLIGHT_COLOR if is_highlighted else LIGHT_GREY,
-            "width": 4.5 if is_highlighted else 1.5,
-        },
-        "marker": {"size": 8 if is_highlighted else 4},
-        "showlegend": is_highlighted,
-        "hovertemplate": f"restart {restart}<br>iteration %{{x}}: %{{y}}<extra></extra>",
-    }
+    marker = {"size": 8 if restart == highlighted else 4}
+    on_right = {"xaxis": "x2", "yaxis": "y2", "mode": "lines+markers", "marker": marker}
+    return update | on_right | restart_curve_style(restart, highlighted)
 
 
 def _animation_layout(
@@ -435,6 +391,4 @@ def _animation_layout(
     apply_layout(fig, title=title, height=ANIMATION_HEIGHT_PX, template=None)
     fig.update_layout(margin={"t": 130 if title else 100, "b": 120})
     fig.update_annotations(selector={"xref": "paper"}, yshift=4)
-    add_notes(fig, notes, y_shift=34)
-    if notes:
-        fig.update_layout(margin_t=fig.layout.margin.t + 28)
+    add_notes(fig, notes, y_shift=34, margin=28)

@@ -18,6 +18,7 @@ from plotly.subplots import make_subplots
 
 from gmm_core.mixture import Mixture
 from gmm_figures.playback import iteration_slider, play_pause_menu
+from gmm_figures.spatial import _check_component_colors
 from gmm_figures.style import (
     add_notes,
     apply_layout,
@@ -159,15 +160,6 @@ def _fit_traces(updates: list[dict], colors: np.ndarray) -> list[dict]:
     return traces
 
 
-def _colors(component_colors: ArrayLike | None, n_components: int) -> np.ndarray:
-    if component_colors is None:
-        return np.arange(n_components)
-    colors = np.asarray(component_colors, dtype=np.int64).reshape(-1)
-    if colors.size != n_components:
-        raise ValueError(f"component_colors must have {n_components} entries, got {colors.size}")
-    return colors
-
-
 def _style(fig: go.Figure, grid: np.ndarray, heights: np.ndarray, axis_title: str) -> None:
     fig.update_xaxes(title_text=axis_title, range=[float(grid[0]), float(grid[-1])])
     fig.update_yaxes(title_text="density", range=[0.0, _y_top(heights)])
@@ -246,7 +238,7 @@ def mixture_histogram_figure(
     points = _points(X, notes)
     fit = _mixture_parts(mixture)
     true_parts = None if truth is None else _mixture_parts(truth)
-    colors = _colors(component_colors, fit.weights.size)
+    colors = _check_component_colors(component_colors, fit.weights.size)
     if not fit.valid.any():
         raise ValueError("every fitted component has non-finite or invalid parameters")
     _note_skipped(fit.valid, notes)
@@ -304,7 +296,7 @@ def mixture_animation_figure(
     if snaps.weights.ndim != 2 or snaps.weights.shape[0] != iterations.size:
         raise ValueError("snapshots must have shape (S, K) with S snapshot iterations")
     true_parts = None if truth is None else _mixture_parts(truth)
-    colors = _colors(component_colors, snaps.weights.shape[1])
+    colors = _check_component_colors(component_colors, snaps.weights.shape[1])
     grid = _grid(points)
     decimals = decimals_for(grid)
     frames = [_fit_updates(grid, _at(snaps, s), colors, decimals) for s in range(iterations.size)]

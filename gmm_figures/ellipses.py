@@ -266,6 +266,4 @@ def _static_layout(
         fig.update_layout(
             title_subtitle_text="solid: fit · dashed: truth · " + rings_caption(sigmas)
         )
-    add_notes(fig, notes)
-    if notes:
-        fig.update_layout(margin_t=fig.layout.margin.t + 30)
+    add_notes(fig, notes, margin=30)

@@ -18,6 +18,7 @@ from collections.abc import Sequence
 
 import numpy as np
 import plotly.graph_objects as go
+from plotly.colors import hex_to_rgb
 from plotly.subplots import make_subplots
 
 from gmm_core.geometry import ellipse_polygons
@@ -37,10 +38,6 @@ from gmm_figures.style import (
 __all__ = ["em_step_figure", "responsibility_colors"]
 
 
-def _rgb(hex_color: str) -> np.ndarray:
-    return np.array([int(hex_color[i : i + 2], 16) for i in (1, 3, 5)], dtype=np.float64)
-
-
 def responsibility_colors(resp: np.ndarray, component_colors: Sequence[int]) -> list[str]:
     """One ``rgba`` colour per point: the component colours blended by responsibility.
 
@@ -49,7 +46,7 @@ def responsibility_colors(resp: np.ndarray, component_colors: Sequence[int]) -> 
     resp : (N, K) responsibilities (rows sum to 1)
     component_colors : (K,) palette index of every component
     """
-    palette = np.stack([_rgb(color_for(c)) for c in component_colors])  # (K, 3)
+    palette = np.array([hex_to_rgb(color_for(c)) for c in component_colors], float)  # (K, 3)
     blended = np.clip(resp, 0.0, 1.0) @ palette
     alpha = 0.25 + 0.75 * np.clip(resp.max(axis=1), 0.0, 1.0)
     return [

@@ -275,9 +275,7 @@ def _grid_layout(fig: go.Figure, n_rows: int, title: str | None, notes: list[str
     height = 90 + PANEL_HEIGHT_PX * n_rows + (50 if title else 0)
     apply_layout(fig, title=title, height=height, template=None)
     fig.update_layout(margin={"l": 20, "r": 20, "b": 20})
-    if notes:
-        add_notes(fig, notes, y_shift=26)
-        fig.update_layout(margin_t=fig.layout.margin.t + 30)
+    add_notes(fig, notes, y_shift=26, margin=30)
 
 
 def _check_restart_rows(component_colors: ArrayLike, n_restarts: int) -> np.ndarray:

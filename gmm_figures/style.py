@@ -344,8 +344,11 @@ def likelihood_range(values: ArrayLike, fraction: float = 0.05) -> list[float]:
     return padded_range(low, high, fraction)
 
 
-def add_notes(fig: go.Figure, notes: Sequence[str], *, y_shift: int = 0) -> go.Figure:
-    """Add one small annotation listing ``notes`` above the plot area's top-left corner.
+def add_notes(
+    fig: go.Figure, notes: Sequence[str], *, y_shift: int = 0, margin: int = 0
+) -> go.Figure:
+    """Add one small annotation listing ``notes`` above the plot area's top-left corner, and
+    ``margin`` pixels to the top margin to make room for it.
 
     Nothing is added when ``notes`` is empty. The annotation is named ``"notes"``.
     """
@@ -353,6 +356,7 @@ def add_notes(fig: go.Figure, notes: Sequence[str], *, y_shift: int = 0) -> go.F
         add_caption(
             fig, NOTES_NAME, " · ".join(notes), side="left", y_shift=y_shift, color="#8A3B00"
         )
+        fig.update_layout(margin_t=fig.layout.margin.t + margin)
     return fig
 
 
