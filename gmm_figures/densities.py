@@ -310,13 +310,13 @@ def mixture_animation_figure(
         margin={"b": 130},
     )
     add_notes(fig, notes)
-    plain_frames = [
+    frame_dicts = [
         {"name": str(int(it)), "data": [{"type": "scatter", **u} for u in data], "traces": moving}
         for it, data in zip(iterations, frames, strict=True)
     ]
     controls = {"updatemenus": [play_pause_menu()], "sliders": [iteration_slider(iterations)]}
     traces = [*still, *_fit_traces(frames[-1], colors)]
-    return figure_dict(fig, traces, plain_frames, **controls)
+    return figure_dict(fig, traces, frame_dicts, **controls)
 
 
 def _at(snaps: _Components, index: int) -> _Components:
