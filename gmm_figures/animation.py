@@ -337,16 +337,12 @@ def _animated_traces(movie: _Frames, sigmas: np.ndarray) -> list[dict]:
             ellipse = movie.ellipse(last, k, sigma_index)
             traces.append({**ellipse, **style, "hoverinfo": "skip", "showlegend": False})
     traces.append(movie.means(last))
-    for restart in movie.curve_order:
-        traces.append(_curve_trace(movie.curve(last, restart), restart, movie.highlighted))
+    for restart in movie.curve_order:  # on the right, with a marker on every iteration
+        marker = {"size": 8 if restart == movie.highlighted else 4}
+        on_right = {"xaxis": "x2", "yaxis": "y2", "mode": "lines+markers", "marker": marker}
+        style = restart_curve_style(restart, movie.highlighted)
+        traces.append(movie.curve(last, restart) | on_right | style)
     return traces
-
-
-def _curve_trace(update: dict, restart: int, highlighted: int) -> dict:
-    """One restart's log-likelihood curve (thick and coloured when highlighted), on the right."""
-    marker = {"size": 8 if restart == highlighted else 4}
-    on_right = {"xaxis": "x2", "yaxis": "y2", "mode": "lines+markers", "marker": marker}
-    return update | on_right | restart_curve_style(restart, highlighted)
 
 
 def _animation_layout(

@@ -241,7 +241,8 @@ def mixture_histogram_figure(
     colors = _check_component_colors(component_colors, fit.weights.size)
     if not fit.valid.any():
         raise ValueError("every fitted component has non-finite or invalid parameters")
-    _note_skipped(fit.valid, notes)
+    if skipped := [f"fit {k}" for k in np.flatnonzero(~fit.valid)]:
+        notes.append("left out (weight 0 or invalid): " + ", ".join(skipped))
     grid = _grid(points)
     decimals = decimals_for(grid)
     still, heights = _base(points, grid, true_parts, decimals)
@@ -251,13 +252,6 @@ def mixture_histogram_figure(
     fig.update_layout(title_subtitle_text="solid: fit · dashed: truth · weighted densities")
     add_notes(fig, notes)
     return fig
-
-
-def _note_skipped(valid: np.ndarray, notes: list[str]) -> None:
-    """Name the components left out of a static figure."""
-    skipped = np.flatnonzero(~valid)
-    if skipped.size:
-        notes.append("left out (weight 0 or invalid): " + ", ".join(f"fit {k}" for k in skipped))
 
 
 def mixture_animation_figure(

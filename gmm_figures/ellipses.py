@@ -25,12 +25,13 @@ from gmm_core.mixture import Mixture
 from gmm_core.truth_matching import match_components
 from gmm_figures.spatial import (
     AXIS_TITLES,
+    FAINT_OPACITY,
     FAINT_WEIGHT,
     _check_component_colors,
     _check_shape,
     _check_sigmas,
     _data_trace,
-    _fit_ellipse_trace,
+    _ellipse_trace,
     _fit_means_trace,
     _initial_means_trace,
     _polygons,
@@ -46,6 +47,7 @@ from gmm_figures.style import (
     add_notes,
     apply_layout,
     as_float_array,
+    color_for,
     decimals_for,
     rings_caption,
 )
@@ -238,8 +240,12 @@ def _drawable_components(mixture: Mixture, notes: list[str]) -> np.ndarray:
 def _fit_traces(fit: _Fit, sigmas: np.ndarray, decimals: int) -> list[go.Scatter]:
     """Every drawable component's ellipses, the initial means (when given), the fit means."""
     traces = [
-        _fit_ellipse_trace(
-            k, sigma, fit.polygons[index, k], fit.colors[k], bool(fit.faint[k]), decimals
+        _ellipse_trace(
+            fit.polygons[index, k],
+            decimals,
+            f"fit {k} {sigma:g}σ",
+            {"color": color_for(fit.colors[k]), "width": 3},
+            opacity=FAINT_OPACITY if fit.faint[k] else 1.0,
         )
         for k in np.flatnonzero(fit.valid)
         for index, sigma in enumerate(sigmas)

@@ -150,7 +150,8 @@ def em_step_figure(
     traces += _ellipses(means, covariances, component_colors, sigmas, prefix="fit", faint=False)
     traces.append(_means(means, component_colors, "means", False))
     traces += _curve(fig, np.asarray(log_likelihood, dtype=np.float64), iteration)
-    _plane_axes(fig, shown)
+    x_range, y_range = plane_ranges(shown[np.all(np.isfinite(shown), axis=1)], 0.05)
+    _style_spatial_axes(fig, x_range, y_range, row=1)  # equal scale, over the finite points
     apply_layout(fig, title=title, height=height, template=None)
     fig.update_layout(showlegend=False, uirevision="em_step")
     return figure_dict(fig, traces)
@@ -174,12 +175,6 @@ def _add_arrows(fig: go.Figure, previous_means: np.ndarray, means: np.ndarray) -
             arrowcolor="#333333",
             text="",
         )
-
-
-def _plane_axes(fig: go.Figure, shown: np.ndarray) -> None:
-    """Equal-scale axes of the plane over the finite ``shown`` points (N_shown, 2)."""
-    x_range, y_range = plane_ranges(shown[np.all(np.isfinite(shown), axis=1)], 0.05)
-    _style_spatial_axes(fig, x_range, y_range, row=1)
 
 
 def _curve(fig: go.Figure, log_likelihood: np.ndarray, iteration: int) -> list[dict]:

@@ -21,7 +21,6 @@ from gmm_core.checks import check_positive_int
 from gmm_figures.spatial import (
     FAINT_OPACITY,
     FAINT_WEIGHT,
-    _check_component_colors,
     _check_shape,
     _polygons,
     _prepare_points,
@@ -34,6 +33,7 @@ from gmm_figures.style import (
     add_notes,
     apply_layout,
     as_float_array,
+    as_int_array,
     color_for,
     decimals_for,
     equal_aspect_panel_axes,
@@ -102,7 +102,11 @@ def restart_grid_figure(
         A figure dict (:func:`gmm_figures.style.figure_dict`): the points, drawn again in
         every panel, are many thousands of values.
     """
-    sigma, panel_limit, n_columns = _check_grid_options(n_sigma, max_panels, columns)
+    sigma = float(n_sigma)
+    if not np.isfinite(sigma) or sigma <= 0:
+        raise ValueError(f"n_sigma must be finite and positive, got {n_sigma!r}")
+    panel_limit = check_positive_int(max_panels, "max_panels")
+    n_columns = check_positive_int(columns, "columns")
     points, point_labels, notes = _prepare_points(X, labels, max_points)
     fits = _check_fits(means, covariances, weights, final_log_likelihood, component_colors)
     fits = _drawable(fits, sigma, notes)
@@ -132,15 +136,6 @@ class _Fits:
     polygons: np.ndarray | None = None  # (R, K, P, 2)
 
 
-def _check_grid_options(n_sigma: float, max_panels: int, columns: int) -> tuple[float, int, int]:
-    """The ellipse radius, the most panels and the panels per row, checked."""
-    sigma = float(n_sigma)
-    if not np.isfinite(sigma) or sigma <= 0:
-        raise ValueError(f"n_sigma must be finite and positive, got {n_sigma!r}")
-    panel_limit = check_positive_int(max_panels, "max_panels")
-    return sigma, panel_limit, check_positive_int(columns, "columns")
-
-
 def _check_fits(
     means: ArrayLike,
     covariances: ArrayLike,
@@ -156,15 +151,13 @@ def _check_fits(
     fit_covariances = _check_shape(covariances, "covariances", (n_restarts, n_components, 2, 2))
     fit_weights = _check_shape(weights, "weights", (n_restarts, n_components))
     scores = _check_shape(final_log_likelihood, "final_log_likelihood", (n_restarts,))
+    shape = (n_restarts, n_components)
     if component_colors is None:
-        colors = np.broadcast_to(np.arange(n_components), (n_restarts, n_components))
+        colors = np.broadcast_to(np.arange(n_components), shape)
     else:
-        colors = np.stack(
-            [
-                _check_component_colors(row, n_components)
-                for row in _check_restart_rows(component_colors, n_restarts)
-            ]
-        )
+        colors = as_int_array(component_colors, "component_colors")
+        if colors.shape != shape:
+            raise ValueError(f"component_colors must have shape {shape}, got {colors.shape}")
     return _Fits(fit_means, fit_covariances, fit_weights, scores, colors)
 
 
@@ -276,10 +269,3 @@ def _grid_layout(fig: go.Figure, n_rows: int, title: str | None, notes: list[str
     apply_layout(fig, title=title, height=height, template=None)
     fig.update_layout(margin={"l": 20, "r": 20, "b": 20})
     add_notes(fig, notes, y_shift=26, margin=30)
-
-
-def _check_restart_rows(component_colors: ArrayLike, n_restarts: int) -> np.ndarray:
-    array = np.asarray(component_colors)
-    if array.ndim != 2 or array.shape[0] != n_restarts:
-        raise ValueError(f"component_colors must have shape ({n_restarts}, K), got {array.shape}")
-    return array

@@ -219,14 +219,6 @@ def _ellipse_trace(
     )
 
 
-def _fit_ellipse_trace(
-    k: int, sigma: float, polygon: np.ndarray, color_index: int, faint: bool, decimals: int
-) -> dict:
-    line = {"color": color_for(color_index), "width": 3}
-    opacity = FAINT_OPACITY if faint else 1.0
-    return _ellipse_trace(polygon, decimals, f"fit {k} {sigma:g}σ", line, opacity=opacity)
-
-
 def _initial_means_trace(
     means: np.ndarray, valid: np.ndarray, colors: np.ndarray, decimals: int
 ) -> dict:
