@@ -311,7 +311,7 @@ class _Frames:
 
 def _subplots(truth: _Truth, sigmas: np.ndarray, movie: _Frames) -> go.Figure:
     """The two panels, without traces: the plane and the log-likelihood curves."""
-    left_title = ("solid: fit · dashed: truth" if truth.n_clusters else "fitted components") + (
+    left_title = ("solid: fit · dashed: truth" if truth.index.size else "fitted components") + (
         " · " + rings_caption(sigmas) if sigmas.size else ""
     )
     return make_subplots(

@@ -86,7 +86,10 @@ def log_likelihood_figure(
     drawn = [restart for restart in order if np.any(shown[restart])]
     fig = go.Figure()
     for restart in drawn:
-        fig.add_trace(_restart_curve(values, shown, restart, highlighted, decimals))
+        steps = np.flatnonzero(shown[restart])
+        y = rounded(values[restart, steps], decimals)
+        curve = {"type": "scatter", "x": steps.tolist(), "y": y, "mode": "lines"}
+        fig.add_trace(curve | restart_curve_style(restart, highlighted))
     fig.add_trace(_stopped_dots(values, shown, iterations, drawn, highlighted, decimals))
     _curve_axes(fig, values, shown)
     fig.update_layout(
@@ -313,16 +316,6 @@ def _check_curves(
     if n_dropped:
         notes.append(f"{plural(n_dropped, 'non-finite log-likelihood value')} dropped")
     return values, iterations, highlighted, finite & in_run, notes
-
-
-def _restart_curve(
-    values: np.ndarray, shown: np.ndarray, restart: int, highlighted: int, decimals: int
-) -> dict:
-    """One restart's curve over its shown values (``values``, ``shown``: shape (R, T))."""
-    steps = np.flatnonzero(shown[restart])
-    y = rounded(values[restart, steps], decimals)
-    curve = {"type": "scatter", "x": steps.tolist(), "y": y, "mode": "lines"}
-    return curve | restart_curve_style(restart, highlighted)
 
 
 def restart_curve_style(restart: int, highlighted: int) -> dict:

@@ -17,7 +17,6 @@ import math
 from collections.abc import Sequence
 
 import numpy as np
-import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
 from gmm_figures.em_step import _ellipses, _means, responsibility_colors
@@ -111,7 +110,9 @@ def panels_figure(
         horizontal_spacing=0.03,
         vertical_spacing=min(0.3 / n_rows, 0.1),
     )
-    _style_axes(fig, np.concatenate([points, means.reshape(-1, 2)]), n_panels, n_columns)
+    ranges = plane_ranges(np.concatenate([points, means.reshape(-1, 2)]), 0.08)
+    for panel in range(n_panels):  # the same ranges everywhere, tick labels outside only
+        equal_aspect_panel_axes(fig, panel, n_columns, ranges, grid=False, inner_tick_labels=False)
     apply_layout(fig, title=title, height=height, template=None)
     top = 50 + (40 if title else 0) + (30 if source else 0)
     fig.update_layout(showlegend=False, margin_t=top, margin_b=40)
@@ -144,11 +145,3 @@ def panels_figure(
         fitted = [*ellipses, _means(means[panel], component_colors, f"means {panel}", False)]
         data += [trace | axes[panel] for trace in fitted]
     return figure_dict(fig, data)
-
-
-def _style_axes(fig: go.Figure, points: np.ndarray, n_panels: int, n_columns: int) -> None:
-    """The same ranges in every panel (fitting ``points``), equal aspect, tick labels on the
-    outer panels only."""
-    ranges = plane_ranges(points, 0.08)
-    for panel in range(n_panels):
-        equal_aspect_panel_axes(fig, panel, n_columns, ranges, grid=False, inner_tick_labels=False)

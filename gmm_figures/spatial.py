@@ -8,6 +8,7 @@ Used by :mod:`gmm_figures.ellipses`, :mod:`gmm_figures.animation` and
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import NamedTuple
 
 import numpy as np
 import plotly.graph_objects as go
@@ -37,16 +38,11 @@ ELLIPSE_VERTICES = 49
 # Input checks
 
 
-class _Truth:
+class _Truth(NamedTuple):
     """Validated true clusters with their ellipse polygons (invalid clusters removed)."""
 
-    def __init__(self, index: np.ndarray, polygons: np.ndarray) -> None:
-        self.index = index  # (Kv,) original cluster indices
-        self.polygons = polygons  # (n_sigma, Kv, P, 2)
-
-    @property
-    def n_clusters(self) -> int:
-        return int(self.index.size)
+    index: np.ndarray  # (Kv,) original cluster indices
+    polygons: np.ndarray  # (n_sigma, Kv, P, 2)
 
 
 def _check_sigmas(n_sigmas: Sequence[float]) -> np.ndarray:
