@@ -75,12 +75,12 @@ def _component() -> Any:
     )
 
 
-def live_chart(figure: go.Figure, *, key: str, config: dict[str, Any] | None = None) -> None:
+def live_chart(figure: go.Figure | dict, *, key: str, config: dict[str, Any] | None = None) -> None:
     """Draw ``figure`` in the chart kept under ``key`` (created on first use).
 
     Parameters
     ----------
-    figure : the figure; its JSON (frames included) is sent as it is
+    figure : the figure or figure dict; its JSON (frames included) is sent as it is
     key : the chart's identity across reruns; one key per chart on a page
     config : Plotly's config (toolbar, image export), as for ``st.plotly_chart``
     """
@@ -95,9 +95,9 @@ def live_chart(figure: go.Figure, *, key: str, config: dict[str, Any] | None = N
     _component()(key=key, data=data)
 
 
-def in_bundle(figure: go.Figure) -> bool:
-    """Whether the cartesian bundle can draw every trace of ``figure``."""
-    return all((trace.type or "scatter") in BUNDLE_TRACE_TYPES for trace in figure.data)
+def in_bundle(figure: go.Figure | dict) -> bool:
+    """Whether the cartesian bundle can draw every trace of ``figure`` (a figure or dict)."""
+    return all((trace["type"] or "scatter") in BUNDLE_TRACE_TYPES for trace in figure["data"])
 
 
 PRELOAD_KEY = "gmm_plotly_preload"

@@ -44,16 +44,17 @@ def page_heading(title: str, caption: str) -> None:
         st.caption(caption)
 
 
-def figure_for_screen(figure: go.Figure) -> go.Figure:
-    """The figure as drawn: 1.5× fonts, lines and markers and a capped height when presenting."""
+def figure_for_screen(figure: go.Figure | dict) -> go.Figure | dict:
+    """The figure as drawn: 1.5× fonts, lines and markers and a capped height when presenting
+    (then as a figure dict)."""
     if not presenting():
         return figure
-    height = figure.layout.height
-    capped = PRESENTER_HEIGHT_PX if height is None else min(int(height), PRESENTER_HEIGHT_PX)
-    scaled = scale_for_presenter(figure, height=capped)
+    scaled = scale_for_presenter(figure, max_height=PRESENTER_HEIGHT_PX)
+    layout = scaled["layout"]
     # The page's tabs and choosers name the view; the figure's own title would crowd its legend.
-    scaled.layout.title = None
-    scaled.layout.margin.t = 80
-    for note in scaled.layout.annotations or ():  # panel titles must fit their panel
-        note.font.size = min(note.font.size or PANEL_TITLE_PX, PANEL_TITLE_PX)
+    layout.pop("title", None)
+    layout.setdefault("margin", {})["t"] = 80
+    for note in layout.get("annotations", ()):  # panel titles must fit their panel
+        font = note.setdefault("font", {})
+        font["size"] = min(font.get("size") or PANEL_TITLE_PX, PANEL_TITLE_PX)
     return scaled

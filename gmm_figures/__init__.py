@@ -1,4 +1,7 @@
-"""Plotly figures for GMM Explorer: pure functions from arrays to ``go.Figure``.
+"""Plotly figures for GMM Explorer: pure functions from arrays to ``go.Figure`` or, where
+they hold thousands of values (the animations, the EM step, the panels, the uncertainty view,
+the restart grid), to a plain figure dict (``{"data", "layout", "frames"}``), which
+``st.plotly_chart``, ``plotly.io`` and Plotly.react take as it is.
 
 No Streamlit here. Every builder validates its inputs: non-finite points are dropped and
 non-finite components skipped (both reported in a small ``"notes"`` annotation), and an

@@ -15,8 +15,7 @@ import plotly.graph_objects as go
 from numpy.typing import ArrayLike
 from plotly.subplots import make_subplots
 
-from gmm_figures.curves import _check_restart_index, _prepare_curves
-from gmm_figures.plain_frames import PlainFramesFigure, new_figure
+from gmm_figures.curves import _check_restart_index, _prepare_curves, restart_curve_style
 from gmm_figures.playback import iteration_slider, play_pause_menu
 from gmm_figures.spatial import (
     AXIS_TITLES,
@@ -26,6 +25,7 @@ from gmm_figures.spatial import (
     _check_shape,
     _check_sigmas,
     _data_trace,
+    _fit_means_trace,
     _initial_means_trace,
     _polygons,
     _prepare_points,
@@ -38,7 +38,6 @@ from gmm_figures.spatial import (
     _valid_components,
 )
 from gmm_figures.style import (
-    LIGHT_GREY,
     PALETTE,
     add_notes,
     apply_layout,
@@ -46,12 +45,12 @@ from gmm_figures.style import (
     as_int_array,
     color_for,
     decimals_for,
+    figure_dict,
     integer_tick_step,
     likelihood_range,
     padded_range,
     rings_caption,
     rounded,
-    scatter,
 )
 
 __all__ = ["fit_animation_figure"]
@@ -79,7 +78,7 @@ def fit_animation_figure(
     max_points: int = 5000,
     title: str | None = None,
     axis_titles: tuple[str, str] = AXIS_TITLES,
-) -> go.Figure:
+) -> dict:
     """EM fit animated over its snapshots, next to every restart's log-likelihood curve.
 
     Left: data, true ellipses (dashed), fitted ellipses (solid), initial means (``x``) and
@@ -114,8 +113,9 @@ def fit_animation_figure(
 
     Returns
     -------
-    go.Figure
-        With ``frames`` named ``str(iteration)``, a Play/Pause menu and an iteration slider.
+    dict
+        A figure dict (see :func:`gmm_figures.style.figure_dict`) with ``frames`` named
+        ``str(iteration)``, a Play/Pause menu and an iteration slider.
     """
     sigmas = _check_sigmas(n_sigmas)
     points, point_labels, notes = _prepare_points(X, labels, max_points)
@@ -123,17 +123,31 @@ def fit_animation_figure(
     iterations, snap_means, snap_weights, snap_covariances = _check_snapshots(
         snapshot_iterations, snapshot_weights, snapshot_means, snapshot_covariances
     )
-    start_means, colors = _check_start(initial_means, component_colors, snap_means.shape[1])
-    curves, highlighted = _check_curves(traces, highlighted_restart, notes)
+    start_means = _check_shape(initial_means, "initial_means", (snap_means.shape[1], 2))
+    colors = _check_component_colors(component_colors, snap_means.shape[1])
+    curves = _prepare_curves(traces, notes)
+    highlighted = _check_restart_index(highlighted_restart, len(curves))
     snaps = _subsample(iterations, snap_means, snap_weights, snap_covariances, sigmas, notes)
     start_valid = _start_valid(start_means, start_means.shape[0], notes)
     x_range, y_range = _spatial_ranges(points, truth.polygons)
     decimals = decimals_for(x_range, y_range)
     movie = _Frames(snaps, curves, colors, highlighted, decimals, (x_range, y_range))
-    fig = _base_figure(points, point_labels, truth, sigmas, start_means, start_valid, movie)
-    _add_animated_traces(fig, movie, sigmas)
+    fig = _subplots(truth, sigmas, movie)
     _animation_layout(fig, movie, (x_range, y_range), axis_titles, title, notes)
-    return fig
+    still = [
+        _data_trace(points, point_labels, decimals),
+        *_true_ellipse_traces(truth, sigmas, decimals),
+        _initial_means_trace(start_means, start_valid, colors, decimals),
+    ]
+    moving = _animated_traces(movie, sigmas)
+    animated = list(range(len(still), len(still) + len(moving)))
+    iterations = movie.snaps.iterations
+    frames = [
+        {"name": str(iteration), "data": movie.frame_data(frame), "traces": animated}
+        for frame, iteration in enumerate(iterations)
+    ]
+    controls = {"updatemenus": [play_pause_menu()], "sliders": [iteration_slider(iterations)]}
+    return figure_dict(fig, [*still, *moving], frames, **controls)
 
 
 # ----------------------------------------------------------------------------------------
@@ -177,22 +191,6 @@ def _check_snapshots(
         snapshot_covariances, "snapshot_covariances", (n_snapshots, n_components, 2, 2)
     )
     return iterations, snap_means, snap_weights, snap_covariances
-
-
-def _check_start(
-    initial_means: ArrayLike, component_colors: ArrayLike | None, n_components: int
-) -> tuple[np.ndarray, np.ndarray]:
-    """Initial means (K, 2) and palette indices (K,) (``None``: ``0..K-1``), checked."""
-    start_means = _check_shape(initial_means, "initial_means", (n_components, 2))
-    return start_means, _check_component_colors(component_colors, n_components)
-
-
-def _check_curves(
-    traces: ArrayLike, highlighted_restart: int, notes: list[str]
-) -> tuple[list[tuple[np.ndarray, np.ndarray]], int]:
-    """Every restart's curve (as :func:`_prepare_curves`) and the highlighted one's row."""
-    curves = _prepare_curves(traces, notes)
-    return curves, _check_restart_index(highlighted_restart, len(curves))
 
 
 def _subsample(
@@ -278,18 +276,10 @@ class _Frames:
         }
 
     def means(self, frame: int) -> dict:
-        shown = self.snaps.valid[frame]
-        weights = self.snaps.weights[frame]
-        return {
-            "type": "scatter",
-            "x": rounded(self.snaps.means[frame, shown, 0], self.decimals),
-            "y": rounded(self.snaps.means[frame, shown, 1], self.decimals),
-            "text": [f"fit {k} · weight {weights[k]:.3f}" for k in np.flatnonzero(shown)],
-            "marker": {
-                "color": [color_for(c) for c in self.colors[shown]],
-                "opacity": [FAINT_OPACITY if f else 1.0 for f in self.faint[frame, shown]],
-            },
-        }
+        snaps = self.snaps
+        return _fit_means_trace(
+            snaps.means[frame], snaps.weights[frame], snaps.valid[frame], self.colors, self.decimals
+        )
 
     def curve(self, frame: int, restart: int) -> dict:
         steps, values = self.curves[restart]
@@ -319,21 +309,12 @@ class _Frames:
 # Figure pieces
 
 
-def _base_figure(
-    points: np.ndarray,
-    point_labels: np.ndarray | None,
-    truth: _Truth,
-    sigmas: np.ndarray,
-    start_means: np.ndarray,
-    start_valid: np.ndarray,
-    movie: _Frames,
-) -> PlainFramesFigure:
-    """Both panels; on the plane its still traces: data (N, 2), truth, initial means (K, 2)."""
-    left_title = ("solid: fit · dashed: truth" if truth.n_clusters else "fitted components") + (
+def _subplots(truth: _Truth, sigmas: np.ndarray, movie: _Frames) -> go.Figure:
+    """The two panels, without traces: the plane and the log-likelihood curves."""
+    left_title = ("solid: fit · dashed: truth" if truth.index.size else "fitted components") + (
         " · " + rings_caption(sigmas) if sigmas.size else ""
     )
-    fig = make_subplots(
-        figure=new_figure(),
+    return make_subplots(
         rows=1,
         cols=2,
         column_widths=[0.6, 0.4],
@@ -343,60 +324,25 @@ def _base_figure(
             f"{len(movie.curves)} restarts · restart {movie.highlighted} highlighted",
         ),
     )
-    fig.add_trace(_data_trace(points, point_labels, movie.decimals), row=1, col=1)
-    for trace in _true_ellipse_traces(truth, sigmas, movie.decimals):
-        fig.add_trace(trace, row=1, col=1)
-    initial = _initial_means_trace(start_means, start_valid, movie.colors, movie.decimals)
-    fig.add_trace(initial, row=1, col=1)
-    return fig
 
 
-def _add_animated_traces(fig: PlainFramesFigure, movie: _Frames, sigmas: np.ndarray) -> None:
-    """The moving traces (fitted ellipses and means, curves) as last, and a frame per snapshot."""
-    first_animated, last = len(fig.data), movie.last
+def _animated_traces(movie: _Frames, sigmas: np.ndarray) -> list[dict]:
+    """The moving traces as the last frame shows them: fitted ellipses and means, curves."""
+    last = movie.last
+    traces = []
     for k in range(movie.n_components):
         for sigma_index, sigma in enumerate(sigmas):
             line = {"color": color_for(movie.colors[k]), "width": 3}
             style = {"mode": "lines", "name": f"fit {k} {sigma:g}σ", "line": line}
-            trace = _trace(movie.ellipse(last, k, sigma_index), **style, hoverinfo="skip")
-            fig.add_trace(trace.update(showlegend=False), row=1, col=1)
-    marker = {"symbol": "circle", "size": 15, "line": {"width": 2, "color": "white"}}
-    means = _trace(movie.means(last), mode="markers", name="fit means", marker=marker)
-    fig.add_trace(means.update(hovertemplate="%{text}<br>(%{x}, %{y})<extra></extra>"), 1, 1)
-    for restart in movie.curve_order:
-        fig.add_trace(_curve_trace(movie.curve(last, restart), restart, movie.highlighted), 1, 2)
-    animated = list(range(first_animated, len(fig.data)))
-    fig.set_plain_frames(
-        [
-            {"name": str(iteration), "data": movie.frame_data(frame), "traces": animated}
-            for frame, iteration in enumerate(movie.snaps.iterations)
-        ]
-    )
-
-
-def _trace(update: dict, **style: object) -> go.Scatter:
-    """An animated trace showing a frame's ``update``, with its fixed ``style``."""
-    fields = {key: value for key, value in update.items() if key != "type"}
-    if "marker" in fields:
-        style["marker"] = {**style.get("marker", {}), **fields.pop("marker")}  # type: ignore[dict-item]
-    return scatter(**fields, **style)
-
-
-def _curve_trace(update: dict, restart: int, highlighted: int) -> go.Scatter:
-    """One restart's log-likelihood curve (thick and coloured when highlighted)."""
-    is_highlighted = restart == highlighted
-    return _trace(
-        update,
-        mode="lines+markers",
-        name=f"restart {restart} (highlighted)" if is_highlighted else f"restart {restart}",
-        line={
-            "color": HIGHLIGHT_COLOR if is_highlighted else LIGHT_GREY,
-            "width": 4.5 if is_highlighted else 1.5,
-        },
-        marker={"size": 8 if is_highlighted else 4},
-        showlegend=is_highlighted,
-        hovertemplate=f"restart {restart}<br>iteration %{{x}}: %{{y}}<extra></extra>",
-    )
+            ellipse = movie.ellipse(last, k, sigma_index)
+            traces.append({**ellipse, **style, "hoverinfo": "skip", "showlegend": False})
+    traces.append(movie.means(last))
+    for restart in movie.curve_order:  # on the right, with a marker on every iteration
+        marker = {"size": 8 if restart == movie.highlighted else 4}
+        on_right = {"xaxis": "x2", "yaxis": "y2", "mode": "lines+markers", "marker": marker}
+        style = restart_curve_style(restart, movie.highlighted)
+        traces.append(movie.curve(last, restart) | on_right | style)
+    return traces
 
 
 def _animation_layout(
@@ -407,8 +353,7 @@ def _animation_layout(
     title: str | None,
     notes: list[str],
 ) -> None:
-    """Both panels' axes (``ranges``: x, y), legend, Play/Pause, slider, title and notes."""
-    _style_spatial_axes(fig, ranges[0], ranges[1], row=1)
+    """Both panels' axes (``ranges``: x, y), legend, title and notes."""
     fig.update_xaxes(
         title_text="EM iteration",
         range=movie.iteration_range,
@@ -437,13 +382,9 @@ def _animation_layout(
             "xanchor": "right",
             "bgcolor": "rgba(255,255,255,0)",
         },
-        updatemenus=[play_pause_menu()],
-        sliders=[iteration_slider(movie.snaps.iterations)],
     )
     _style_spatial_axes(fig, ranges[0], ranges[1], row=1, axis_titles=axis_titles)
-    apply_layout(fig, title=title, height=ANIMATION_HEIGHT_PX)
+    apply_layout(fig, title=title, height=ANIMATION_HEIGHT_PX, template=None)
     fig.update_layout(margin={"t": 130 if title else 100, "b": 120})
     fig.update_annotations(selector={"xref": "paper"}, yshift=4)
-    add_notes(fig, notes, y_shift=34)
-    if notes:
-        fig.update_layout(margin_t=fig.layout.margin.t + 28)
+    add_notes(fig, notes, y_shift=34, margin=28)

@@ -86,7 +86,10 @@ def log_likelihood_figure(
     drawn = [restart for restart in order if np.any(shown[restart])]
     fig = go.Figure()
     for restart in drawn:
-        fig.add_trace(_restart_curve(values, shown, restart, restart == highlighted, decimals))
+        steps = np.flatnonzero(shown[restart])
+        y = rounded(values[restart, steps], decimals)
+        curve = {"type": "scatter", "x": steps.tolist(), "y": y, "mode": "lines"}
+        fig.add_trace(curve | restart_curve_style(restart, highlighted))
     fig.add_trace(_stopped_dots(values, shown, iterations, drawn, highlighted, decimals))
     _curve_axes(fig, values, shown)
     fig.update_layout(
@@ -94,7 +97,7 @@ def log_likelihood_figure(
         legend={"orientation": "h", "x": 1.0, "xanchor": "right", "y": 0.02, "yanchor": "bottom"},
     )
     apply_layout(fig, title=title)
-    _finish_notes(fig, notes)
+    add_notes(fig, notes, y_shift=8, margin=30)
     return fig
 
 
@@ -140,7 +143,8 @@ def model_selection_figure(
         raise ValueError(f"chosen_k={chosen} is not one of k_values {ks.tolist()}")
     truth = None if true_k is None else check_int(true_k, "true_k")
     metrics, notes = _check_metrics(ks.size, bic, aic, final_log_likelihood)
-    offsets = _strip_offsets(metrics[0][1].shape[1])
+    n_restarts = metrics[0][1].shape[1]  # each restart's dot sits at the same offset for every K
+    offsets = np.linspace(-1, 1, n_restarts) * STRIP_HALF_WIDTH if n_restarts > 1 else np.zeros(1)
     fig = make_subplots(
         rows=3,
         cols=1,
@@ -155,7 +159,7 @@ def model_selection_figure(
     fig.update_layout(hovermode="closest", showlegend=False)
     apply_layout(fig, title=title, height=760)
     fig.update_layout(margin_t=fig.layout.margin.t + 40)
-    _finish_notes(fig, notes, y_shift=50)
+    add_notes(fig, notes, y_shift=58, margin=30)
     return fig
 
 
@@ -195,12 +199,6 @@ def _add_k_marker(fig: go.Figure, k: int, label: str, dash: str, color: str, sid
         showarrow=False,
         font={"size": SMALL_FONT_SIZE, "color": color},
     )
-
-
-def _finish_notes(fig: go.Figure, notes: list[str], *, y_shift: int = 0) -> None:
-    if notes:
-        add_notes(fig, notes, y_shift=y_shift + 8)
-        fig.update_layout(margin_t=fig.layout.margin.t + 30)
 
 
 def _prepare_curves(traces: ArrayLike, notes: list[str]) -> list[tuple[np.ndarray, np.ndarray]]:
@@ -320,23 +318,18 @@ def _check_curves(
     return values, iterations, highlighted, finite & in_run, notes
 
 
-def _restart_curve(
-    values: np.ndarray, shown: np.ndarray, restart: int, is_highlighted: bool, decimals: int
-) -> go.Scatter:
-    """One restart's curve over its shown values (``values``, ``shown``: shape (R, T))."""
-    steps = np.flatnonzero(shown[restart])
-    return go.Scatter(
-        x=steps.tolist(),
-        y=rounded(values[restart, steps], decimals),
-        mode="lines",
-        name=f"restart {restart} (highlighted)" if is_highlighted else f"restart {restart}",
-        line={
+def restart_curve_style(restart: int, highlighted: int) -> dict:
+    """A restart's log-likelihood curve: thick and coloured when highlighted, else thin grey."""
+    is_highlighted = restart == highlighted
+    return {
+        "name": f"restart {restart} (highlighted)" if is_highlighted else f"restart {restart}",
+        "line": {
             "color": HIGHLIGHT_COLOR if is_highlighted else LIGHT_GREY,
             "width": 4.5 if is_highlighted else 1.5,
         },
-        showlegend=is_highlighted,
-        hovertemplate=f"restart {restart}<br>iteration %{{x}}: %{{y}}<extra></extra>",
-    )
+        "showlegend": is_highlighted,
+        "hovertemplate": f"restart {restart}<br>iteration %{{x}}: %{{y}}<extra></extra>",
+    }
 
 
 def _stopped_dots(
@@ -381,13 +374,6 @@ def _curve_axes(fig: go.Figure, values: np.ndarray, shown: np.ndarray) -> None:
 
 # ----------------------------------------------------------------------------------------
 # Steps of model_selection_figure
-
-
-def _strip_offsets(n_restarts: int) -> np.ndarray:
-    """(R,) sideways offset of each restart's dot, the same for every K."""
-    if n_restarts > 1:
-        return np.linspace(-STRIP_HALF_WIDTH, STRIP_HALF_WIDTH, n_restarts)
-    return np.zeros(1)
 
 
 def _k_axis(fig: go.Figure, ks: np.ndarray, chosen: int, truth: int | None) -> None:

@@ -17,14 +17,15 @@ from numpy.typing import ArrayLike
 from plotly.subplots import make_subplots
 
 from gmm_core.mixture import Mixture
-from gmm_figures.plain_frames import PlainFramesFigure
 from gmm_figures.playback import iteration_slider, play_pause_menu
+from gmm_figures.spatial import _check_component_colors
 from gmm_figures.style import (
     add_notes,
     apply_layout,
     as_float_array,
     color_for,
     decimals_for,
+    figure_dict,
     padded_range,
     plural,
     rounded,
@@ -105,18 +106,19 @@ def _grid(points: np.ndarray) -> np.ndarray:
     return np.linspace(*padded_range(low, high, 0.08), GRID_POINTS)
 
 
-def _line(x: np.ndarray, y: np.ndarray, name: str, color: str, **style: object) -> go.Scatter:
-    return go.Scatter(
-        x=x,
-        y=y,
-        mode="lines",
-        name=name,
-        line={"color": color, **style},
-        hovertemplate=f"{name}<br>x=%{{x}}<br>density=%{{y}}<extra></extra>",
-    )
+def _line(x: list, y: list, name: str, color: str, **style: object) -> dict:
+    return {
+        "type": "scatter",
+        "x": x,
+        "y": y,
+        "mode": "lines",
+        "name": name,
+        "line": {"color": color, **style},
+        "hovertemplate": f"{name}<br>x=%{{x}}<br>density=%{{y}}<extra></extra>",
+    }
 
 
-def _truth_traces(grid: np.ndarray, truth: _Components | None, decimals: int) -> list[go.Scatter]:
+def _truth_traces(grid: np.ndarray, truth: _Components | None, decimals: int) -> list[dict]:
     """The dashed true mixture and weighted true densities (one legend entry for all)."""
     if truth is None:
         return []
@@ -126,7 +128,7 @@ def _truth_traces(grid: np.ndarray, truth: _Components | None, decimals: int) ->
     traces = [_line(x, mixture, "true mixture", "#777777", dash="dash", width=2)]
     for k in np.flatnonzero(truth.valid):  # in the legend as "true mixture" only
         line = _line(x, rounded(curves[k], 5), f"true {k} density", color_for(k), dash="dash")
-        traces.append(line.update(showlegend=False, line_width=1.5))
+        traces.append({**line, "showlegend": False, "line": {**line["line"], "width": 1.5}})
     return traces
 
 
@@ -147,32 +149,15 @@ def _fit_updates(
     return updates
 
 
-def _fit_traces(updates: list[dict], colors: np.ndarray) -> list[go.Scatter]:
+def _fit_traces(updates: list[dict], colors: np.ndarray) -> list[dict]:
     """The mixture (under the components, so their colours stay visible), then each one."""
-    first = updates[0]
-    traces = [
-        _line(np.asarray(first["x"]), np.asarray(first["y"]), "fit mixture", MIXTURE_COLOR, width=3)
-    ]
+    first, *components = updates
+    traces = [_line(first["x"], first["y"], "fit mixture", MIXTURE_COLOR, width=3)]
     traces.extend(
-        _line(
-            np.asarray(u["x"]),
-            np.asarray(u["y"]),
-            f"fit {k} density",
-            color_for(colors[k]),
-            width=2.5,
-        )
-        for k, u in enumerate(updates[1:])
+        _line(u["x"], u["y"], f"fit {k} density", color_for(colors[k]), width=2.5)
+        for k, u in enumerate(components)
     )
     return traces
-
-
-def _colors(component_colors: ArrayLike | None, n_components: int) -> np.ndarray:
-    if component_colors is None:
-        return np.arange(n_components)
-    colors = np.asarray(component_colors, dtype=np.int64).reshape(-1)
-    if colors.size != n_components:
-        raise ValueError(f"component_colors must have {n_components} entries, got {colors.size}")
-    return colors
 
 
 def _style(fig: go.Figure, grid: np.ndarray, heights: np.ndarray, axis_title: str) -> None:
@@ -196,24 +181,26 @@ def _y_top(heights: np.ndarray) -> float:
     return max(float(heights.max()), 1e-12) * Y_TOP
 
 
+def _bars(centres: np.ndarray, heights: np.ndarray, decimals: int, **style: object) -> dict:
+    """The data's density histogram (grey bars)."""
+    return {
+        "type": "bar",
+        "x": rounded(centres, decimals),
+        "y": rounded(heights, 5),
+        "name": "data",
+        "marker": {"color": "rgba(120,120,120,0.35)"},
+        **style,
+    }
+
+
 def _base(
     points: np.ndarray, grid: np.ndarray, truth: _Components | None, decimals: int
-) -> tuple[PlainFramesFigure, np.ndarray]:
+) -> tuple[list[dict], np.ndarray]:
+    """The still traces (histogram, truth) and the bars' heights."""
     centres, heights = _histogram(points)
-    fig = PlainFramesFigure()
-    fig.add_trace(
-        go.Bar(
-            x=rounded(centres, decimals),
-            y=rounded(heights, 5),
-            name="data",
-            marker={"color": "rgba(120,120,120,0.35)"},
-            showlegend=False,
-            hovertemplate="x≈%{x}<br>density %{y}<extra>data</extra>",
-        )
-    )
-    for trace in _truth_traces(grid, truth, decimals):
-        fig.add_trace(trace)
-    return fig, heights
+    hover = "x≈%{x}<br>density %{y}<extra>data</extra>"
+    bars = _bars(centres, heights, decimals, showlegend=False, hovertemplate=hover)
+    return [bars, *_truth_traces(grid, truth, decimals)], heights
 
 
 def mixture_histogram_figure(
@@ -251,27 +238,20 @@ def mixture_histogram_figure(
     points = _points(X, notes)
     fit = _mixture_parts(mixture)
     true_parts = None if truth is None else _mixture_parts(truth)
-    colors = _colors(component_colors, fit.weights.size)
+    colors = _check_component_colors(component_colors, fit.weights.size)
     if not fit.valid.any():
         raise ValueError("every fitted component has non-finite or invalid parameters")
-    _note_skipped(fit.valid, notes)
+    if skipped := [f"fit {k}" for k in np.flatnonzero(~fit.valid)]:
+        notes.append("left out (weight 0 or invalid): " + ", ".join(skipped))
     grid = _grid(points)
     decimals = decimals_for(grid)
-    fig, heights = _base(points, grid, true_parts, decimals)
-    for trace in _fit_traces(_fit_updates(grid, fit, colors, decimals), colors):
-        fig.add_trace(trace)
+    still, heights = _base(points, grid, true_parts, decimals)
+    fig = go.Figure([*still, *_fit_traces(_fit_updates(grid, fit, colors, decimals), colors)])
     _style(fig, grid, heights, axis_title)
     apply_layout(fig, title=title)
     fig.update_layout(title_subtitle_text="solid: fit · dashed: truth · weighted densities")
     add_notes(fig, notes)
     return fig
-
-
-def _note_skipped(valid: np.ndarray, notes: list[str]) -> None:
-    """Name the components left out of a static figure."""
-    skipped = np.flatnonzero(~valid)
-    if skipped.size:
-        notes.append("left out (weight 0 or invalid): " + ", ".join(f"fit {k}" for k in skipped))
 
 
 def mixture_animation_figure(
@@ -285,7 +265,7 @@ def mixture_animation_figure(
     component_colors: ArrayLike | None = None,
     axis_title: str = "x",
     title: str | None = None,
-) -> go.Figure:
+) -> dict:
     """:func:`mixture_histogram_figure` animated over EM's stored snapshots.
 
     Parameters
@@ -299,9 +279,9 @@ def mixture_animation_figure(
 
     Returns
     -------
-    go.Figure
-        One frame per snapshot named ``str(iteration)``, carrying only the fitted density
-        traces; the figure as built shows the last snapshot.
+    dict
+        A figure dict with one frame per snapshot named ``str(iteration)``, carrying only
+        the fitted density traces; the figure as built shows the last snapshot.
     """
     notes: list[str] = []
     points = _points(X, notes)
@@ -310,35 +290,27 @@ def mixture_animation_figure(
     if snaps.weights.ndim != 2 or snaps.weights.shape[0] != iterations.size:
         raise ValueError("snapshots must have shape (S, K) with S snapshot iterations")
     true_parts = None if truth is None else _mixture_parts(truth)
-    colors = _colors(component_colors, snaps.weights.shape[1])
+    colors = _check_component_colors(component_colors, snaps.weights.shape[1])
     grid = _grid(points)
     decimals = decimals_for(grid)
     frames = [_fit_updates(grid, _at(snaps, s), colors, decimals) for s in range(iterations.size)]
-    fig, heights = _base(points, grid, true_parts, decimals)
-    first = len(fig.data)
-    for trace in _fit_traces(frames[-1], colors):
-        fig.add_trace(trace)
-    moving = list(range(first, len(fig.data)))
-    fig.set_plain_frames(
-        [
-            {
-                "name": str(int(it)),
-                "data": [{"type": "scatter", **u} for u in data],
-                "traces": moving,
-            }
-            for it, data in zip(iterations, frames, strict=True)
-        ]
-    )
+    still, heights = _base(points, grid, true_parts, decimals)
+    moving = list(range(len(still), len(still) + len(frames[-1])))
+    fig = go.Figure()
     _style(fig, grid, heights, axis_title)
-    apply_layout(fig, title=title)
+    apply_layout(fig, title=title, template=None)
     fig.update_layout(
         title_subtitle_text="solid: fit · dashed: truth · weighted densities",
-        updatemenus=[play_pause_menu()],
-        sliders=[iteration_slider(iterations)],
         margin={"b": 130},
     )
     add_notes(fig, notes)
-    return fig
+    frame_dicts = [
+        {"name": str(int(it)), "data": [{"type": "scatter", **u} for u in data], "traces": moving}
+        for it, data in zip(iterations, frames, strict=True)
+    ]
+    controls = {"updatemenus": [play_pause_menu()], "sliders": [iteration_slider(iterations)]}
+    traces = [*still, *_fit_traces(frames[-1], colors)]
+    return figure_dict(fig, traces, frame_dicts, **controls)
 
 
 def _at(snaps: _Components, index: int) -> _Components:
@@ -418,20 +390,12 @@ def _restart_panel(
     restart: int,
     decimals: int,
 ) -> None:
-    centres, heights = histogram
-    bars = go.Bar(
-        x=rounded(centres, decimals),
-        y=rounded(heights, 5),
-        name="data",
-        marker={"color": "rgba(120,120,120,0.35)"},
-        hoverinfo="skip",
-    )
-    fig.add_trace(bars, **where)
+    fig.add_trace(_bars(*histogram, decimals, hoverinfo="skip"), **where)
     mixture, *components = _fit_updates(grid, fit, colors, decimals)
-    x = np.asarray(mixture["x"])
+    x = mixture["x"]
     name = f"restart {restart} mixture"
-    fig.add_trace(_line(x, np.asarray(mixture["y"]), name, MIXTURE_COLOR), **where)
+    fig.add_trace(_line(x, mixture["y"], name, MIXTURE_COLOR), **where)
     for k, update in enumerate(components):
         if fit.valid[k]:
             name = f"restart {restart} fit {k}"
-            fig.add_trace(_line(x, np.asarray(update["y"]), name, color_for(colors[k])), **where)
+            fig.add_trace(_line(x, update["y"], name, color_for(colors[k])), **where)

@@ -15,7 +15,6 @@ Pure: Plotly and NumPy only; must not import Streamlit or ``gmm_app``.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
 
 import numpy as np
 import plotly.graph_objects as go
@@ -25,12 +24,13 @@ from gmm_core.mixture import Mixture
 from gmm_core.truth_matching import match_components
 from gmm_figures.spatial import (
     AXIS_TITLES,
+    FAINT_OPACITY,
     FAINT_WEIGHT,
     _check_component_colors,
     _check_shape,
     _check_sigmas,
     _data_trace,
-    _fit_ellipse_trace,
+    _ellipse_trace,
     _fit_means_trace,
     _initial_means_trace,
     _polygons,
@@ -46,6 +46,7 @@ from gmm_figures.style import (
     add_notes,
     apply_layout,
     as_float_array,
+    color_for,
     decimals_for,
     rings_caption,
 )
@@ -149,60 +150,6 @@ def ellipse_figure(
     sigmas = _check_sigmas(n_sigmas)
     points, point_labels, notes = _prepare_points(X, labels, max_points)
     truth = _prepare_truth(true_means, true_covariances, sigmas, notes)
-    fit = _prepare_fit(mixture, initial_means, component_colors, sigmas, notes)
-    visible = fit.valid & ~fit.faint
-    x_range, y_range = _spatial_ranges(points, truth.polygons, fit.polygons[:, visible])
-    decimals = decimals_for(x_range, y_range)
-    fig = go.Figure()
-    fig.add_trace(_data_trace(points, point_labels, decimals))
-    for trace in _true_ellipse_traces(truth, sigmas, decimals):
-        fig.add_trace(trace)
-    for trace in _fit_traces(fit, sigmas, decimals):
-        fig.add_trace(trace)
-    _static_layout(fig, (x_range, y_range), sigmas, axis_titles, title, notes)
-    return fig
-
-
-# ----------------------------------------------------------------------------------------
-# Steps of ellipse_figure
-
-
-@dataclass(frozen=True)
-class _Fit:
-    """A checked fit, ready to draw."""
-
-    means: np.ndarray  # (K, 2)
-    weights: np.ndarray  # (K,)
-    colors: np.ndarray  # (K,) palette indices
-    valid: np.ndarray  # (K,) finite, valid parameters
-    faint: np.ndarray  # (K,) weight below FAINT_WEIGHT
-    polygons: np.ndarray  # (n_sigma, K, P, 2)
-    start_means: np.ndarray | None  # (K, 2) where EM started, or None
-    start_valid: np.ndarray  # (K,) finite initial means
-
-
-def _prepare_fit(
-    mixture: Mixture,
-    initial_means: ArrayLike | None,
-    component_colors: ArrayLike | None,
-    sigmas: np.ndarray,
-    notes: list[str],
-) -> _Fit:
-    """Check the fitted parameters' shapes and find the drawable components (noting the rest).
-
-    Parameters
-    ----------
-    mixture
-        The fit; its means must have shape (K, 2).
-    initial_means
-        Shape (K, 2), or ``None``.
-    component_colors
-        Shape (K,) int palette indices, or ``None`` for ``0..K-1``.
-    sigmas
-        Shape (n_sigma,): radii of the ellipse polygons.
-    notes
-        Appended to: skipped components and initial means.
-    """
     if mixture.n_features != 2:
         raise ValueError(f"means must have shape (K, 2), got {mixture.means.shape}")
     n_components = mixture.n_components
@@ -211,16 +158,41 @@ def _prepare_fit(
     if initial_means is not None:
         start_means = _check_shape(initial_means, "initial_means", (n_components, 2))
     valid = _drawable_components(mixture, notes)
-    return _Fit(
-        means=mixture.means,
-        weights=mixture.weights,
-        colors=colors,
-        valid=valid,
-        faint=mixture.weights < FAINT_WEIGHT,
-        polygons=_polygons(mixture.means, mixture.covariances, valid, sigmas),
-        start_means=start_means,
-        start_valid=_start_valid(start_means, n_components, notes),
-    )
+    start_valid = _start_valid(start_means, n_components, notes)
+    polygons = _polygons(mixture.means, mixture.covariances, valid, sigmas)  # (n_sigma, K, P, 2)
+    faint = mixture.weights < FAINT_WEIGHT
+    x_range, y_range = _spatial_ranges(points, truth.polygons, polygons[:, valid & ~faint])
+    decimals = decimals_for(x_range, y_range)
+    traces = [_data_trace(points, point_labels, decimals)]
+    traces += _true_ellipse_traces(truth, sigmas, decimals)
+    traces += [
+        _ellipse_trace(
+            polygons[index, k],
+            decimals,
+            f"fit {k} {sigma:g}σ",
+            {"color": color_for(colors[k]), "width": 3},
+            opacity=FAINT_OPACITY if faint[k] else 1.0,
+        )
+        for k in np.flatnonzero(valid)
+        for index, sigma in enumerate(sigmas)
+    ]
+    if start_means is not None:
+        traces.append(_initial_means_trace(start_means, start_valid, colors, decimals))
+    traces.append(_fit_means_trace(mixture.means, mixture.weights, valid, colors, decimals))
+    fig = go.Figure(traces)
+    _style_spatial_axes(fig, x_range, y_range, row=None, axis_titles=axis_titles)
+    fig.update_layout(showlegend=False, hovermode="closest")
+    apply_layout(fig, title=title)
+    if sigmas.size:
+        fig.update_layout(
+            title_subtitle_text="solid: fit · dashed: truth · " + rings_caption(sigmas)
+        )
+    add_notes(fig, notes, margin=30)
+    return fig
+
+
+# ----------------------------------------------------------------------------------------
+# Steps of ellipse_figure
 
 
 def _drawable_components(mixture: Mixture, notes: list[str]) -> np.ndarray:
@@ -233,39 +205,3 @@ def _drawable_components(mixture: Mixture, notes: list[str]) -> np.ndarray:
         names = ", ".join(f"fit {k}" for k in skipped)
         notes.append(f"skipped (non-finite parameters): {names}")
     return valid
-
-
-def _fit_traces(fit: _Fit, sigmas: np.ndarray, decimals: int) -> list[go.Scatter]:
-    """Every drawable component's ellipses, the initial means (when given), the fit means."""
-    traces = [
-        _fit_ellipse_trace(
-            k, sigma, fit.polygons[index, k], fit.colors[k], bool(fit.faint[k]), decimals
-        )
-        for k in np.flatnonzero(fit.valid)
-        for index, sigma in enumerate(sigmas)
-    ]
-    if fit.start_means is not None:
-        traces.append(_initial_means_trace(fit.start_means, fit.start_valid, fit.colors, decimals))
-    traces.append(_fit_means_trace(fit.means, fit.weights, fit.valid, fit.colors, decimals))
-    return traces
-
-
-def _static_layout(
-    fig: go.Figure,
-    ranges: tuple[list[float], list[float]],
-    sigmas: np.ndarray,
-    axis_titles: tuple[str, str],
-    title: str | None,
-    notes: list[str],
-) -> None:
-    """Equal-scale axes over ``ranges`` (x, y), the title, the rings' subtitle and the notes."""
-    _style_spatial_axes(fig, ranges[0], ranges[1], row=None, axis_titles=axis_titles)
-    fig.update_layout(showlegend=False, hovermode="closest")
-    apply_layout(fig, title=title)
-    if sigmas.size:
-        fig.update_layout(
-            title_subtitle_text="solid: fit · dashed: truth · " + rings_caption(sigmas)
-        )
-    add_notes(fig, notes)
-    if notes:
-        fig.update_layout(margin_t=fig.layout.margin.t + 30)

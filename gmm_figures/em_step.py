@@ -18,25 +18,24 @@ from collections.abc import Sequence
 
 import numpy as np
 import plotly.graph_objects as go
+from plotly.colors import hex_to_rgb
 from plotly.subplots import make_subplots
 
 from gmm_core.geometry import ellipse_polygons
-from gmm_figures.spatial import FAINT_OPACITY, _style_spatial_axes
+from gmm_figures.spatial import FAINT_OPACITY, _ellipse_trace, _style_spatial_axes
 from gmm_figures.style import (
     DATA_GREY,
     apply_layout,
     color_for,
+    figure_dict,
     likelihood_range,
-    padded_range,
+    plane_ranges,
     rounded,
     subsample_indices,
+    xy_trace,
 )
 
 __all__ = ["em_step_figure", "responsibility_colors"]
-
-
-def _rgb(hex_color: str) -> np.ndarray:
-    return np.array([int(hex_color[i : i + 2], 16) for i in (1, 3, 5)], dtype=np.float64)
 
 
 def responsibility_colors(resp: np.ndarray, component_colors: Sequence[int]) -> list[str]:
@@ -47,7 +46,7 @@ def responsibility_colors(resp: np.ndarray, component_colors: Sequence[int]) -> 
     resp : (N, K) responsibilities (rows sum to 1)
     component_colors : (K,) palette index of every component
     """
-    palette = np.stack([_rgb(color_for(c)) for c in component_colors])  # (K, 3)
+    palette = np.array([hex_to_rgb(color_for(c)) for c in component_colors], float)  # (K, 3)
     blended = np.clip(resp, 0.0, 1.0) @ palette
     alpha = 0.25 + 0.75 * np.clip(resp.max(axis=1), 0.0, 1.0)
     return [
@@ -64,45 +63,32 @@ def _ellipses(
     *,
     prefix: str,
     faint: bool,
-) -> list[go.Scatter]:
-    traces = []
-    for sigma in sigmas:
-        polygons = ellipse_polygons(means, covariances, float(sigma), 49)
-        for k, polygon in enumerate(polygons):
-            traces.append(
-                go.Scatter(
-                    x=rounded(polygon[:, 0], 4),
-                    y=rounded(polygon[:, 1], 4),
-                    mode="lines",
-                    name=f"{prefix} {k} {sigma:g}σ",
-                    opacity=FAINT_OPACITY if faint else 1.0,
-                    line={
-                        "color": color_for(colors[k]),
-                        "width": 2 if faint else 3,
-                        "dash": "dot" if faint else "solid",
-                    },
-                    hoverinfo="name",
-                    showlegend=False,
-                )
-            )
-    return traces
+) -> list[dict]:
+    """Every component's ellipses (``means``: (K, 2), ``covariances``: (K, 2, 2)), faint and
+    dotted for the parameters before an M step."""
+    line = {"width": 2, "dash": "dot"} if faint else {"width": 3, "dash": "solid"}
+    return [
+        _ellipse_trace(
+            polygon,
+            4,
+            f"{prefix} {k} {sigma:g}σ",
+            {"color": color_for(colors[k]), **line},
+            opacity=FAINT_OPACITY if faint else 1.0,
+        )
+        for sigma in sigmas
+        for k, polygon in enumerate(ellipse_polygons(means, covariances, float(sigma), 49))
+    ]
 
 
-def _means(means: np.ndarray, colors: Sequence[int], name: str, faint: bool) -> go.Scatter:
-    return go.Scatter(
-        x=rounded(means[:, 0], 4),
-        y=rounded(means[:, 1], 4),
-        mode="markers",
-        name=name,
-        opacity=FAINT_OPACITY if faint else 1.0,
-        marker={
-            "color": [color_for(c) for c in colors],
-            "size": 14,
-            "symbol": "circle-open" if faint else "circle",
-            "line": {"color": "white" if not faint else None, "width": 2},
-        },
-        showlegend=False,
-    )
+def _means(means: np.ndarray, colors: Sequence[int], name: str, faint: bool) -> dict:
+    marker = {
+        "color": [color_for(c) for c in colors],
+        "size": 14,
+        "symbol": "circle-open" if faint else "circle",
+        "line": {"width": 2} if faint else {"color": "white", "width": 2},
+    }
+    opacity = FAINT_OPACITY if faint else 1.0
+    return xy_trace(means, 4, name, marker=marker, opacity=opacity, showlegend=False)
 
 
 def em_step_figure(
@@ -121,7 +107,7 @@ def em_step_figure(
     max_points: int = 2000,
     title: str | None = None,
     height: int = 560,
-) -> go.Figure:
+) -> dict:
     """The data and ellipses after one half-step, beside the log-likelihood so far.
 
     Parameters
@@ -144,48 +130,35 @@ def em_step_figure(
         horizontal_spacing=0.12,
         subplot_titles=(f"Iteration {iteration} · {stage}", "Log-likelihood so far"),
     )
+    if responsibilities is None:
+        marker = {"color": DATA_GREY, "size": 6, "opacity": 0.5}
+    else:
+        colors = responsibility_colors(np.asarray(responsibilities)[keep], component_colors)
+        marker = {"color": colors, "size": 6}
+    traces = [xy_trace(shown, 4, "data", marker=marker, hoverinfo="skip", showlegend=False)]
     if previous_means is not None and previous_covariances is not None:
-        _add_previous(fig, previous_means, previous_covariances, means, component_colors, sigmas)
-    for trace in _ellipses(means, covariances, component_colors, sigmas, prefix="fit", faint=False):
-        fig.add_trace(trace, row=1, col=1)
-    fig.add_trace(_means(means, component_colors, "means", False), row=1, col=1)
-    _curve(fig, np.asarray(log_likelihood, dtype=np.float64), iteration)
-    _plane_axes(fig, shown)
-    apply_layout(fig, title=title, height=height)
+        traces += _ellipses(
+            previous_means,
+            previous_covariances,
+            component_colors,
+            sigmas,
+            prefix="previous",
+            faint=True,
+        )
+        traces.append(_means(previous_means, component_colors, "previous means", True))
+        _add_arrows(fig, previous_means, means)
+    traces += _ellipses(means, covariances, component_colors, sigmas, prefix="fit", faint=False)
+    traces.append(_means(means, component_colors, "means", False))
+    traces += _curve(fig, np.asarray(log_likelihood, dtype=np.float64), iteration)
+    x_range, y_range = plane_ranges(shown[np.all(np.isfinite(shown), axis=1)], 0.05)
+    _style_spatial_axes(fig, x_range, y_range, row=1)  # equal scale, over the finite points
+    apply_layout(fig, title=title, height=height, template=None)
     fig.update_layout(showlegend=False, uirevision="em_step")
-    # The points go in unvalidated: checking 2000 rgba strings one by one costs ~0.3 s a step.
-    built = fig.to_dict()
-    return go.Figure(
-        data=[_data_trace(shown, responsibilities, keep, component_colors), *built["data"]],
-        layout=built["layout"],
-        _validate=False,
-    )
+    return figure_dict(fig, traces)
 
 
-def _add_previous(
-    fig: go.Figure,
-    previous_means: np.ndarray,
-    previous_covariances: np.ndarray,
-    means: np.ndarray,
-    component_colors: Sequence[int],
-    sigmas: np.ndarray,
-) -> None:
-    """The ellipses before the M step (faint, dotted), their means and an arrow to each new mean.
-
-    Parameters
-    ----------
-    previous_means : (K, 2); previous_covariances : (K, 2, 2); means : (K, 2) the new ones
-    """
-    for trace in _ellipses(
-        previous_means,
-        previous_covariances,
-        component_colors,
-        sigmas,
-        prefix="previous",
-        faint=True,
-    ):
-        fig.add_trace(trace, row=1, col=1)
-    fig.add_trace(_means(previous_means, component_colors, "previous means", True), 1, 1)
+def _add_arrows(fig: go.Figure, previous_means: np.ndarray, means: np.ndarray) -> None:
+    """An arrow from each mean before the M step to its new place (both: (K, 2))."""
     for old, new in zip(previous_means, means, strict=True):
         fig.add_annotation(
             x=new[0],
@@ -204,70 +177,11 @@ def _add_previous(
         )
 
 
-def _plane_axes(fig: go.Figure, shown: np.ndarray) -> None:
-    """Equal-scale axes of the plane over the finite ``shown`` points (N_shown, 2)."""
-    finite = shown[np.all(np.isfinite(shown), axis=1)]
-    _style_spatial_axes(
-        fig,
-        padded_range(finite[:, 0].min(), finite[:, 0].max()),
-        padded_range(finite[:, 1].min(), finite[:, 1].max()),
-        row=1,
-    )
-
-
-def _data_trace(
-    shown: np.ndarray,
-    responsibilities: np.ndarray | None,
-    keep: np.ndarray,
-    component_colors: Sequence[int],
-) -> dict:
-    """The points as a plain trace dict: grey, or coloured by their responsibilities."""
-    if responsibilities is None:
-        marker = {"color": DATA_GREY, "size": 6, "opacity": 0.5}
-    else:
-        colors = responsibility_colors(np.asarray(responsibilities)[keep], component_colors)
-        marker = {"color": colors, "size": 6}
-    return {
-        "type": "scatter",
-        "x": rounded(shown[:, 0], 4),
-        "y": rounded(shown[:, 1], 4),
-        "mode": "markers",
-        "name": "data",
-        "marker": marker,
-        "hoverinfo": "skip",
-        "showlegend": False,
-        "xaxis": "x",
-        "yaxis": "y",
-    }
-
-
-def _curve(fig: go.Figure, log_likelihood: np.ndarray, iteration: int) -> None:
-    """The log-likelihood up to ``iteration`` with a marker on it; the axes fit the whole walk."""
+def _curve(fig: go.Figure, log_likelihood: np.ndarray, iteration: int) -> list[dict]:
+    """The log-likelihood up to ``iteration`` with a marker on it, on the right; the axes fit
+    the whole walk."""
     so_far = log_likelihood[: iteration + 1]
-    fig.add_trace(
-        go.Scatter(
-            x=list(range(so_far.size)),
-            y=rounded(so_far, 6),
-            mode="lines+markers",
-            name="log-likelihood",
-            line={"color": color_for(0), "width": 3},
-            showlegend=False,
-        ),
-        row=1,
-        col=2,
-    )
-    fig.add_trace(
-        go.Scatter(
-            x=[iteration],
-            y=rounded(so_far[-1:], 6),
-            mode="markers",
-            name="current",
-            marker={"color": "#d62728", "size": 16, "symbol": "diamond"},
-            showlegend=False,
-        ),
-        row=1,
-        col=2,
-    )
+    on_right = {"xaxis": "x2", "yaxis": "y2", "showlegend": False}
     fig.update_xaxes(title_text="iteration", range=[-0.5, log_likelihood.size - 0.5], row=1, col=2)
     fig.update_yaxes(
         title_text="mean log-lik. / point",
@@ -275,3 +189,11 @@ def _curve(fig: go.Figure, log_likelihood: np.ndarray, iteration: int) -> None:
         row=1,
         col=2,
     )
+    curve = {"x": list(range(so_far.size)), "y": rounded(so_far, 6), "mode": "lines+markers"}
+    current = {"x": [iteration], "y": rounded(so_far[-1:], 6), "mode": "markers"}
+    return [
+        {"type": "scatter", **curve, "name": "log-likelihood", **on_right}
+        | {"line": {"color": color_for(0), "width": 3}},
+        {"type": "scatter", **current, "name": "current", **on_right}
+        | {"marker": {"color": "#d62728", "size": 16, "symbol": "diamond"}},
+    ]

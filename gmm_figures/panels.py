@@ -17,7 +17,6 @@ import math
 from collections.abc import Sequence
 
 import numpy as np
-import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
 from gmm_figures.em_step import _ellipses, _means, responsibility_colors
@@ -27,9 +26,10 @@ from gmm_figures.style import (
     apply_layout,
     as_float_array,
     equal_aspect_panel_axes,
-    padded_range,
-    rounded,
+    figure_dict,
+    plane_ranges,
     subsample_indices,
+    xy_trace,
 )
 
 __all__ = ["panel_title", "panels_figure"]
@@ -66,23 +66,6 @@ def _check(
             raise ValueError(f"{name} hold non-finite values")
 
 
-def _data_trace(points: np.ndarray, resp: np.ndarray, colors: Sequence[int], panel: int) -> dict:
-    """One panel's points coloured by their responsibilities, as a plain trace dict."""
-    suffix = "" if panel == 0 else str(panel + 1)
-    return {
-        "type": "scatter",
-        "x": rounded(points[:, 0], 4),
-        "y": rounded(points[:, 1], 4),
-        "mode": "markers",
-        "name": f"data {panel}",
-        "marker": {"color": responsibility_colors(resp, colors), "size": 5},
-        "hoverinfo": "skip",
-        "showlegend": False,
-        "xaxis": f"x{suffix}",
-        "yaxis": f"y{suffix}",
-    }
-
-
 def panels_figure(
     points: np.ndarray,
     *,
@@ -97,7 +80,7 @@ def panels_figure(
     source: str | None = None,
     title: str | None = None,
     height: int = 420,
-) -> go.Figure:
+) -> dict:
     """One fit at the chosen iterations: coloured points, ellipses and means per panel.
 
     Parameters
@@ -127,40 +110,38 @@ def panels_figure(
         horizontal_spacing=0.03,
         vertical_spacing=min(0.3 / n_rows, 0.1),
     )
+    ranges = plane_ranges(np.concatenate([points, means.reshape(-1, 2)]), 0.08)
+    for panel in range(n_panels):  # the same ranges everywhere, tick labels outside only
+        equal_aspect_panel_axes(fig, panel, n_columns, ranges, grid=False, inner_tick_labels=False)
+    apply_layout(fig, title=title, height=height, template=None)
+    top = 50 + (40 if title else 0) + (30 if source else 0)
+    fig.update_layout(showlegend=False, margin_t=top, margin_b=40)
+    fig.update_annotations(font_size=SMALL_FONT_SIZE)
+    if source:
+        add_caption(fig, "source", source, side="left", y_shift=28, color="#555555")
     sigmas = np.asarray(n_sigmas, dtype=np.float64)
+    axes = [{"xaxis": f"x{p + 1}", "yaxis": f"y{p + 1}"} if p else {} for p in range(n_panels)]
+    data = [  # every panel's points first, under all the ellipses
+        xy_trace(
+            points[keep],
+            4,
+            f"data {panel}",
+            marker={"color": responsibility_colors(resp[panel][keep], component_colors), "size": 5},
+            hoverinfo="skip",
+            showlegend=False,
+            **axes[panel],
+        )
+        for panel in range(n_panels)
+    ]
     for panel in range(n_panels):
-        row, column = panel // n_columns + 1, panel % n_columns + 1
-        for trace in _ellipses(
+        ellipses = _ellipses(
             means[panel],
             covariances[panel],
             component_colors,
             sigmas,
             prefix=f"fit {panel}",
             faint=False,
-        ):
-            fig.add_trace(trace, row=row, col=column)
-        fig.add_trace(_means(means[panel], component_colors, f"means {panel}", False), row, column)
-    _style_axes(fig, np.concatenate([points, means.reshape(-1, 2)]), n_panels, n_columns)
-    apply_layout(fig, title=title, height=height)
-    top = 50 + (40 if title else 0) + (30 if source else 0)
-    fig.update_layout(showlegend=False, margin_t=top, margin_b=40)
-    fig.update_annotations(font_size=SMALL_FONT_SIZE)
-    if source:
-        add_caption(fig, "source", source, side="left", y_shift=28, color="#555555")
-    built = fig.to_dict()
-    data = [
-        _data_trace(points[keep], resp[panel][keep], component_colors, panel)
-        for panel in range(n_panels)
-    ]
-    return go.Figure(data=[*data, *built["data"]], layout=built["layout"], _validate=False)
-
-
-def _style_axes(fig: go.Figure, points: np.ndarray, n_panels: int, n_columns: int) -> None:
-    """The same ranges in every panel (fitting ``points``), equal aspect, tick labels on the
-    outer panels only."""
-    x_range = padded_range(float(points[:, 0].min()), float(points[:, 0].max()), 0.08)
-    y_range = padded_range(float(points[:, 1].min()), float(points[:, 1].max()), 0.08)
-    for panel in range(n_panels):
-        equal_aspect_panel_axes(
-            fig, panel, n_columns, (x_range, y_range), grid=False, inner_tick_labels=False
         )
+        fitted = [*ellipses, _means(means[panel], component_colors, f"means {panel}", False)]
+        data += [trace | axes[panel] for trace in fitted]
+    return figure_dict(fig, data)

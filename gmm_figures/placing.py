@@ -11,12 +11,11 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-import numpy as np
 import plotly.graph_objects as go
 from numpy.typing import ArrayLike
 
 from gmm_figures.spatial import _data_trace, _prepare_points, _style_spatial_axes
-from gmm_figures.style import apply_layout, as_float_array, color_for, rounded
+from gmm_figures.style import apply_layout, as_float_array, color_for, xy_trace
 
 MAX_POINTS = 3000
 
@@ -43,31 +42,19 @@ def placing_figure(
     points, _, _ = _prepare_points(X, None, MAX_POINTS)
     means = as_float_array(placed_means, "placed_means").reshape(-1, 2)
     targets = as_float_array(grid, "grid").reshape(-1, 2)
-    fig = go.Figure([_data_trace(points, None, 4), _grid_trace(targets), _means_trace(means)])
-    apply_layout(fig, title=title, height=height)
-    _style_spatial_axes(fig, list(x_range), list(y_range), row=None)
-    fig.update_layout(hovermode="closest", hoverdistance=30, showlegend=False, dragmode=False)
-    return fig
-
-
-def _grid_trace(grid: np.ndarray) -> go.Scatter:
-    return go.Scatter(
-        x=rounded(grid[:, 0], 3),
-        y=rounded(grid[:, 1], 3),
-        mode="markers",
-        name="click grid",
+    click_grid = xy_trace(
+        targets,
+        3,
+        "click grid",
         marker={"size": 10, "opacity": 0},
         hovertemplate="click: place a mean here<br>(%{x:.2f}, %{y:.2f})<extra></extra>",
         showlegend=False,
     )
-
-
-def _means_trace(means: np.ndarray) -> go.Scatter:
-    return go.Scatter(
-        x=rounded(means[:, 0], 3),
-        y=rounded(means[:, 1], 3),
-        mode="markers+text",
-        name="placed means",
+    placed = xy_trace(
+        means,
+        3,
+        "placed means",
+        "markers+text",
         text=[str(k) for k in range(means.shape[0])],
         textposition="top right",
         marker={
@@ -79,3 +66,8 @@ def _means_trace(means: np.ndarray) -> go.Scatter:
         hovertemplate="placed mean %{text}: click to remove<br>(%{x}, %{y})<extra></extra>",
         showlegend=False,
     )
+    fig = go.Figure([_data_trace(points, None, 4), click_grid, placed])
+    apply_layout(fig, title=title, height=height)
+    _style_spatial_axes(fig, list(x_range), list(y_range), row=None)
+    fig.update_layout(hovermode="closest", hoverdistance=30, showlegend=False, dragmode=False)
+    return fig

@@ -5,11 +5,11 @@ Pure: Plotly only; must not import Streamlit or ``gmm_app``.
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import plotly.graph_objects as go
-
-from gmm_figures.plain_frames import PlainFramesFigure
+import plotly.io as pio
 
 __all__ = ["PRESENTER_SCALE", "scale_for_presenter"]
 
@@ -43,23 +43,21 @@ def _walk(node: Any, factor: float, parent: str = "") -> None:
 
 
 def scale_for_presenter(
-    fig: go.Figure, factor: float = PRESENTER_SCALE, height: int | None = None
-) -> go.Figure:
-    """A copy of ``fig`` with fonts, line widths and marker sizes times ``factor``.
+    fig: go.Figure | dict, factor: float = PRESENTER_SCALE, max_height: int | None = None
+) -> dict:
+    """A copy of ``fig``, as a figure dict, with fonts, line widths and marker sizes times
+    ``factor``.
 
     Parameters
     ----------
-    fig : any figure (frames included)
+    fig : any figure or figure dict (frames included)
     factor : the scale (1.5 for presenter mode)
-    height : a new figure height in pixels, or None to keep it
+    max_height : the tallest the figure may be, in pixels, or None to keep its height
     """
-    spec = fig.to_plotly_json()
+    spec = json.loads(pio.to_json(fig, validate=False))
     layout = spec.setdefault("layout", {})
     layout.setdefault("font", {}).setdefault("size", 12)
     _walk(spec, factor)
-    if height is not None:
-        layout["height"] = int(height)
-    frames = spec.pop("frames", [])
-    scaled = PlainFramesFigure(spec, skip_invalid=False, _validate=False)
-    scaled.set_plain_frames(frames)
-    return scaled
+    if max_height is not None:
+        layout["height"] = min(int(layout.get("height") or max_height), int(max_height))
+    return spec

@@ -19,11 +19,11 @@ from numpy.typing import ArrayLike
 from plotly.subplots import make_subplots
 
 from gmm_core.tolerances import NEAR_BEST_TOLERANCE
-from gmm_figures.curves import _finish_notes
 from gmm_figures.style import (
     PALETTE,
     SMALL_FONT_SIZE,
     TEXT_COLOR,
+    add_notes,
     apply_layout,
     as_float_array,
     color_for,
@@ -86,7 +86,7 @@ def final_log_likelihood_histogram(
     fig.update_yaxes(title_text="restarts")
     fig.update_layout(showlegend=False, bargap=0.05)
     apply_layout(fig, title=title, height=480)
-    _finish_notes(fig, notes)
+    add_notes(fig, notes, y_shift=8, margin=30)
     return fig
 
 
@@ -142,7 +142,7 @@ def init_comparison_figure(
         fig.add_trace(_bar_trace(name, names, array, colors, text_format), row=1, col=column)
     _comparison_axes(fig, iterations)
     apply_layout(fig, title=title, height=520)
-    _finish_notes(fig, notes)
+    add_notes(fig, notes, y_shift=8, margin=30)
     return fig
 
 
@@ -182,29 +182,17 @@ def _histogram_bins(shown: list[float], width: float) -> dict[str, float]:
 
 def _mark_best(fig: go.Figure, best: float, text: str) -> None:
     """A dashed vertical line at the (rounded) ``best`` value, labelled with ``text``."""
-    fig.add_shape(
-        type="line",
-        xref="x",
-        yref="paper",
-        x0=best,
-        x1=best,
-        y0=0,
-        y1=1,
-        line={"color": PALETTE[1], "width": 3, "dash": "dash"},
-    )
-    fig.add_annotation(
-        name="near best",
-        text=text,
-        xref="x",
-        yref="paper",
+    fig.add_vline(
         x=best,
-        y=1.0,
-        xanchor="right",
-        yanchor="top",
-        align="right",
-        showarrow=False,
-        bgcolor="rgba(255,255,255,0.85)",
-        font={"size": SMALL_FONT_SIZE + 2, "color": TEXT_COLOR},
+        line={"color": PALETTE[1], "width": 3, "dash": "dash"},
+        annotation_position="top left",
+        annotation={
+            "name": "near best",
+            "text": text,
+            "align": "right",
+            "bgcolor": "rgba(255,255,255,0.85)",
+            "font": {"size": SMALL_FONT_SIZE + 2, "color": TEXT_COLOR},
+        },
     )
 
 

@@ -21,7 +21,6 @@ from gmm_core.checks import check_positive_int
 from gmm_figures.spatial import (
     FAINT_OPACITY,
     FAINT_WEIGHT,
-    _check_component_colors,
     _check_shape,
     _polygons,
     _prepare_points,
@@ -34,12 +33,15 @@ from gmm_figures.style import (
     add_notes,
     apply_layout,
     as_float_array,
+    as_int_array,
     color_for,
     decimals_for,
     equal_aspect_panel_axes,
-    padded_range,
+    figure_dict,
+    plane_ranges,
     plural,
     rounded,
+    xy_trace,
 )
 
 __all__ = ["restart_grid_figure"]
@@ -62,7 +64,7 @@ def restart_grid_figure(
     max_panels: int = 64,
     columns: int = 8,
     title: str | None = None,
-) -> go.Figure:
+) -> dict:
     """One small panel per restart, sorted by final log-likelihood (best first).
 
     Each panel shows the data (light grey, or faint cluster colours when ``labels`` are
@@ -96,23 +98,28 @@ def restart_grid_figure(
 
     Returns
     -------
-    go.Figure
+    dict
+        A figure dict (:func:`gmm_figures.style.figure_dict`): the points, drawn again in
+        every panel, are many thousands of values.
     """
-    sigma, panel_limit, n_columns = _check_grid_options(n_sigma, max_panels, columns)
+    sigma = float(n_sigma)
+    if not np.isfinite(sigma) or sigma <= 0:
+        raise ValueError(f"n_sigma must be finite and positive, got {n_sigma!r}")
+    panel_limit = check_positive_int(max_panels, "max_panels")
+    n_columns = check_positive_int(columns, "columns")
     points, point_labels, notes = _prepare_points(X, labels, max_points)
     fits = _check_fits(means, covariances, weights, final_log_likelihood, component_colors)
     fits = _drawable(fits, sigma, notes)
     order = _panel_order(fits.scores, panel_limit, notes)
     n_columns = min(n_columns, order.size)
     n_rows = math.ceil(order.size / n_columns)
-    x_range = padded_range(float(points[:, 0].min()), float(points[:, 0].max()), 0.06)
-    y_range = padded_range(float(points[:, 1].min()), float(points[:, 1].max()), 0.06)
+    x_range, y_range = plane_ranges(points, 0.06)
     decimals = decimals_for(x_range, y_range, significant=3)
     fig = _grid_subplots(fits.scores, order, n_rows, n_columns)
-    data = _data_trace_style(points, point_labels, decimals)
-    _add_panels(fig, fits, order, n_columns, data, decimals, (x_range, y_range))
+    data = _data_trace(points, point_labels, decimals)
+    traces = _panels(fig, fits, order, n_columns, data, decimals, (x_range, y_range))
     _grid_layout(fig, n_rows, title, notes)
-    return fig
+    return figure_dict(fig, traces)
 
 
 @dataclass(frozen=True)
@@ -127,15 +134,6 @@ class _Fits:
     valid: np.ndarray | None = None  # (R, K) finite, valid parameters
     alive: np.ndarray | None = None  # (R, K) valid and not faint: ellipse drawn
     polygons: np.ndarray | None = None  # (R, K, P, 2)
-
-
-def _check_grid_options(n_sigma: float, max_panels: int, columns: int) -> tuple[float, int, int]:
-    """The ellipse radius, the most panels and the panels per row, checked."""
-    sigma = float(n_sigma)
-    if not np.isfinite(sigma) or sigma <= 0:
-        raise ValueError(f"n_sigma must be finite and positive, got {n_sigma!r}")
-    panel_limit = check_positive_int(max_panels, "max_panels")
-    return sigma, panel_limit, check_positive_int(columns, "columns")
 
 
 def _check_fits(
@@ -153,15 +151,13 @@ def _check_fits(
     fit_covariances = _check_shape(covariances, "covariances", (n_restarts, n_components, 2, 2))
     fit_weights = _check_shape(weights, "weights", (n_restarts, n_components))
     scores = _check_shape(final_log_likelihood, "final_log_likelihood", (n_restarts,))
+    shape = (n_restarts, n_components)
     if component_colors is None:
-        colors = np.broadcast_to(np.arange(n_components), (n_restarts, n_components))
+        colors = np.broadcast_to(np.arange(n_components), shape)
     else:
-        colors = np.stack(
-            [
-                _check_component_colors(row, n_components)
-                for row in _check_restart_rows(component_colors, n_restarts)
-            ]
-        )
+        colors = as_int_array(component_colors, "component_colors")
+        if colors.shape != shape:
+            raise ValueError(f"component_colors must have shape {shape}, got {colors.shape}")
     return _Fits(fit_means, fit_covariances, fit_weights, scores, colors)
 
 
@@ -199,20 +195,14 @@ def _grid_subplots(scores: np.ndarray, order: np.ndarray, n_rows: int, n_columns
     )
 
 
-def _data_trace_style(points: np.ndarray, point_labels: np.ndarray | None, decimals: int) -> dict:
-    """The data drawn in every panel: rounded coordinates and colours."""
-    data_color: list[str] | str = (
-        DATA_GREY if point_labels is None else [color_for(v) for v in point_labels.tolist()]
-    )
-    return {
-        "x": rounded(points[:, 0], decimals),
-        "y": rounded(points[:, 1], decimals),
-        "color": data_color,
-        "opacity": 0.25 if point_labels is not None else 0.3,
-    }
+def _data_trace(points: np.ndarray, point_labels: np.ndarray | None, decimals: int) -> dict:
+    """The data drawn in every panel: grey, or faint cluster colours with ``point_labels``."""
+    color = DATA_GREY if point_labels is None else [color_for(v) for v in point_labels.tolist()]
+    marker = {"size": 3, "color": color, "opacity": 0.25 if point_labels is not None else 0.3}
+    return xy_trace(points, decimals, "data", marker=marker, hoverinfo="skip")
 
 
-def _add_panels(
+def _panels(
     fig: go.Figure,
     fits: _Fits,
     order: np.ndarray,
@@ -220,16 +210,18 @@ def _add_panels(
     data: dict,
     decimals: int,
     ranges: tuple[list[float], list[float]],
-) -> None:
-    """One panel per restart in ``order`` (R_shown,), row by row, on equal axes over ``ranges``."""
+) -> list[dict]:
+    """The traces of one panel per restart in ``order`` (R_shown,), row by row, and the panels'
+    equal axes over ``ranges``."""
+    traces = []
     for panel, restart in enumerate(order.tolist()):
-        row, column = panel // n_columns + 1, panel % n_columns + 1
-        for trace in _panel_traces(fits, restart, data, decimals):
-            fig.add_trace(trace, row=row, col=column)
+        axes = {"xaxis": f"x{panel + 1}", "yaxis": f"y{panel + 1}"} if panel else {}
+        traces += [trace | axes for trace in _panel_traces(fits, restart, data, decimals)]
         equal_aspect_panel_axes(fig, panel, n_columns, ranges)
+    return traces
 
 
-def _panel_traces(fits: _Fits, restart: int, data: dict, decimals: int) -> list[go.Scatter]:
+def _panel_traces(fits: _Fits, restart: int, data: dict, decimals: int) -> list[dict]:
     """One restart's panel: the data, its ellipses as one line trace, its means."""
     assert fits.valid is not None and fits.alive is not None and fits.polygons is not None
     ellipse_x: list[float | None] = []
@@ -239,34 +231,28 @@ def _panel_traces(fits: _Fits, restart: int, data: dict, decimals: int) -> list[
         ellipse_y += rounded(fits.polygons[restart, k, :, 1], decimals) + [None]
     shown = np.flatnonzero(fits.valid[restart])
     weights = fits.weights[restart]
+    marker = {
+        "size": 9,
+        "color": [color_for(fits.colors[restart, k]) for k in shown],
+        "opacity": [1.0 if fits.alive[restart, k] else FAINT_OPACITY for k in shown],
+        "line": {"width": 1.5, "color": "white"},
+    }
     return [
-        go.Scatter(
-            x=data["x"],
-            y=data["y"],
-            mode="markers",
-            name=f"r{restart} data",
-            marker={"size": 3, "color": data["color"], "opacity": data["opacity"]},
-            hoverinfo="skip",
-        ),
-        go.Scatter(
-            x=ellipse_x[:-1],
-            y=ellipse_y[:-1],
-            mode="lines",
-            name=f"r{restart} ellipses",
-            line={"color": ELLIPSE_LINE_COLOR, "width": 2},
-            hoverinfo="skip",
-        ),
-        go.Scatter(
-            x=rounded(fits.means[restart, shown, 0], decimals),
-            y=rounded(fits.means[restart, shown, 1], decimals),
-            mode="markers",
-            name=f"r{restart} means",
-            marker={
-                "size": 9,
-                "color": [color_for(fits.colors[restart, k]) for k in shown],
-                "opacity": [1.0 if fits.alive[restart, k] else FAINT_OPACITY for k in shown],
-                "line": {"width": 1.5, "color": "white"},
-            },
+        data | {"name": f"r{restart} data"},
+        {
+            "type": "scatter",
+            "x": ellipse_x[:-1],
+            "y": ellipse_y[:-1],
+            "mode": "lines",
+            "name": f"r{restart} ellipses",
+            "line": {"color": ELLIPSE_LINE_COLOR, "width": 2},
+            "hoverinfo": "skip",
+        },
+        xy_trace(
+            fits.means[restart, shown],
+            decimals,
+            f"r{restart} means",
+            marker=marker,
             text=[f"r{restart} fit {k} · weight {weights[k]:.3f}" for k in shown],
             hovertemplate="%{text}<extra></extra>",
         ),
@@ -279,15 +265,7 @@ def _grid_layout(fig: go.Figure, n_rows: int, title: str | None, notes: list[str
     fig.update_yaxes(visible=False, autorange=False)
     fig.update_annotations(font={"size": SMALL_FONT_SIZE, "color": TEXT_COLOR})
     fig.update_layout(showlegend=False, hovermode="closest")
-    apply_layout(fig, title=title, height=90 + PANEL_HEIGHT_PX * n_rows + (50 if title else 0))
+    height = 90 + PANEL_HEIGHT_PX * n_rows + (50 if title else 0)
+    apply_layout(fig, title=title, height=height, template=None)
     fig.update_layout(margin={"l": 20, "r": 20, "b": 20})
-    if notes:
-        add_notes(fig, notes, y_shift=26)
-        fig.update_layout(margin_t=fig.layout.margin.t + 30)
-
-
-def _check_restart_rows(component_colors: ArrayLike, n_restarts: int) -> np.ndarray:
-    array = np.asarray(component_colors)
-    if array.ndim != 2 or array.shape[0] != n_restarts:
-        raise ValueError(f"component_colors must have shape ({n_restarts}, K), got {array.shape}")
-    return array
+    add_notes(fig, notes, y_shift=26, margin=30)

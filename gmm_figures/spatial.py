@@ -8,6 +8,7 @@ Used by :mod:`gmm_figures.ellipses`, :mod:`gmm_figures.animation` and
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import NamedTuple
 
 import numpy as np
 import plotly.graph_objects as go
@@ -21,11 +22,10 @@ from gmm_figures.style import (
     as_float_array,
     as_int_array,
     color_for,
-    padded_range,
+    plane_ranges,
     plural,
-    rounded,
-    scatter,
     subsample_indices,
+    xy_trace,
 )
 
 FAINT_WEIGHT = 1e-3
@@ -38,16 +38,11 @@ ELLIPSE_VERTICES = 49
 # Input checks
 
 
-class _Truth:
+class _Truth(NamedTuple):
     """Validated true clusters with their ellipse polygons (invalid clusters removed)."""
 
-    def __init__(self, index: np.ndarray, polygons: np.ndarray) -> None:
-        self.index = index  # (Kv,) original cluster indices
-        self.polygons = polygons  # (n_sigma, Kv, P, 2)
-
-    @property
-    def n_clusters(self) -> int:
-        return int(self.index.size)
+    index: np.ndarray  # (Kv,) original cluster indices
+    polygons: np.ndarray  # (n_sigma, Kv, P, 2)
 
 
 def _check_sigmas(n_sigmas: Sequence[float]) -> np.ndarray:
@@ -188,92 +183,60 @@ def _spatial_ranges(
     if fit_polygons is not None:
         fitted = fit_polygons.reshape(-1, 2)
         shapes.append(fitted[np.all(np.isfinite(fitted), axis=1)])
-    coordinates = np.concatenate(shapes)
-    low, high = coordinates.min(axis=0), coordinates.max(axis=0)
-    return (
-        padded_range(float(low[0]), float(high[0]), 0.04),
-        padded_range(float(low[1]), float(high[1]), 0.04),
-    )
+    return plane_ranges(np.concatenate(shapes), 0.04)
 
 
-def _data_trace(points: np.ndarray, labels: np.ndarray | None, decimals: int) -> go.Scatter:
+def _data_trace(points: np.ndarray, labels: np.ndarray | None, decimals: int) -> dict:
     size = 7 if points.shape[0] <= 1000 else 5 if points.shape[0] <= 3000 else 4
-    color: list[str] | str = (
-        DATA_GREY if labels is None else [color_for(label) for label in labels.tolist()]
-    )
-    return scatter(
-        x=rounded(points[:, 0], decimals),
-        y=rounded(points[:, 1], decimals),
-        mode="markers",
-        name="data",
-        marker={"size": size, "color": color, "opacity": 0.4, "line": {"width": 0}},
-        hoverinfo="skip",
-        showlegend=False,
-    )
+    color = DATA_GREY if labels is None else [color_for(label) for label in labels.tolist()]
+    marker = {"size": size, "color": color, "opacity": 0.4, "line": {"width": 0}}
+    return xy_trace(points, decimals, "data", marker=marker, hoverinfo="skip", showlegend=False)
 
 
-def _true_ellipse_traces(truth: _Truth, sigmas: np.ndarray, decimals: int) -> list[go.Scatter]:
-    result = []
-    for position, cluster in enumerate(truth.index.tolist()):
-        for sigma_index, sigma in enumerate(sigmas):
-            polygon = truth.polygons[sigma_index, position]
-            result.append(
-                scatter(
-                    x=rounded(polygon[:, 0], decimals),
-                    y=rounded(polygon[:, 1], decimals),
-                    mode="lines",
-                    name=f"true {cluster} {sigma:g}σ",
-                    line={"color": color_for(cluster), "width": 2, "dash": "dash"},
-                    hoverinfo="name",
-                    showlegend=False,
-                )
-            )
-    return result
+def _true_ellipse_traces(truth: _Truth, sigmas: np.ndarray, decimals: int) -> list[dict]:
+    return [
+        _ellipse_trace(
+            truth.polygons[sigma_index, position],
+            decimals,
+            f"true {cluster} {sigma:g}σ",
+            {"color": color_for(cluster), "width": 2, "dash": "dash"},
+        )
+        for position, cluster in enumerate(truth.index.tolist())
+        for sigma_index, sigma in enumerate(sigmas)
+    ]
 
 
-def _fit_ellipse_trace(
-    k: int, sigma: float, polygon: np.ndarray, color_index: int, faint: bool, decimals: int
-) -> go.Scatter:
-    return scatter(
-        x=rounded(polygon[:, 0], decimals),
-        y=rounded(polygon[:, 1], decimals),
-        mode="lines",
-        name=f"fit {k} {sigma:g}σ",
-        opacity=FAINT_OPACITY if faint else 1.0,
-        line={"color": color_for(color_index), "width": 3},
-        hoverinfo="name",
-        showlegend=False,
+def _ellipse_trace(
+    polygon: np.ndarray, decimals: int, name: str, line: dict, **style: object
+) -> dict:
+    """One ellipse (polygon: (P, 2)) as a line named in its hover label."""
+    return xy_trace(
+        polygon, decimals, name, "lines", line=line, hoverinfo="name", showlegend=False, **style
     )
 
 
 def _initial_means_trace(
     means: np.ndarray, valid: np.ndarray, colors: np.ndarray, decimals: int
-) -> go.Scatter:
-    return scatter(
-        x=rounded(means[valid, 0], decimals),
-        y=rounded(means[valid, 1], decimals),
-        mode="markers",
-        name="initial means",
-        marker={
-            "symbol": "x",
-            "size": 14,
-            "color": [color_for(c) for c in colors[valid]],
-            "line": {"width": 1.5, "color": "#222222"},
-        },
+) -> dict:
+    marker = {"symbol": "x", "size": 14, "color": [color_for(c) for c in colors[valid]]}
+    return xy_trace(
+        means[valid],
+        decimals,
+        "initial means",
+        marker={**marker, "line": {"width": 1.5, "color": "#222222"}},
         hovertemplate="initial mean<br>(%{x}, %{y})<extra></extra>",
     )
 
 
 def _fit_means_trace(
     means: np.ndarray, weights: np.ndarray, valid: np.ndarray, colors: np.ndarray, decimals: int
-) -> go.Scatter:
+) -> dict:
     shown = np.flatnonzero(valid)
-    return scatter(
-        x=rounded(means[shown, 0], decimals),
-        y=rounded(means[shown, 1], decimals),
+    return xy_trace(
+        means[shown],
+        decimals,
+        "fit means",
         text=[f"fit {k} · weight {weights[k]:.3f}" for k in shown],
-        mode="markers",
-        name="fit means",
         marker={
             "symbol": "circle",
             "size": 15,

@@ -11,13 +11,14 @@ Pure: must not import Streamlit or ``gmm_app``.
 
 from __future__ import annotations
 
+import functools
 import json
 import math
-import os
 from collections.abc import Sequence
 
 import numpy as np
 import plotly.graph_objects as go
+import plotly.io as pio
 from numpy.typing import ArrayLike
 
 from gmm_core.geometry import coverage_of_radius
@@ -55,12 +56,6 @@ TITLE_FONT_SIZE = 24
 FONT_FAMILY = "Arial, Helvetica, sans-serif"
 TEMPLATE = "plotly_white"
 
-#: Whether the figure builders have Plotly check every property as it is set
-#: (``GMM_CHECK_FIGURES=1``). Off by default: checking was about half of the fit
-#: animation's build time on every redraw, and the builders set only properties they
-#: chose, from checked arrays. The tests build each unchecked figure's checked copy
-#: (``go.Figure(fig.to_dict())``) and require the same JSON.
-CHECK_FIGURES = os.environ.get("GMM_CHECK_FIGURES", "") == "1"
 NOTES_NAME = "notes"
 
 _ROUNDING_LIMIT = 1e300  # below float64's largest, 1.8e308
@@ -83,25 +78,42 @@ def color_for(index: int) -> str:
     return PALETTE[int(index) % len(PALETTE)]
 
 
-def scatter(**properties: object) -> go.Scatter:
-    """``go.Scatter(**properties)``, checked by Plotly only when :data:`CHECK_FIGURES`."""
-    return go.Scatter(**properties, _validate=CHECK_FIGURES)
+def figure_dict(
+    fig: go.Figure, data: Sequence[dict] = (), frames: Sequence[dict] = (), **layout: object
+) -> dict:
+    """``fig`` as a plain figure dict: the trace dicts ``data`` drawn first, the ``frames``,
+    the plain ``layout`` entries and the shared template added as they are.
+
+    The builders whose traces, frames or sliders hold thousands of values (per-point
+    colours, one frame per EM snapshot) make them as dicts: Plotly checks every value it is
+    given one by one, and a dict figure (which ``st.plotly_chart``, ``plotly.io`` and
+    Plotly.react take as they are) skips that. The rest of the layout comes from ``fig``,
+    made by :func:`apply_layout` with ``template=None``, and is checked.
+    """
+    spec = fig.to_dict()
+    spec["data"] = [*data, *spec["data"]]
+    spec["layout"].update(layout, template=json.loads(_template_json()))
+    if frames:
+        spec["frames"] = list(frames)
+    return spec
 
 
-_TEMPLATE_JSON: dict[str, str] = {}
+@functools.cache
+def _template_json() -> str:
+    return json.dumps(pio.templates[TEMPLATE].to_plotly_json())
 
 
-def template_spec(name: str) -> dict:
-    """Plotly's template ``name`` in full, as a fresh dict: what a checked figure's JSON
-    holds where an unchecked one keeps the name (which Plotly.js does not know)."""
-    if name not in _TEMPLATE_JSON:
-        import plotly.io as pio
-
-        _TEMPLATE_JSON[name] = json.dumps(pio.templates[name].to_plotly_json())
-    return json.loads(_TEMPLATE_JSON[name])
+def xy_trace(
+    xy: np.ndarray, decimals: int, name: str, mode: str = "markers", **style: object
+) -> dict:
+    """A scatter trace dict through the rows of ``xy`` (N, 2), rounded to ``decimals`` places."""
+    x, y = rounded(xy[:, 0], decimals), rounded(xy[:, 1], decimals)
+    return {"type": "scatter", "x": x, "y": y, "mode": mode, "name": name, **style}
 
 
-def apply_layout(fig: go.Figure, *, title: str | None = None, height: int = 560) -> go.Figure:
+def apply_layout(
+    fig: go.Figure, *, title: str | None = None, height: int = 560, template: str | None = TEMPLATE
+) -> go.Figure:
     """Apply the shared template, fonts, margins and axis style to ``fig`` (in place).
 
     Parameters
@@ -112,14 +124,17 @@ def apply_layout(fig: go.Figure, *, title: str | None = None, height: int = 560)
         Figure title, or ``None`` for none (the top margin shrinks).
     height
         Figure height in pixels; the width follows the container.
+    template
+        The Plotly template, or ``None`` where :func:`figure_dict` adds it.
 
     Returns
     -------
     go.Figure
         ``fig`` itself, for chaining.
     """
+    if template is not None:
+        fig.update_layout(template=template)
     fig.update_layout(
-        template=TEMPLATE,
         colorway=list(PALETTE),
         font={"family": FONT_FAMILY, "size": BASE_FONT_SIZE, "color": TEXT_COLOR},
         height=int(height),
@@ -148,7 +163,7 @@ def apply_layout(fig: go.Figure, *, title: str | None = None, height: int = 560)
     return fig
 
 
-def to_html(fig: go.Figure) -> str:
+def to_html(fig: go.Figure | dict) -> str:
     """Standalone HTML page with plotly.js inlined (works offline, ~5 MB).
 
     Animations do not start on load: the page opens on the figure's final state.
@@ -156,13 +171,13 @@ def to_html(fig: go.Figure) -> str:
     Parameters
     ----------
     fig
-        The figure to export.
+        The figure to export (a ``go.Figure`` or a figure dict).
 
     Returns
     -------
     str
     """
-    return fig.to_html(include_plotlyjs=True, full_html=True, auto_play=False)
+    return pio.to_html(fig, include_plotlyjs=True, full_html=True, auto_play=False)
 
 
 def sanitize_points(X: ArrayLike) -> tuple[np.ndarray, int]:
@@ -287,6 +302,15 @@ def padded_range(low: float, high: float, fraction: float = 0.05) -> list[float]
     return ends
 
 
+def plane_ranges(xy: np.ndarray, fraction: float) -> tuple[list[float], list[float]]:
+    """The x and y ranges over the rows of ``xy`` (N, 2), each as :func:`padded_range` widens it."""
+    low, high = xy.min(axis=0), xy.max(axis=0)
+    return (
+        padded_range(float(low[0]), float(high[0]), fraction),
+        padded_range(float(low[1]), float(high[1]), fraction),
+    )
+
+
 LIKELIHOOD_MIN_RELATIVE_SPAN = 1e-3
 
 
@@ -320,8 +344,11 @@ def likelihood_range(values: ArrayLike, fraction: float = 0.05) -> list[float]:
     return padded_range(low, high, fraction)
 
 
-def add_notes(fig: go.Figure, notes: Sequence[str], *, y_shift: int = 0) -> go.Figure:
-    """Add one small annotation listing ``notes`` above the plot area's top-left corner.
+def add_notes(
+    fig: go.Figure, notes: Sequence[str], *, y_shift: int = 0, margin: int = 0
+) -> go.Figure:
+    """Add one small annotation listing ``notes`` above the plot area's top-left corner, and
+    ``margin`` pixels to the top margin to make room for it.
 
     Nothing is added when ``notes`` is empty. The annotation is named ``"notes"``.
     """
@@ -329,6 +356,7 @@ def add_notes(fig: go.Figure, notes: Sequence[str], *, y_shift: int = 0) -> go.F
         add_caption(
             fig, NOTES_NAME, " · ".join(notes), side="left", y_shift=y_shift, color="#8A3B00"
         )
+        fig.update_layout(margin_t=fig.layout.margin.t + margin)
     return fig
 
 

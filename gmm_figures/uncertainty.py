@@ -23,6 +23,7 @@ from collections.abc import Sequence
 import numpy as np
 import plotly.graph_objects as go
 from numpy.typing import ArrayLike
+from plotly.colors import get_colorscale
 
 from gmm_core.density import log_responsibilities
 from gmm_core.mixture import Mixture
@@ -34,9 +35,11 @@ from gmm_figures.style import (
     apply_layout,
     as_float_array,
     color_for,
-    padded_range,
+    figure_dict,
+    plane_ranges,
     rounded,
     subsample_indices,
+    xy_trace,
 )
 
 GRID_SIZE = 60
@@ -82,7 +85,7 @@ def uncertainty_figure(
     grid_size: int = GRID_SIZE,
     title: str | None = None,
     height: int = 560,
-) -> go.Figure:
+) -> dict:
     """The uncertainty heatmap, the density contours and the coloured points, per snapshot.
 
     Parameters
@@ -93,6 +96,8 @@ def uncertainty_figure(
     weights : (T, K); means : (T, K, 2); covariances : (T, K, 2, 2) in the plotted plane
     component_colors : (K,) palette index of every component
     grid_size : grid points per axis of the heatmap and the contours
+
+    Returns a figure dict (:func:`gmm_figures.style.figure_dict`).
     """
     points = as_float_array(X, "X")
     resp = as_float_array(responsibilities, "responsibilities")
@@ -101,26 +106,26 @@ def uncertainty_figure(
     _check(points, resp, w, m, c, steps)
     colors = list(range(w.shape[1])) if component_colors is None else list(component_colors)
     keep = subsample_indices(points.shape[0], MAX_POINTS)
-    x_range, y_range = _ranges(points, m)
+    x_range, y_range = plane_ranges(np.concatenate([points, m.reshape(-1, 2)]), 0.04)
     xs, ys = np.linspace(*x_range, grid_size), np.linspace(*y_range, grid_size)
     frames = [
         _frame_traces(points[keep], resp[t][keep], Mixture(w[t], m[t], c[t]), xs, ys, colors)
         for t in range(steps.size)
     ]
-    fig = go.Figure(data=frames[-1])
-    apply_layout(fig, title=title, height=height)
+    fig = go.Figure()
+    apply_layout(fig, title=title, height=height, template=None)
     _style_spatial_axes(fig, x_range, y_range, row=None)
     fig.update_layout(showlegend=False, hovermode="closest")
-    if steps.size > 1:
-        fig.frames = [
-            go.Frame(data=data, name=str(step)) for data, step in zip(frames, steps, strict=True)
-        ]
-        fig.update_layout(
-            updatemenus=[play_pause_menu(redraw=True)],
-            sliders=[iteration_slider(steps, redraw=True)],
-            margin={"b": 120},
-        )
-    return fig
+    if steps.size == 1:
+        return figure_dict(fig, frames[-1])
+    fig.update_layout(margin={"b": 120})
+    return figure_dict(
+        fig,
+        frames[-1],
+        [{"data": data, "name": str(step)} for data, step in zip(frames, steps, strict=True)],
+        updatemenus=[play_pause_menu(redraw=True)],
+        sliders=[iteration_slider(steps, redraw=True)],
+    )
 
 
 def _check(
@@ -148,15 +153,6 @@ def _check(
             raise ValueError(f"{name} holds NaN or infinite values")
 
 
-def _ranges(points: np.ndarray, means: np.ndarray) -> tuple[list[float], list[float]]:
-    both = np.concatenate([points, means.reshape(-1, 2)])
-    low, high = both.min(axis=0), both.max(axis=0)
-    return (
-        padded_range(float(low[0]), float(high[0]), 0.04),
-        padded_range(float(low[1]), float(high[1]), 0.04),
-    )
-
-
 def _frame_traces(
     points: np.ndarray,
     resp: np.ndarray,
@@ -164,53 +160,52 @@ def _frame_traces(
     xs: np.ndarray,
     ys: np.ndarray,
     colors: Sequence[int],
-) -> list[go.BaseTraceType]:
+) -> list[dict]:
     """One frame's heatmap, contours, coloured points and means (``mixture``: in the plane)."""
     entropy, log_density = plane_maps(mixture, xs, ys)
-    means, weights = mixture.means, mixture.weights
-    floor = np.quantile(log_density, 0.2)  # contours where the data are, not far out
+    floor = float(np.quantile(log_density, 0.2))  # contours where the data are, not far out
+    grid = {"x": rounded(xs, 4), "y": rounded(ys, 4)}
+    live = np.flatnonzero(mixture.weights > 0)
     return [
-        go.Heatmap(
-            x=rounded(xs, 4),
-            y=rounded(ys, 4),
-            z=np.round(entropy, 3).tolist(),
-            zmin=0,
-            zmax=1,
-            colorscale="Greys",
-            opacity=0.55,
-            name="uncertainty",
-            colorbar={"title": {"text": "entropy / log K", "side": "right"}, "thickness": 14},
-            hovertemplate="(%{x:.2f}, %{y:.2f})<br>entropy / log K %{z:.2f}<extra></extra>",
-        ),
-        go.Contour(
-            x=rounded(xs, 4),
-            y=rounded(ys, 4),
-            z=np.round(np.maximum(log_density, floor), 3).tolist(),
-            contours={"coloring": "lines", "start": floor, "end": float(log_density.max())},
-            ncontours=10,
-            line={"width": 1.2, "color": "#1f3a93"},
-            colorscale=[[0, "#1f3a93"], [1, "#1f3a93"]],
-            showscale=False,
-            name="density",
-            hoverinfo="skip",
-        ),
-        go.Scatter(
-            x=rounded(points[:, 0], 4),
-            y=rounded(points[:, 1], 4),
-            mode="markers",
-            name="data",
+        {
+            "type": "heatmap",
+            **grid,
+            "z": np.round(entropy, 3).tolist(),
+            "zmin": 0,
+            "zmax": 1,
+            "colorscale": [list(step) for step in get_colorscale("Greys")],
+            "opacity": 0.55,
+            "name": "uncertainty",
+            "colorbar": {"title": {"text": "entropy / log K", "side": "right"}, "thickness": 14},
+            "hovertemplate": "(%{x:.2f}, %{y:.2f})<br>entropy / log K %{z:.2f}<extra></extra>",
+        },
+        {
+            "type": "contour",
+            **grid,
+            "z": np.round(np.maximum(log_density, floor), 3).tolist(),
+            "contours": {"coloring": "lines", "start": floor, "end": float(log_density.max())},
+            "ncontours": 10,
+            "line": {"width": 1.2, "color": "#1f3a93"},
+            "colorscale": [[0, "#1f3a93"], [1, "#1f3a93"]],
+            "showscale": False,
+            "name": "density",
+            "hoverinfo": "skip",
+        },
+        xy_trace(
+            points,
+            4,
+            "data",
             marker={"size": 5, "color": responsibility_colors(resp, colors), "line": {"width": 0}},
             hoverinfo="skip",
         ),
-        go.Scatter(
-            x=rounded(means[weights > 0, 0], 4),
-            y=rounded(means[weights > 0, 1], 4),
-            mode="markers",
-            name="means",
+        xy_trace(
+            mixture.means[live],
+            4,
+            "means",
             marker={
                 "symbol": "circle",
                 "size": 14,
-                "color": [color_for(colors[k]) for k in np.flatnonzero(weights > 0)],
+                "color": [color_for(colors[k]) for k in live],
                 "line": {"width": 2, "color": "white"},
             },
             hovertemplate="mean (%{x}, %{y})<extra></extra>",

@@ -91,7 +91,10 @@ def _restart_grid() -> dict[str, Any]:
 # builder -> (function, inputs): every array input is a candidate for NaN and infinity.
 BUILDERS: dict[str, tuple[Callable[..., go.Figure], Callable[[], dict[str, Any]]]] = {
     "ellipse_figure": (_draw_ellipses, _ellipse),
-    "fit_animation_figure": (lambda X, **kw: gmm_figures.fit_animation_figure(X, **kw), _animation),
+    "fit_animation_figure": (
+        lambda X, **kw: go.Figure(gmm_figures.fit_animation_figure(X, **kw)),  # a figure dict
+        _animation,
+    ),
     "log_likelihood_figure": (
         lambda traces, **kw: gmm_figures.log_likelihood_figure(traces, **kw),
         lambda: {"traces": TRACES, "n_iter": np.array([3, 4, 4]), "highlighted_restart": 0},
@@ -123,7 +126,7 @@ BUILDERS: dict[str, tuple[Callable[..., go.Figure], Callable[[], dict[str, Any]]
         },
     ),
     "restart_grid_figure": (
-        lambda X, **kw: gmm_figures.restart_grid_figure(X, **kw),
+        lambda X, **kw: go.Figure(gmm_figures.restart_grid_figure(X, **kw)),
         _restart_grid,
     ),
 }

@@ -6,6 +6,7 @@ import json
 import math
 
 import numpy as np
+import plotly.graph_objects as go
 import pytest
 
 import gmm_figures as figures
@@ -68,7 +69,7 @@ def test_a_collapsed_component_spikes_off_the_top_without_nan() -> None:
 def test_the_animation_has_one_frame_per_snapshot_carrying_only_the_fit() -> None:
     snapshots = np.array([0, 1, 3, 10])
     means = np.array([[0.0, 0.1], [-1.0, 1.0], [-1.8, 2.2], [-2.0, 2.5]])
-    fig = figures.mixture_animation_figure(
+    spec = figures.mixture_animation_figure(
         _data(),
         snapshot_iterations=snapshots,
         snapshot_weights=np.full((4, 2), 0.5),
@@ -76,6 +77,7 @@ def test_the_animation_has_one_frame_per_snapshot_carrying_only_the_fit() -> Non
         snapshot_variances=np.ones((4, 2, 1, 1)),
         component_colors=[1, 0],
     )
+    fig = go.Figure(spec)  # Plotly checks the dict: a valid figure
     assert [frame.name for frame in fig.frames] == ["0", "1", "3", "10"]
     names = [trace.name for trace in fig.data]
     moving = list(fig.frames[0].traces)

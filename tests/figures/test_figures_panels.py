@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
+import plotly.graph_objects as go
 import pytest
 
 from gmm_figures.panels import panel_title, panels_figure
@@ -38,7 +39,9 @@ def test_points_take_the_component_colours_blended_by_responsibility() -> None:
     inputs["responsibilities"][1, 0] = [0.5, 0.5]
     inputs["responsibilities"][1, 1] = [1.0, 0.0]
     inputs["responsibilities"][1, 2] = [0.0, 1.0]
-    figure = panels_figure(inputs.pop("points"), iterations=[0, 3], last_iteration=9, **inputs)
+    figure = go.Figure(
+        panels_figure(inputs.pop("points"), iterations=[0, 3], last_iteration=9, **inputs)
+    )
     data = next(t for t in figure.data if t.name == "data 1")
     half, alpha_half = _rgba(data.marker.color[0])
     np.testing.assert_allclose(half, (_rgb(color_for(0)) + _rgb(color_for(1))) / 2, atol=0.51)
@@ -52,8 +55,10 @@ def test_points_take_the_component_colours_blended_by_responsibility() -> None:
 def test_every_panel_has_its_points_ellipses_means_and_title() -> None:
     inputs = _inputs(5, k=3)
     points = inputs.pop("points")
-    figure = panels_figure(
-        points, iterations=[0, 1, 2, 5, 20], last_iteration=14, n_sigmas=(1.0, 2.0), **inputs
+    figure = go.Figure(
+        panels_figure(
+            points, iterations=[0, 1, 2, 5, 20], last_iteration=14, n_sigmas=(1.0, 2.0), **inputs
+        )
     )
     names = [t.name for t in figure.data]
     for panel in range(5):
@@ -81,8 +86,10 @@ def test_every_panel_has_its_points_ellipses_means_and_title() -> None:
 def test_more_than_five_panels_wrap_and_a_source_is_noted() -> None:
     inputs = _inputs(7)
     points = inputs.pop("points")
-    figure = panels_figure(
-        points, iterations=list(range(7)), last_iteration=3, source="Data: here", **inputs
+    figure = go.Figure(
+        panels_figure(
+            points, iterations=list(range(7)), last_iteration=3, source="Data: here", **inputs
+        )
     )
     assert figure.layout.xaxis6.domain[0] == pytest.approx(figure.layout.xaxis.domain[0])
     assert figure.layout.yaxis6.domain[1] < figure.layout.yaxis.domain[0]
