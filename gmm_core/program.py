@@ -34,7 +34,7 @@ import numpy as np
 from jax.sharding import Mesh, NamedSharding
 from jax.sharding import PartitionSpec as P
 
-from gmm_core import distributed, saved_programs
+from gmm_core import distributed
 from gmm_core.device_mesh import FIT_AXIS, POINT_AXIS
 from gmm_core.em import run_em
 from gmm_core.init import initialise
@@ -318,55 +318,32 @@ class _ProgramCache:
     def __init__(self, capacity: int) -> None:
         self.capacity = capacity
         self.compilations = 0
-        self.loads = 0  # programs loaded whole from gmm_core.saved_programs
         self._programs: OrderedDict[tuple, Any] = OrderedDict()
         self._lock = threading.Lock()
 
-    def get(
-        self, config: ProgramConfig, inputs: ProgramInputs, load: bool = True
-    ) -> tuple[Any, float, bool]:
-        """The compiled program, the seconds spent compiling or loading it (0 when held),
-        and whether it was loaded whole from a file an earlier process saved
-        (:mod:`gmm_core.saved_programs`) instead of compiled; ``load=False`` compiles."""
+    def get(self, config: ProgramConfig, inputs: ProgramInputs) -> tuple[Any, float]:
+        """The compiled program and the seconds spent compiling it (0 when held).
+
+        A program compiled by an earlier process comes from JAX's persistent
+        compilation cache (:mod:`gmm_core.compilation_cache`), when it is on.
+        """
         key = (config, _signature(inputs))
         with self._lock:
             if key in self._programs:
                 self._programs.move_to_end(key)
-                compiled, loaded = self._programs[key]
-                return compiled, 0.0, loaded
+                return self._programs[key], 0.0
             started = time.perf_counter()
-            compiled = saved_programs.load(key) if load else None
-            loaded = compiled is not None
-            if loaded:
-                self.loads += 1
-            else:
-                compiled = self._compile(key, config, inputs)
-            self._programs[key] = (compiled, loaded)
+            compiled = _compile_lowered(_build_program(config, inputs).lower(inputs))
+            self.compilations += 1
+            self._programs[key] = compiled
             while len(self._programs) > self.capacity:
                 self._programs.popitem(last=False)
-            return compiled, time.perf_counter() - started, loaded
-
-    def _compile(self, key: tuple, config: ProgramConfig, inputs: ProgramInputs) -> Any:
-        """Compile, and save the program when XLA compiled it (not read from JAX's cache)."""
-        hits = saved_programs.jax_cache_hits()
-        compiled = _compile_lowered(_build_program(config, inputs).lower(inputs))
-        self.compilations += 1
-        if saved_programs.jax_cache_hits() == hits:
-            saved_programs.save(key, compiled)
-        return compiled
-
-    def forget_loaded(self, config: ProgramConfig, inputs: ProgramInputs, failed: Any) -> None:
-        """Drop ``failed``, a loaded program, here and on disk, so the next get compiles."""
-        key = (config, _signature(inputs))
-        with self._lock:
-            if self._programs.get(key, (None,))[0] is failed:
-                del self._programs[key]
-            saved_programs.discard(key)
+            return compiled, time.perf_counter() - started
 
     def held(self) -> list[tuple[tuple, Any]]:
         """``((config, signature), compiled program)`` of every program held, oldest first."""
         with self._lock:
-            return [(key, compiled) for key, (compiled, _) in self._programs.items()]
+            return list(self._programs.items())
 
     def __len__(self) -> int:
         return len(self._programs)
@@ -402,17 +379,8 @@ def run_program(
         When ``deadline`` (a ``time.perf_counter`` value) passes first.
     """
     inputs = placed(inputs, config.mesh_shape)
-    program, compile_seconds, loaded = PROGRAMS.get(config, inputs)
-    try:
-        outputs = wait_until_ready(program(inputs), deadline, timeout)
-    except jax.errors.JaxRuntimeError as error:
-        if not (loaded and "NOT_FOUND" in str(error)):
-            raise
-        # A saved program missing a kernel (see gmm_core.saved_programs): compile instead.
-        PROGRAMS.forget_loaded(config, inputs, program)
-        program, more_seconds, _ = PROGRAMS.get(config, inputs, load=False)
-        compile_seconds += more_seconds
-        outputs = wait_until_ready(program(inputs), deadline, timeout)
+    program, compile_seconds = PROGRAMS.get(config, inputs)
+    outputs = wait_until_ready(program(inputs), deadline, timeout)
     if distributed.is_multi_process():
         outputs = distributed.gather_outputs(outputs)
     return jax.device_get(outputs), compile_seconds

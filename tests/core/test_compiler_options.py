@@ -11,16 +11,14 @@ import pytest
 from jax.experimental.compilation_cache import compilation_cache
 
 import gmm_core
-from gmm_core import PRESETS, program, saved_programs
+from gmm_core import PRESETS, program
 from gmm_core.program import PROGRAMS
 
 
 @pytest.fixture
-def compiled_here(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    """Every program compiled by XLA in this test: none held, loaded, saved or read from
-    JAX's persistent cache (turned back on afterwards)."""
-    monkeypatch.setattr(saved_programs, "load", lambda key: None)
-    monkeypatch.setattr(saved_programs, "save", lambda key, compiled: None)
+def compiled_here() -> Iterator[None]:
+    """Every program compiled by XLA in this test: none held or read from JAX's
+    persistent cache (turned back on afterwards)."""
     was_on = jax.config.jax_enable_compilation_cache
     jax.config.update("jax_enable_compilation_cache", False)
     compilation_cache.reset_cache()
