@@ -21,7 +21,6 @@ which builds on it.
 from __future__ import annotations
 
 import dataclasses
-import re
 import threading
 import time
 from collections import OrderedDict
@@ -46,18 +45,10 @@ PROGRAM_CACHE_SIZE = 16
 TRACED_INIT = "any"
 #: ``ProgramConfig.init_params`` of a program whose start is wholly user-given.
 NO_INIT = "none"
-#: XLA settings for programs on CPU devices: LLVM's lighter optimisation level and the
-#: classic loop emitters. The default sweep compiles in about 40 % of the time with
-#: these, and its warm runs are as fast (``python -m gmm_core.bench``, README). Other
-#: platforms keep XLA's defaults. These take precedence over the same settings in
-#: ``XLA_FLAGS``.
-CPU_COMPILER_OPTIONS: dict[str, int | bool] = {
-    "xla_backend_optimization_level": 1,
-    "xla_cpu_use_fusion_emitters": False,
-}
-#: Settings of :data:`CPU_COMPILER_OPTIONS` that this process's jaxlib turned down.
-_UNKNOWN_OPTIONS: set[str] = set()
-_UNKNOWN_OPTION = re.compile(r"No such compile option: '([^']+)'")
+#: XLA settings for programs on CPU devices: LLVM's lighter optimisation level, which
+#: compiles the sweep faster with the same fits (``tests/core/test_compiler_options.py``).
+#: Other platforms keep XLA's defaults. These take precedence over ``XLA_FLAGS``.
+CPU_COMPILER_OPTIONS: dict[str, int | bool] = {"xla_backend_optimization_level": 1}
 
 #: An input as NumPy on the host, or as an array (a tracer inside the program).
 Input = np.ndarray | np.generic | jax.Array
@@ -282,25 +273,11 @@ def _build_program(config: ProgramConfig, example: ProgramInputs) -> Any:
     return jax.jit(lambda inputs: sharded(inputs))
 
 
-def _compiler_options() -> dict[str, int | bool] | None:
-    """XLA settings for a program on this process's devices (those of :func:`_mesh`):
-    :data:`CPU_COMPILER_OPTIONS` on CPU, less any this jaxlib turned down."""
-    known = {k: v for k, v in CPU_COMPILER_OPTIONS.items() if k not in _UNKNOWN_OPTIONS}
-    return known if jax.default_backend() == "cpu" and known else None
-
-
 def _compile_lowered(lowered: Any) -> Any:
-    """Compile with :func:`_compiler_options`, leaving out any this jaxlib does not know
-    (remembered in :data:`_UNKNOWN_OPTIONS`, so later programs do not try them)."""
-    while True:
-        options = _compiler_options()
-        try:
-            return lowered.compile(compiler_options=options)
-        except jax.errors.JaxRuntimeError as error:
-            unknown = _UNKNOWN_OPTION.search(str(error))
-            if options is None or unknown is None or unknown.group(1) not in options:
-                raise
-            _UNKNOWN_OPTIONS.add(unknown.group(1))
+    """Compile for this process's devices (those of :func:`_mesh`), with
+    :data:`CPU_COMPILER_OPTIONS` on CPU."""
+    cpu = jax.default_backend() == "cpu" and CPU_COMPILER_OPTIONS
+    return lowered.compile(compiler_options=CPU_COMPILER_OPTIONS if cpu else None)
 
 
 def _signature(inputs: ProgramInputs) -> tuple:
