@@ -42,7 +42,7 @@ def _user_env() -> dict[str, str]:
     return {**env, "PYTHONPATH": str(ROOT), "JAX_PLATFORMS": "cpu"}
 
 
-def test_workload_a_is_fast_with_the_library_defaults(
+def test_workload_a_is_fast_with_a_device_per_core(
     record_property: Callable[[str, object], None],
 ) -> None:
     done = subprocess.run(
@@ -52,7 +52,7 @@ def test_workload_a_is_fast_with_the_library_defaults(
     figures = json.loads(done.stdout.strip().splitlines()[-1])
     ours, theirs = figures["ours"], figures["theirs"]
     text = (
-        f"(a) with the library's defaults ({figures['devices']} CPU devices): gmm_core "
+        f"(a) with use_cpu_cores() ({figures['devices']} CPU devices): gmm_core "
         f"{ours:.3f} s (best of 3 warm, compile {figures['compile']:.1f} s), "
         f"scikit-learn {theirs:.2f} s: {theirs / ours:.1f}×"
     )
