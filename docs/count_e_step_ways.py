@@ -17,7 +17,7 @@ from jax import lax
 
 import gmm_core.estep as estep
 from gmm_core.bench import WORKLOADS, blobs, run_workload
-from gmm_core.cpu_devices import use_every_cpu_core
+from gmm_core.cpu_devices import use_cpu_cores
 
 WAY_NAMES = ("float32", "float64 log-densities, float32 normalisation", "exact float64")
 
@@ -43,7 +43,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("workload", choices=sorted(WORKLOADS))
     args = parser.parse_args()
-    use_every_cpu_core()
+    use_cpu_cores()
     counts = count_ways(args.workload)
     total = sum(counts.values())
     for index, way in enumerate(WAY_NAMES):

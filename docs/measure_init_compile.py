@@ -15,9 +15,9 @@ import os
 
 os.environ["GMM_COMPILATION_CACHE"] = ""  # noqa: E402  cold: no persistent cache
 
-from gmm_core.cpu_devices import use_every_cpu_core  # noqa: E402
+from gmm_core.cpu_devices import use_cpu_cores  # noqa: E402
 
-use_every_cpu_core()
+use_cpu_cores()
 
 import gmm_core  # noqa: E402
 from gmm_core.program import PROGRAMS  # noqa: E402

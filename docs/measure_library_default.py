@@ -1,8 +1,8 @@
 """gmm_core's sweep as a library user calls it: no flags, workloads of ``gmm_core.bench``.
 
-Run from the repository root: ``python docs/measure_library_default.py a b c`` (the
-library default: one CPU device per core, see ``gmm_core.cpu_devices``) and again with
-``GMM_CPU_DEVICES=1`` (one device, the default before). Prints per workload the
+Run from the repository root: ``python docs/measure_library_default.py a b c`` (JAX's
+default: one CPU device) and again with ``--devices 0`` (one CPU device per core, as the
+app asks for with :func:`gmm_core.cpu_devices.use_cpu_cores`). Prints per workload the
 compile seconds, the best warm wall seconds of ``--repeats`` runs, and the process
 CPU seconds of that run.
 """
@@ -16,6 +16,7 @@ import jax
 import numpy as np
 
 from gmm_core.bench import WORKLOADS, Workload, blobs, run_workload
+from gmm_core.cpu_devices import use_cpu_cores
 
 
 def timed(workload: Workload, X: np.ndarray, seed: int) -> tuple[float, float, float]:
@@ -29,7 +30,10 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("workloads", nargs="*", default=["a", "b", "c"])
     parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--devices", type=int, help="CPU devices to ask for; 0: one per core")
     args = parser.parse_args()
+    if args.devices is not None:
+        use_cpu_cores(args.devices or None)
     print(f"devices: {len(jax.devices())}")
     for name in args.workloads:
         workload = WORKLOADS[name]

@@ -17,7 +17,7 @@ import psutil
 import gmm_core
 from gmm_app.sweep_workers import WorkerPool
 from gmm_core.compilation_cache import enable_compilation_cache
-from gmm_core.cpu_devices import use_every_cpu_core
+from gmm_core.cpu_devices import use_cpu_cores
 
 OPTIONS = dict(k_min=1, k_max=6, n_restarts=8, seed=0, snapshots=64)
 
@@ -33,7 +33,7 @@ def median_seconds(run, repeats: int = 10) -> float:
 
 
 def main() -> None:
-    use_every_cpu_core()
+    use_cpu_cores()
     enable_compilation_cache()
     X, _ = gmm_core.PRESETS["four_blobs"].sample(n=2000, seed=0)
     local = median_seconds(lambda: gmm_core.sweep(X, progress=lambda _: None, **OPTIONS))

@@ -8,10 +8,6 @@ the program from the cache in a few seconds. JAX is set up as a sweep worker set
 a worker calls it, with a progress callback, so the cached program is the one the
 workers look up.
 
-A program JAX reads back from its own cache cannot be saved whole
-(:mod:`gmm_core.saved_programs`); when that happens here the sweep is compiled once more
-with JAX's cache off, so that a restarted server loads the program instead of tracing it.
-
 Must not import: plotly (it only compiles).
 """
 
@@ -20,15 +16,13 @@ from __future__ import annotations
 import time
 
 import gmm_core
-from gmm_core import saved_programs
-from gmm_core.compilation_cache import bypass_jax_cache, enable_compilation_cache
-from gmm_core.cpu_devices import use_every_cpu_core
-from gmm_core.program import PROGRAMS
+from gmm_core.compilation_cache import enable_compilation_cache
+from gmm_core.cpu_devices import use_cpu_cores
 
 
 def main() -> None:
-    """Compile (or load) the default sweep's program, and say where it went."""
-    use_every_cpu_core()
+    """Compile the default sweep's program into the cache, and say where it went."""
+    use_cpu_cores()
     directory = enable_compilation_cache()
     if directory is None:
         print("gmm_app.prewarm: the compilation cache is off (GMM_COMPILATION_CACHE is empty)")
@@ -45,10 +39,6 @@ def main() -> None:
     started = time.perf_counter()
     options, _ = call_options(*points.shape, defaults.fit_key)
     result = gmm_core.sweep(points, progress=lambda _: None, **options)
-    if not PROGRAMS.loads and not saved_programs.saves():  # it came from JAX's cache
-        bypass_jax_cache()
-        PROGRAMS.clear()
-        result = gmm_core.sweep(points, progress=lambda _: None, **options)
     print(
         f"gmm_app.prewarm: the default sweep's program is in {directory} "
         f"(compiled in {result.compile_seconds:.1f} s, "

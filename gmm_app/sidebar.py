@@ -47,7 +47,7 @@ from gmm_app.params import (
 )
 from gmm_app.widgets import escape_markdown
 from gmm_core.compilation_cache import enable_compilation_cache
-from gmm_core.cpu_devices import use_every_cpu_core
+from gmm_core.cpu_devices import use_cpu_cores
 
 PAGE_CONFIG: dict[str, Any] = {
     "page_title": "GMM Explorer",
@@ -176,7 +176,7 @@ def startup() -> Path | None:
     :mod:`gmm_core.compilation_cache`. Returns the directory, or None when off.
     """
     if "cache" not in _STARTED:
-        use_every_cpu_core()
+        use_cpu_cores()
         _STARTED["cache"] = enable_compilation_cache()
         long_lived.set_aside_imports()
     return _STARTED["cache"]

@@ -169,9 +169,9 @@ def configured_workers() -> int:
 def _serve(connection: Any, target: str) -> None:
     """The worker's loop: set up JAX as the server does, then answer requests until EOF."""
     from gmm_core.compilation_cache import enable_compilation_cache
-    from gmm_core.cpu_devices import use_every_cpu_core
+    from gmm_core.cpu_devices import use_cpu_cores
 
-    use_every_cpu_core()
+    use_cpu_cores()  # each worker asks for its own devices: nothing is inherited
     enable_compilation_cache()
     module, _, name = target.partition(":")
     run = getattr(importlib.import_module(module), name)

@@ -13,17 +13,14 @@ Public API::
 ``GaussianMixture`` and ``ConvergenceWarning`` are loaded on first use, so that
 ``import gmm_core`` does not import scikit-learn.
 
-Configuration. ``import gmm_core`` asks JAX for one CPU device per core (the flag
-``--xla_force_host_platform_device_count`` in ``XLA_FLAGS``), so a sweep's restarts run
-on every core; results do not depend on the device count. It does so only when JAX has
-not created its devices yet and ``XLA_FLAGS`` sets no device count; it changes nothing
-else, and child processes inherit the flag. Set ``GMM_CPU_DEVICES=1`` before the import
-to turn it off, or ``GMM_CPU_DEVICES=N`` for N devices. See
-:func:`gmm_core.cpu_devices.default_device_setup`.
+Configuration. ``import gmm_core`` changes no setting and no environment variable; JAX
+keeps its single CPU device unless the caller asks for more before JAX starts, e.g.
+``gmm_core.cpu_devices.use_cpu_cores()`` for one per core (what the app and the
+benchmark do), so that a sweep's restarts run on every core. Results do not depend on
+the device count.
 """
 
 from gmm_core.covariance_types import COVARIANCE_TYPES
-from gmm_core.cpu_devices import default_device_setup
 from gmm_core.criteria import aic, bic, n_parameters
 from gmm_core.data import DEFAULT_PRESET, PRESETS, DatasetSpec, cluster_covariance, make_dataset
 from gmm_core.diagnostics import StuckFitWarning
@@ -32,8 +29,6 @@ from gmm_core.init import INIT_METHODS
 from gmm_core.shipped import SHIPPED, load_shipped
 from gmm_core.sweep import FittedMixture, SweepResult, compilation_count, sweep
 from gmm_core.truth_matching import adjusted_rand_index, center_errors, match_components
-
-default_device_setup()  # importing the modules above does not start JAX's backend
 
 _LAZY = {"ConvergenceWarning", "GaussianMixture"}  # from gmm_core.estimator
 

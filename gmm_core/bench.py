@@ -9,9 +9,9 @@ of its work is timed and scaled up; the table says how in its "scikit-learn" col
 "×R" means one restart of every K times R restarts; "×R·ΣK/K" means one restart of
 the largest K times R restarts times ΣK/K_max.
 
-gmm_core runs with one CPU device per core (``XLA_FLAGS`` set by
-:func:`gmm_core.cpu_devices.use_every_cpu_core` unless already given), so restarts are
-spread over the cores; scikit-learn uses its BLAS threads.
+gmm_core runs with one CPU device per core (:func:`gmm_core.cpu_devices.use_cpu_cores`,
+unless ``JAX_NUM_CPU_DEVICES`` or ``XLA_FLAGS`` choose a count), so restarts are spread
+over the cores; scikit-learn uses its BLAS threads.
 
 Large workloads run in a fresh subprocess each, which reports its own peak resident
 memory (``resource.getrusage``), so the figure covers the data, JAX and the sweep.
@@ -36,7 +36,7 @@ from typing import NamedTuple
 import jax
 import numpy as np
 
-from gmm_core.cpu_devices import use_every_cpu_core
+from gmm_core.cpu_devices import use_cpu_cores
 from gmm_core.sweep import SweepResult, sweep
 
 
@@ -177,7 +177,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--markdown", help="also write the table, dated, to this Markdown file")
     parser.add_argument("--child", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
-    use_every_cpu_core()  # before JAX starts: one CPU device per core, inherited by children
+    use_cpu_cores()  # before JAX starts: one CPU device per core (each child asks too)
     if args.child:
         run_child(args.child, args.repeats)
         return

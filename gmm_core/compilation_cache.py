@@ -31,16 +31,3 @@ def enable_compilation_cache(directory: str | os.PathLike[str] | None = None) ->
     jax.config.update("jax_persistent_cache_min_compile_time_secs", 0.0)
     jax.config.update("jax_persistent_cache_min_entry_size_bytes", -1)
     return path
-
-
-def bypass_jax_cache() -> None:
-    """Compile afresh from now on in this process: JAX's cache is neither read nor written.
-
-    Programs are still saved whole (:mod:`gmm_core.saved_programs` keeps its folder), and
-    only a program XLA really compiled can be: the prewarm uses this when JAX's cache held
-    its program.
-    """
-    from jax.experimental.compilation_cache import compilation_cache
-
-    jax.config.update("jax_enable_compilation_cache", False)
-    compilation_cache.reset_cache()  # JAX decides once per process whether to use it

@@ -21,7 +21,6 @@ which builds on it.
 from __future__ import annotations
 
 import dataclasses
-import re
 import threading
 import time
 from collections import OrderedDict
@@ -34,7 +33,7 @@ import numpy as np
 from jax.sharding import Mesh, NamedSharding
 from jax.sharding import PartitionSpec as P
 
-from gmm_core import distributed, saved_programs
+from gmm_core import distributed
 from gmm_core.device_mesh import FIT_AXIS, POINT_AXIS
 from gmm_core.em import run_em
 from gmm_core.init import initialise
@@ -46,18 +45,10 @@ PROGRAM_CACHE_SIZE = 16
 TRACED_INIT = "any"
 #: ``ProgramConfig.init_params`` of a program whose start is wholly user-given.
 NO_INIT = "none"
-#: XLA settings for programs on CPU devices: LLVM's lighter optimisation level and the
-#: classic loop emitters. The default sweep compiles in about 40 % of the time with
-#: these, and its warm runs are as fast (``python -m gmm_core.bench``, README). Other
-#: platforms keep XLA's defaults. These take precedence over the same settings in
-#: ``XLA_FLAGS``.
-CPU_COMPILER_OPTIONS: dict[str, int | bool] = {
-    "xla_backend_optimization_level": 1,
-    "xla_cpu_use_fusion_emitters": False,
-}
-#: Settings of :data:`CPU_COMPILER_OPTIONS` that this process's jaxlib turned down.
-_UNKNOWN_OPTIONS: set[str] = set()
-_UNKNOWN_OPTION = re.compile(r"No such compile option: '([^']+)'")
+#: XLA settings for programs on CPU devices: LLVM's lighter optimisation level, which
+#: compiles the sweep faster with the same fits (``tests/core/test_compiler_options.py``).
+#: Other platforms keep XLA's defaults. These take precedence over ``XLA_FLAGS``.
+CPU_COMPILER_OPTIONS: dict[str, int | bool] = {"xla_backend_optimization_level": 1}
 
 #: An input as NumPy on the host, or as an array (a tracer inside the program).
 Input = np.ndarray | np.generic | jax.Array
@@ -282,25 +273,11 @@ def _build_program(config: ProgramConfig, example: ProgramInputs) -> Any:
     return jax.jit(lambda inputs: sharded(inputs))
 
 
-def _compiler_options() -> dict[str, int | bool] | None:
-    """XLA settings for a program on this process's devices (those of :func:`_mesh`):
-    :data:`CPU_COMPILER_OPTIONS` on CPU, less any this jaxlib turned down."""
-    known = {k: v for k, v in CPU_COMPILER_OPTIONS.items() if k not in _UNKNOWN_OPTIONS}
-    return known if jax.default_backend() == "cpu" and known else None
-
-
 def _compile_lowered(lowered: Any) -> Any:
-    """Compile with :func:`_compiler_options`, leaving out any this jaxlib does not know
-    (remembered in :data:`_UNKNOWN_OPTIONS`, so later programs do not try them)."""
-    while True:
-        options = _compiler_options()
-        try:
-            return lowered.compile(compiler_options=options)
-        except jax.errors.JaxRuntimeError as error:
-            unknown = _UNKNOWN_OPTION.search(str(error))
-            if options is None or unknown is None or unknown.group(1) not in options:
-                raise
-            _UNKNOWN_OPTIONS.add(unknown.group(1))
+    """Compile for this process's devices (those of :func:`_mesh`), with
+    :data:`CPU_COMPILER_OPTIONS` on CPU."""
+    cpu = jax.default_backend() == "cpu" and CPU_COMPILER_OPTIONS
+    return lowered.compile(compiler_options=CPU_COMPILER_OPTIONS if cpu else None)
 
 
 def _signature(inputs: ProgramInputs) -> tuple:
@@ -318,55 +295,32 @@ class _ProgramCache:
     def __init__(self, capacity: int) -> None:
         self.capacity = capacity
         self.compilations = 0
-        self.loads = 0  # programs loaded whole from gmm_core.saved_programs
         self._programs: OrderedDict[tuple, Any] = OrderedDict()
         self._lock = threading.Lock()
 
-    def get(
-        self, config: ProgramConfig, inputs: ProgramInputs, load: bool = True
-    ) -> tuple[Any, float, bool]:
-        """The compiled program, the seconds spent compiling or loading it (0 when held),
-        and whether it was loaded whole from a file an earlier process saved
-        (:mod:`gmm_core.saved_programs`) instead of compiled; ``load=False`` compiles."""
+    def get(self, config: ProgramConfig, inputs: ProgramInputs) -> tuple[Any, float]:
+        """The compiled program and the seconds spent compiling it (0 when held).
+
+        A program compiled by an earlier process comes from JAX's persistent
+        compilation cache (:mod:`gmm_core.compilation_cache`), when it is on.
+        """
         key = (config, _signature(inputs))
         with self._lock:
             if key in self._programs:
                 self._programs.move_to_end(key)
-                compiled, loaded = self._programs[key]
-                return compiled, 0.0, loaded
+                return self._programs[key], 0.0
             started = time.perf_counter()
-            compiled = saved_programs.load(key) if load else None
-            loaded = compiled is not None
-            if loaded:
-                self.loads += 1
-            else:
-                compiled = self._compile(key, config, inputs)
-            self._programs[key] = (compiled, loaded)
+            compiled = _compile_lowered(_build_program(config, inputs).lower(inputs))
+            self.compilations += 1
+            self._programs[key] = compiled
             while len(self._programs) > self.capacity:
                 self._programs.popitem(last=False)
-            return compiled, time.perf_counter() - started, loaded
-
-    def _compile(self, key: tuple, config: ProgramConfig, inputs: ProgramInputs) -> Any:
-        """Compile, and save the program when XLA compiled it (not read from JAX's cache)."""
-        hits = saved_programs.jax_cache_hits()
-        compiled = _compile_lowered(_build_program(config, inputs).lower(inputs))
-        self.compilations += 1
-        if saved_programs.jax_cache_hits() == hits:
-            saved_programs.save(key, compiled)
-        return compiled
-
-    def forget_loaded(self, config: ProgramConfig, inputs: ProgramInputs, failed: Any) -> None:
-        """Drop ``failed``, a loaded program, here and on disk, so the next get compiles."""
-        key = (config, _signature(inputs))
-        with self._lock:
-            if self._programs.get(key, (None,))[0] is failed:
-                del self._programs[key]
-            saved_programs.discard(key)
+            return compiled, time.perf_counter() - started
 
     def held(self) -> list[tuple[tuple, Any]]:
         """``((config, signature), compiled program)`` of every program held, oldest first."""
         with self._lock:
-            return [(key, compiled) for key, (compiled, _) in self._programs.items()]
+            return list(self._programs.items())
 
     def __len__(self) -> int:
         return len(self._programs)
@@ -402,17 +356,8 @@ def run_program(
         When ``deadline`` (a ``time.perf_counter`` value) passes first.
     """
     inputs = placed(inputs, config.mesh_shape)
-    program, compile_seconds, loaded = PROGRAMS.get(config, inputs)
-    try:
-        outputs = wait_until_ready(program(inputs), deadline, timeout)
-    except jax.errors.JaxRuntimeError as error:
-        if not (loaded and "NOT_FOUND" in str(error)):
-            raise
-        # A saved program missing a kernel (see gmm_core.saved_programs): compile instead.
-        PROGRAMS.forget_loaded(config, inputs, program)
-        program, more_seconds, _ = PROGRAMS.get(config, inputs, load=False)
-        compile_seconds += more_seconds
-        outputs = wait_until_ready(program(inputs), deadline, timeout)
+    program, compile_seconds = PROGRAMS.get(config, inputs)
+    outputs = wait_until_ready(program(inputs), deadline, timeout)
     if distributed.is_multi_process():
         outputs = distributed.gather_outputs(outputs)
     return jax.device_get(outputs), compile_seconds

@@ -22,10 +22,6 @@ from typing import Any
 import pytest
 from streamlit.runtime.pages_manager import PagesManager
 
-# The tests' own processes keep JAX's single CPU device (tests that need more set
-# XLA_FLAGS in a subprocess); ``import gmm_core`` would otherwise ask for one per core.
-os.environ.setdefault("GMM_CPU_DEVICES", "1")
-
 _CACHE_VARIABLE = "GMM_TEST_COMPILATION_CACHE"
 _OWNED_CACHE = pytest.StashKey[str]()
 
@@ -45,15 +41,14 @@ def pytest_configure(config: pytest.Config) -> None:
 
 
 def _start_jax_on_one_device() -> None:
-    """Start JAX's backend now, on the one device ``GMM_CPU_DEVICES`` asks for.
+    """Start JAX's backend now, on JAX's default single CPU device.
 
-    The app's start-up asks for a device per core when JAX has not started yet, so
-    without this, an xdist worker whose first JAX user is an AppTest would run every
-    later test on two devices and compile programs the other worker cannot share.
+    The tests' own processes keep that one device (tests that need more start a
+    subprocess). The app's start-up asks for a device per core when JAX has not started
+    yet, so without this, an xdist worker whose first JAX user is an AppTest would run
+    every later test on several devices and compile programs the other cannot share.
     """
     import jax
-
-    import gmm_core  # noqa: F401  (applies GMM_CPU_DEVICES before the backend starts)
 
     jax.devices()
 

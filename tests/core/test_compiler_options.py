@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
-from typing import Any
 
 import jax
 import numpy as np
@@ -11,16 +10,14 @@ import pytest
 from jax.experimental.compilation_cache import compilation_cache
 
 import gmm_core
-from gmm_core import PRESETS, program, saved_programs
+from gmm_core import PRESETS, program
 from gmm_core.program import PROGRAMS
 
 
 @pytest.fixture
-def compiled_here(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    """Every program compiled by XLA in this test: none held, loaded, saved or read from
-    JAX's persistent cache (turned back on afterwards)."""
-    monkeypatch.setattr(saved_programs, "load", lambda key: None)
-    monkeypatch.setattr(saved_programs, "save", lambda key, compiled: None)
+def compiled_here() -> Iterator[None]:
+    """Every program compiled by XLA in this test: none held or read from JAX's
+    persistent cache (turned back on afterwards)."""
     was_on = jax.config.jax_enable_compilation_cache
     jax.config.update("jax_enable_compilation_cache", False)
     compilation_cache.reset_cache()
@@ -61,30 +58,3 @@ def test_the_cpu_compiler_options_compile_faster_and_fit_the_same(
     np.testing.assert_allclose(tuned.log_likelihood, plain.log_likelihood, rtol=rtol)
     np.testing.assert_allclose(tuned.means, plain.means, rtol=rtol, atol=rtol)
     assert tuned.compile_seconds < plain.compile_seconds, text
-
-
-@pytest.mark.usefixtures("compiled_here")
-def test_a_setting_this_jaxlib_does_not_know_is_left_out_and_not_tried_again(
-    monkeypatch: pytest.MonkeyPatch,
-) -> None:
-    known = dict(program.CPU_COMPILER_OPTIONS)
-    unknown = {**known, "xla_no_such_setting_anywhere": True}
-    monkeypatch.setattr(program, "CPU_COMPILER_OPTIONS", unknown)
-    monkeypatch.setattr(program, "_UNKNOWN_OPTIONS", set())
-    tried: list[dict[str, object] | None] = []
-    original = jax.stages.Lowered.compile
-
-    def compile_and_note(self: Any, compiler_options: Any = None, **kwargs: Any) -> Any:
-        tried.append(compiler_options)
-        return original(self, compiler_options, **kwargs)
-
-    monkeypatch.setattr(jax.stages.Lowered, "compile", compile_and_note)
-    before = PROGRAMS.compilations
-    for n_points in (300, 700):  # two point buckets: two programs
-        points = PRESETS["four_blobs"].sample(n=n_points, seed=1)[0]
-        result = gmm_core.sweep(points, 1, 3, 2, seed=0, max_iter=20)
-        assert np.all(np.isfinite(result.final_log_likelihood))
-    assert PROGRAMS.compilations == before + 2
-    turned_down = program._UNKNOWN_OPTIONS
-    assert turned_down == {"xla_no_such_setting_anywhere"}
-    assert tried == [unknown, known, known]

@@ -1,8 +1,8 @@
-"""The library's speed as a user meets it: ``import gmm_core``, no flags, workloads (a)-(c).
+"""The library's speed as a user meets it: one CPU device per core, workloads (a)-(c).
 
 The benchmark (``python -m gmm_core.bench``) prints the full table. These tests run its
 workload (a) (2,000 points in 2-D, K = 1..6, 8 restarts, 100 iterations) in a fresh
-interpreter with no ``XLA_FLAGS`` and no ``GMM_CPU_DEVICES``, beside scikit-learn's
+interpreter with no ``XLA_FLAGS`` and ``use_cpu_cores()`` called, beside scikit-learn's
 ``GaussianMixture`` on the same data, and the benchmark's own command for (b) and (c);
 they print the times. The bounds are loose: a test fails only when gmm_core is many
 times slower than the benchmark's figures (tests share the CPU, so the figures printed
@@ -18,14 +18,13 @@ import sys
 from collections.abc import Callable
 from pathlib import Path
 
-from gmm_core.cpu_devices import DEVICES_VARIABLE, cpu_core_count
-
 ROOT = Path(__file__).resolve().parents[2]
 
 SCRIPT = """
 import json
-import gmm_core  # first: the library's default device setup, as a user gets it
 import jax
+from gmm_core.cpu_devices import use_cpu_cores
+use_cpu_cores()  # first: one CPU device per core, as the benchmark asks for
 from gmm_core import bench
 
 workload = bench.WORKLOADS["a"]
@@ -39,11 +38,11 @@ print(json.dumps({"devices": len(jax.devices()), "compile": compile_seconds,
 
 def _user_env() -> dict[str, str]:
     """This environment without the device settings: what a user's shell gives."""
-    env = {k: v for k, v in os.environ.items() if k not in ("XLA_FLAGS", DEVICES_VARIABLE)}
+    env = {k: v for k, v in os.environ.items() if k not in ("XLA_FLAGS", "JAX_NUM_CPU_DEVICES")}
     return {**env, "PYTHONPATH": str(ROOT), "JAX_PLATFORMS": "cpu"}
 
 
-def test_workload_a_is_fast_with_the_library_defaults(
+def test_workload_a_is_fast_with_a_device_per_core(
     record_property: Callable[[str, object], None],
 ) -> None:
     done = subprocess.run(
@@ -53,13 +52,13 @@ def test_workload_a_is_fast_with_the_library_defaults(
     figures = json.loads(done.stdout.strip().splitlines()[-1])
     ours, theirs = figures["ours"], figures["theirs"]
     text = (
-        f"(a) with the library's defaults ({figures['devices']} CPU devices): gmm_core "
+        f"(a) with use_cpu_cores() ({figures['devices']} CPU devices): gmm_core "
         f"{ours:.3f} s (best of 3 warm, compile {figures['compile']:.1f} s), "
         f"scikit-learn {theirs:.2f} s: {theirs / ours:.1f}×"
     )
     print(f"\n{text}")
     record_property("figure", text)
-    assert figures["devices"] == max(cpu_core_count(), 1)
+    assert figures["devices"] == len(os.sched_getaffinity(0))
     assert ours < 1.0, text
     assert theirs / ours > 5.0, text
 

@@ -14,6 +14,7 @@ import pytest
 
 import gmm_core
 from gmm_core import PRESETS, sweep
+from gmm_core.density import predict_labels
 from gmm_core.sweep import bucket_components, bucket_points, snapshot_iterations
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -108,7 +109,7 @@ def test_every_init_and_covariance_type_fits(
     assert np.all(np.isfinite(result.final_log_likelihood))
     assert np.all(np.isfinite(result.covariances))
     best = result.mixture(4)
-    labels = gmm_core.density.predict_labels(X[:600], best.weights, best.means, best.covariances)
+    labels = predict_labels(X[:600], best.weights, best.means, best.covariances)
     if init_params in ("kmeans", "k-means++", "random_from_data"):
         assert gmm_core.adjusted_rand_index(y[:600], labels) > 0.9
     # random responsibilities start every mean near the data mean; EM may stop early there.
@@ -166,6 +167,7 @@ def test_no_recompilation_within_a_bucket() -> None:
 DEVICE_SCRIPT = """
 import json, jax, numpy as np
 from gmm_core import PRESETS, sweep
+from gmm_core.density import predict_labels
 X, _ = PRESETS["overlapping"].sample(n=1500, seed=4)
 r = sweep(X, 1, 5, 6, seed=9, init_params="{init}")
 print(json.dumps({{"devices": len(jax.devices()), "ll": r.final_log_likelihood.tolist(),
