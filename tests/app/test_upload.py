@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 import gzip
 import io
+import json
 import math
 import random
 import time
@@ -16,7 +17,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from gmm_app import upload
+from gmm_app import fit_flow, upload
 from gmm_app.upload import (
     MAX_ABS_VALUE,
     MAX_COLUMNS,
@@ -29,6 +30,8 @@ from gmm_app.upload import (
     parse_csv,
     to_csv_bytes,
 )
+from tests.support.apptest import errors, make_app, open_page, plain, run_ok
+from tests.support.subprocesses import run_python
 
 
 def assert_data(result: ParsedUpload, expected: dict[str, list[float]]) -> None:
@@ -683,3 +686,51 @@ def test_parse_csv_fuzz(record_property) -> None:
     )
     assert n >= FUZZ_TARGET
     assert n_parsed >= 1000  # the success path is exercised, not only the error paths
+
+
+# --------------------------------------------------------------------------- the page
+
+QUERY = {"n": "1", "k_range": ["1", "2"], "restarts": "4"}  # Explore stops at once
+
+
+@pytest.mark.usefixtures("navigation_mode")
+def test_the_page_drops_rows_only_for_the_chosen_columns_and_reads_a_numeric_header() -> None:
+    rng = np.random.default_rng(5)
+    frame = pd.DataFrame(rng.normal(size=(120, 3)) + np.repeat([[0, 0, 0], [6, 6, 6]], 60, 0))
+    frame.loc[frame.index % 4 != 0, 2] = np.nan  # a sparse third column
+    content = frame.to_csv(index=False).encode()  # pandas' header: 0,1,2
+    at = run_ok(make_app(QUERY))
+    open_page(at, "pages/your_data.py")
+    at.file_uploader[0].upload("data.csv", content, "text/csv")
+    run_ok(at)
+    metrics = {m.label: m.value for m in at.metric}
+    assert metrics["Rows read"] == "120"  # the header is not a point at (0, 1, 2)
+    assert at.multiselect(key="upload_columns").value == ["0", "1", "2"]
+    assert metrics["Rows dropped"] == "90"
+    notes = plain(" ".join(node.value for node in at.markdown))
+    assert "Read the first row (0, 1, 2) as column names" in notes
+    assert "Dropped 90 rows with missing or non-finite values" in notes
+    at.multiselect(key="upload_columns").set_value(["0", "1"])
+    run_ok(at)
+    assert errors(at) == []
+    assert {m.label: m.value for m in at.metric}["Rows dropped"] == "0"
+    result = fit_flow.sweep_uploaded(content, ("0", "1"), at.session_state["settings"].fit_key)
+    assert result.result.n_samples == 120
+
+
+@pytest.mark.slow
+def test_a_label_column_with_one_long_cell_keeps_memory_small(record_property) -> None:
+    """The upload that took 3.8 GB (100,000 rows of a/b and one 3,000-character cell)."""
+    query = {"n": "1", "k_range": ["1", "2"], "restarts": "1"}
+    env = {"GMM_SWEEP_WORKERS": "0", "GMM_COMPILATION_CACHE": "", "GMM_CPU_DEVICES": "1"}
+    output = run_python(["-m", "tests.support.uploads", json.dumps(query)], env, timeout=600)
+    measured = json.loads(output.splitlines()[-1])
+    record_property(
+        "figure",
+        f"Your data with a 100,000-row upload whose label column has one 3,000-character "
+        f"cell, parsed and fitted (K 1-2) in one process: peak RSS {measured['peak_mb']:.0f} MB",
+    )
+    assert measured["exceptions"] == [] and measured["errors"] == []
+    assert measured["metrics"]["Rows read"] == "100,000"
+    assert measured["labels"] == ["none"]  # the long value rules the column out as labels
+    assert measured["peak_mb"] < 1024
