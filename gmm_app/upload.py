@@ -24,22 +24,6 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-__all__ = [
-    "MAX_ABS_VALUE",
-    "MAX_CELLS",
-    "MAX_COLUMNS",
-    "MAX_LABEL_LENGTH",
-    "MAX_LABEL_VALUES",
-    "MAX_ROWS",
-    "MAX_UPLOAD_BYTES",
-    "MIN_NUMERIC_COLUMNS",
-    "UNEXPECTED_ERROR_MESSAGE",
-    "ParsedUpload",
-    "UploadError",
-    "parse_csv",
-    "to_csv_bytes",
-]
-
 logger = logging.getLogger(__name__)
 
 # Keep in sync with `server.maxUploadSize = 20` (megabytes) in `.streamlit/config.toml`:
@@ -72,8 +56,10 @@ _DELIMITER_NAMES = {",": "','", ";": "';'", "\t": "tab", "|": "'|'"}
 _SNIFF_CHARS = 64 * 1024
 _SNIFF_LINES = 50
 # Cells that mean "no value" (compared after stripping and lower-casing).
-_MISSING = ["", "na", "n/a", "nan", "-nan", "+nan", "null", "none", "nil", "-", ".", "?"]
-_MISSING += ["#n/a", "#na"]
+_MISSING = (
+    *("", "na", "n/a", "nan", "-nan", "+nan", "null", "none", "nil"),
+    *("-", ".", "?", "#n/a", "#na"),
+)
 _NA_VALUES = sorted({form for token in _MISSING for form in (token, token.upper(), token.title())})
 _GROUPS = " '\u00a0\u202f"  # thousands groups besides the comma or dot: space, ', no-break spaces
 
@@ -96,15 +82,16 @@ _AMBIGUOUS = r"[+-]?\d{1,3},\d{3}"  # 1,234: a thousands group or a decimal comm
 _BINARY_SIGNATURES = {
     b"PK\x03\x04": "ZIP archive",
     b"PK\x05\x06": "ZIP archive",
+    b"PK\x07\x08": "ZIP archive",
     b"\x1f\x8b": "gzip archive",
     b"%PDF": "PDF document",
     b"\x89PNG": "PNG image",
     b"\xff\xd8\xff": "JPEG image",
-    b"GIF8": "GIF image",
+    b"GIF87a": "GIF image",
+    b"GIF89a": "GIF image",
     b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1": "legacy Office document such as .xls",
     b"7z\xbc\xaf\x27\x1c": "7-Zip archive",
     b"\xfd7zXZ\x00": "xz archive",
-    b"BZh": "bzip2 archive",
     b"\x28\xb5\x2f\xfd": "Zstandard archive",
     b"SQLite format 3\x00": "SQLite database",
     b"PAR1": "Parquet file",
@@ -155,7 +142,7 @@ class ParsedUpload:
     def usable(self, columns: Sequence[str] | None = None) -> np.ndarray:
         """(n_rows_read,) bool: rows finite and within ``MAX_ABS_VALUE`` in ``columns``
         (every numeric column by default)."""
-        values = self.table.to_numpy() if columns is None else self.table[list(columns)].to_numpy()
+        values = self.table[list(self.numeric_columns if columns is None else columns)].to_numpy()
         with np.errstate(invalid="ignore"):
             return (np.abs(values) <= MAX_ABS_VALUE).all(axis=1)
 
@@ -262,8 +249,8 @@ def _parse(raw: bytes, max_bytes: int, max_rows: int, max_columns: int) -> Parse
             "The uploaded file contains only whitespace; choose a CSV file with numeric data."
         )
     sep = _delimiter(text, max_columns)
-    # Leading blank lines and lines of bare delimiters are not the header.
-    text = re.sub(rf"\A(?:[{re.escape(sep)} \t]*(?:\r\n|\r|\n))+", "", text)
+    # pandas skips blank lines but not lines of bare delimiters: no row (nor header) either.
+    text = re.sub(rf"\n[{re.escape(sep)} \t]*(?=\r?\n|\Z)", "", "\n" + text)[1:]
     if not text:
         raise UploadError("The uploaded file contains no data rows; choose a file with numbers.")
     names, has_header, width = _header(text, sep, max_columns, notes)
@@ -275,6 +262,10 @@ def _parse(raw: bytes, max_bytes: int, max_rows: int, max_columns: int) -> Parse
         )
     if sep != "," and cells.shape[1] > 1:
         notes.append(f"Used {_DELIMITER_NAMES[sep]} as the delimiter")
+    if cells.empty:
+        raise UploadError(
+            "The file has a header row but no data rows; add at least one row of numbers."
+        )
     if len(cells) > max_rows:
         raise UploadError(
             f"The file has more than {max_rows:,} data rows, which is the limit; "
@@ -319,6 +310,8 @@ def _decode(raw: bytes, notes: list[str]) -> str:
     for signature, kind in _BINARY_SIGNATURES.items():
         if raw.startswith(signature):
             raise _binary_error(kind)
+    if re.match(rb"BZh[1-9]1AY&SY", raw):
+        raise _binary_error("bzip2 archive")
     if raw.startswith(b"\xef\xbb\xbf"):
         text = raw.decode("utf-8-sig", errors="replace")
         notes.append(
@@ -370,19 +363,16 @@ def _decode_marked(raw: bytes, codec: str, label: str, notes: list[str]) -> str:
 
 def _decode_utf16_without_bom(raw: bytes, notes: list[str]) -> str:
     """Accept BOM-less UTF-16 (NUL in every other byte); any other NUL byte means binary."""
-    sample = raw[:4096]
-    half = len(sample) // 2
-    for codec, nuls, others in (
-        ("utf-16-le", sample[1::2].count(0), sample[0::2].count(0)),
-        ("utf-16-be", sample[0::2].count(0), sample[1::2].count(0)),
-    ):
-        if len(raw) % 2 == 0 and half >= 2 and nuls >= 0.9 * half and others == 0:
-            try:
-                text = raw.decode(codec)
-            except UnicodeDecodeError:
-                break
-            notes.append("Decoded as UTF-16 (no byte-order mark)")
-            return text
+    even, odd = raw[:4096:2], raw[1:4096:2]
+    for codec, nuls, others in (("utf-16-le", odd, even), ("utf-16-be", even, odd)):
+        if len(raw) % 2 or len(nuls) < 2 or nuls.count(0) < 0.9 * len(nuls) or 0 in others:
+            continue
+        try:
+            text = raw.decode(codec)
+        except UnicodeDecodeError:
+            break
+        notes.append("Decoded as UTF-16 (no byte-order mark)")
+        return text
     raise _binary_error(None)
 
 
@@ -402,10 +392,9 @@ def _delimiter(text: str, max_columns: int) -> str:
     if len(text) > _SNIFF_CHARS:
         sample = sample[: sample.rfind("\n")] if "\n" in sample else text.split("\n", 1)[0]
     unquoted = re.sub(r'"[^"]*"', "", sample)
-    lines = [line for line in unquoted.splitlines() if line.strip()][:_SNIFF_LINES] or [""]
-    sep = (
-        max(_DELIMITERS[::-1], key=lines[0].count) if any(map(lines[0].count, _DELIMITERS)) else ","
-    )
+    blank = " " + "".join(_DELIMITERS)  # blank lines and lines of bare delimiters say nothing
+    lines = [line for line in unquoted.splitlines() if line.strip(blank)][:_SNIFF_LINES] or [""]
+    sep = max(_DELIMITERS[::-1], key=lines[0].count)  # "," when the first line has none
     for candidate in _DELIMITERS:
         counts = [line.count(candidate) for line in lines]
         typical, n_typical = Counter(counts).most_common(1)[0]
@@ -578,37 +567,27 @@ def _fractional(values: pd.Series) -> bool:
 
 def _columns(cells: pd.DataFrame, sep: str, first_width: int, notes: list[str]) -> ParsedUpload:
     """Sort columns into numeric, label candidates and ignored; assemble the result."""
-    # A column pandas read as numbers is done; any other is read from its stripped text.
-    columns: dict[str, pd.Series] = {}
-    for name, column in cells.items():
-        if pd.api.types.is_numeric_dtype(column) and not pd.api.types.is_bool_dtype(column):
-            columns[name] = column.astype(np.float64)
-        else:
-            columns[name] = column.astype("str").fillna("").str.strip()
-            if columns[name].str.len().max() > MAX_CELL_CHARS:
-                raise _fields_error(f"a field is longer than {MAX_CELL_CHARS:,} characters")
-    missing = {
-        name: column.isna() if column.dtype == np.float64 else column.str.lower().isin(_MISSING)
-        for name, column in columns.items()
-    }
-    blank = np.logical_and.reduce([column.to_numpy() for column in missing.values()])
-    if blank.all():
-        raise UploadError(
-            "The file has a header row but no data rows; add at least one row of numbers."
-        )
-    n_rows = int((~blank).sum())
     numeric: dict[str, np.ndarray] = {}
     labels: dict[str, pd.Series] = {}
     ignored: dict[str, list[str]] = {"non-numeric": [], "empty": [], "overflow": []}
     long_labels: list[str] = []
     used_decimal_comma = used_thousands = False
-    for index, (name, column) in enumerate(columns.items()):
-        column, absent = column[~blank].reset_index(drop=True), missing[name][~blank].to_numpy()
+    for index, (name, column) in enumerate(cells.items()):
+        # A column pandas read as numbers is done; any other is read from its stripped text.
+        is_number = pd.api.types.is_numeric_dtype(column) and column.dtype != bool
+        if is_number:
+            column = column.astype(np.float64)
+            absent = column.isna().to_numpy()
+        else:
+            column = column.astype("str").fillna("").str.strip()
+            if column.str.len().max() > MAX_CELL_CHARS:
+                raise _fields_error(f"a field is longer than {MAX_CELL_CHARS:,} characters")
+            absent = column.str.lower().isin(_MISSING).to_numpy()
         n_filled = int((~absent).sum())
         if n_filled == 0:
             ignored["empty"].append(name)
             continue
-        if column.dtype == np.float64:
+        if is_number:
             values, decimal_comma, grouped = column, sep != "," and _fractional(column), False
         elif _to_numbers(column[~absent].iloc[: n_filled // 10 + 1], sep)[0].isna().all():
             # Over a tenth of the filled cells are text: a text column, whatever the rest holds.
@@ -625,7 +604,7 @@ def _columns(cells: pd.DataFrame, sep: str, first_width: int, notes: list[str]) 
                     long_labels.append(name)
                 else:
                     labels[name] = column.astype("category")
-        elif index >= first_width and n_filled < _OVERFLOW_MIN_FILL * n_rows:
+        elif index >= first_width and n_filled < _OVERFLOW_MIN_FILL * len(cells):
             ignored["overflow"].append(name)
         else:
             numeric[name] = values.to_numpy()
@@ -656,15 +635,15 @@ def _columns(cells: pd.DataFrame, sep: str, first_width: int, notes: list[str]) 
         )
     if not numeric:
         raise UploadError(
-            f"No numeric columns found: none of the columns ({_quoted_list(list(columns))})"
+            f"No numeric columns found: none of the columns ({_quoted_list(list(cells.columns))})"
             f" is mostly numbers, and the fit needs at least "
             f"{_count(MIN_NUMERIC_COLUMNS, 'numeric column')}."
         )
-    rows = pd.RangeIndex(n_rows)
+    rows = pd.RangeIndex(len(cells))
     parsed = ParsedUpload(
         table=pd.DataFrame(numeric, index=rows, dtype=np.float64),
-        ignored_columns=tuple(name for name in columns if name not in numeric),
-        n_rows_read=n_rows,
+        ignored_columns=tuple(name for name in cells.columns if name not in numeric),
+        n_rows_read=len(cells),
         read_notes=tuple(notes),
         text_labels=pd.DataFrame(labels, index=rows),
     )
@@ -672,7 +651,7 @@ def _columns(cells: pd.DataFrame, sep: str, first_width: int, notes: list[str]) 
         no_data = not (np.abs(parsed.table.to_numpy()) <= MAX_ABS_VALUE).any()
     if no_data:
         raise UploadError(
-            f"All {_count(n_rows, 'row')} had a missing, non-numeric, infinite or too large "
+            f"All {_count(len(cells), 'row')} had a missing, non-numeric, infinite or too large "
             f"(beyond ±{MAX_ABS_VALUE:g}) value in a numeric column, so no data is left; "
             "fill in or remove those cells and upload again."
         )
