@@ -5,7 +5,6 @@ Must not import the fit flow or the sidebar; the parser is :mod:`gmm_app.upload`
 
 from __future__ import annotations
 
-import functools
 from collections.abc import Sequence
 
 import numpy as np
@@ -21,15 +20,11 @@ MAX_FIT_COLUMNS = 16
 DEFAULT_FIT_COLUMNS = 8
 
 
-def _cleaned_csv(parsed: ParsedUpload) -> bytes:
-    return to_csv_bytes(parsed.data)
-
-
 def upload_data_download(parsed: ParsedUpload, name: str) -> None:
     """The cleaned table: every numeric column, incomplete rows dropped (made on click)."""
     st.download_button(
         "Download cleaned data (CSV)",
-        data=functools.partial(_cleaned_csv, parsed),
+        data=lambda: to_csv_bytes(parsed.data),
         file_name=f"{name}_clean.csv",
         mime="text/csv",
         key=f"download_{name}_csv",
