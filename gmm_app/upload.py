@@ -16,6 +16,7 @@ from __future__ import annotations
 import io
 import logging
 import re
+import threading
 import warnings
 from collections import Counter
 from collections.abc import Sequence
@@ -97,6 +98,9 @@ _BINARY_SIGNATURES = {
     b"PAR1": "Parquet file",
     b"\x7fELF": "executable program",
 }
+# catch_warnings swaps process-wide state: two sessions parsing at once must take turns, or
+# one could record the other's warnings and miss its own wide rows.
+_WARNINGS_LOCK = threading.Lock()
 # C0 control characters other than tab, newline, carriage return, vertical tab and form feed.
 _CONTROL_CHARS = re.compile(r"[\x00-\x08\x0e-\x1f\x7f]")
 
@@ -446,7 +450,7 @@ def _read_wide(
     text: str, sep: str, max_columns: int, **options: object
 ) -> tuple[pd.DataFrame, int]:
     """:func:`_read_csv` skipping (with a warning) rows wider than the first; the widest row."""
-    with warnings.catch_warnings(record=True) as caught:
+    with _WARNINGS_LOCK, warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always", pd.errors.ParserWarning)
         cells = _read_csv(text, sep, on_bad_lines="warn", **options)
     wider = [int(n) for w in caught for n in re.findall(r"saw (\d+)", str(w.message))]

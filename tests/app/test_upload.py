@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import concurrent.futures
 import dataclasses
 import gzip
 import io
@@ -467,6 +468,14 @@ def test_a_stray_long_row_does_not_wipe_out_the_data() -> None:
         "Some rows had more fields than the first row; the extra fields form columns named "
         "by position"
     ) in result.notes
+
+
+def test_sessions_parsing_at_once_each_see_their_wide_rows() -> None:
+    rows = [f"{i},{i + 1}" + (f",{i}" if i % 2 else "") for i in range(20_000)]
+    raw = ("a,b\n" + "\n".join(rows)).encode()
+    with concurrent.futures.ThreadPoolExecutor(8) as pool:
+        results = list(pool.map(lambda _: parse_csv(raw), range(8)))
+    assert all(result.numeric_columns == ("a", "b", "x2") for result in results)
 
 
 def test_header_missing_a_name_for_a_full_column() -> None:
