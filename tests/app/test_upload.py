@@ -742,4 +742,4 @@ def test_a_label_column_with_one_long_cell_keeps_memory_small(record_property) -
     assert measured["exceptions"] == [] and measured["errors"] == []
     assert measured["metrics"]["Rows read"] == "100,000"
     assert measured["labels"] == ["none"]  # the long value rules the column out as labels
-    assert measured["peak_mb"] < 1024
+    assert measured["peak_mb"] < 1200  # well under the 1.5 GB asked; JAX and the fit included
