@@ -3,8 +3,9 @@
 A preset is synthetic (drawn from its cluster table, with true labels) or a shipped real
 data set (read from ``gmm_core/data_files``, no true labels).
 
-Cached with ``st.cache_data`` on plain values (a :class:`~gmm_app.app_settings.DataKey`, the
-upload's bytes). Must not import the fit flow, the widgets or the views.
+Synthetic data is cached with ``st.cache_data`` on a :class:`~gmm_app.app_settings.DataKey`;
+a parsed upload with ``st.cache_resource`` on its digest. Must not import the fit flow, the
+widgets or the views.
 """
 
 from __future__ import annotations
@@ -157,16 +158,21 @@ def draw_synthetic(key: DataKey) -> tuple[np.ndarray, np.ndarray | None]:
     return points, settings_truth(key).label_map[labels]
 
 
-@st.cache_data(max_entries=4, show_spinner=False)
 def parse_upload(raw: bytes) -> ParsedUpload:
-    """Parse uploaded CSV bytes (raises :class:`gmm_app.upload.UploadError`)."""
-    return parse_csv(raw)
+    """Parse uploaded CSV bytes once per file (raises :class:`gmm_app.upload.UploadError`)."""
+    return _parsed_upload(upload_digest(raw), raw)
+
+
+@st.cache_resource(max_entries=4, show_spinner=False)
+def _parsed_upload(digest: str, _raw: bytes) -> ParsedUpload:
+    """Keyed on the digest alone and kept as one shared object: ``st.cache_data`` would
+    hash the bytes on every rerun and pickle and copy the table on every call."""
+    return parse_csv(_raw)
 
 
 def upload_matrix(raw: bytes, columns: tuple[str, ...]) -> np.ndarray:
-    """The chosen numeric columns of an upload as an (N, D) float64 array."""
-    parsed = parse_upload(raw)
-    return parsed.data.loc[:, list(columns)].to_numpy(dtype=np.float64)
+    """(N, D) float64: the chosen numeric columns of an upload, the rows usable in all of them."""
+    return parse_upload(raw).matrix(columns)
 
 
 def upload_digest(raw: bytes) -> str:

@@ -15,34 +15,43 @@ MIN_ROWS_PER_CLASS = 2
 """A column is a label candidate only when its rows are at least this many per value."""
 
 
-def _is_label_column(values: np.ndarray, integers: bool) -> bool:
-    if integers and not np.all(values == np.round(values)):
-        return False
-    n_distinct = np.unique(values).size
-    return 2 <= n_distinct <= MAX_LABEL_VALUES and values.size >= MIN_ROWS_PER_CLASS * n_distinct
+def _few_groups(n_distinct: int, n_rows: int) -> bool:
+    return 2 <= n_distinct <= MAX_LABEL_VALUES and n_rows >= MIN_ROWS_PER_CLASS * n_distinct
 
 
 def label_candidates(parsed: ParsedUpload) -> tuple[str, ...]:
-    """Columns that can serve as true labels: text columns first, then integer ones."""
+    """Columns that can serve as true labels: text columns first, then integer ones.
+
+    A numeric column qualifies only when every row has an integer, so that its labels
+    cover whichever rows the chosen columns keep.
+    """
     texts = [
         name
-        for name in parsed.text_labels.columns
-        if _is_label_column(parsed.text_labels[name].to_numpy(dtype=str), integers=False)
+        for name, column in parsed.text_labels.items()
+        if _few_groups(len(column.cat.categories), parsed.n_rows_read)
     ]
-    numbers = [
-        name
-        for name in parsed.numeric_columns
-        if _is_label_column(parsed.data[name].to_numpy(dtype=np.float64), integers=True)
-    ]
+    numbers = []
+    for name in parsed.numeric_columns:
+        values = parsed.table[name].to_numpy()
+        if np.all(values == np.round(values)) and _few_groups(np.unique(values).size, values.size):
+            numbers.append(name)
     return (*texts, *numbers)
 
 
-def label_codes(parsed: ParsedUpload, column: str) -> tuple[np.ndarray, tuple[str, ...]]:
-    """The column's values as codes ``0..G-1`` (sorted by value) and the value of each code."""
+def label_codes(
+    parsed: ParsedUpload, column: str, rows: np.ndarray | None = None
+) -> tuple[np.ndarray, tuple[str, ...]]:
+    """The column's values in ``rows`` as codes ``0..G-1`` (sorted by value) and each code's value.
+
+    Parameters
+    ----------
+    rows : (n_rows_read,) bool, the rows kept for the fit; by default those of
+        :attr:`ParsedUpload.data`
+    """
+    keep = parsed.usable() if rows is None else rows
     if column in parsed.text_labels.columns:
-        values = parsed.text_labels[column].to_numpy(dtype=str)
-        names, codes = np.unique(values, return_inverse=True)
-        return codes.astype(np.int64), tuple(str(name) for name in names)
-    numbers = parsed.data[column].to_numpy(dtype=np.float64)
-    distinct, codes = np.unique(numbers, return_inverse=True)
+        labels = parsed.text_labels[column]
+        present, codes = np.unique(labels.cat.codes.to_numpy()[keep], return_inverse=True)
+        return codes.astype(np.int64), tuple(str(labels.cat.categories[i]) for i in present)
+    distinct, codes = np.unique(parsed.table[column].to_numpy()[keep], return_inverse=True)
     return codes.astype(np.int64), tuple(f"{value:g}" for value in distinct)

@@ -5,7 +5,6 @@ Must not import the fit flow or the sidebar; the parser is :mod:`gmm_app.upload`
 
 from __future__ import annotations
 
-import functools
 from collections.abc import Sequence
 
 import numpy as np
@@ -22,10 +21,10 @@ DEFAULT_FIT_COLUMNS = 8
 
 
 def upload_data_download(parsed: ParsedUpload, name: str) -> None:
-    """The cleaned table: every numeric column, incomplete rows dropped."""
+    """The cleaned table: every numeric column, incomplete rows dropped (made on click)."""
     st.download_button(
         "Download cleaned data (CSV)",
-        data=functools.partial(to_csv_bytes, parsed.data),
+        data=lambda: to_csv_bytes(parsed.data),
         file_name=f"{name}_clean.csv",
         mime="text/csv",
         key=f"download_{name}_csv",
@@ -37,14 +36,15 @@ def upload_data_download(parsed: ParsedUpload, name: str) -> None:
 # --------------------------------------------------------------------------- uploaded data
 
 
-def upload_summary(parsed: ParsedUpload) -> None:
-    """Rows read and dropped, numeric and ignored columns, and the parser's notes."""
+def upload_summary(parsed: ParsedUpload, columns: Sequence[str]) -> None:
+    """Rows read and dropped for ``columns``, numeric and ignored columns, the parser's notes."""
     read, dropped, numeric, ignored = st.columns(4)
     read.metric("Rows read", f"{parsed.n_rows_read:,}")
     dropped.metric(
         "Rows dropped",
-        f"{parsed.n_rows_dropped:,}",
-        help="Rows with a missing or non-finite value.",
+        f"{parsed.n_rows_read - int(parsed.usable(columns).sum()):,}",
+        help="Rows with a missing or non-finite value in a column chosen to fit; blanks "
+        "in the other columns remove nothing.",
     )
     numeric.metric("Numeric columns", len(parsed.numeric_columns))
     ignored.metric("Ignored columns", len(parsed.ignored_columns))
@@ -54,7 +54,8 @@ def upload_summary(parsed: ParsedUpload) -> None:
         if parsed.ignored_columns:
             ignored_names = ", ".join(escape_markdown(name) for name in parsed.ignored_columns)
             st.markdown(f"**Ignored columns:** {ignored_names}")
-        for note in parsed.notes:
+        dropped_note = parsed.drop_note(columns)
+        for note in (*parsed.read_notes, *([dropped_note] if dropped_note else [])):
             st.markdown(f"- {escape_markdown(note, max_chars=300)}")
 
 
@@ -105,7 +106,13 @@ def upload_problems(parsed: ParsedUpload, columns: Sequence[str], settings: Sett
     """What to change before an uploaded table can be fitted and drawn."""
     if not columns:
         return ["Pick at least one numeric column to fit (the label column is not fitted)."]
-    return settings.fit_problems(parsed.n_rows)
+    n_rows = int(parsed.usable(columns).sum())
+    if n_rows == 0:
+        return [
+            "No row has a usable value in every chosen column; choose other columns or "
+            "fill in the empty cells."
+        ]
+    return settings.fit_problems(n_rows)
 
 
 def variance_shares(points: np.ndarray, axes: np.ndarray) -> np.ndarray:

@@ -24,10 +24,10 @@ from gmm_app.upload import MAX_UPLOAD_BYTES, UploadError
 settings = sidebar.current_settings()
 presenter.page_heading(
     "Your data",
-    "Upload a CSV file with a header row. Numeric columns are detected and rows with missing "
-    "values dropped. A column of a few distinct labels (such as iris's species) is offered "
-    "as the truth instead of being fitted. The sidebar's Fit settings apply; its Data "
-    "settings are for the synthetic data only.",
+    "Upload a CSV file with a header row. Numeric columns are detected; a row is left out "
+    "only when a column you fit has no usable value in it. A column of a few distinct "
+    "labels (such as iris's species) is offered as the truth instead of being fitted. The "
+    "sidebar's Fit settings apply; its Data settings are for the synthetic data only.",
 )
 upload = st.file_uploader(
     f"CSV file (at most {MAX_UPLOAD_BYTES // 2**20} MB)",
@@ -45,9 +45,11 @@ except UploadError as error:
     widgets.show_problems([widgets.escape_markdown(str(error), max_chars=600)])
     st.stop()
 
-upload_view.upload_summary(parsed)
+summary = st.container()  # drawn above the pickers, counting the rows the chosen columns drop
 label = upload_view.label_picker(parsed)
 columns = upload_view.column_picker(parsed, label)
+with summary:
+    upload_view.upload_summary(parsed, columns)
 export = {
     **settings.as_dict(),
     "data": "uploaded file",
@@ -63,7 +65,7 @@ if not widgets.show_problems(upload_view.upload_problems(parsed, columns, settin
 points = datasets.upload_matrix(raw, columns)
 true_labels = truth = None
 if label is not None:
-    true_labels, _ = labels.label_codes(parsed, label)
+    true_labels, _ = labels.label_codes(parsed, label, parsed.usable(columns))
     truth = datasets.truth_from_labels(points, true_labels)
 axes, axis_titles = upload_view.plot_axes(points, columns)
 lifted = ()
@@ -71,7 +73,7 @@ if settings.init_means:  # placed in the plotted plane, fitted in every column
     lifted = placed_means.lift_means(np.asarray(settings.init_means), axes, points.mean(axis=0))
     lifted = tuple(tuple(mean) for mean in lifted.tolist())
 result = fit_flow.uploaded_sweep(
-    raw, columns, parsed.n_rows, settings, name="your_data", init_means=lifted
+    raw, columns, len(points), settings, name="your_data", init_means=lifted
 )
 if result is None:
     widgets.settings_download(export, "your_data")

@@ -35,6 +35,23 @@ def test_label_rows_follow_the_dropped_rows_and_codes_are_sorted_values() -> Non
     np.testing.assert_array_equal(parsed.data["x"], [1, 2, 3, 4, 5])
 
 
+def test_label_codes_follow_the_rows_the_chosen_columns_keep() -> None:
+    rows = ["1,,b", "2,5,a", ",6,a", "3,7,c", "4,,c", "5,8,c"]
+    parsed = parse_csv(_csv("x,sparse,label", rows))
+    keep = parsed.usable(["x"])
+    np.testing.assert_array_equal(keep, [True, True, False, True, True, True])
+    codes, names = labels.label_codes(parsed, "label", keep)
+    assert names == ("a", "b", "c") and codes.tolist() == [1, 0, 2, 2, 2]
+    codes, names = labels.label_codes(parsed, "label", parsed.usable(["sparse"]))
+    assert names == ("a", "c") and codes.tolist() == [0, 0, 1, 1]  # no gap for the absent b
+
+
+def test_an_integer_column_with_a_blank_is_not_offered_as_labels() -> None:
+    rows = [f"{i * 0.5},{i % 2},{'' if i == 3 else i % 3}" for i in range(20)]
+    parsed = parse_csv(_csv("x,whole,gappy", rows))
+    assert labels.label_candidates(parsed) == ("whole",)
+
+
 def test_integer_label_codes() -> None:
     parsed = parse_csv(_csv("x,target", [f"{i},{(i % 2) * 5}" for i in range(10)]))
     codes, names = labels.label_codes(parsed, "target")
