@@ -28,7 +28,7 @@ Must not import streamlit, plotly, gmm_figures or gmm_app (``tests/test_layers.p
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import NamedTuple, TypeVar
+from typing import NamedTuple
 
 import jax
 import jax.numpy as jnp
@@ -39,8 +39,6 @@ from gmm_core.mixture import MASKED_LOG_WEIGHT, MixtureParams
 from gmm_core.seeding import draw_pool, kmeans_plusplus, lloyd, squared_distances
 from gmm_core.stats import SufficientStats, accumulate_statistics, centred_statistics
 from gmm_core.tolerances import KMEANS_TOL, MASS_EPSILON, REG_FLOOR_EPS
-
-T = TypeVar("T")
 
 INIT_METHODS: tuple[str, ...] = (
     "kmeans",
@@ -131,7 +129,7 @@ def _method_flags(method: str | Array) -> _MethodFlags:
     return _MethodFlags(*(index == position for position in range(len(INIT_METHODS))))
 
 
-def _choose(flag: bool | Array, on_true: Callable[[], T], on_false: Callable[[], T]) -> T:
+def _choose[T](flag: bool | Array, on_true: Callable[[], T], on_false: Callable[[], T]) -> T:
     """``on_true()`` or ``on_false()``: in Python for a static flag, else ``lax.cond``, so
     only the chosen way runs and each way is compiled once."""
     if isinstance(flag, bool):

@@ -10,6 +10,8 @@ from __future__ import annotations
 import json
 from collections.abc import Callable
 
+import pytest
+
 from tests.support.subprocesses import run_python
 
 TOUR_SCRIPT = """
@@ -58,6 +60,7 @@ print(json.dumps(steps))
 """
 
 
+@pytest.mark.slow
 def test_a_tour_of_every_page_and_preset_compiles_few_programs_and_repeats_none(
     record_property: Callable[[str, object], None],
 ) -> None:

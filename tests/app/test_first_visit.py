@@ -14,6 +14,7 @@ from gmm_app.app_settings import default_settings
 from gmm_app.sweep_cache import SweepCache
 
 
+@pytest.mark.slow
 def test_the_server_warms_the_default_sweep_so_the_first_visit_does_not_fit(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:

@@ -7,6 +7,8 @@ import subprocess
 from collections.abc import Callable
 from pathlib import Path
 
+import pytest
+
 from tests.support.subprocesses import ROOT, run_python
 
 WORKER_SCRIPT = """
@@ -48,6 +50,7 @@ def test_prewarm_does_nothing_when_the_cache_is_off() -> None:
     assert "cache is off" in said
 
 
+@pytest.mark.slow
 def test_make_run_prewarms_once_before_serving() -> None:
     plan = subprocess.run(
         ["make", "-n", "run", f"VENV={ROOT / '.no-venv'}"],

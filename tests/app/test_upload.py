@@ -657,6 +657,7 @@ _FUZZ_SETTINGS = {
 }
 
 
+@pytest.mark.slow
 def test_parse_csv_fuzz(record_property) -> None:
     """At least FUZZ_TARGET generated inputs: a clean table or an UploadError, nothing else."""
     counts = {"binary": 0, "text": 0, "table": 0}

@@ -18,6 +18,8 @@ import sys
 from collections.abc import Callable
 from pathlib import Path
 
+import pytest
+
 ROOT = Path(__file__).resolve().parents[2]
 
 SCRIPT = """
@@ -63,6 +65,7 @@ def test_workload_a_is_fast_with_a_device_per_core(
     assert theirs / ours > 5.0, text
 
 
+@pytest.mark.slow
 def test_workloads_b_and_c_beside_scikit_learn(
     record_property: Callable[[str, object], None],
 ) -> None:

@@ -53,6 +53,7 @@ def single_device() -> dict:
     return _run(1)["auto"]
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("devices", [2, 4, 8])
 def test_points_sharded_over_devices_agree(devices: int, single_device: dict) -> None:
     layouts = _run(devices)
@@ -94,6 +95,7 @@ def _free_port() -> int:
         return sock.getsockname()[1]
 
 
+@pytest.mark.slow
 def test_two_processes_on_loopback_agree_with_one() -> None:
     env = dict(os.environ, PYTHONPATH=str(ROOT), XLA_FLAGS="")
     port = str(_free_port())

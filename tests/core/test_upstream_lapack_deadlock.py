@@ -56,6 +56,7 @@ print("finished")
 """
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(
     "script", [TWO_CALLS_IN_ONE_PROGRAM, ONE_CALL_ON_EACH_OF_TWO_DEVICES], ids=["one", "two"]
 )
