@@ -116,7 +116,7 @@ def fit_explorer(
     fit = summaries.fit_view(result, k, restart)
     status = fit_notes.fit_status(result, k, restart)
     message = collapse.status_message(fit, points)
-    eigenvalue = result.reg_covar != DEFAULTS.reg_covar or message is not None
+    eigenvalue = result.settings.reg_covar != DEFAULTS.reg_covar or message is not None
     _readouts(fit, status, points, true_labels, result.best_k("bic", warn=False), eigenvalue)
     show_notes(fit_notes.fit_notes(result, k, restart))
     collapse.collapse_readout(fit, message, always=eigenvalue)

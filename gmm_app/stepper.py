@@ -53,12 +53,17 @@ def fit_walk(
     """Every EM iterate of restart ``restart`` of K (cached)."""
     row = result.k_index(k)
     initial = (
-        result.initial_weights[row, restart, :k],
-        result.initial_means[row, restart, :k],
-        result.initial_covariances[row, restart, :k],
+        result.initial.weights[row, restart, :k],
+        result.initial.means[row, restart, :k],
+        result.initial.covariances[row, restart, :k],
     )
     n_iter = int(result.n_iter[row, restart])
-    key = (_digest(points, *initial), result.covariance_type, n_iter, result.reg_covar)
+    key = (
+        _digest(points, *initial),
+        result.settings.covariance_type,
+        n_iter,
+        result.settings.reg_covar,
+    )
     return _walk(key, points, initial)
 
 

@@ -431,7 +431,7 @@ def test_fitted_parameters_export_as_json() -> None:
     fit = summaries.fit_view(result, 3, 1)
     document = json.loads(exports.fit_json(result, fit, settings=settings.as_dict()))
     assert document["shown_fit"]["k"] == 3 and document["shown_fit"]["restart"] == 1
-    np.testing.assert_allclose(document["shown_fit"]["means"], result.means[2, 1, :3])
+    np.testing.assert_allclose(document["shown_fit"]["means"], result.final.means[2, 1, :3])
     assert document["k_chosen_by_bic"] == 4
     assert [entry["k"] for entry in document["best_fit_per_k"]] == [1, 2, 3, 4, 5, 6]
     assert document["settings"]["clusters"] == [list(r) for r in settings.clusters]

@@ -415,7 +415,7 @@ def test_extreme_settings_end_in_a_finite_fit_or_a_clear_message(name: str) -> N
     if outcome == "fit":
         settings_ = at.session_state["settings"]
         result = fit_flow.sweep_synthetic(settings_.data_key, settings_.fit_key).result
-        for array in (result.final_log_likelihood, result.bic, result.aic, result.means):
+        for array in (result.final_log_likelihood, result.bic, result.aic, result.final.means):
             assert np.all(np.isfinite(array))
 
 

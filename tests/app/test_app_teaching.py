@@ -80,22 +80,22 @@ def test_the_walk_matches_the_sweep(reg_covar: float) -> None:
     result = gmm_core.sweep(
         X, 3, 3, 2, seed=0, init_params="random", max_iter=40, reg_covar=reg_covar
     )
-    assert result.reg_covar == reg_covar
+    assert result.settings.reg_covar == reg_covar
     for restart in range(2):
         n_iter = int(result.n_iter[0, restart])
         walk = em_steps.walk(
             X,
-            result.initial_weights[0, restart, :3],
-            result.initial_means[0, restart, :3],
-            result.initial_covariances[0, restart, :3],
+            result.initial.weights[0, restart, :3],
+            result.initial.means[0, restart, :3],
+            result.initial.covariances[0, restart, :3],
             "full",
             n_iter,
-            result.reg_covar,
+            result.settings.reg_covar,
         )
         np.testing.assert_allclose(
-            walk.covariances[-1], result.covariances[0, restart, :3], atol=1e-5
+            walk.covariances[-1], result.final.covariances[0, restart, :3], atol=1e-5
         )
-        np.testing.assert_allclose(walk.means[-1], result.means[0, restart, :3], atol=1e-5)
+        np.testing.assert_allclose(walk.means[-1], result.final.means[0, restart, :3], atol=1e-5)
         np.testing.assert_allclose(
             walk.log_likelihood[:n_iter], result.log_likelihood[0, restart, :n_iter], atol=1e-6
         )

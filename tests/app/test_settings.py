@@ -248,7 +248,7 @@ def test_random_parameters_never_raise_and_give_valid_settings(raw: dict) -> Non
     table = parsed.clusters or cluster_table.preset_clusters(parsed.values["preset"])
     result = app_settings.settings_from_values(parsed.values, table)
     assert result.init_method in INIT_METHODS
-    assert result.covariance_type in COVARIANCE_TYPES
+    assert result.settings.covariance_type in COVARIANCE_TYPES
     assert 1 <= result.k_min <= result.k_max <= params.K_BOUNDS[1]
     assert 1 <= result.n_restarts <= 64
     assert math.isfinite(result.noise) and result.noise > 0

@@ -28,7 +28,7 @@ if n >= 4:
 out = {}
 for name, shape in shapes.items():
     r = sweep(X, 1, 4, 2, seed=5, mesh_shape=shape, max_iter=25, chunk_size=1024)
-    out[name] = {"ll": r.final_log_likelihood.tolist(), "means": r.means.tolist(),
+    out[name] = {"ll": r.final_log_likelihood.tolist(), "means": r.final.means.tolist(),
                  "n_iter": r.n_iter.tolist()}
 print(json.dumps(out))
 """
@@ -81,7 +81,7 @@ X = np.concatenate([c + rng.normal(size=(1001, 2)) for c in centres])
 rng.shuffle(X)
 share = np.array_split(X, n_processes)[rank]
 r = sweep(share, 1, 4, 3, seed=5, max_iter=40)
-print(json.dumps({"ll": r.final_log_likelihood.tolist(), "means": r.means.tolist(),
+print(json.dumps({"ll": r.final_log_likelihood.tolist(), "means": r.final.means.tolist(),
                   "n": r.n_samples, "local": len(share)}))
 """
 

@@ -14,6 +14,7 @@ import pytest
 
 import gmm_core
 from gmm_core import PRESETS, sweep
+from gmm_core.density import predict_labels
 from gmm_core.sweep import bucket_components, bucket_points, snapshot_iterations
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -34,14 +35,16 @@ def test_shapes_and_padding(result: gmm_core.SweepResult) -> None:
     assert result.k_values.tolist() == [1, 2, 3, 4, 5, 6]
     assert result.log_likelihood.shape == (n_k, n_restarts, 100)
     assert result.n_iter.shape == result.converged.shape == (n_k, n_restarts)
-    assert result.weights.shape == (n_k, n_restarts, k_pad)
-    assert result.means.shape == (n_k, n_restarts, k_pad, 2)
-    assert result.covariances.shape == (n_k, n_restarts, k_pad, 2, 2)
+    assert result.final.weights.shape == (n_k, n_restarts, k_pad)
+    assert result.final.means.shape == (n_k, n_restarts, k_pad, 2)
+    assert result.final.covariances.shape == (n_k, n_restarts, k_pad, 2, 2)
     assert result.bic.shape == result.aic.shape == (n_k, n_restarts)
     for row, k in enumerate(result.k_values):
-        assert np.all(result.weights[row, :, k:] == 0), "padded components must have no weight"
-        np.testing.assert_allclose(result.weights[row, :, :k].sum(-1), 1.0, atol=1e-6)
-        assert np.all(result.weights[row, :, :k] > 0)
+        assert np.all(result.final.weights[row, :, k:] == 0), (
+            "padded components must have no weight"
+        )
+        np.testing.assert_allclose(result.final.weights[row, :, :k].sum(-1), 1.0, atol=1e-6)
+        assert np.all(result.final.weights[row, :, :k] > 0)
 
 
 def test_trace_is_held_after_convergence(result: gmm_core.SweepResult) -> None:
@@ -74,9 +77,9 @@ def test_snapshots_follow_the_iterations(result: gmm_core.SweepResult) -> None:
     iterations = result.snapshot_iterations
     assert iterations[0] == 0 and len(iterations) <= 16
     assert np.all(np.diff(iterations) > 0)
-    np.testing.assert_allclose(result.snapshot_means[:, :, 0], result.initial_means)
-    np.testing.assert_allclose(result.snapshot_means[:, :, -1], result.means, atol=1e-9)
-    assert result.snapshot_covariances.shape[2] == len(iterations)
+    np.testing.assert_allclose(result.snapshots.means[:, :, 0], result.initial.means)
+    np.testing.assert_allclose(result.snapshots.means[:, :, -1], result.final.means, atol=1e-9)
+    assert result.snapshots.covariances.shape[2] == len(iterations)
 
 
 def test_restart_keys_do_not_depend_on_the_range(blobs: tuple[np.ndarray, np.ndarray]) -> None:
@@ -93,7 +96,7 @@ def test_restart_keys_do_not_depend_on_the_range(blobs: tuple[np.ndarray, np.nda
 def test_different_seeds_give_different_fits(blobs: tuple[np.ndarray, np.ndarray]) -> None:
     first = sweep(blobs[0], 5, 6, 3, seed=1)
     second = sweep(blobs[0], 5, 6, 3, seed=2)
-    assert not np.allclose(first.initial_means, second.initial_means)
+    assert not np.allclose(first.initial.means, second.initial.means)
 
 
 @pytest.mark.parametrize("init_params", gmm_core.INIT_METHODS)
@@ -106,9 +109,9 @@ def test_every_init_and_covariance_type_fits(
         X[:600], 4, 4, 3, seed=0, init_params=init_params, covariance_type=covariance_type
     )
     assert np.all(np.isfinite(result.final_log_likelihood))
-    assert np.all(np.isfinite(result.covariances))
+    assert np.all(np.isfinite(result.final.covariances))
     best = result.mixture(4)
-    labels = gmm_core.density.predict_labels(X[:600], best.weights, best.means, best.covariances)
+    labels = predict_labels(X[:600], best.weights, best.means, best.covariances)
     if init_params in ("kmeans", "k-means++", "random_from_data"):
         assert gmm_core.adjusted_rand_index(y[:600], labels) > 0.9
     # random responsibilities start every mean near the data mean; EM may stop early there.
@@ -169,7 +172,7 @@ from gmm_core import PRESETS, sweep
 X, _ = PRESETS["overlapping"].sample(n=1500, seed=4)
 r = sweep(X, 1, 5, 6, seed=9, init_params="{init}")
 print(json.dumps({{"devices": len(jax.devices()), "ll": r.final_log_likelihood.tolist(),
-    "means": r.means.tolist(), "n_iter": r.n_iter.tolist()}}))
+    "means": r.final.means.tolist(), "n_iter": r.n_iter.tolist()}}))
 """
 
 
@@ -189,7 +192,7 @@ import gmm_core, numpy as np
 X = np.random.default_rng(0).normal(size=(900, 2))
 for method in gmm_core.INIT_METHODS:
     r = gmm_core.sweep(X, 1, 4, 3, seed=1, init_params=method, max_iter=20)
-    assert r.init_params == method
+    assert r.settings.init_params == method
 print(gmm_core.compilation_count())
 """
 
@@ -206,14 +209,21 @@ def test_traced_init_method_gives_the_static_programs_fits(
     sweep_module = importlib.import_module("gmm_core.sweep")  # the name is also a function
     X, _ = PRESETS["overlapping"].sample(n=700, seed=1)
     options = dict(seed=7, dtype="float64", covariance_type=covariance_type, max_iter=30)
-    fields = ("initial_weights", "initial_means", "initial_covariances", "weights", "means")
-    fields += ("covariances", "final_log_likelihood", "n_iter")
+
+    def fields(result: gmm_core.SweepResult) -> dict[str, np.ndarray]:
+        initial = {f"initial {name}": value for name, value in result.initial.as_dict().items()}
+        return {
+            **initial,
+            **result.final.as_dict(),
+            "final_log_likelihood": result.final_log_likelihood,
+            "n_iter": result.n_iter,
+        }
+
     for method in gmm_core.INIT_METHODS:
         traced = sweep(X, 1, 4, 3, init_params=method, **options)
         with monkeypatch.context() as patch:
             patch.setattr(sweep_module, "TRACE_INIT_METHOD", False)
             static = sweep(X, 1, 4, 3, init_params=method, **options)
-        for field in fields:
-            np.testing.assert_array_equal(
-                getattr(traced, field), getattr(static, field), err_msg=f"{method} {field}"
-            )
+        expected = fields(static)
+        for field, value in fields(traced).items():
+            np.testing.assert_array_equal(value, expected[field], err_msg=f"{method} {field}")
