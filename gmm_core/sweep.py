@@ -113,7 +113,10 @@ class SweepProgress(NamedTuple):
 
 def sweep(
     X: object,
-    *settings: FitSettings | int,
+    settings: FitSettings | int | None = None,
+    k_max: int | None = None,
+    n_restarts: int | None = None,
+    *,
     chunk_size: int | None = None,
     mesh_shape: tuple[int, int] | None = None,
     progress: Callable[[SweepProgress], None] | None = None,
@@ -170,7 +173,7 @@ def sweep(
         When ``timeout`` seconds pass before the results are ready.
     """
     data = check.as_data_matrix(X)
-    fit = _fit_settings(settings, fields)
+    fit = _fit_settings(settings, k_max, n_restarts, fields)
     user_given = (weights_init, means_init, precisions_init)
     check.check_user_start(fit.k_min, fit.k_max, user_given, means_init_only)
     if means_init_only:
@@ -190,12 +193,21 @@ def sweep(
     return assemble_result(outputs, plan.prepared, fit, compile_seconds, run_seconds)
 
 
-def _fit_settings(settings: tuple, fields: dict[str, object]) -> FitSettings:
-    """The :class:`FitSettings` of ``sweep``'s positional and keyword settings."""
-    if len(settings) == 1 and isinstance(settings[0], FitSettings):
-        return settings[0].replace(**fields) if fields else settings[0]
+def _fit_settings(
+    settings: FitSettings | int | None,
+    k_max: int | None,
+    n_restarts: int | None,
+    fields: dict[str, object],
+) -> FitSettings:
+    """The :class:`FitSettings` of ``sweep``'s settings or their fields."""
+    if isinstance(settings, FitSettings):
+        if k_max is not None or n_restarts is not None:
+            raise ValueError("Give the K range and restarts in the FitSettings, not beside it.")
+        return settings.replace(**fields) if fields else settings
+    given = {"k_min": settings, "k_max": k_max, "n_restarts": n_restarts}
+    fields = {name: value for name, value in given.items() if value is not None} | fields
     try:
-        return FitSettings(*settings, **fields)
+        return FitSettings(**fields)
     except TypeError as error:  # a missing or unknown setting: say so as bad input
         raise ValueError(f"sweep's settings: {error}") from None
 

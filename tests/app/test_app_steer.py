@@ -33,9 +33,9 @@ def test_init_means_in_the_url_give_a_fit_that_starts_there() -> None:
     assert points.init_means == tuple(map(tuple, PLACED.tolist()))
     # One shared start covariance: the data covariance / K (+ reg_covar).
     start = result.initial.covariances[0, 0, :3]
-    np.testing.assert_allclose(start[0], start[1]) and np.testing.assert_allclose(
-        start[0], start[2]
-    )
+    np.testing.assert_allclose(start[0], start[1])
+    np.testing.assert_allclose(start[0], start[2])
+    assert result.settings.start_means == points.init_means
     # The animation's first frame draws its means at the placed ones.
     movie = chart(at, "EM iterations, K = 3")
     first = movie["frames"][0]

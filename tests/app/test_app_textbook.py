@@ -63,8 +63,8 @@ def test_switching_to_old_faithful_keeps_the_fit_settings() -> None:
     run_ok(at)
     settings = at.session_state["settings"]
     assert settings.preset == "old_faithful" and settings.shipped
-    assert (settings.init_method, settings.n_restarts) == ("k-means++", 4)
-    assert (settings.k_min, settings.k_max) == SHIPPED["old_faithful"].k_range
+    assert (settings.fit.init_params, settings.fit.n_restarts) == ("k-means++", 4)
+    assert (settings.fit.k_min, settings.fit.k_max) == SHIPPED["old_faithful"].k_range
     assert "clusters" not in at.query_params
     sidebar(at, "selectbox", "preset").set_value("four_blobs")
     run_ok(at)

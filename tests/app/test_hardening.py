@@ -18,6 +18,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+import gmm_core
 import gmm_figures
 from gmm_app import app_settings, budget_gate, cluster_table, fit_flow, sweep_cache, widgets
 from gmm_app.upload import MAX_UPLOAD_BYTES
@@ -335,7 +336,7 @@ def test_the_sweep_cache_is_bounded_in_entries_and_bytes(monkeypatch: pytest.Mon
 
 def test_a_sweep_reports_progress_but_the_callback_is_not_part_of_the_key() -> None:
     data = app_settings.DataKey(cluster_table.preset_clusters("four_blobs"), 1.0, 2000, 4242)
-    fit = app_settings.FitKey(1, 6, 8, "k-means++", "full", 100, 1e-3, 0)
+    fit = gmm_core.FitSettings(1, 6, 8, snapshots=64)
     seen: list[SweepProgress] = []
     first = fit_flow.sweep_synthetic(data, fit, seen.append)
     assert first.fresh and first.progress_reports == len(seen)
