@@ -173,16 +173,7 @@ def sweep_uploaded(
 
 
 def _estimate(n_samples: int, n_features: int, fit: FitSettings) -> WorkEstimate:
-    return estimate_sweep(
-        n_samples,
-        n_features,
-        fit.k_min,
-        fit.k_max,
-        fit.n_restarts,
-        fit.max_iter,
-        fit.covariance_type,
-        fit.snapshots,
-    )
+    return estimate_sweep(n_samples, n_features, fit)
 
 
 def estimate_synthetic(data: DataKey, fit: FitSettings) -> WorkEstimate:

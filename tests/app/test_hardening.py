@@ -243,14 +243,23 @@ def test_metrics_never_show_nan_or_inf(value: float, spec: str, shown: str) -> N
 # --------------------------------------------------------------------------- budget
 
 
+def _fit(
+    k_min: int, k_max: int, n_restarts: int, max_iter: int, covariance_type: str = "full"
+) -> gmm_core.FitSettings:
+    """The app's fit settings (64 snapshots) with these values."""
+    return gmm_core.FitSettings(
+        k_min, k_max, n_restarts, max_iter=max_iter, covariance_type=covariance_type, snapshots=64
+    )
+
+
 def test_budget_verdicts_follow_the_limits() -> None:
     plenty = 64 * 2**30
-    small = budget.estimate_sweep(2000, 2, 1, 6, 8, 100, "full", 64)
+    small = budget.estimate_sweep(2000, 2, _fit(1, 6, 8, 100))
     assert small.seconds < budget.CONFIRM_ABOVE_SECONDS
     assert budget.verdict(small, plenty) == "run"
-    large = budget.estimate_sweep(50000, 2, 1, 6, 64, 100, "full", 64)
+    large = budget.estimate_sweep(50000, 2, _fit(1, 6, 64, 100))
     assert budget.verdict(large, plenty) == "confirm"
-    huge = budget.estimate_sweep(50000, 2, 1, 12, 64, 1000, "full", 64)
+    huge = budget.estimate_sweep(50000, 2, _fit(1, 12, 64, 1000))
     assert huge.seconds > budget.REFUSE_ABOVE_SECONDS
     assert budget.verdict(huge, plenty) == "refuse"
     # Memory alone can refuse: a quarter of what is available at most.
@@ -276,9 +285,8 @@ def test_estimates_are_finite_positive_and_grow_with_every_setting(
 
     def estimate(**change: int) -> budget.WorkEstimate:
         args = {"n": n, "r": restarts, "it": max_iter, "k": k_max, **change}
-        return budget.estimate_sweep(
-            args["n"], d, k_min, args["k"], args["r"], args["it"], covariance_type, 64
-        )
+        fit = _fit(k_min, args["k"], args["r"], args["it"], covariance_type)
+        return budget.estimate_sweep(args["n"], d, fit)
 
     base = estimate()
     assert math.isfinite(base.seconds) and base.seconds > 0 and base.peak_bytes > 0
@@ -297,7 +305,7 @@ def test_budget_suggestions_name_values_that_fit() -> None:
 
     def estimate_with(name: str, value: int) -> budget.WorkEstimate:
         restarts, max_iter = (value, 1000) if name == "r" else (64, value)
-        return budget.estimate_sweep(50000, 2, 1, 12, restarts, max_iter, "full", 64)
+        return budget.estimate_sweep(50000, 2, _fit(1, 12, restarts, max_iter))
 
     def fits(estimate: budget.WorkEstimate) -> bool:
         return estimate.seconds <= budget.REFUSE_ABOVE_SECONDS

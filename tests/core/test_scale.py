@@ -231,10 +231,11 @@ def test_on_two_devices_one_restart_shares_the_slices_program() -> None:
 
 
 def test_estimates_grow_with_the_work() -> None:
+    from gmm_core import FitSettings
     from gmm_core.budget import estimate_sweep
 
-    small = estimate_sweep(2_000, 2, 1, 6, 8, 100)
-    large = estimate_sweep(1_000_000, 2, 1, 6, 8, 100)
+    small = estimate_sweep(2_000, 2, FitSettings(1, 6, 8))
+    large = estimate_sweep(1_000_000, 2, FitSettings(1, 6, 8))
     assert 0 < small.seconds < 1 and not small.needs_confirmation
     assert large.seconds > 100 * small.seconds and large.needs_confirmation
     assert large.peak_bytes > small.peak_bytes > 0
