@@ -12,7 +12,6 @@ Must not import streamlit or plotly (``gmm_core`` never does).
 from __future__ import annotations
 
 import dataclasses
-import math
 
 import numpy as np
 
@@ -113,10 +112,13 @@ def _checked_means(means: object, k_min: int, k_max: int) -> Means:
     """``means`` as a tuple of equally long tuples of finite floats, one per K, or ()."""
     if means is None or (not isinstance(means, np.ndarray) and means == ()):
         return ()
-    array = np.asarray(means, dtype=np.float64)
+    try:
+        array = np.asarray(means, dtype=np.float64)
+    except (TypeError, ValueError):
+        raise ValueError(f"start_means must be numbers; got {means!r}.") from None
     if array.ndim != 2 or array.shape[0] == 0:
         raise ValueError(f"start_means must be a (K, D) array of means; got shape {array.shape}.")
-    if not all(math.isfinite(value) for value in array.ravel()):
+    if not np.isfinite(array).all():
         raise ValueError("start_means must be finite numbers.")
     if not k_min == k_max == array.shape[0]:
         raise ValueError(

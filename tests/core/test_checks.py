@@ -67,6 +67,7 @@ def test_tolerances_import_only_numpy() -> None:
         ({"dtype": "float16"}, r"^Unknown dtype 'float16'"),
         ({"start_means": ((0.0, 0.0),)}, r"^start_means gives 1 means; it needs k_min == k_max"),
         ({"k_max": 1, "start_means": ((0.0, float("inf")),)}, r"^start_means must be finite"),
+        ({"k_max": 1, "start_means": (("a", "b"),)}, r"^start_means must be numbers"),
     ],
 )
 def test_fit_settings_reject_bad_values(changes: dict, message: str) -> None:
