@@ -82,6 +82,21 @@ def test_snapshots_follow_the_iterations(result: gmm_core.SweepResult) -> None:
     assert result.snapshots.covariances.shape[2] == len(iterations)
 
 
+def test_a_fit_settings_record_and_its_fields_give_the_same_sweep(
+    blobs: tuple[np.ndarray, np.ndarray],
+) -> None:
+    settings = gmm_core.FitSettings(2, 3, 2, seed=5, max_iter=20, snapshots=3)
+    by_record = sweep(blobs[0], settings)
+    by_fields = sweep(blobs[0], 2, 3, 2, seed=5, max_iter=20, snapshots=3)
+    assert by_record.settings is settings and by_fields.settings == settings
+    np.testing.assert_array_equal(by_record.final.means, by_fields.final.means)
+    assert sweep(blobs[0], settings, seed=6).settings == settings.replace(seed=6)
+    with pytest.raises(ValueError, match="n_restarts"):
+        sweep(blobs[0], 2, 3)
+    with pytest.raises(ValueError, match="not beside it"):
+        sweep(blobs[0], settings, 4)
+
+
 def test_restart_keys_do_not_depend_on_the_range(blobs: tuple[np.ndarray, np.ndarray]) -> None:
     wide = sweep(blobs[0], 1, 6, 4, seed=11)
     narrow = sweep(blobs[0], 3, 4, 2, seed=11)
