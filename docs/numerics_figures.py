@@ -88,7 +88,7 @@ def point3() -> None:
         except Exception as error:  # noqa: BLE001 - the figure is the error itself
             print(f"[3] two points K={k} {init}: {type(error).__name__}: {str(error)[:70]}")
     result = sweep(X, 2, 2, 4, seed=0, reg_covar=0.0, init_params="kmeans")
-    low = float(np.min(np.linalg.eigvalsh(result.covariances[0, :, :2])))
+    low = float(np.min(np.linalg.eigvalsh(result.final.covariances[0, :, :2])))
     failed = getattr(result, "failed", None)
     print(
         f"[3] reg_covar=0, two points, K=2: smallest eigenvalue {low:.3g}, "
@@ -100,9 +100,9 @@ def point5() -> None:
     X, _ = PRESETS["four_blobs"].sample(n=500, seed=1)
     for init in ("k-means++", "random_from_data"):
         result = sweep(X, 3, 3, 2, seed=0, init_params=init, reg_covar=1e-6)
-        means = result.initial_means[0, :, :3].reshape(-1, 2)
+        means = result.initial.means[0, :, :3].reshape(-1, 2)
         distance = np.min(np.linalg.norm(means[:, None] - X[None], axis=-1), axis=1).max()
-        variance = float(np.max(result.initial_covariances[0, :, :3]))
+        variance = float(np.max(result.initial.covariances[0, :, :3]))
         print(
             f"[5] {init}: initial means' largest distance to a data point {distance:.3g}; "
             f"largest initial covariance entry {variance:.3g} (scikit-learn: 0 and 1e-06)"

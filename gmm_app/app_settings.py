@@ -2,8 +2,8 @@
 
 :func:`parse_query_params` validates untrusted query parameters once per session;
 :func:`settings_from_values` builds the :class:`Settings` that every page reads.
-:class:`DataKey` and :class:`FitKey` are the plain-value cache keys of the data and
-of the sweep.
+:class:`DataKey` is the plain-value cache key of the data; the sweep's is its
+:class:`gmm_core.FitSettings`.
 
 Pure: no Streamlit. Must not import the widget, flow or view modules of ``gmm_app``.
 """
@@ -27,6 +27,7 @@ from gmm_app.params import (
     COVARIANCE,
     DATA_SEED,
     DEFAULTS,
+    FIT_DEFAULTS,
     INIT,
     INIT_MEANS,
     INIT_SEED,
@@ -49,7 +50,7 @@ from gmm_app.params import (
     preset_k_range,
     restart_choice_param,
 )
-from gmm_core import SHIPPED, load_shipped
+from gmm_core import SHIPPED, FitSettings, load_shipped
 
 SETTINGS_STATE = "settings"
 """Where the sidebar keeps this run's :class:`Settings` in ``st.session_state``."""
@@ -70,37 +71,6 @@ class DataKey(NamedTuple):
     seed: int
     n_features: int = 2
     shipped: str = ""
-
-
-class FitKey(NamedTuple):
-    """Everything that fixes a sweep apart from the data (plain values, a cache key).
-
-    ``init_means`` holds placed starting means in the fitted space (empty: none); with
-    them the sweep is one fit of K = their count (see :func:`placed_fit_key`).
-    """
-
-    k_min: int
-    k_max: int
-    n_restarts: int
-    init_method: str
-    covariance_type: str
-    max_iter: int
-    tol: float
-    seed: int
-    reg_covar: float = DEFAULTS.reg_covar
-    init_means: tuple[tuple[float, ...], ...] = ()
-
-
-def placed_fit_key(fit: FitKey, init_means: tuple[tuple[float, ...], ...]) -> FitKey:
-    """The sweep from placed means: K = their count, one restart (the start is fixed).
-
-    Returns ``fit`` unchanged when ``init_means`` is empty.
-    """
-    if not init_means:
-        return fit
-    k = len(init_means)
-    means = tuple(tuple(float(c) for c in mean) for mean in init_means)
-    return fit._replace(k_min=k, k_max=k, n_restarts=1, init_means=means)
 
 
 # --------------------------------------------------------------------------- URL parsing
@@ -210,8 +180,10 @@ def parse_query_params(raw: Mapping[str, object]) -> ParsedQuery:
 class Settings:
     """The sidebar's settings, identical on every page.
 
-    ``clusters`` is the validated cluster table, or ``()`` when the edited table is
-    invalid; ``table_problems`` then says what to change.
+    ``fit`` is the sweep over the K range; ``init_means`` are placed starting means in
+    the plotted plane (empty: none), which :attr:`fit_key` turns into one fit of K =
+    their count. ``clusters`` is the validated cluster table, or ``()`` when the edited
+    table is invalid; ``table_problems`` then says what to change.
     """
 
     preset: str
@@ -219,15 +191,7 @@ class Settings:
     noise: float
     n_points: int
     data_seed: int
-    k_min: int
-    k_max: int
-    n_restarts: int
-    init_method: str
-    covariance_type: str
-    max_iter: int
-    tol: float
-    init_seed: int
-    reg_covar: float = DEFAULTS.reg_covar
+    fit: FitSettings = FIT_DEFAULTS
     table_problems: tuple[str, ...] = ()
     init_means: Means = ()
 
@@ -246,24 +210,9 @@ class Settings:
         )
 
     @property
-    def fit_key(self) -> FitKey:
-        """The sweep's key; with placed means, one fit of K = their count."""
-        return placed_fit_key(self.range_fit_key, self.init_means)
-
-    @property
-    def range_fit_key(self) -> FitKey:
-        """The sweep's key over the K range, placed means left out."""
-        return FitKey(
-            self.k_min,
-            self.k_max,
-            self.n_restarts,
-            self.init_method,
-            self.covariance_type,
-            self.max_iter,
-            self.tol,
-            self.init_seed,
-            self.reg_covar,
-        )
+    def fit_key(self) -> FitSettings:
+        """The sweep's settings; with placed means, one fit of K = their count."""
+        return self.fit.placed(self.init_means)
 
     @property
     def true_k(self) -> int | None:
@@ -277,10 +226,10 @@ class Settings:
                 f"Only {n_points} points but {len(self.init_means)} placed means: "
                 "remove some means or use more points."
             ]
-        if n_points < self.k_max:
+        if n_points < self.fit.k_max:
             points = "point" if n_points == 1 else "points"
             return [
-                f"Only {n_points} {points} but the K range goes up to {self.k_max}: "
+                f"Only {n_points} {points} but the K range goes up to {self.fit.k_max}: "
                 f"lower the largest K to at most {max(n_points, 1)} or use more points."
             ]
         return []
@@ -305,15 +254,16 @@ class Settings:
         }
 
     def _fit_dict(self) -> dict[str, Any]:
+        fit = self.fit
         return {
-            "k_range": [self.k_min, self.k_max],
-            "n_restarts": self.n_restarts,
-            "init_method": self.init_method,
-            "covariance_type": self.covariance_type,
-            "max_iter": self.max_iter,
-            "tol": self.tol,
-            "reg_covar": self.reg_covar,
-            "init_seed": self.init_seed,
+            "k_range": [fit.k_min, fit.k_max],
+            "n_restarts": fit.n_restarts,
+            "init_method": fit.init_params,
+            "covariance_type": fit.covariance_type,
+            "max_iter": fit.max_iter,
+            "tol": fit.tol,
+            "reg_covar": fit.reg_covar,
+            "init_seed": fit.seed,
             **({"init_means": [list(m) for m in self.init_means]} if self.init_means else {}),
         }
 
@@ -326,15 +276,6 @@ def default_settings() -> Settings:
         noise=DEFAULTS.noise,
         n_points=DEFAULTS.n,
         data_seed=DEFAULTS.data_seed,
-        k_min=DEFAULTS.k_range[0],
-        k_max=DEFAULTS.k_range[1],
-        n_restarts=DEFAULTS.restarts,
-        init_method=DEFAULTS.init,
-        covariance_type=DEFAULTS.cov,
-        max_iter=DEFAULTS.max_iter,
-        tol=DEFAULTS.tol,
-        init_seed=DEFAULTS.init_seed,
-        reg_covar=DEFAULTS.reg_covar,
     )
 
 
@@ -343,21 +284,24 @@ def settings_from_values(
 ) -> Settings:
     """Build :class:`Settings` from widget values keyed by query-parameter name."""
     k_min, k_max = values[K_RANGE.key]
+    fit = FIT_DEFAULTS.replace(
+        k_min=int(k_min),
+        k_max=int(k_max),
+        n_restarts=int(values[RESTARTS.key]),
+        seed=int(values[INIT_SEED.key]),
+        init_params=values[INIT.key],
+        covariance_type=values[COVARIANCE.key],
+        max_iter=int(values[MAX_ITER.key]),
+        tol=float(values[TOL.key]),
+        reg_covar=float(values[REG_COVAR.key]),
+    )
     return Settings(
         preset=values[PRESET.key],
         clusters=clusters,
         noise=float(values[NOISE.key]),
         n_points=int(values[N_POINTS.key]),
         data_seed=int(values[DATA_SEED.key]),
-        k_min=int(k_min),
-        k_max=int(k_max),
-        n_restarts=int(values[RESTARTS.key]),
-        init_method=values[INIT.key],
-        covariance_type=values[COVARIANCE.key],
-        max_iter=int(values[MAX_ITER.key]),
-        tol=float(values[TOL.key]),
-        init_seed=int(values[INIT_SEED.key]),
-        reg_covar=float(values[REG_COVAR.key]),
+        fit=fit,
         table_problems=tuple(table_problems),
         init_means=tuple(values.get(INIT_MEANS.key, ())),
     )

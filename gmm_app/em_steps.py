@@ -57,9 +57,9 @@ def stored_walk(result: gmm_core.SweepResult, k: int, restart: int) -> Walk | No
         return None
     run = (row, restart, slice(0, n_iter + 1), slice(0, k))
     return Walk(
-        result.snapshot_weights[run],
-        result.snapshot_means[run],
-        result.snapshot_covariances[run],
+        result.snapshots.weights[run],
+        result.snapshots.means[run],
+        result.snapshots.covariances[run],
         np.append(
             result.log_likelihood[row, restart, :n_iter], result.final_log_likelihood[row, restart]
         ),
@@ -75,21 +75,21 @@ def replay_options(result: gmm_core.SweepResult, k: int, restart: int) -> dict[s
     """
     row = result.k_index(k)
     n_iter = max(int(result.n_iter[row, restart]), 1)
-    kind = covariance_kind(result.covariance_type)
+    kind = covariance_kind(result.settings.covariance_type)
     start = (row, restart, slice(0, k))
     return dict(
         k_min=k,
         k_max=k,
         n_restarts=1,
-        covariance_type=result.covariance_type,
+        covariance_type=result.settings.covariance_type,
         max_iter=n_iter,
-        tol=result.tol,
-        reg_covar=result.reg_covar,
+        tol=result.settings.tol,
+        reg_covar=result.settings.reg_covar,
         snapshots=bucket_iterations(n_iter) + 1,
-        weights_init=result.initial_weights[start],
-        means_init=result.initial_means[start],
+        weights_init=result.initial.weights[start],
+        means_init=result.initial.means[start],
         precisions_init=kind.precisions_from_cholesky(
-            kind.precisions_cholesky(result.initial_covariances[start])
+            kind.precisions_cholesky(result.initial.covariances[start])
         ),
     )
 

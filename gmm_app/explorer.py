@@ -31,7 +31,7 @@ from gmm_app import (
 )
 from gmm_app.datasets import Truth
 from gmm_app.param_types import Means
-from gmm_app.params import DEFAULTS, SIGMAS, TAB, UNCERTAINTY
+from gmm_app.params import FIT_DEFAULTS, SIGMAS, TAB, UNCERTAINTY
 from gmm_app.widgets import (
     NO_TRUTH,
     figure_block,
@@ -116,7 +116,7 @@ def fit_explorer(
     fit = summaries.fit_view(result, k, restart)
     status = fit_notes.fit_status(result, k, restart)
     message = collapse.status_message(fit, points)
-    eigenvalue = result.reg_covar != DEFAULTS.reg_covar or message is not None
+    eigenvalue = result.settings.reg_covar != FIT_DEFAULTS.reg_covar or message is not None
     _readouts(fit, status, points, true_labels, result.best_k("bic", warn=False), eigenvalue)
     show_notes(fit_notes.fit_notes(result, k, restart))
     collapse.collapse_readout(fit, message, always=eigenvalue)

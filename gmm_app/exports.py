@@ -62,8 +62,8 @@ def fit_json(
         "columns": list(columns) if columns is not None else None,
         "n_samples": result.n_samples,
         "n_features": result.n_features,
-        "covariance_type": result.covariance_type,
-        "init_method": result.init_params,
+        "covariance_type": result.settings.covariance_type,
+        "init_method": result.settings.init_params,
         "k_chosen_by_bic": result.best_k("bic", warn=False),
         "shown_fit": {
             "k": fit.k,

@@ -1,7 +1,7 @@
 """The fit flow: budget check → cached data → cached sweep with progress, or a stop.
 
 The only place pages get sweep results from. Each sweep is keyed on plain values
-(:class:`~gmm_app.app_settings.DataKey`, :class:`~gmm_app.app_settings.FitKey`) in
+(:class:`~gmm_app.app_settings.DataKey`, :class:`gmm_core.FitSettings`) in
 :data:`SWEEPS`, a bounded LRU cache; the progress callback is not part of the key.
 Every sweep comes back as a :class:`SweepRun` that says whether it was computed now;
 the last one of a page run is kept in ``st.session_state[LAST_SWEEP]`` (None when the
@@ -29,18 +29,18 @@ from streamlit.runtime.scriptrunner import get_script_run_ctx
 
 import gmm_core
 from gmm_app import datasets, profiling, sweep_workers
-from gmm_app.app_settings import DataKey, FitKey, Settings, default_settings, placed_fit_key
+from gmm_app.app_settings import DataKey, Settings, default_settings
 from gmm_app.budget_gate import Knob, budget_gate
 from gmm_app.params import MAX_ITER, RESTARTS
 from gmm_app.progress import ProgressBar, final_status, sweep_label
 from gmm_app.summaries import InitComparison, comparison_label, summarise_inits
 from gmm_app.sweep_cache import SWEEP_CACHE_BYTES, SWEEP_CACHE_ENTRIES, SweepCache
 from gmm_app.widgets import data_and_settings_downloads, escape_markdown, show_problems
+from gmm_core import FitSettings
 from gmm_core.budget import WorkEstimate, estimate_sweep
 from gmm_core.budget import total as total_work
 from gmm_core.sweep import SweepProgress
 
-SNAPSHOTS = 64
 LAST_SWEEP = "last_sweep"
 SWEEPS = SweepCache(SWEEP_CACHE_ENTRIES, SWEEP_CACHE_BYTES)
 Progress = Callable[[SweepProgress], None]
@@ -64,25 +64,6 @@ class SweepRun(NamedTuple):
 # --------------------------------------------------------------------------- cached sweeps
 
 
-def sweep_options(fit: FitKey) -> dict[str, object]:
-    """The keyword arguments of :func:`gmm_core.sweep` for ``fit`` (besides the points)."""
-    options: dict[str, object] = dict(
-        k_min=fit.k_min,
-        k_max=fit.k_max,
-        n_restarts=fit.n_restarts,
-        seed=fit.seed,
-        init_params=fit.init_method,
-        covariance_type=fit.covariance_type,
-        max_iter=fit.max_iter,
-        tol=fit.tol,
-        reg_covar=fit.reg_covar,
-        snapshots=SNAPSHOTS,
-    )
-    if fit.init_means:  # the teaching start: equal weights, one shared covariance
-        options.update(means_init=np.asarray(fit.init_means), means_init_only=True)
-    return options
-
-
 #: A sweep estimated to run under this many seconds is quick: it needs no progress bar.
 QUICK_SWEEP_SECONDS = 1.0
 #: Restarts per program call of a quick sweep, padded (so every restart count up to 8 is
@@ -91,22 +72,24 @@ QUICK_SWEEP_SECONDS = 1.0
 QUICK_SLICE = 8
 
 
-def call_options(n_samples: int, n_features: int, fit: FitKey) -> tuple[dict[str, object], float]:
+def call_options(
+    n_samples: int, n_features: int, fit: FitSettings
+) -> tuple[dict[str, object], float]:
     """The app's call of :func:`gmm_core.sweep` on ``(n_samples, n_features)`` points.
 
     Returns
     -------
-    Its keyword arguments besides the points (:func:`sweep_options`, and for a quick
-    sweep :data:`QUICK_SLICE` restarts per program call), and its estimated seconds.
+    Its keyword arguments besides the points (the settings, and for a quick sweep
+    :data:`QUICK_SLICE` restarts per program call), and its estimated seconds.
     """
-    options = sweep_options(fit)
+    options: dict[str, object] = {"settings": fit}
     seconds = _estimate(n_samples, n_features, fit).seconds
     if seconds < QUICK_SWEEP_SECONDS:
         options["restarts_per_call"] = QUICK_SLICE
     return options, seconds
 
 
-def run_sweep(X: np.ndarray, fit: FitKey, progress: Progress | None) -> gmm_core.SweepResult:
+def run_sweep(X: np.ndarray, fit: FitSettings, progress: Progress | None) -> gmm_core.SweepResult:
     """The one call from the app into :func:`gmm_core.sweep`: on a worker, within a deadline."""
     options, estimate = call_options(X.shape[0], X.shape[1], fit)
     heartbeat = getattr(progress, "waiting", None)
@@ -142,16 +125,16 @@ def warm_default_sweep() -> threading.Thread | None:
     return _WARMING[0]
 
 
-def _synthetic_key(data: DataKey, fit: FitKey) -> tuple:
+def _synthetic_key(data: DataKey, fit: FitSettings) -> tuple:
     return ("synthetic", data, fit)
 
 
-def _upload_key(digest: str, columns: tuple[str, ...], fit: FitKey) -> tuple:
+def _upload_key(digest: str, columns: tuple[str, ...], fit: FitSettings) -> tuple:
     return ("upload", digest, columns, fit)
 
 
 def _cached(
-    key: tuple, X: Callable[[], np.ndarray], fit: FitKey, progress: Progress | None
+    key: tuple, X: Callable[[], np.ndarray], fit: FitSettings, progress: Progress | None
 ) -> SweepRun:
     """The cached sweep of ``key``, or run it on ``X()`` and count its progress reports."""
     reports = 0
@@ -167,7 +150,7 @@ def _cached(
     return SweepRun(result, fresh, reports)
 
 
-def sweep_synthetic(data: DataKey, fit: FitKey, _progress: Progress | None = None) -> SweepRun:
+def sweep_synthetic(data: DataKey, fit: FitSettings, _progress: Progress | None = None) -> SweepRun:
     """Every K of the range times every restart on the synthetic data (cached).
 
     ``_progress`` is called by :func:`gmm_core.sweep` after each slice of restarts when
@@ -181,7 +164,7 @@ def sweep_synthetic(data: DataKey, fit: FitKey, _progress: Progress | None = Non
 def sweep_uploaded(
     raw: bytes,
     columns: tuple[str, ...],
-    fit: FitKey,
+    fit: FitSettings,
     _progress: Progress | None = None,
     *,
     digest: str | None = None,
@@ -195,20 +178,11 @@ def sweep_uploaded(
     return _cached(key, lambda: datasets.upload_matrix(raw, columns), fit, _progress)
 
 
-def _estimate(n_samples: int, n_features: int, fit: FitKey) -> WorkEstimate:
-    return estimate_sweep(
-        n_samples,
-        n_features,
-        fit.k_min,
-        fit.k_max,
-        fit.n_restarts,
-        fit.max_iter,
-        fit.covariance_type,
-        SNAPSHOTS,
-    )
+def _estimate(n_samples: int, n_features: int, fit: FitSettings) -> WorkEstimate:
+    return estimate_sweep(n_samples, n_features, fit)
 
 
-def estimate_synthetic(data: DataKey, fit: FitKey) -> WorkEstimate:
+def estimate_synthetic(data: DataKey, fit: FitSettings) -> WorkEstimate:
     """The work of :func:`sweep_synthetic`, or none when its result is cached."""
     if _synthetic_key(data, fit) in SWEEPS:
         return total_work(())
@@ -216,7 +190,7 @@ def estimate_synthetic(data: DataKey, fit: FitKey) -> WorkEstimate:
 
 
 def estimate_uploaded(
-    digest: str, columns: tuple[str, ...], fit: FitKey, n_rows: int
+    digest: str, columns: tuple[str, ...], fit: FitSettings, n_rows: int
 ) -> WorkEstimate:
     """The work of :func:`sweep_uploaded` on ``n_rows`` rows, or none when it is cached."""
     if _upload_key(digest, columns, fit) in SWEEPS:
@@ -225,17 +199,17 @@ def estimate_uploaded(
 
 
 def estimate_comparison(
-    data: DataKey, fit: FitKey, methods: Sequence[str] = gmm_core.INIT_METHODS
+    data: DataKey, fit: FitSettings, methods: Sequence[str] = gmm_core.INIT_METHODS
 ) -> WorkEstimate:
     """The work of :func:`compare_inits`: its sweeps that are not cached yet."""
     return total_work(
-        estimate_synthetic(data, fit._replace(init_method=method)) for method in methods
+        estimate_synthetic(data, fit.replace(init_params=method)) for method in methods
     )
 
 
 def compare_inits(
     data: DataKey,
-    fit: FitKey,
+    fit: FitSettings,
     k: int,
     methods: Sequence[str] = gmm_core.INIT_METHODS,
     _progress: ProgressBar | None = None,
@@ -248,7 +222,7 @@ def compare_inits(
     for index, method in enumerate(methods, start=1):
         if _progress is not None:
             _progress.label = f"init method {index} of {len(methods)} ({method})"
-        runs.append(sweep_synthetic(data, fit._replace(init_method=method), _progress))
+        runs.append(sweep_synthetic(data, fit.replace(init_params=method), _progress))
     return summarise_inits(methods, [run.result for run in runs], [run.fresh for run in runs], k)
 
 
@@ -305,11 +279,19 @@ def _timed(
     return run.result
 
 
+def _with(fit: FitSettings, knob: str, value: int) -> FitSettings:
+    """``fit`` with the setting ``knob`` lowered to ``value`` (a placed start keeps its K)."""
+    if knob == "k_max" and fit.start_means:
+        return fit
+    return fit.replace(**{knob: value})
+
+
 def _fit_knobs(settings: Settings) -> dict[str, Knob]:
+    fit = settings.fit
     return {
-        "n_restarts": Knob("Restarts per K", settings.n_restarts, RESTARTS.low),
-        "max_iter": Knob("max_iter", settings.max_iter, MAX_ITER.low),
-        "k_max": Knob("the largest K of the K range", settings.k_max, settings.k_min),
+        "n_restarts": Knob("Restarts per K", fit.n_restarts, RESTARTS.low),
+        "max_iter": Knob("max_iter", fit.max_iter, MAX_ITER.low),
+        "k_max": Knob("the largest K of the K range", fit.k_max, fit.k_min),
     }
 
 
@@ -317,7 +299,7 @@ def _synthetic_knobs(settings: Settings) -> dict[str, Knob]:
     if settings.shipped:  # a fixed table: its rows cannot be lowered
         return _fit_knobs(settings)
     return {
-        "n_points": Knob("Number of points", settings.n_points, settings.k_max),
+        "n_points": Knob("Number of points", settings.n_points, settings.fit.k_max),
         **_fit_knobs(settings),
     }
 
@@ -357,7 +339,7 @@ def synthetic_sweep(settings: Settings, *, name: str) -> gmm_core.SweepResult | 
     def estimate_with(knob: str, value: int) -> WorkEstimate:
         if knob == "n_points":
             return estimate_synthetic(data._replace(n_points=value), fit)
-        return estimate_synthetic(data, fit._replace(**{knob: value}))
+        return estimate_synthetic(data, _with(fit, knob, value))
 
     estimate = estimate_synthetic(data, fit)
     if not budget_gate(
@@ -387,13 +369,13 @@ def uploaded_sweep(
     :func:`gmm_app.placing.lift_means`); they replace the K range when given.
     """
     st.session_state[LAST_SWEEP] = None
-    fit = placed_fit_key(settings.range_fit_key, init_means)
+    fit = settings.fit.placed(init_means)
     digest = datasets.upload_digest(raw)
 
     def estimate_with(knob: str, value: int) -> WorkEstimate:
         if knob == "n_columns":
             return estimate_uploaded(digest, columns[:value], fit, n_rows)
-        return estimate_uploaded(digest, columns, fit._replace(**{knob: value}), n_rows)
+        return estimate_uploaded(digest, columns, _with(fit, knob, value), n_rows)
 
     knobs = {
         **_fit_knobs(settings),
@@ -421,7 +403,7 @@ def init_comparison(settings: Settings, k: int) -> InitComparison | None:
     def estimate_with(knob: str, value: int) -> WorkEstimate:
         if knob == "n_points":
             return estimate_comparison(data._replace(n_points=value), fit)
-        return estimate_comparison(data, fit._replace(**{knob: value}))
+        return estimate_comparison(data, _with(fit, knob, value))
 
     estimate = estimate_comparison(data, fit)
     if not budget_gate(

@@ -110,13 +110,6 @@ class IntParam:
             return ParamResult(clamped, self.canonical(clamped), note)
         return ParamResult(number, self.canonical(number))
 
-    def check(self, value: object) -> bool:
-        return (
-            isinstance(value, int)
-            and not isinstance(value, bool)
-            and (self.low <= value <= self.high)
-        )
-
 
 @dataclass(frozen=True)
 class FloatParam:
@@ -148,14 +141,6 @@ class FloatParam:
             note = f"outside {self.low:g}–{self.high:g}; using {snapped:g}"
         return ParamResult(snapped, self.canonical(snapped), note)
 
-    def check(self, value: object) -> bool:
-        return (
-            isinstance(value, float)
-            and math.isfinite(value)
-            and self.low <= value <= self.high
-            and self.snap(value) == value
-        )
-
 
 @dataclass(frozen=True)
 class ChoiceParam:
@@ -177,9 +162,6 @@ class ChoiceParam:
             return ParamResult(self.default, None, f"{reason}; using {self.label(self.default)}")
         value = by_label[text]
         return ParamResult(value, self.canonical(value))
-
-    def check(self, value: object) -> bool:
-        return value in self.options
 
 
 @dataclass(frozen=True)
@@ -228,14 +210,6 @@ class RangeParam:
             note = f"outside {self.low}–{self.high}; using {value[0]}–{value[1]}"
         return ParamResult(value, self.canonical(value), note)
 
-    def check(self, value: object) -> bool:
-        return (
-            isinstance(value, tuple)
-            and len(value) == 2
-            and all(isinstance(v, int) and not isinstance(v, bool) for v in value)
-            and self.low <= value[0] <= value[1] <= self.high
-        )
-
 
 @dataclass(frozen=True)
 class MultiChoiceParam:
@@ -267,9 +241,6 @@ class MultiChoiceParam:
         if given and not chosen:
             return ParamResult(self.default, None, "no known choice; using the default")
         return ParamResult(chosen, self.canonical(chosen), note)
-
-    def check(self, value: object) -> bool:
-        return isinstance(value, tuple) and all(v in self.options for v in value)
 
 
 Means = tuple[tuple[float, float], ...]
@@ -334,18 +305,6 @@ class MeansParam:
             return ParamResult(self.default, None, f"{error}; no placed means")
         return ParamResult(means, self.canonical(means))
 
-    def check(self, value: object) -> bool:
-        return (
-            isinstance(value, tuple)
-            and len(value) <= self.max_means
-            and all(
-                isinstance(mean, tuple)
-                and len(mean) == 2
-                and all(isinstance(c, float) and math.isfinite(c) for c in mean)
-                for mean in value
-            )
-        )
-
 
 @dataclass(frozen=True)
 class IterationsParam:
@@ -383,8 +342,3 @@ class IterationsParam:
         if value is None:
             return ParamResult(self.default, None, f"{problem}; using {self.label(self.default)}")
         return ParamResult(value, self.canonical(value))
-
-    def check(self, value: object) -> bool:
-        if not isinstance(value, tuple) or not all(isinstance(v, int) for v in value):
-            return False
-        return self.read(self.label(value))[0] == value

@@ -22,7 +22,7 @@ from gmm_app.param_types import (
     MultiChoiceParam,
     RangeParam,
 )
-from gmm_core import COVARIANCE_TYPES, INIT_METHODS, PRESETS, SHIPPED
+from gmm_core import COVARIANCE_TYPES, INIT_METHODS, PRESETS, SHIPPED, FitSettings
 from gmm_core.geometry import coverage_of_radius, radius_of_coverage
 
 # --------------------------------------------------------------------------- ranges
@@ -55,22 +55,20 @@ BEST_RESTART = -1
 APP_PRESET = "unequal_weights"
 
 
+#: The fit of a link without parameters: gmm_core's defaults, but for the K range, the
+#: restarts, the init (see APP_PRESET) and the snapshots the animation draws.
+FIT_DEFAULTS = FitSettings(1, 6, 8, init_params="random", snapshots=64)
+
+
 @dataclass(frozen=True)
 class Defaults:
-    """Default value of every setting (a link without parameters shows these)."""
+    """Default value of every setting besides the fit's (a link without parameters shows
+    these and :data:`FIT_DEFAULTS`)."""
 
     preset: str = APP_PRESET
     noise: float = 1.0
     n: int = 2000
     data_seed: int = 0
-    k_range: tuple[int, int] = (1, 6)
-    restarts: int = 8
-    init: str = "random"
-    cov: str = "full"
-    max_iter: int = 100
-    tol: float = 1e-3
-    reg_covar: float = 1e-6
-    init_seed: int = 0
     k: int = BIC_CHOICE
     restart: int = BEST_RESTART
     sigmas: tuple[float, ...] = SIGMA_OPTIONS[:3]
@@ -120,14 +118,14 @@ PRESET = ChoiceParam("preset", DEFAULTS.preset, (*PRESETS, *SHIPPED))
 NOISE = FloatParam("noise", DEFAULTS.noise, *NOISE_BOUNDS, NOISE_STEP)
 N_POINTS = IntParam("n", DEFAULTS.n, *N_POINTS_BOUNDS)
 DATA_SEED = IntParam("data_seed", DEFAULTS.data_seed, 0, MAX_SEED)
-K_RANGE = RangeParam("k_range", DEFAULTS.k_range, *K_BOUNDS)
-RESTARTS = IntParam("restarts", DEFAULTS.restarts, *RESTART_BOUNDS)
-INIT = ChoiceParam("init", DEFAULTS.init, INIT_METHODS)
-COVARIANCE = ChoiceParam("cov", DEFAULTS.cov, COVARIANCE_TYPES)
-MAX_ITER = IntParam("max_iter", DEFAULTS.max_iter, *MAX_ITER_BOUNDS)
-TOL = ChoiceParam("tol", DEFAULTS.tol, TOL_OPTIONS, format_tol)
-REG_COVAR = LogChoiceParam("reg_covar", DEFAULTS.reg_covar, REG_COVAR_OPTIONS, format_reg_covar)
-INIT_SEED = IntParam("init_seed", DEFAULTS.init_seed, 0, MAX_SEED)
+K_RANGE = RangeParam("k_range", (FIT_DEFAULTS.k_min, FIT_DEFAULTS.k_max), *K_BOUNDS)
+RESTARTS = IntParam("restarts", FIT_DEFAULTS.n_restarts, *RESTART_BOUNDS)
+INIT = ChoiceParam("init", FIT_DEFAULTS.init_params, INIT_METHODS)
+COVARIANCE = ChoiceParam("cov", FIT_DEFAULTS.covariance_type, COVARIANCE_TYPES)
+MAX_ITER = IntParam("max_iter", FIT_DEFAULTS.max_iter, *MAX_ITER_BOUNDS)
+TOL = ChoiceParam("tol", FIT_DEFAULTS.tol, TOL_OPTIONS, format_tol)
+REG_COVAR = LogChoiceParam("reg_covar", FIT_DEFAULTS.reg_covar, REG_COVAR_OPTIONS, format_reg_covar)
+INIT_SEED = IntParam("init_seed", FIT_DEFAULTS.seed, 0, MAX_SEED)
 SIGMAS = MultiChoiceParam(
     "sigmas", DEFAULTS.sigmas, SIGMA_OPTIONS, format_sigma, (("1", 1.0), ("2", 2.0), ("3", 3.0))
 )

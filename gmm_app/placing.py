@@ -2,7 +2,7 @@
 
 Clicks edit a draft kept in session state; "Fit from these" writes the draft to the
 URL (``init_means``) and reruns the app, whose sweep then starts from them (see
-:func:`gmm_app.app_settings.placed_fit_key`). Must not import the fit flow or the sidebar.
+:meth:`gmm_core.FitSettings.placed`). Must not import the fit flow or the sidebar.
 """
 
 from __future__ import annotations

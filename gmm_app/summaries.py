@@ -40,7 +40,7 @@ def fit_view(result: gmm_core.SweepResult, k: int, restart: int) -> FitView:
         k=k,
         restart=restart,
         mixture=result.mixture(k, restart),
-        initial_means=result.initial_means[row, restart, :k],
+        initial_means=result.initial.means[row, restart, :k],
         final_log_likelihood=float(result.final_log_likelihood[row, restart]),
         n_iter=int(result.n_iter[row, restart]),
         converged=bool(result.converged[row, restart]),
@@ -73,9 +73,9 @@ def animation(result: gmm_core.SweepResult, k: int, restart: int) -> Animation:
         keep[: min(2, keep.size)] = True
     return Animation(
         iterations=result.snapshot_iterations[keep],
-        weights=result.snapshot_weights[row, restart][keep][:, :k],
-        means=result.snapshot_means[row, restart][keep][:, :k],
-        covariances=result.snapshot_covariances[row, restart][keep][:, :k],
+        weights=result.snapshots.weights[row, restart][keep][:, :k],
+        means=result.snapshots.means[row, restart][keep][:, :k],
+        covariances=result.snapshots.covariances[row, restart][keep][:, :k],
         traces=result.log_likelihood[row, :, :last],
         n_iter=n_iter,
     )

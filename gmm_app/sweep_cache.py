@@ -15,18 +15,22 @@ from dataclasses import fields
 import numpy as np
 
 import gmm_core
+from gmm_core.mixture import Mixture
 
 SWEEP_CACHE_ENTRIES = 16
 SWEEP_CACHE_BYTES = 1 << 30
 
 
 def result_bytes(result: gmm_core.SweepResult) -> int:
-    """Bytes held by a sweep result's arrays."""
-    return sum(
-        value.nbytes
-        for value in (getattr(result, field.name) for field in fields(result))
-        if isinstance(value, np.ndarray)
-    )
+    """Bytes held by a sweep result's arrays (its mixtures' included)."""
+    values = [getattr(result, field.name) for field in fields(result)]
+    values += [
+        array
+        for value in values
+        if isinstance(value, Mixture)
+        for array in value.as_dict().values()
+    ]
+    return sum(value.nbytes for value in values if isinstance(value, np.ndarray))
 
 
 class SweepCache:

@@ -2,7 +2,8 @@
 
 Public API::
 
-    sweep(X, k_min, k_max, n_restarts, ...) -> SweepResult   # every K × every restart
+    sweep(X, FitSettings(k_min, k_max, n_restarts, ...))     # every K × every restart
+    sweep(X, k_min, k_max, n_restarts, ...) -> SweepResult   # the same, by its fields
     GaussianMixture(...)                                     # scikit-learn's interface
     StuckFitWarning                                          # a fit stopped at a saddle
     make_dataset(...), PRESETS                               # synthetic data
@@ -24,6 +25,7 @@ from gmm_core.covariance_types import COVARIANCE_TYPES
 from gmm_core.criteria import aic, bic, n_parameters
 from gmm_core.data import DEFAULT_PRESET, PRESETS, DatasetSpec, cluster_covariance, make_dataset
 from gmm_core.diagnostics import StuckFitWarning
+from gmm_core.fit_settings import FitSettings
 from gmm_core.geometry import ellipse_polygon, ellipse_polygons
 from gmm_core.init import INIT_METHODS
 from gmm_core.shipped import SHIPPED, load_shipped
@@ -55,6 +57,7 @@ __all__ = [
     "SHIPPED",
     "ConvergenceWarning",
     "DatasetSpec",
+    "FitSettings",
     "FittedMixture",
     "GaussianMixture",
     "StuckFitWarning",

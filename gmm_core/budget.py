@@ -27,6 +27,7 @@ from gmm_core.buckets import (
     bucket_points,
     default_chunk_size,
 )
+from gmm_core.fit_settings import FitSettings
 
 #: Seconds per (point, fit, component, iteration) quadruple: a fixed part and a part per feature.
 SECONDS_PER_QUADRUPLE = 1.6e-9
@@ -80,21 +81,15 @@ def verdict(estimate: WorkEstimate, available_bytes: int | None = None) -> Verdi
     return "confirm" if estimate.needs_confirmation else "run"
 
 
-def estimate_sweep(
-    n_samples: int,
-    n_features: int,
-    k_min: int,
-    k_max: int,
-    n_restarts: int,
-    max_iter: int,
-    covariance_type: str = "full",
-    snapshots: int = 0,
-) -> WorkEstimate:
-    """Estimate a sweep's wall time (all iterations run) and peak memory on one CPU device."""
+def estimate_sweep(n_samples: int, n_features: int, settings: FitSettings) -> WorkEstimate:
+    """Estimate the wall time (all iterations run) and peak memory on one CPU device of a
+    sweep with ``settings`` on (n_samples, n_features) points."""
+    k_min, k_max, n_restarts = settings.k_min, settings.k_max, settings.n_restarts
+    max_iter, snapshots = settings.max_iter, settings.snapshots
     n_points = bucket_points(n_samples)
     k_pad = bucket_components(k_max)
     n_fits = bucket_components(k_max - k_min + 1) * n_restarts
-    basis = n_basis(n_features, covariance_type)
+    basis = n_basis(n_features, settings.covariance_type)
     quadruples = float(n_points) * n_fits * k_pad * (max_iter + 2)
     seconds = quadruples * (SECONDS_PER_QUADRUPLE + SECONDS_PER_QUADRUPLE_AND_BASIS * basis)
     chunk = default_chunk_size(n_points)

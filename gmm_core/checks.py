@@ -3,8 +3,8 @@
 The one home of the project's input checks: the general ones (:func:`is_int`,
 :func:`check_int`, :func:`check_positive_int`, :func:`check_non_negative`,
 :func:`check_choice`, :func:`as_data_matrix`) serve ``gmm_core``, ``gmm_figures`` and
-``gmm_app``; :func:`checked_sweep_request` checks the arguments of
-:func:`gmm_core.sweep.sweep`.
+``gmm_app``; the sweep's own settings check themselves
+(:class:`gmm_core.fit_settings.FitSettings`).
 
 Imports NumPy, JAX and ``gmm_core`` only; must never import ``gmm_figures``,
 ``gmm_app``, Streamlit or Plotly.
@@ -13,14 +13,11 @@ Imports NumPy, JAX and ``gmm_core`` only; must never import ``gmm_figures``,
 from __future__ import annotations
 
 import numbers
-from collections.abc import Callable
-from typing import NamedTuple
 
 import jax
 import numpy as np
 
 from gmm_core import distributed
-from gmm_core.buckets import snapshot_iterations
 from gmm_core.covariance_types import COVARIANCE_TYPES
 from gmm_core.device_mesh import choose_mesh_shape
 from gmm_core.init import INIT_METHODS
@@ -132,138 +129,7 @@ def check_enough_points(k_max: int, n_samples: int) -> None:
         )
 
 
-class SweepArguments(NamedTuple):
-    """The arguments of :func:`gmm_core.sweep.sweep` as given, by name (unchecked)."""
-
-    X: object
-    k_min: int
-    k_max: int
-    n_restarts: int
-    seed: int
-    init_params: str
-    covariance_type: str
-    max_iter: int
-    tol: float
-    reg_covar: float
-    snapshots: int
-    dtype: str
-    chunk_size: int | None
-    mesh_shape: tuple[int, int] | None
-    progress: Callable[..., None] | None
-    restarts_per_call: int | None
-    weights_init: object
-    means_init: object
-    precisions_init: object
-    means_init_only: bool
-    timeout: float | None
-
-
-class SweepRequest(NamedTuple):
-    """A sweep's checked arguments: ``data`` (n_samples, n_features) float64, the K range,
-    restarts, fit settings, the user-given (weights, means, precisions) start, the chunk
-    size, timeout and (fit shards, point shards) mesh shape."""
-
-    data: np.ndarray
-    k_min: int
-    k_max: int
-    n_restarts: int
-    settings: SweepSettings
-    user_given: tuple[object, object, object]
-    means_init_only: bool
-    chunk_size: int | None
-    timeout: float | None
-    mesh_shape: tuple[int, int]
-
-
-def checked_sweep_request(arguments: SweepArguments) -> SweepRequest:
-    """The sweep's arguments checked; ``ValueError`` names the first that is unusable."""
-    data = as_data_matrix(arguments.X)
-    n_restarts = check_positive_int(arguments.n_restarts, "n_restarts")
-    settings = _checked_sweep_settings(
-        arguments.seed,
-        arguments.init_params,
-        arguments.covariance_type,
-        arguments.max_iter,
-        arguments.tol,
-        arguments.reg_covar,
-        arguments.snapshots,
-        arguments.dtype,
-    )
-    user_given = (arguments.weights_init, arguments.means_init, arguments.precisions_init)
-    _check_user_start(arguments.k_min, arguments.k_max, user_given, arguments.means_init_only)
-    chunk_size = arguments.chunk_size
-    if chunk_size is not None:
-        chunk_size = check_positive_int(chunk_size, "chunk_size")
-    timeout = arguments.timeout
-    if timeout is not None:
-        timeout = check_non_negative(timeout, "timeout")
-    per_call = arguments.restarts_per_call
-    if per_call is not None:
-        per_call = check_positive_int(per_call, "restarts_per_call")
-    # A slice larger than the restarts is padded: the mesh spreads the slice's fits, so
-    # every restart count up to the slice gets the same mesh, and the same program.
-    mesh_shape = _checked_mesh_shape(arguments.mesh_shape, max(n_restarts, per_call or 0))
-    k_min, k_max = check_k_order(arguments.k_min, arguments.k_max)
-    return SweepRequest(
-        data,
-        k_min,
-        k_max,
-        n_restarts,
-        settings,
-        user_given,
-        arguments.means_init_only,
-        chunk_size,
-        timeout,
-        mesh_shape,
-    )
-
-
-class SweepSettings(NamedTuple):
-    """A sweep's checked settings of the fits themselves (not of the data or devices)."""
-
-    seed: int
-    init_params: str
-    covariance_type: str
-    max_iter: int
-    tol: float
-    reg_covar: float  # original units
-    snapshots: int
-    dtype: str
-
-    @property
-    def snapshot_at(self) -> tuple[int, ...]:
-        """The iterations whose parameters are kept, see :func:`snapshot_iterations`."""
-        return snapshot_iterations(self.max_iter, self.snapshots)
-
-
-def _checked_sweep_settings(
-    seed: int,
-    init_params: str,
-    covariance_type: str,
-    max_iter: int,
-    tol: float,
-    reg_covar: float,
-    snapshots: int,
-    dtype: str,
-) -> SweepSettings:
-    """The settings, checked; ``ValueError`` names the first that is out of range."""
-    max_iter = check_positive_int(max_iter, "max_iter")
-    tol = check_non_negative(tol, "tol")
-    reg_covar = check_non_negative(reg_covar, "reg_covar")
-    init_params = check_init_params(init_params)
-    covariance_type = check_covariance_type(covariance_type)
-    if dtype not in ("float32", "float64"):
-        raise ValueError(f"Unknown dtype {dtype!r}; choose 'float32' or 'float64'.")
-    if not is_int(seed) or seed < 0:
-        raise ValueError(f"seed must be a non-negative integer; got {seed!r}.")
-    if snapshots < 0:
-        raise ValueError(f"snapshots must be non-negative; got {snapshots!r}.")
-    return SweepSettings(
-        seed, init_params, covariance_type, max_iter, tol, reg_covar, snapshots, dtype
-    )
-
-
-def _check_user_start(
+def check_user_start(
     k_min: int, k_max: int, user_given: tuple[object, object, object], means_init_only: bool
 ) -> None:
     """Raise ``ValueError`` when the (weights, means, precisions) start cannot be used."""
@@ -276,7 +142,7 @@ def _check_user_start(
         raise ValueError("means_init_only takes no precisions_init: the start is shared.")
 
 
-def _checked_mesh_shape(mesh_shape: tuple[int, int] | None, n_restarts: int) -> tuple[int, int]:
+def checked_mesh_shape(mesh_shape: tuple[int, int] | None, n_restarts: int) -> tuple[int, int]:
     """(fit shards, point shards): the given one, the processes' one or a chosen one."""
     n_devices = len(jax.devices())
     if distributed.is_multi_process():

@@ -23,6 +23,7 @@ from gmm_core.covariance_types import COVARIANCE_TYPES, covariance_kind
 from gmm_core.criteria import n_parameters
 from gmm_core.density import log_responsibilities
 from gmm_core.diagnostics import StuckFitWarning
+from gmm_core.fit_settings import FitSettings
 from gmm_core.init import INIT_METHODS
 from gmm_core.sweep import SweepResult, sweep
 
@@ -82,10 +83,10 @@ class GaussianMixture(DensityMixin, BaseEstimator):
         self,
         n_components: int = 1,
         *,
-        covariance_type: str = "full",
-        tol: float = 1e-3,
-        reg_covar: float = 1e-6,
-        max_iter: int = 100,
+        covariance_type: str = FitSettings.covariance_type,
+        tol: float = FitSettings.tol,
+        reg_covar: float = FitSettings.reg_covar,
+        max_iter: int = FitSettings.max_iter,
         n_init: int = 1,
         init_params: str = "kmeans",
         weights_init: object = None,
@@ -95,7 +96,7 @@ class GaussianMixture(DensityMixin, BaseEstimator):
         warm_start: bool = False,
         verbose: int = 0,
         verbose_interval: int = 10,
-        dtype: str = "float32",
+        dtype: str = FitSettings.dtype,
     ) -> None:
         self.n_components = n_components
         self.covariance_type = covariance_type
@@ -141,8 +142,7 @@ class GaussianMixture(DensityMixin, BaseEstimator):
             self._finish(self.weights_, self.means_, self._full_covariances, [], False)
             return self._labels(data)
         n_init = self.n_init if do_init else 1
-        result = sweep(
-            data,
+        settings = FitSettings(
             self.n_components,
             self.n_components,
             n_init,
@@ -154,8 +154,8 @@ class GaussianMixture(DensityMixin, BaseEstimator):
             reg_covar=self.reg_covar,
             dtype=self.dtype,
             snapshots=0 if do_init else 2,
-            **starts,
         )
+        result = sweep(data, settings, **starts)
         self.sweep_result_ = result
         if self.max_iter == 0:
             self._initial_only(result)
@@ -224,9 +224,8 @@ class GaussianMixture(DensityMixin, BaseEstimator):
     def _initial_only(self, result: SweepResult) -> None:
         """``max_iter=0``: the last init's initial parameters, as scikit-learn keeps."""
         k, last = self.n_components, result.n_restarts - 1
-        weights = result.initial_weights[0, last, :k]
-        means = result.initial_means[0, last, :k]
-        covariances = result.initial_covariances[0, last, :k]
+        start = result.initial[0, last, :k]
+        weights, means, covariances = start.weights, start.means, start.covariances
         self._check_well_defined(covariances, weights, means)
         report = support.VerboseReport(self.verbose, self.verbose_interval)
         for index in range(result.n_restarts):
@@ -242,17 +241,14 @@ class GaussianMixture(DensityMixin, BaseEstimator):
         bounds = [
             list(map(float, result.log_likelihood[0, r, : n_iter[r]])) for r in range(len(n_iter))
         ]
-        weights, means = result.weights[0, :, :k], result.means[0, :, :k]
-        covariances = result.covariances[0, :, :k]
+        final = result.final[0, :, :k]
+        weights, means, covariances = final.weights, final.means, final.covariances
         self._check_well_defined(covariances, weights, means)
         if np.isfinite(previous) and abs(bounds[0][0] - previous) < self.tol:
             # A warm start converges at its first iteration when the lower bound stays put.
             n_iter[0], converged[0], bounds[0] = 1, True, bounds[0][:1]
-            weights, means = (
-                result.snapshot_weights[0, :, 1, :k],
-                result.snapshot_means[0, :, 1, :k],
-            )
-            covariances = result.snapshot_covariances[0, :, 1, :k]
+            first = result.snapshots[0, :, 1, :k]
+            weights, means, covariances = first.weights, first.means, first.covariances
             self._check_well_defined(covariances, weights, means)
         report = support.VerboseReport(self.verbose, self.verbose_interval)
         seconds = result.run_seconds / len(bounds)

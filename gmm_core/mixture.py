@@ -34,9 +34,11 @@ class Mixture:
 
     Attributes
     ----------
-    weights : (K,); means : (K, D); covariances : (K, D, D)
+    weights : (..., K); means : (..., K, D); covariances : (..., K, D, D)
         float64 (arrays that already are float64 are kept, not copied); values are not
-        checked, so a failed fit's non-finite parameters pass through.
+        checked, so a failed fit's non-finite parameters pass through. One mixture has
+        no leading axes; a sweep's grids of mixtures (``SweepResult.final``, ...) have
+        (K value, restart[, snapshot]) axes in front.
     """
 
     weights: np.ndarray
@@ -46,12 +48,12 @@ class Mixture:
     def __post_init__(self) -> None:
         for name in ("weights", "means", "covariances"):
             object.__setattr__(self, name, np.asarray(getattr(self, name), dtype=np.float64))
-        n_components = self.weights.shape[0] if self.weights.ndim == 1 else -1
-        n_features = self.means.shape[-1] if self.means.ndim == 2 else -1
+        batch = self.weights.shape
+        n_features = self.means.shape[-1] if self.means.ndim == len(batch) + 1 else -1
         if (
-            n_components < 0
-            or self.means.shape != (n_components, n_features)
-            or self.covariances.shape != (n_components, n_features, n_features)
+            not batch
+            or self.means.shape != (*batch, n_features)
+            or self.covariances.shape != (*batch, n_features, n_features)
         ):
             raise ValueError(
                 "a mixture needs weights (K,), means (K, D) and covariances (K, D, D), got "
@@ -61,12 +63,17 @@ class Mixture:
     @property
     def n_components(self) -> int:
         """K, the number of components."""
-        return int(self.weights.shape[0])
+        return int(self.weights.shape[-1])
 
     @property
     def n_features(self) -> int:
         """D, the dimension of the means."""
-        return int(self.means.shape[1])
+        return int(self.means.shape[-1])
+
+    def __getitem__(self, index: object) -> Mixture:
+        """The mixtures at ``index`` of the leading axes, e.g. ``final[row, restart, :k]``
+        (the last index picks components)."""
+        return Mixture(self.weights[index], self.means[index], self.covariances[index])
 
     def as_dict(self) -> dict[str, np.ndarray]:
         """``{"weights": …, "means": …, "covariances": …}``: the arrays themselves."""

@@ -55,7 +55,8 @@ Input = np.ndarray | np.generic | jax.Array
 
 
 class ProgramConfig(NamedTuple):
-    """Everything that fixes the compiled program's shapes and structure."""
+    """Everything that fixes the compiled program's shapes and structure: the static part
+    of a :class:`~gmm_core.fit_settings.FitSettings` (same field names) and the shapes."""
 
     n_chunks: int
     chunk_size: int
@@ -65,7 +66,7 @@ class ProgramConfig(NamedTuple):
     trace_length: int
     init_params: str
     covariance_type: str
-    compute_dtype: str
+    dtype: str
     n_snapshots: int
     user_init: tuple[bool, bool, bool]
     mesh_shape: tuple[int, int]
@@ -74,6 +75,9 @@ class ProgramConfig(NamedTuple):
 
 class ProgramInputs(NamedTuple):
     """The program's run-time inputs, internal units; changing them reuses the program.
+
+    The run-time part of a :class:`~gmm_core.fit_settings.FitSettings` keeps its field
+    names (``seed``, ``max_iter``, ``tol``, ``reg_covar``), with the data and start.
 
     Attributes
     ----------
@@ -150,7 +154,6 @@ def _fit_block(config: ProgramConfig, inputs: ProgramInputs) -> ProgramOutputs:
         fit_k, fit_restart
     )
     component_mask = jnp.arange(config.k_pad)[None, :] < fit_k[:, None]
-    compute_dtype = jnp.dtype(config.compute_dtype)
     initial = _initial_params(config, inputs, keys, component_mask)
     has_weights, has_means, has_covariances = config.user_init
     if has_weights:
@@ -175,7 +178,7 @@ def _fit_block(config: ProgramConfig, inputs: ProgramInputs) -> ProgramOutputs:
         inputs.feature_bounds,
         trace_length=config.trace_length,
         covariance_type=config.covariance_type,
-        compute_dtype=compute_dtype,
+        compute_dtype=jnp.dtype(config.dtype),
         sharded=True,
     )
     return ProgramOutputs(

@@ -39,6 +39,7 @@ from gmm_core.buckets import (
     default_chunk_size,
     snapshot_iterations,
 )
+from gmm_core.fit_settings import FitSettings
 from gmm_core.init import INIT_METHODS
 from gmm_core.points import PreparedData, all_processes_max, prepare_points
 from gmm_core.program import (
@@ -70,6 +71,7 @@ __all__ = [
     "PROGRAM_CACHE_SIZE",
     "TRACED_INIT",
     "TRACE_INIT_METHOD",
+    "FitSettings",
     "FittedMixture",
     "PreparedData",
     "ProgramConfig",
@@ -111,18 +113,10 @@ class SweepProgress(NamedTuple):
 
 def sweep(
     X: object,
-    k_min: int,
-    k_max: int,
-    n_restarts: int,
+    settings: FitSettings | int | None = None,
+    k_max: int | None = None,
+    n_restarts: int | None = None,
     *,
-    seed: int = 0,
-    init_params: str = "k-means++",
-    covariance_type: str = "full",
-    max_iter: int = 100,
-    tol: float = 1e-3,
-    reg_covar: float = 1e-6,
-    snapshots: int = 0,
-    dtype: str = "float32",
     chunk_size: int | None = None,
     mesh_shape: tuple[int, int] | None = None,
     progress: Callable[[SweepProgress], None] | None = None,
@@ -132,20 +126,20 @@ def sweep(
     precisions_init: object = None,
     means_init_only: bool = False,
     timeout: float | None = None,
+    **fields: object,
 ) -> SweepResult:
     """Fit a Gaussian mixture for every K in ``k_min..k_max`` times ``n_restarts`` restarts.
+
+    ``sweep(X, settings)`` with a :class:`FitSettings`, or ``sweep(X, k_min, k_max,
+    n_restarts, seed=..., ...)`` with its fields, which builds one (fields given beside a
+    ``settings`` replace its own).
 
     Parameters
     ----------
     X : (n_samples, n_features) array-like of numbers
-    k_min, k_max : the K range, inclusive
-    n_restarts : random restarts per K
-    seed : restart r of K uses ``fold_in(fold_in(key(seed), K), r)``
-    init_params : "kmeans", "k-means++", "random", "random_from_data" or "standard_normal"
-    covariance_type : "full", "tied", "diag" or "spherical"
-    max_iter, tol, reg_covar : as scikit-learn's GaussianMixture
-    snapshots : how many parameter snapshots to keep (≤ 1024, log-spaced iterations, 0 first)
-    dtype : "float32" (fast) or "float64" for the E step; statistics are always float64
+    settings : a :class:`FitSettings`, or its fields (``k_min, k_max, n_restarts`` by
+        position, the rest by name: ``seed``, ``init_params``, ``covariance_type``,
+        ``max_iter``, ``tol``, ``reg_covar``, ``snapshots``, ``dtype``)
     chunk_size : points per E-step chunk (default: chosen from the number of points)
     mesh_shape : (fit shards, point shards) over ``jax.devices()``; by default restarts
         are spread over the devices first and the remaining factor shards the points
@@ -158,13 +152,9 @@ def sweep(
         scikit-learn's shapes; only when ``k_min == k_max``. As in scikit-learn,
         ``means_init`` alone replaces only the means: ``init_params`` still draws the
         weights and covariances.
-    means_init_only : start from ``means_init`` alone (the teaching start of the app's
-        placed means): equal weights 1/K and one shared covariance, the data covariance
-        divided by K (its diagonal for "diag", its mean variance for "spherical"), plus
-        ``reg_covar``. ``init_params`` and the seed then play no part, so every restart
-        is the same fit. Needs ``means_init`` and neither ``weights_init`` nor
-        ``precisions_init``. The means are run-time inputs: moving them reuses the
-        compiled program.
+    means_init_only : start from ``means_init`` alone, see ``FitSettings.start_means``
+        (the same start; the means are run-time inputs: moving them reuses the compiled
+        program).
     timeout : seconds after which the sweep stops waiting and raises ``TimeoutError``
         (None: wait as long as it takes). Compilation is not interrupted, and a running
         XLA computation cannot be cancelled: it goes on in the background, so a caller
@@ -177,20 +167,54 @@ def sweep(
 
     Raises
     ------
+    ValueError
+        Naming the first argument that is unusable.
     TimeoutError
         When ``timeout`` seconds pass before the results are ready.
     """
-    arguments = check.SweepArguments(**locals())  # every parameter above, by name
-    request = check.checked_sweep_request(arguments)
-    plan = _plan(request, restarts_per_call, progress)
-    outputs, compile_seconds, run_seconds = _run_in_slices(plan, request, progress)
-    return _sweep_result(outputs, plan, request, compile_seconds, run_seconds)
+    data = check.as_data_matrix(X)
+    fit = _fit_settings(settings, k_max, n_restarts, fields)
+    user_given = (weights_init, means_init, precisions_init)
+    check.check_user_start(fit.k_min, fit.k_max, user_given, means_init_only)
+    if means_init_only:
+        fit, user_given = fit.replace(start_means=means_init), (None, None, None)
+    if chunk_size is not None:
+        chunk_size = check.check_positive_int(chunk_size, "chunk_size")
+    if timeout is not None:
+        timeout = check.check_non_negative(timeout, "timeout")
+    if restarts_per_call is not None:
+        restarts_per_call = check.check_positive_int(restarts_per_call, "restarts_per_call")
+    # A slice larger than the restarts is padded: the mesh spreads the slice's fits, so
+    # every restart count up to the slice gets the same mesh, and the same program.
+    mesh = check.checked_mesh_shape(mesh_shape, max(fit.n_restarts, restarts_per_call or 0))
+    per_call = _restarts_per_call(fit.n_restarts, mesh[0], restarts_per_call, progress)
+    plan = _plan(data, fit, user_given, chunk_size, mesh, per_call)
+    outputs, compile_seconds, run_seconds = _run_in_slices(plan, fit, timeout, progress)
+    return assemble_result(outputs, plan.prepared, fit, compile_seconds, run_seconds)
+
+
+def _fit_settings(
+    settings: FitSettings | int | None,
+    k_max: int | None,
+    n_restarts: int | None,
+    fields: dict[str, object],
+) -> FitSettings:
+    """The :class:`FitSettings` of ``sweep``'s settings or their fields."""
+    if isinstance(settings, FitSettings):
+        if k_max is not None or n_restarts is not None:
+            raise ValueError("Give the K range and restarts in the FitSettings, not beside it.")
+        return settings.replace(**fields) if fields else settings
+    given = {"k_min": settings, "k_max": k_max, "n_restarts": n_restarts}
+    fields = {name: value for name, value in given.items() if value is not None} | fields
+    try:
+        return FitSettings(**fields)
+    except TypeError as error:  # a missing or unknown setting: say so as bad input
+        raise ValueError(f"sweep's settings: {error}") from None
 
 
 class _Plan(NamedTuple):
-    """How a checked sweep runs: its K values, prepared points, program and slices."""
+    """How a checked sweep runs: its prepared points, program inputs and config, slices."""
 
-    k_values: np.ndarray
     prepared: PreparedData
     inputs: ProgramInputs
     config: ProgramConfig
@@ -198,52 +222,27 @@ class _Plan(NamedTuple):
 
 
 def _plan(
-    request: check.SweepRequest,
-    restarts_per_call: int | None,
-    progress: Callable[[SweepProgress], None] | None,
+    data: np.ndarray,
+    fit: FitSettings,
+    user_given: tuple[object, object, object],
+    chunk_size: int | None,
+    mesh_shape: tuple[int, int],
+    per_call: int,
 ) -> _Plan:
     """Prepare the points, the user-given start and the program's inputs and config."""
-    k_min, k_max, settings = request.k_min, request.k_max, request.settings
-    n_restarts, (fit_shards, point_shards) = request.n_restarts, request.mesh_shape
-    k_values = np.arange(k_min, k_max + 1)
-    k_pad, n_k_slots = bucket_components(k_max), bucket_components(len(k_values))
-    per_call = _restarts_per_call(n_restarts, fit_shards, restarts_per_call, progress)
+    k_pad, n_k_slots = bucket_components(fit.k_max), bucket_components(len(fit.k_values))
     n_columns = n_k_slots * per_call * k_pad  # one program call's fits × components
-    prepared = prepare_points(
-        request.data, settings.dtype, request.chunk_size, point_shards, n_columns
+    prepared = prepare_points(data, fit.dtype, chunk_size, mesh_shape[1], n_columns)
+    check.check_enough_points(fit.k_max, prepared.n_samples)
+    if fit.start_means:
+        user_given = (None, np.asarray(fit.start_means), None)
+    only = bool(fit.start_means)
+    start = user_start(
+        fit.k_max, k_pad, prepared, fit.covariance_type, fit.reg_covar, *user_given, only
     )
-    check.check_enough_points(k_max, prepared.n_samples)
-    covariance_type, reg_covar = settings.covariance_type, settings.reg_covar
-    user_given = (*request.user_given, request.means_init_only)
-    start = user_start(k_max, k_pad, prepared, covariance_type, reg_covar, *user_given)
-    inputs = _program_inputs(prepared, settings, k_values, n_k_slots, per_call, start)
-    config = _program_config(prepared, settings, inputs, k_pad, start.given, request.mesh_shape)
-    return _Plan(k_values, prepared, inputs, config, per_call)
-
-
-def _sweep_result(
-    outputs: ProgramOutputs,
-    plan: _Plan,
-    request: check.SweepRequest,
-    compile_seconds: float,
-    run_seconds: float,
-) -> SweepResult:
-    """The :class:`SweepResult` of the program's outputs, in original units."""
-    settings = request.settings
-    return assemble_result(
-        outputs,
-        plan.prepared,
-        plan.config._replace(init_params=settings.init_params),
-        plan.k_values,
-        request.n_restarts,
-        settings.seed,
-        settings.max_iter,
-        settings.snapshot_at,
-        compile_seconds,
-        run_seconds,
-        settings.tol,
-        settings.reg_covar,
-    )
+    inputs = _program_inputs(prepared, fit, n_k_slots, per_call, start)
+    config = _program_config(prepared, fit, inputs, k_pad, start.given, mesh_shape)
+    return _Plan(prepared, inputs, config, per_call)
 
 
 def _restarts_per_call(
@@ -253,29 +252,23 @@ def _restarts_per_call(
     progress is reported."""
     if requested is None:
         requested = n_restarts if progress is None else math.ceil(n_restarts / 8)
-    requested = check.check_positive_int(requested, "restarts_per_call")
     return int(math.ceil(requested / fit_shards) * fit_shards)
 
 
 def _program_inputs(
-    prepared: PreparedData,
-    settings: check.SweepSettings,
-    k_values: np.ndarray,
-    n_k_slots: int,
-    per_call: int,
-    start: UserStart,
+    prepared: PreparedData, fit: FitSettings, n_k_slots: int, per_call: int, start: UserStart
 ) -> ProgramInputs:
-    """The inputs of the first slice of ``per_call`` restarts, internal units.
+    """The run-time part of ``fit``: the inputs of the first slice of ``per_call``
+    restarts, internal units.
 
     The K values fill ``n_k_slots`` slots (the rest repeat the largest K); the fits
     are restart-major: (restart, slot).
     """
+    k_values = fit.k_values
     slot_k = np.full((n_k_slots,), k_values[-1], np.int32)
     slot_k[: len(k_values)] = k_values
-    snapshot_at = settings.snapshot_at
-    padded_snapshots = np.full(
-        (min(settings.snapshots, MAX_SNAPSHOTS),), settings.max_iter, np.int32
-    )
+    snapshot_at = fit.snapshot_at
+    padded_snapshots = np.full((min(fit.snapshots, MAX_SNAPSHOTS),), fit.max_iter, np.int32)
     padded_snapshots[: len(snapshot_at)] = snapshot_at
     return ProgramInputs(
         point_chunks=prepared.point_chunks,
@@ -284,16 +277,16 @@ def _program_inputs(
         n_valid=np.float64(prepared.n_samples),
         fit_k=np.tile(slot_k, per_call),
         fit_restart=np.repeat(np.arange(per_call, dtype=np.int32), n_k_slots),
-        seed=np.int64(settings.seed),
-        init_index=np.int32(INIT_METHODS.index(settings.init_params)),
-        max_iter=np.int32(settings.max_iter),
-        tol=np.float64(settings.tol),
-        reg_covar=np.float64(settings.reg_covar / prepared.scale**2),
+        seed=np.int64(fit.seed),
+        init_index=np.int32(INIT_METHODS.index(fit.init_params)),
+        max_iter=np.int32(fit.max_iter),
+        tol=np.float64(fit.tol),
+        reg_covar=np.float64(fit.reg_covar / prepared.scale**2),
         snapshot_iterations=padded_snapshots,
         data_covariance=prepared.data_covariance,
         shift=prepared.shift,
         scale=np.float64(prepared.scale),
-        feature_bounds=feature_bounds(prepared.reach, settings.covariance_type),
+        feature_bounds=feature_bounds(prepared.reach, fit.covariance_type),
         user_log_weights=start.log_weights,
         user_means=start.means,
         user_covariances=start.covariances,
@@ -302,17 +295,18 @@ def _program_inputs(
 
 def _program_config(
     prepared: PreparedData,
-    settings: check.SweepSettings,
+    fit: FitSettings,
     inputs: ProgramInputs,
     k_pad: int,
     user_init: tuple[bool, bool, bool],
     mesh_shape: tuple[int, int],
 ) -> ProgramConfig:
-    """The shapes and structure of the program that runs ``inputs``."""
+    """The static part of ``fit``: the shapes and structure of the program that runs
+    ``inputs``."""
     if user_init == (True, True, True):
         program_init = NO_INIT
     else:
-        program_init = TRACED_INIT if TRACE_INIT_METHOD else settings.init_params
+        program_init = TRACED_INIT if TRACE_INIT_METHOD else fit.init_params
     n_chunks, chunk_size, n_features = prepared.point_chunks.shape
     return ProgramConfig(
         n_chunks=n_chunks,
@@ -320,10 +314,10 @@ def _program_config(
         n_features=n_features,
         k_pad=k_pad,
         n_fits=len(inputs.fit_k),
-        trace_length=bucket_iterations(settings.max_iter),
+        trace_length=bucket_iterations(fit.max_iter),
         init_params=program_init,
-        covariance_type=settings.covariance_type,
-        compute_dtype=settings.dtype,
+        covariance_type=fit.covariance_type,
+        dtype=fit.dtype,
         n_snapshots=len(inputs.snapshot_iterations),
         user_init=user_init,
         mesh_shape=mesh_shape,
@@ -332,7 +326,10 @@ def _program_config(
 
 
 def _run_in_slices(
-    plan: _Plan, request: check.SweepRequest, progress: Callable[[SweepProgress], None] | None
+    plan: _Plan,
+    fit: FitSettings,
+    timeout: float | None,
+    progress: Callable[[SweepProgress], None] | None,
 ) -> tuple[ProgramOutputs, float, float]:
     """Run the program once per slice of ``plan.per_call`` restarts and join the outputs.
 
@@ -341,7 +338,7 @@ def _run_in_slices(
     The outputs of every fit, restart-major; seconds compiling; seconds running.
     """
     config, inputs, per_call = plan.config, plan.inputs, plan.per_call
-    n_restarts, timeout = request.n_restarts, request.timeout
+    n_restarts = fit.n_restarts
     n_k_slots = len(inputs.fit_k) // per_call
     pieces = []
     compile_seconds = 0.0

@@ -21,9 +21,10 @@ import numpy as np
 from gmm_core.buckets import bucket_components
 from gmm_core.criteria import aic, bic
 from gmm_core.diagnostics import StuckFitWarning, float64_reason, stuck_fits
+from gmm_core.fit_settings import FitSettings
 from gmm_core.mixture import MASKED_LOG_WEIGHT, Mixture, MixtureParams
 from gmm_core.points import PreparedData
-from gmm_core.program import ProgramConfig, ProgramOutputs
+from gmm_core.program import ProgramOutputs
 from gmm_core.tolerances import POSITIVE_FLOOR
 
 FittedMixture = Mixture
@@ -32,22 +33,22 @@ FittedMixture = Mixture
 
 @dataclasses.dataclass(frozen=True, eq=False)
 class SweepResult:
-    """Every fit of a sweep, in original units.
+    """Every fit of a sweep, in original units, with the settings it ran with.
 
     Shapes use ``n_k`` K values, ``n_restarts`` restarts, ``k_pad`` padded components
     (entries beyond K have weight 0), ``n_snap`` snapshots and D features.
 
     Attributes
     ----------
-    k_values : (n_k,) int
+    settings : the :class:`~gmm_core.fit_settings.FitSettings` of the sweep
+    n_samples, n_features : the data's shape
     log_likelihood : (n_k, n_restarts, max_iter) mean log-likelihood per point,
         held constant after a fit converged
     final_log_likelihood : (n_k, n_restarts) of the final parameters
     n_iter, converged : (n_k, n_restarts)
-    weights : (n_k, n_restarts, k_pad); means : (..., k_pad, D); covariances : (..., k_pad, D, D)
-    initial_weights, initial_means, initial_covariances : the same, before EM
-    snapshot_iterations : (n_snap,); snapshot_weights/means/covariances :
-        (n_k, n_restarts, n_snap, k_pad, ...)
+    final, initial : Mixture grids (n_k, n_restarts, k_pad, ...) after and before EM
+    snapshots : Mixture grid (n_k, n_restarts, n_snap, k_pad, ...) at the iterations
+        :attr:`snapshot_iterations`
     bic, aic : (n_k, n_restarts)
     failed : (n_k, n_restarts) bool, a covariance stopped being positive definite
         (``reg_covar=0`` and a component on identical points); the fit keeps its last
@@ -58,32 +59,20 @@ class SweepResult:
         :attr:`e_step_float64_reason` says why
     e_step_reasons : (n_k, n_restarts) int, the reason bits (``gmm_core.em``)
     float32_noise : (n_k, n_restarts) estimated float32 rounding of the E steps
-    tol : the tolerance the sweep ran with
-    reg_covar : the covariance regularisation it ran with (original units)
     compile_seconds : time spent compiling for this call (0 when the program was cached)
     run_seconds : time spent running the program
     """
 
-    k_values: np.ndarray
-    seed: int
-    covariance_type: str
-    init_params: str
+    settings: FitSettings
     n_samples: int
     n_features: int
     log_likelihood: np.ndarray
     final_log_likelihood: np.ndarray
     n_iter: np.ndarray
     converged: np.ndarray
-    weights: np.ndarray
-    means: np.ndarray
-    covariances: np.ndarray
-    initial_weights: np.ndarray
-    initial_means: np.ndarray
-    initial_covariances: np.ndarray
-    snapshot_iterations: np.ndarray
-    snapshot_weights: np.ndarray
-    snapshot_means: np.ndarray
-    snapshot_covariances: np.ndarray
+    final: Mixture
+    initial: Mixture
+    snapshots: Mixture
     bic: np.ndarray
     aic: np.ndarray
     failed: np.ndarray
@@ -91,15 +80,23 @@ class SweepResult:
     e_step_float64: np.ndarray
     e_step_reasons: np.ndarray
     float32_noise: np.ndarray
-    tol: float
-    reg_covar: float
     compile_seconds: float
     run_seconds: float
 
     @property
+    def k_values(self) -> np.ndarray:
+        """(n_k,) int, the K values of the sweep."""
+        return self.settings.k_values
+
+    @property
+    def snapshot_iterations(self) -> np.ndarray:
+        """(n_snap,) int, the iterations of :attr:`snapshots` (0: the start)."""
+        return np.asarray(self.settings.snapshot_at, int)
+
+    @property
     def e_step_float64_reason(self) -> str:
         """Why E steps ran in float64, e.g. "E step in float64 because tol < 3e-05 …"."""
-        return float64_reason(self.e_step_reasons, self.float32_noise, self.tol)
+        return float64_reason(self.e_step_reasons, self.float32_noise, self.settings.tol)
 
     @property
     def n_restarts(self) -> int:
@@ -173,11 +170,7 @@ class SweepResult:
         """The fitted mixture of K (best restart by default), padding removed."""
         row = self.k_index(k)
         column = int(self.best_restart()[row]) if restart is None else restart
-        return Mixture(
-            self.weights[row, column, :k],
-            self.means[row, column, :k],
-            self.covariances[row, column, :k],
-        )
+        return self.final[row, column, :k]
 
 
 def _fit_grid(array: np.ndarray, n_k: int, n_restarts: int) -> np.ndarray:
@@ -190,81 +183,56 @@ def _fit_grid(array: np.ndarray, n_k: int, n_restarts: int) -> np.ndarray:
 
 def _in_original_units(
     params: MixtureParams, n_k: int, n_restarts: int, prepared: PreparedData
-) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Grids of weights (n_k, n_restarts, ..., component), means and covariances."""
+) -> Mixture:
+    """The grid (n_k, n_restarts, ..., component) of mixtures ``params``, original units."""
     log_weights = _fit_grid(params.log_weights, n_k, n_restarts)
     weights = np.where(log_weights > 0.5 * MASKED_LOG_WEIGHT, np.exp(log_weights), 0.0)
     # Initial weights are scikit-learn's mass / n (see gmm_core.init); shown normalised.
     weights = weights / np.maximum(weights.sum(axis=-1, keepdims=True), POSITIVE_FLOOR)
     means = _fit_grid(params.means, n_k, n_restarts) * prepared.scale + prepared.shift
     covariances = _fit_grid(params.covariances, n_k, n_restarts) * prepared.scale**2
-    return weights, means, covariances
+    return Mixture(weights, means, covariances)
 
 
 def assemble_result(
     outputs: ProgramOutputs,
     prepared: PreparedData,
-    config: ProgramConfig,
-    k_values: np.ndarray,
-    n_restarts: int,
-    seed: int,
-    max_iter: int,
-    snapshot_at: tuple[int, ...],
+    settings: FitSettings,
     compile_seconds: float,
     run_seconds: float,
-    tol: float = 0.0,
-    reg_covar: float = 1e-6,
 ) -> SweepResult:
-    """The :class:`SweepResult` of the program's ``outputs`` (all restarts' slices joined).
-
-    ``config.init_params`` is reported as the result's ``init_params``.
-    """
-    n_k, n_features = len(k_values), config.n_features
+    """The :class:`SweepResult` of the program's ``outputs`` (all restarts' slices joined)."""
+    k_values, n_restarts = settings.k_values, settings.n_restarts
+    n_k, n_features = len(k_values), prepared.point_chunks.shape[-1]
 
     def grid(array: np.ndarray) -> np.ndarray:
         return _fit_grid(array, n_k, n_restarts)
 
     log_scale = n_features * math.log(prepared.scale)
-    weights, means, covariances = _in_original_units(outputs.final, n_k, n_restarts, prepared)
-    initial = _in_original_units(outputs.initial, n_k, n_restarts, prepared)
-    snap_weights, snap_means, snap_covariances = (
-        array[:, :, : len(snapshot_at)]
-        for array in _in_original_units(outputs.snapshots, n_k, n_restarts, prepared)
-    )
+    final = _in_original_units(outputs.final, n_k, n_restarts, prepared)
+    snapshots = _in_original_units(outputs.snapshots, n_k, n_restarts, prepared)
     final_log_likelihood = grid(outputs.final_log_likelihood) - log_scale
     total = final_log_likelihood * prepared.n_samples
-    criterion_args = (k_values[:, None], n_features, prepared.n_samples, config.covariance_type)
+    criterion_args = (k_values[:, None], n_features, prepared.n_samples, settings.covariance_type)
     failed = grid(outputs.failed).astype(bool)
     return SweepResult(
-        k_values=k_values,
-        seed=seed,
-        covariance_type=config.covariance_type,
-        init_params=config.init_params,
+        settings=settings,
         n_samples=prepared.n_samples,
         n_features=n_features,
-        log_likelihood=grid(outputs.log_likelihood)[..., :max_iter] - log_scale,
+        log_likelihood=grid(outputs.log_likelihood)[..., : settings.max_iter] - log_scale,
         final_log_likelihood=final_log_likelihood,
         n_iter=grid(outputs.n_iter).astype(int),
         converged=grid(outputs.converged).astype(bool),
-        weights=weights,
-        means=means,
-        covariances=covariances,
-        initial_weights=initial[0],
-        initial_means=initial[1],
-        initial_covariances=initial[2],
-        snapshot_iterations=np.asarray(snapshot_at, int),
-        snapshot_weights=snap_weights,
-        snapshot_means=snap_means,
-        snapshot_covariances=snap_covariances,
+        final=final,
+        initial=_in_original_units(outputs.initial, n_k, n_restarts, prepared),
+        snapshots=snapshots[:, :, : len(settings.snapshot_at)],
         bic=np.asarray(bic(total, *criterion_args)),
         aic=np.asarray(aic(total, *criterion_args)),
         failed=failed,
-        stuck=stuck_fits(weights, means, covariances) & ~failed,
+        stuck=stuck_fits(final.weights, final.means, final.covariances) & ~failed,
         e_step_float64=grid(outputs.e_step_reasons) > 0,
         e_step_reasons=grid(outputs.e_step_reasons).astype(int),
         float32_noise=grid(outputs.float32_noise).astype(np.float64),
-        tol=float(tol),
-        reg_covar=float(reg_covar),
         compile_seconds=compile_seconds,
         run_seconds=run_seconds,
     )

@@ -14,7 +14,7 @@ import numpy as np
 
 import gmm_core
 from gmm_app import summaries
-from gmm_app.fit_flow import SNAPSHOTS
+from gmm_app.params import FIT_DEFAULTS
 
 
 def distinct_frames(means: np.ndarray) -> int:
@@ -28,17 +28,8 @@ def measure(preset: str, init: str, seed: int = 0, k_range=None) -> dict:
     spec = gmm_core.PRESETS[preset]
     X, _ = gmm_core.make_dataset(spec.centers, spec.covariances, spec.weights, 2000, seed)
     k_min, k_max = k_range or spec.k_range
-    result = gmm_core.sweep(
-        X,
-        k_min,
-        k_max,
-        8,
-        seed=0,
-        init_params=init,
-        max_iter=100,
-        tol=1e-3,
-        snapshots=SNAPSHOTS,
-    )
+    settings = FIT_DEFAULTS.replace(k_min=k_min, k_max=k_max, init_params=init)
+    result = gmm_core.sweep(X, settings)
     k = result.best_k("bic")
     restart = int(result.best_restart()[result.k_index(k)])
     movie = summaries.animation(result, k, restart)

@@ -18,7 +18,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from gmm_app import cluster_table, clusters_editor, datasets, exports, fit_flow, summaries
-from gmm_app.params import DEFAULTS
+from gmm_app.params import DEFAULTS, FIT_DEFAULTS
 from gmm_app.progress import FINAL_STATUS_ICONS
 from gmm_core import PRESETS
 from tests.support.apptest import (
@@ -308,7 +308,7 @@ def test_query_parameters_seed_every_control() -> None:
     assert at.multiselect(key="sigmas").value == [2]
     np.testing.assert_allclose(at.data_editor[0].value.to_numpy(), np.asarray(table))
     settings = at.session_state["settings"]
-    assert settings.clusters == table and settings.fit_key.init_method == "kmeans"
+    assert settings.clusters == table and settings.fit_key.init_params == "kmeans"
     figure = chart(at, "EM iterations, K = 3, restart 2")
     names = trace_names(figure)
     assert len(matching(names, r"true \d 2σ")) == 3 and not matching(names, r"true \d 1σ")
@@ -338,7 +338,7 @@ def test_bad_query_parameters_give_one_warning_and_defaults() -> None:
         assert key in text
     assert "](http" not in text and "<script>" not in text
     assert sidebar(at, "number_input", "n").value == 2000
-    assert sidebar(at, "selectbox", "init").value == "random" == DEFAULTS.init
+    assert sidebar(at, "selectbox", "init").value == "random" == FIT_DEFAULTS.init_params
     assert sidebar(at, "slider", "noise").value == 3.0
     assert sidebar(at, "slider", "k_range").value == (1, 6)
     assert sidebar(at, "selectbox", "cov").value == "full"
@@ -431,7 +431,7 @@ def test_fitted_parameters_export_as_json() -> None:
     fit = summaries.fit_view(result, 3, 1)
     document = json.loads(exports.fit_json(result, fit, settings=settings.as_dict()))
     assert document["shown_fit"]["k"] == 3 and document["shown_fit"]["restart"] == 1
-    np.testing.assert_allclose(document["shown_fit"]["means"], result.means[2, 1, :3])
+    np.testing.assert_allclose(document["shown_fit"]["means"], result.final.means[2, 1, :3])
     assert document["k_chosen_by_bic"] == 4
     assert [entry["k"] for entry in document["best_fit_per_k"]] == [1, 2, 3, 4, 5, 6]
     assert document["settings"]["clusters"] == [list(r) for r in settings.clusters]

@@ -415,7 +415,7 @@ def test_extreme_settings_end_in_a_finite_fit_or_a_clear_message(name: str) -> N
     if outcome == "fit":
         settings_ = at.session_state["settings"]
         result = fit_flow.sweep_synthetic(settings_.data_key, settings_.fit_key).result
-        for array in (result.final_log_likelihood, result.bic, result.aic, result.means):
+        for array in (result.final_log_likelihood, result.bic, result.aic, result.final.means):
             assert np.all(np.isfinite(array))
 
 
@@ -428,7 +428,7 @@ def test_too_large_a_sweep_names_the_settings_to_lower_and_runs_nothing() -> Non
     assert re.search(r"estimated about \d+ min", message)
     # Each suggestion alone is enough: the suggested value passes the check.
     restarts = int(re.search(r"Restarts per K to at most (\d+)", message)[1])
-    fit = at.session_state["settings"].fit_key._replace(n_restarts=restarts)
+    fit = at.session_state["settings"].fit_key.replace(n_restarts=restarts)
     data = at.session_state["settings"].data_key
     assert budget.verdict(fit_flow.estimate_synthetic(data, fit)) != "refuse"
     # The data and settings can still be downloaded; nothing was fitted.
@@ -501,7 +501,10 @@ SETTINGS_JSON = "Download settings and link (JSON)"
 def check_settings_payload(payload: bytes, at: AppTest) -> dict:
     document = json.loads(payload)
     assert set(document) == {"settings", "query_params", "link"}
-    assert document["settings"]["k_range"] == list(at.session_state["settings"].fit_key[:2])
+    assert document["settings"]["k_range"] == [
+        at.session_state["settings"].fit.k_min,
+        at.session_state["settings"].fit.k_max,
+    ]
     # The link carries the query parameters, which read back without complaints.
     query = document["link"].partition("?")[2]
     assert parse_qs(query, keep_blank_values=True) == document["query_params"]

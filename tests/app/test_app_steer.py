@@ -27,15 +27,15 @@ def test_init_means_in_the_url_give_a_fit_that_starts_there() -> None:
     assert errors(at) == [] and plain_warnings(at) == []
     result = last_sweep(at).result
     assert result.k_values.tolist() == [3] and result.n_restarts == 1
-    np.testing.assert_allclose(result.initial_means[0, 0, :3], PLACED, atol=1e-9)
-    np.testing.assert_allclose(result.initial_weights[0, 0, :3], 1 / 3)
+    np.testing.assert_allclose(result.initial.means[0, 0, :3], PLACED, atol=1e-9)
+    np.testing.assert_allclose(result.initial.weights[0, 0, :3], 1 / 3)
     points = at.session_state["settings"]
     assert points.init_means == tuple(map(tuple, PLACED.tolist()))
     # One shared start covariance: a circle as wide as the data (+ reg_covar).
-    start = result.initial_covariances[0, 0, :3]
-    np.testing.assert_allclose(start[0], start[1]) and np.testing.assert_allclose(
-        start[0], start[2]
-    )
+    start = result.initial.covariances[0, 0, :3]
+    np.testing.assert_allclose(start[0], start[1])
+    np.testing.assert_allclose(start[0], start[2])
+    assert result.settings.start_means == points.init_means
     # The animation's first frame draws its means at the placed ones.
     movie = chart(at, "EM iterations, K = 3")
     first = movie["frames"][0]

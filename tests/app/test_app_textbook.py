@@ -64,8 +64,8 @@ def test_switching_to_old_faithful_keeps_the_fit_settings() -> None:
     run_ok(at)
     settings = at.session_state["settings"]
     assert settings.preset == "old_faithful" and settings.shipped
-    assert (settings.init_method, settings.n_restarts) == ("k-means++", 4)
-    assert (settings.k_min, settings.k_max) == SHIPPED["old_faithful"].k_range
+    assert (settings.fit.init_params, settings.fit.n_restarts) == ("k-means++", 4)
+    assert (settings.fit.k_min, settings.fit.k_max) == SHIPPED["old_faithful"].k_range
     assert "clusters" not in at.query_params
     sidebar(at, "selectbox", "preset").set_value("four_blobs")
     run_ok(at)
@@ -131,7 +131,7 @@ def test_the_textbook_start_is_two_circles_that_reach_both_clusters_by_iteration
     result = last_sweep(at).result
     assert result.k_values.tolist() == [2]
     # Bishop's start: precisions proportional to the unit matrix, the same for both.
-    for start in result.initial_covariances[0, 0, :2]:
+    for start in result.initial.covariances[0, 0, :2]:
         np.testing.assert_allclose(start, start[0, 0] * np.eye(2), atol=1e-9)
     trace = result.log_likelihood[0, 0]
     final = result.final_log_likelihood[0, 0]

@@ -18,6 +18,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+import gmm_core
 import gmm_figures
 from gmm_app import app_settings, budget_gate, cluster_table, fit_flow, sweep_cache, widgets
 from gmm_app.upload import MAX_UPLOAD_BYTES
@@ -245,14 +246,23 @@ def test_metrics_never_show_nan_or_inf(value: float, spec: str, shown: str) -> N
 # --------------------------------------------------------------------------- budget
 
 
+def _fit(
+    k_min: int, k_max: int, n_restarts: int, max_iter: int, covariance_type: str = "full"
+) -> gmm_core.FitSettings:
+    """The app's fit settings (64 snapshots) with these values."""
+    return gmm_core.FitSettings(
+        k_min, k_max, n_restarts, max_iter=max_iter, covariance_type=covariance_type, snapshots=64
+    )
+
+
 def test_budget_verdicts_follow_the_limits() -> None:
     plenty = 64 * 2**30
-    small = budget.estimate_sweep(2000, 2, 1, 6, 8, 100, "full", 64)
+    small = budget.estimate_sweep(2000, 2, _fit(1, 6, 8, 100))
     assert small.seconds < budget.CONFIRM_ABOVE_SECONDS
     assert budget.verdict(small, plenty) == "run"
-    large = budget.estimate_sweep(50000, 2, 1, 6, 64, 100, "full", 64)
+    large = budget.estimate_sweep(50000, 2, _fit(1, 6, 64, 100))
     assert budget.verdict(large, plenty) == "confirm"
-    huge = budget.estimate_sweep(50000, 2, 1, 12, 64, 1000, "full", 64)
+    huge = budget.estimate_sweep(50000, 2, _fit(1, 12, 64, 1000))
     assert huge.seconds > budget.REFUSE_ABOVE_SECONDS
     assert budget.verdict(huge, plenty) == "refuse"
     # Memory alone can refuse: a quarter of what is available at most.
@@ -278,9 +288,8 @@ def test_estimates_are_finite_positive_and_grow_with_every_setting(
 
     def estimate(**change: int) -> budget.WorkEstimate:
         args = {"n": n, "r": restarts, "it": max_iter, "k": k_max, **change}
-        return budget.estimate_sweep(
-            args["n"], d, k_min, args["k"], args["r"], args["it"], covariance_type, 64
-        )
+        fit = _fit(k_min, args["k"], args["r"], args["it"], covariance_type)
+        return budget.estimate_sweep(args["n"], d, fit)
 
     base = estimate()
     assert math.isfinite(base.seconds) and base.seconds > 0 and base.peak_bytes > 0
@@ -299,7 +308,7 @@ def test_budget_suggestions_name_values_that_fit() -> None:
 
     def estimate_with(name: str, value: int) -> budget.WorkEstimate:
         restarts, max_iter = (value, 1000) if name == "r" else (64, value)
-        return budget.estimate_sweep(50000, 2, 1, 12, restarts, max_iter, "full", 64)
+        return budget.estimate_sweep(50000, 2, _fit(1, 12, restarts, max_iter))
 
     def fits(estimate: budget.WorkEstimate) -> bool:
         return estimate.seconds <= budget.REFUSE_ABOVE_SECONDS
@@ -338,7 +347,7 @@ def test_the_sweep_cache_is_bounded_in_entries_and_bytes(monkeypatch: pytest.Mon
 
 def test_a_sweep_reports_progress_but_the_callback_is_not_part_of_the_key() -> None:
     data = app_settings.DataKey(cluster_table.preset_clusters("four_blobs"), 1.0, 2000, 4242)
-    fit = app_settings.FitKey(1, 6, 8, "k-means++", "full", 100, 1e-3, 0)
+    fit = gmm_core.FitSettings(1, 6, 8, snapshots=64)
     seen: list[SweepProgress] = []
     first = fit_flow.sweep_synthetic(data, fit, seen.append)
     assert first.fresh and first.progress_reports == len(seen)

@@ -24,14 +24,14 @@ def test_means_init_only_starts_from_the_means_equal_weights_and_a_shared_covari
     result = sweep(
         X, 3, 3, 1, means_init=means, means_init_only=True, covariance_type=covariance_type
     )
-    np.testing.assert_allclose(result.initial_means[0, 0, :3], means, atol=1e-9)
-    np.testing.assert_allclose(result.initial_weights[0, 0, :3], 1 / 3)
+    np.testing.assert_allclose(result.initial.means[0, 0, :3], means, atol=1e-9)
+    np.testing.assert_allclose(result.initial.weights[0, 0, :3], 1 / 3)
     expected = shared_start_covariance(np.cov(X.T), 3, covariance_type) + 1e-6 * np.eye(2)
-    for start in result.initial_covariances[0, 0, :3]:
+    for start in result.initial.covariances[0, 0, :3]:
         np.testing.assert_allclose(start, expected, rtol=1e-9)
     # scikit-learn's meaning keeps the init method's weights and covariances.
     plain = sweep(X, 3, 3, 1, means_init=means, init_params="random")
-    assert not np.allclose(plain.initial_covariances[0, 0, 0], expected)
+    assert not np.allclose(plain.initial.covariances[0, 0, 0], expected)
 
 
 def test_moving_the_means_reuses_the_compiled_program() -> None:
@@ -40,7 +40,7 @@ def test_moving_the_means_reuses_the_compiled_program() -> None:
     before = compilation_count()
     result = sweep(X, 3, 3, 1, means_init=np.eye(3, 2) + 2.0, means_init_only=True, max_iter=5)
     assert compilation_count() == before
-    np.testing.assert_allclose(result.initial_means[0, 0, :3], np.eye(3, 2) + 2.0, atol=1e-9)
+    np.testing.assert_allclose(result.initial.means[0, 0, :3], np.eye(3, 2) + 2.0, atol=1e-9)
 
 
 def test_means_init_only_needs_means_and_nothing_else() -> None:

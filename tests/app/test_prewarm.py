@@ -69,5 +69,5 @@ def test_a_quick_sweep_runs_its_restarts_in_one_padded_slice() -> None:
     fit = default_settings().fit_key
     quick, seconds = call_options(2_000, 2, fit)
     assert seconds < 1.0 and quick["restarts_per_call"] == QUICK_SLICE
-    slow, seconds = call_options(200_000, 12, fit._replace(k_max=12, n_restarts=32))
+    slow, seconds = call_options(200_000, 12, fit.replace(k_max=12, n_restarts=32))
     assert seconds > 1.0 and "restarts_per_call" not in slow  # about 8 slices, with progress

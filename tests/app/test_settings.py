@@ -9,6 +9,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+import gmm_core
 from gmm_app import app_settings, cluster_table, datasets, params, sidebar
 from gmm_core import COVARIANCE_TYPES, INIT_METHODS, PRESETS, SHIPPED
 from tests.support.strategies import VALID_TABLES
@@ -16,13 +17,31 @@ from tests.support.strategies import VALID_TABLES
 KNOWN_KEYS = list(params.QUERY_KEYS)
 
 
+def assert_reads_back(param: object, value: object) -> None:
+    """``value`` is one its parameter gives as it is: its URL text reads back to it, with
+    no note (an out-of-range, off-grid or unknown value would be changed and noted)."""
+    text = param.canonical(value)
+    if text is None:
+        assert value == param.default, (param.key, value)
+        return
+    result = param.parse([text] if isinstance(text, str) else text)
+    assert (result.value, result.note) == (value, None), (param.key, value, result)
+    assert type(result.value) is type(value), (param.key, value)
+
+
 def assert_valid_values(values: dict[str, object]) -> None:
     """Every value is of the widget's type and inside its range."""
     for param in (*params.SIDEBAR_PARAMS, *params.PAGE_PARAMS):
-        assert param.check(values[param.key]), (param.key, values[param.key])
-    k_choice = params.k_choice_param(values["k_range"])
-    assert k_choice.check(values["k"])
-    assert params.restart_choice_param(values["restarts"]).check(values["restart"])
+        assert_reads_back(param, values[param.key])
+    assert_reads_back(params.k_choice_param(values["k_range"]), values["k"])
+    assert_reads_back(params.restart_choice_param(values["restarts"]), values["restart"])
+    assert values["k_range"][0] <= values["k_range"][1]
+
+
+def test_the_validity_check_can_fail() -> None:
+    for param, bad in [(params.RESTARTS, 65), (params.NOISE, 0.123), (params.INIT, "kmeans+")]:
+        with pytest.raises(AssertionError):
+            assert_reads_back(param, bad)
 
 
 def assert_valid_table(table: cluster_table.ClusterTable) -> None:
@@ -210,7 +229,8 @@ def test_settings_from_defaults() -> None:
     table = cluster_table.preset_clusters(parsed.values["preset"])
     result = app_settings.settings_from_values(parsed.values, table)
     assert result.data_key == (table, 1.0, 2000, 0, 2, "")
-    assert result.fit_key == (1, 6, 8, "random", "full", 100, 1e-3, 0, 1e-6, ())
+    assert result.fit_key == gmm_core.FitSettings(1, 6, 8, init_params="random", snapshots=64)
+    assert result.fit_key == params.FIT_DEFAULTS and result.fit_key is result.fit
     assert result.true_k == 3
     assert result.synthetic_problems() == []
     fewer = app_settings.settings_from_values({**parsed.values, "n": 3}, table)
@@ -247,10 +267,10 @@ def test_random_parameters_never_raise_and_give_valid_settings(raw: dict) -> Non
         assert_valid_table(parsed.clusters)
     table = parsed.clusters or cluster_table.preset_clusters(parsed.values["preset"])
     result = app_settings.settings_from_values(parsed.values, table)
-    assert result.init_method in INIT_METHODS
-    assert result.covariance_type in COVARIANCE_TYPES
-    assert 1 <= result.k_min <= result.k_max <= params.K_BOUNDS[1]
-    assert 1 <= result.n_restarts <= 64
+    assert result.fit.init_params in INIT_METHODS
+    assert result.fit.covariance_type in COVARIANCE_TYPES
+    assert 1 <= result.fit.k_min <= result.fit.k_max <= params.K_BOUNDS[1]
+    assert 1 <= result.fit.n_restarts <= 64
     assert math.isfinite(result.noise) and result.noise > 0
     # The cleaned URL reads back to the same values without complaints.
     again = app_settings.parse_query_params(parsed.url)
@@ -376,7 +396,8 @@ def test_reg_covar_is_part_of_the_sweep_cache_key() -> None:
     zero = app_settings.settings_from_values(parsed.values, table)
     default = app_settings.default_settings()
     assert zero.fit_key != default.fit_key
-    assert zero.fit_key._replace(reg_covar=default.reg_covar) == default.fit_key
+    assert zero.fit_key.replace(reg_covar=default.fit.reg_covar) == default.fit_key
+    assert hash(zero.fit_key.replace(reg_covar=1e-6)) == hash(default.fit_key)
     assert zero.as_dict()["reg_covar"] == 0.0
 
 

@@ -118,9 +118,9 @@ def view_choices(at: AppTest, rng: random.Random) -> None:
     if "k" not in keys or "restart" not in keys:
         return
     settings = at.session_state["settings"]
-    k_values = range(settings.k_min, settings.k_max + 1)
+    k_values = range(settings.fit.k_min, settings.fit.k_max + 1)
     at.selectbox(key="k").set_value(rng.choice([params.BIC_CHOICE, *k_values]))
-    restarts = range(settings.n_restarts)
+    restarts = range(settings.fit.n_restarts)
     at.selectbox(key="restart").set_value(rng.choice([params.BEST_RESTART, *restarts]))
     if "sigmas" in [box.key for box in at.multiselect]:
         at.multiselect(key="sigmas").set_value(rng.sample([1, 2, 3], rng.randrange(4)))

@@ -122,7 +122,7 @@ def test_a_replay_runs_on_a_worker_within_a_deadline(monkeypatch: pytest.MonkeyP
     n_iter = int(result.n_iter[0, 1])
     assert (options["k_min"], options["k_max"], options["n_restarts"]) == (3, 3, 1)
     assert options["max_iter"] == n_iter and options["snapshots"] > n_iter
-    np.testing.assert_array_equal(options["means_init"], result.initial_means[0, 1, :3])
+    np.testing.assert_array_equal(options["means_init"], result.initial.means[0, 1, :3])
 
 
 def test_a_start_that_failed_colours_every_component_equally() -> None:

@@ -37,7 +37,7 @@ def test_far_tight_cluster_matches_sklearn(seed: int, spread: float) -> None:
     ours = sweep(X, 3, 3, 4, seed=seed, max_iter=200)
     assert _monotone(ours)
     assert not ours.failed.any()
-    np.linalg.cholesky(ours.covariances[0, :, :3])
+    np.linalg.cholesky(ours.final.covariances[0, :, :3])
     theirs = SklearnGaussianMixture(3, n_init=4, random_state=seed, max_iter=200).fit(X)
     assert ours.final_log_likelihood[0].max() >= theirs.score(X) - 1e-4
     # the tight component's covariance is right to many digits
@@ -155,10 +155,10 @@ def test_one_hot_inits_match_sklearn_every_iteration(
         X, 3, 3, 1, seed=4, init_params=init_params, covariance_type=covariance_type,
         dtype="float64", tol=0.0, max_iter=20, reg_covar=1e-2,
     )  # fmt: skip
-    chosen = ours.initial_means[0, 0, :3]
+    chosen = ours.initial.means[0, 0, :3]
     indices = np.argmin(np.linalg.norm(X[None] - chosen[:, None], axis=-1), axis=1)
     np.testing.assert_allclose(X[indices], chosen, rtol=1e-12, atol=1e-12)
-    np.testing.assert_allclose(ours.initial_covariances[0, 0, :3], [1e-2 * np.eye(2)] * 3)
+    np.testing.assert_allclose(ours.initial.covariances[0, 0, :3], [1e-2 * np.eye(2)] * 3)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         theirs = _SklearnFromPoints(
@@ -166,4 +166,4 @@ def test_one_hot_inits_match_sklearn_every_iteration(
             reg_covar=1e-2,
         ).fit(X)  # fmt: skip
     np.testing.assert_allclose(ours.log_likelihood[0, 0, :20], theirs.lower_bounds_, rtol=1e-9)
-    np.testing.assert_allclose(ours.means[0, 0, :3], theirs.means_, rtol=1e-7, atol=1e-9)
+    np.testing.assert_allclose(ours.final.means[0, 0, :3], theirs.means_, rtol=1e-7, atol=1e-9)

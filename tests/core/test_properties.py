@@ -54,9 +54,9 @@ def _check_fit(result: SweepResult, row: int, restart: int, tol: float, reg_cova
     assert np.all(np.diff(trace) >= -slack), "the trace must never decrease"
     if result.converged[row, restart]:
         assert n_iter >= 2 and abs(trace[n_iter - 1] - trace[n_iter - 2]) < tol
-    weights = result.weights[row, restart, :k]
+    weights = result.final.weights[row, restart, :k]
     np.testing.assert_allclose(weights.sum(), 1.0, atol=1e-6)
-    covariances = result.covariances[row, restart, :k]
+    covariances = result.final.covariances[row, restart, :k]
     np.testing.assert_allclose(covariances, np.swapaxes(covariances, -1, -2), rtol=1e-12)
     np.linalg.cholesky(covariances)  # positive definite, or this raises
 
@@ -66,9 +66,9 @@ def _sklearn_from_our_start(
 ) -> float | None:
     """scikit-learn's final score from our initial parameters (None when it refuses)."""
     k = int(result.k_values[row])
-    weights = result.initial_weights[row, restart, :k]
-    covariances = result.initial_covariances[row, restart, :k]
-    covariance_type = result.covariance_type
+    weights = result.initial.weights[row, restart, :k]
+    covariances = result.initial.covariances[row, restart, :k]
+    covariance_type = result.settings.covariance_type
     try:
         precisions = np.linalg.inv(covariances)
         precisions = {
@@ -86,7 +86,7 @@ def _sklearn_from_our_start(
                 reg_covar=reg_covar,
                 max_iter=result.log_likelihood.shape[-1],
                 weights_init=weights / weights.sum(),
-                means_init=result.initial_means[row, restart, :k],
+                means_init=result.initial.means[row, restart, :k],
                 precisions_init=precisions,
             ).fit(X)
         return float(model.score(X))

@@ -28,7 +28,7 @@ if n >= 4:
 out = {}
 for name, shape in shapes.items():
     r = sweep(X, 1, 4, 2, seed=5, mesh_shape=shape, max_iter=25, chunk_size=1024)
-    out[name] = {"ll": r.final_log_likelihood.tolist(), "means": r.means.tolist(),
+    out[name] = {"ll": r.final_log_likelihood.tolist(), "means": r.final.means.tolist(),
                  "n_iter": r.n_iter.tolist()}
 print(json.dumps(out))
 """
@@ -82,7 +82,7 @@ X = np.concatenate([c + rng.normal(size=(1001, 2)) for c in centres])
 rng.shuffle(X)
 share = np.array_split(X, n_processes)[rank]
 r = sweep(share, 1, 4, 3, seed=5, max_iter=40)
-print(json.dumps({"ll": r.final_log_likelihood.tolist(), "means": r.means.tolist(),
+print(json.dumps({"ll": r.final_log_likelihood.tolist(), "means": r.final.means.tolist(),
                   "n": r.n_samples, "local": len(share)}))
 """
 
@@ -233,10 +233,11 @@ def test_on_two_devices_one_restart_shares_the_slices_program() -> None:
 
 
 def test_estimates_grow_with_the_work() -> None:
+    from gmm_core import FitSettings
     from gmm_core.budget import estimate_sweep
 
-    small = estimate_sweep(2_000, 2, 1, 6, 8, 100)
-    large = estimate_sweep(1_000_000, 2, 1, 6, 8, 100)
+    small = estimate_sweep(2_000, 2, FitSettings(1, 6, 8))
+    large = estimate_sweep(1_000_000, 2, FitSettings(1, 6, 8))
     assert 0 < small.seconds < 1 and not small.needs_confirmation
     assert large.seconds > 100 * small.seconds and large.needs_confirmation
     assert large.peak_bytes > small.peak_bytes > 0

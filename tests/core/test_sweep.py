@@ -35,14 +35,16 @@ def test_shapes_and_padding(result: gmm_core.SweepResult) -> None:
     assert result.k_values.tolist() == [1, 2, 3, 4, 5, 6]
     assert result.log_likelihood.shape == (n_k, n_restarts, 100)
     assert result.n_iter.shape == result.converged.shape == (n_k, n_restarts)
-    assert result.weights.shape == (n_k, n_restarts, k_pad)
-    assert result.means.shape == (n_k, n_restarts, k_pad, 2)
-    assert result.covariances.shape == (n_k, n_restarts, k_pad, 2, 2)
+    assert result.final.weights.shape == (n_k, n_restarts, k_pad)
+    assert result.final.means.shape == (n_k, n_restarts, k_pad, 2)
+    assert result.final.covariances.shape == (n_k, n_restarts, k_pad, 2, 2)
     assert result.bic.shape == result.aic.shape == (n_k, n_restarts)
     for row, k in enumerate(result.k_values):
-        assert np.all(result.weights[row, :, k:] == 0), "padded components must have no weight"
-        np.testing.assert_allclose(result.weights[row, :, :k].sum(-1), 1.0, atol=1e-6)
-        assert np.all(result.weights[row, :, :k] > 0)
+        assert np.all(result.final.weights[row, :, k:] == 0), (
+            "padded components must have no weight"
+        )
+        np.testing.assert_allclose(result.final.weights[row, :, :k].sum(-1), 1.0, atol=1e-6)
+        assert np.all(result.final.weights[row, :, :k] > 0)
 
 
 def test_trace_is_held_after_convergence(result: gmm_core.SweepResult) -> None:
@@ -75,9 +77,24 @@ def test_snapshots_follow_the_iterations(result: gmm_core.SweepResult) -> None:
     iterations = result.snapshot_iterations
     assert iterations[0] == 0 and len(iterations) <= 16
     assert np.all(np.diff(iterations) > 0)
-    np.testing.assert_allclose(result.snapshot_means[:, :, 0], result.initial_means)
-    np.testing.assert_allclose(result.snapshot_means[:, :, -1], result.means, atol=1e-9)
-    assert result.snapshot_covariances.shape[2] == len(iterations)
+    np.testing.assert_allclose(result.snapshots.means[:, :, 0], result.initial.means)
+    np.testing.assert_allclose(result.snapshots.means[:, :, -1], result.final.means, atol=1e-9)
+    assert result.snapshots.covariances.shape[2] == len(iterations)
+
+
+def test_a_fit_settings_record_and_its_fields_give_the_same_sweep(
+    blobs: tuple[np.ndarray, np.ndarray],
+) -> None:
+    settings = gmm_core.FitSettings(2, 3, 2, seed=5, max_iter=20, snapshots=3)
+    by_record = sweep(blobs[0], settings)
+    by_fields = sweep(blobs[0], 2, 3, 2, seed=5, max_iter=20, snapshots=3)
+    assert by_record.settings is settings and by_fields.settings == settings
+    np.testing.assert_array_equal(by_record.final.means, by_fields.final.means)
+    assert sweep(blobs[0], settings, seed=6).settings == settings.replace(seed=6)
+    with pytest.raises(ValueError, match="n_restarts"):
+        sweep(blobs[0], 2, 3)
+    with pytest.raises(ValueError, match="not beside it"):
+        sweep(blobs[0], settings, 4)
 
 
 def test_restart_keys_do_not_depend_on_the_range(blobs: tuple[np.ndarray, np.ndarray]) -> None:
@@ -94,7 +111,7 @@ def test_restart_keys_do_not_depend_on_the_range(blobs: tuple[np.ndarray, np.nda
 def test_different_seeds_give_different_fits(blobs: tuple[np.ndarray, np.ndarray]) -> None:
     first = sweep(blobs[0], 5, 6, 3, seed=1)
     second = sweep(blobs[0], 5, 6, 3, seed=2)
-    assert not np.allclose(first.initial_means, second.initial_means)
+    assert not np.allclose(first.initial.means, second.initial.means)
 
 
 @pytest.mark.parametrize("init_params", gmm_core.INIT_METHODS)
@@ -107,7 +124,7 @@ def test_every_init_and_covariance_type_fits(
         X[:600], 4, 4, 3, seed=0, init_params=init_params, covariance_type=covariance_type
     )
     assert np.all(np.isfinite(result.final_log_likelihood))
-    assert np.all(np.isfinite(result.covariances))
+    assert np.all(np.isfinite(result.final.covariances))
     best = result.mixture(4)
     labels = predict_labels(X[:600], best.weights, best.means, best.covariances)
     if init_params in ("kmeans", "k-means++", "random_from_data"):
@@ -171,7 +188,7 @@ from gmm_core.density import predict_labels
 X, _ = PRESETS["overlapping"].sample(n=1500, seed=4)
 r = sweep(X, 1, 5, 6, seed=9, init_params="{init}")
 print(json.dumps({{"devices": len(jax.devices()), "ll": r.final_log_likelihood.tolist(),
-    "means": r.means.tolist(), "n_iter": r.n_iter.tolist()}}))
+    "means": r.final.means.tolist(), "n_iter": r.n_iter.tolist()}}))
 """
 
 
@@ -191,7 +208,7 @@ import gmm_core, numpy as np
 X = np.random.default_rng(0).normal(size=(900, 2))
 for method in gmm_core.INIT_METHODS:
     r = gmm_core.sweep(X, 1, 4, 3, seed=1, init_params=method, max_iter=20)
-    assert r.init_params == method
+    assert r.settings.init_params == method
 print(gmm_core.compilation_count())
 """
 
@@ -208,14 +225,21 @@ def test_traced_init_method_gives_the_static_programs_fits(
     sweep_module = importlib.import_module("gmm_core.sweep")  # the name is also a function
     X, _ = PRESETS["overlapping"].sample(n=700, seed=1)
     options = dict(seed=7, dtype="float64", covariance_type=covariance_type, max_iter=30)
-    fields = ("initial_weights", "initial_means", "initial_covariances", "weights", "means")
-    fields += ("covariances", "final_log_likelihood", "n_iter")
+
+    def fields(result: gmm_core.SweepResult) -> dict[str, np.ndarray]:
+        initial = {f"initial {name}": value for name, value in result.initial.as_dict().items()}
+        return {
+            **initial,
+            **result.final.as_dict(),
+            "final_log_likelihood": result.final_log_likelihood,
+            "n_iter": result.n_iter,
+        }
+
     for method in gmm_core.INIT_METHODS:
         traced = sweep(X, 1, 4, 3, init_params=method, **options)
         with monkeypatch.context() as patch:
             patch.setattr(sweep_module, "TRACE_INIT_METHOD", False)
             static = sweep(X, 1, 4, 3, init_params=method, **options)
-        for field in fields:
-            np.testing.assert_array_equal(
-                getattr(traced, field), getattr(static, field), err_msg=f"{method} {field}"
-            )
+        expected = fields(static)
+        for field, value in fields(traced).items():
+            np.testing.assert_array_equal(value, expected[field], err_msg=f"{method} {field}")

@@ -59,14 +59,14 @@ class Fitted:
             "true_means": self.true_means,
             "true_covariances": self.true_covariances,
             "snapshot_iterations": result.snapshot_iterations,
-            "snapshot_weights": result.snapshot_weights[row, best, :, :k],
-            "snapshot_means": result.snapshot_means[row, best, :, :k],
-            "snapshot_covariances": result.snapshot_covariances[row, best, :, :k],
-            "initial_means": result.initial_means[row, best, :k],
+            "snapshot_weights": result.snapshots.weights[row, best, :, :k],
+            "snapshot_means": result.snapshots.means[row, best, :, :k],
+            "snapshot_covariances": result.snapshots.covariances[row, best, :, :k],
+            "initial_means": result.initial.means[row, best, :k],
             "traces": result.log_likelihood[row],
             "highlighted_restart": best,
             "component_colors": component_colors_from_matching(
-                self.true_means, result.means[row, best, :k], result.weights[row, best, :k]
+                self.true_means, result.final.means[row, best, :k], result.final.weights[row, best, :k]
             ),
         }
 
@@ -171,7 +171,7 @@ def test_sanitize_points_drops_non_finite_rows() -> None:
 
 def test_component_colors_follow_the_matching(fitted: Fitted) -> None:
     result, row, best = fitted.result, fitted.result.k_index(4), fitted.restart(4)
-    means, weights = result.means[row, best, :4], result.weights[row, best, :4]
+    means, weights = result.final.means[row, best, :4], result.final.weights[row, best, :4]
     colors = component_colors_from_matching(fitted.true_means, means, weights)
     # Each component takes the index of the true cluster nearest to it (well separated).
     nearest = np.argmin(
@@ -187,9 +187,9 @@ def test_component_colors_follow_the_matching(fitted: Fitted) -> None:
 
 def test_unmatched_and_dead_components_get_fresh_colours(fitted: Fitted) -> None:
     result, row, best = fitted.result, fitted.result.k_index(6), fitted.restart(6)
-    weights = result.weights[row, best, :6].copy()
+    weights = result.final.weights[row, best, :6].copy()
     weights[5] = 0.0  # a dead component never steals a true cluster
-    means = result.means[row, best, :6]
+    means = result.final.means[row, best, :6]
     colors = component_colors_from_matching(fitted.true_means, means, weights)
     assert sorted(colors.tolist()) == [0, 1, 2, 3, 4, 5]
     assert colors[5] >= 4
@@ -579,7 +579,7 @@ def test_init_comparison_figure(fitted: Fitted) -> None:
 
 def test_restart_grid_sorts_panels_and_keeps_three_traces_each(fitted: Fitted) -> None:
     result, row = fitted.result, fitted.result.k_index(6)
-    means, weights = result.means[row, :, :6], result.weights[row, :, :6]
+    means, weights = result.final.means[row, :, :6], result.final.weights[row, :, :6]
     colors = np.stack(
         [
             component_colors_from_matching(fitted.true_means, m, w)
@@ -590,7 +590,7 @@ def test_restart_grid_sorts_panels_and_keeps_three_traces_each(fitted: Fitted) -
         restart_grid_figure(
             fitted.X,
             means=means,
-            covariances=result.covariances[row, :, :6],
+            covariances=result.final.covariances[row, :, :6],
             weights=weights,
             final_log_likelihood=result.final_log_likelihood[row],
             labels=fitted.labels,
@@ -613,7 +613,7 @@ def test_restart_grid_sorts_panels_and_keeps_three_traces_each(fitted: Fitted) -
 
 def test_restart_grid_caps_panels_and_survives_non_finite(fitted: Fitted) -> None:
     result, row = fitted.result, fitted.result.k_index(4)
-    means = result.means[row, :, :4].copy()
+    means = result.final.means[row, :, :4].copy()
     means[0, 1] = np.nan
     scores = result.final_log_likelihood[row].copy()
     scores[3] = np.nan
@@ -621,8 +621,8 @@ def test_restart_grid_caps_panels_and_survives_non_finite(fitted: Fitted) -> Non
         restart_grid_figure(
             fitted.X,
             means=means,
-            covariances=result.covariances[row, :, :4],
-            weights=result.weights[row, :, :4],
+            covariances=result.final.covariances[row, :, :4],
+            weights=result.final.weights[row, :, :4],
             final_log_likelihood=scores,
             max_panels=5,
             columns=3,
@@ -638,7 +638,7 @@ def test_restart_grid_caps_panels_and_survives_non_finite(fitted: Fitted) -> Non
         restart_grid_figure(
             fitted.X,
             means=np.full_like(means, np.nan),
-            covariances=result.covariances[row, :, :4],
-            weights=result.weights[row, :, :4],
+            covariances=result.final.covariances[row, :, :4],
+            weights=result.final.weights[row, :, :4],
             final_log_likelihood=scores,
         )
