@@ -66,7 +66,9 @@ class Fitted:
             "traces": result.log_likelihood[row],
             "highlighted_restart": best,
             "component_colors": component_colors_from_matching(
-                self.true_means, result.final.means[row, best, :k], result.final.weights[row, best, :k]
+                self.true_means,
+                result.final.means[row, best, :k],
+                result.final.weights[row, best, :k],
             ),
         }
 
