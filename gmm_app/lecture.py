@@ -374,7 +374,13 @@ def precompute(deck: Deck, name: str | None) -> threading.Thread | None:
 _CSS = """
 <style>
 .st-key-lecture_keys { display: none; }
-.st-key-lecture_bar p { margin-bottom: 0; }
+.st-key-lecture_bar [data-testid="stMarkdownContainer"] p { margin: 0; font-size: 1.1rem; }
+</style>
+"""
+#: In presenter mode the slide's bar replaces the page's own heading line.
+_PRESENTER_CSS = """
+<style>
+.st-key-lecture_slide > [data-testid="stElementContainer"]:first-child { display: none; }
 </style>
 """
 
@@ -389,43 +395,41 @@ def _slide_number(n_slides: int) -> int:
 
 
 def _bar(deck: Deck, name: str | None, number: int) -> None:
-    """The slide's title and takeaway between Back and Next, and the hidden key bindings."""
+    """The slide's number, title and takeaway on one line, and the keys that move.
+
+    Back and Next (PageUp, PageDown) are buttons beside it, hidden in presenter mode
+    like the other keys (Space, → and ←, which a Step slide leaves to EM's steps).
+    """
     slide, last = deck.slides[number - 1], len(deck.slides)
-    back, text, forward = st.columns([1, 12, 1], vertical_alignment="center")
-    back.button(
-        "◀",
-        key="lecture_back",
-        shortcut="PageUp",
-        on_click=_go,
-        args=(name, number - 1),
-        disabled=number == 1,
-        help="Previous slide (PageUp, ←)",
-    )
-    forward.button(
-        "▶",
-        key="lecture_next",
-        shortcut="PageDown",
-        on_click=_go,
-        args=(name, number + 1),
-        disabled=number == last,
-        help="Next slide (PageDown, →, Space)",
-    )
-    with text.container(key="lecture_bar"):
-        st.markdown(f"**{escape_markdown(slide.title, MAX_TEXT)}** · {number}/{last}")
-        st.markdown(escape_markdown(slide.takeaway, MAX_TEXT))
-    with st.container(key="lecture_keys"):  # hidden: more keys for the same moves
-        keys = [("Space", number + 1)]
-        if not slide.steps_by_keys:
-            keys += [("Right", number + 1), ("Left", number - 1)]
+    keys = [("PageUp", number - 1), ("PageDown", number + 1), ("Space", number + 1)]
+    if not slide.steps_by_keys:
+        keys += [("Right", number + 1), ("Left", number - 1)]
+    presenting = presenter.presenting()
+    if presenting:
+        text = st.container(key="lecture_bar")
+    else:
+        back, text, forward = st.columns([1, 12, 1], vertical_alignment="center")
+        text = text.container(key="lecture_bar")
+    with st.container(key="lecture_keys"):  # hidden: the keys without a visible button
+        st.html(_CSS + (_PRESENTER_CSS if presenting else ""))  # hidden: no gap for it
         for shortcut, target in keys:
-            st.button(
-                shortcut,
+            visible = not presenting and shortcut in ("PageUp", "PageDown")
+            place = (back if shortcut == "PageUp" else forward) if visible else st
+            place.button(
+                ("◀" if shortcut == "PageUp" else "▶") if visible else shortcut,
                 key=f"lecture_{shortcut}",
                 shortcut=shortcut,
                 on_click=_go,
                 args=(name, target),
                 disabled=not 1 <= target <= last,
+                help="Previous slide (PageUp, ←)"
+                if target < number
+                else "Next slide (PageDown, →, Space)",
             )
+    text.markdown(
+        f"**{number}/{last} · {escape_markdown(slide.title, MAX_TEXT)}** — "
+        f"{escape_markdown(slide.takeaway, MAX_TEXT)}"
+    )
 
 
 def _deck_tools(deck: Deck, name: str | None) -> None:
@@ -454,15 +458,18 @@ def lecture_page() -> None:
         st.error(f"This deck cannot be shown: {escape_markdown(str(error), 400)}")
         return
     number = _slide_number(len(deck.slides))
+    # Where app.py did not run (Streamlit's legacy pages/ mode runs a page on its own
+    # until a run of app.py has called st.navigation), no widget is drawn yet.
+    open_pending_slide()
     if st.session_state.get(_SHOWN) != (name, number):
         st.session_state[_PENDING] = (name, number)
         st.rerun()  # the slide's settings go into the widgets before they are drawn
     precompute(deck, name)
     if note := st.session_state.pop(_NOTE, None):
         st.warning(note, icon="⚠️")
-    st.html(_CSS)
     _bar(deck, name, number)
     if not presenter.presenting():
         _deck_tools(deck, name)
     slide = deck.slides[number - 1]
-    runpy.run_path(str(ROOT / PAGE_SCRIPTS[slide.page]), run_name="__main__")
+    with st.container(key="lecture_slide"):
+        runpy.run_path(str(ROOT / PAGE_SCRIPTS[slide.page]), run_name="__main__")

@@ -24,16 +24,21 @@ def open_lecture(query: dict[str, str] | None = None):
     return at
 
 
-def shown_title(at) -> str:
-    """The title in the slide's bar ("**title** · n/N")."""
+def shown(at) -> str:
+    """The slide's bar: "**n/N · title** — takeaway"."""
     return plain(at.markdown[0].value)
+
+
+def shows(at, number: int, deck: lecture.Deck = DECK) -> bool:
+    slide = deck.slides[number - 1]
+    return shown(at) == f"**{number}/{len(deck.slides)} · {slide.title}** — {slide.takeaway}"
 
 
 @pytest.mark.slow  # every slide's sweep, a minute or more
 def test_every_slide_of_the_default_deck_renders_by_advancing() -> None:
     at = open_lecture()
     for number, slide in enumerate(DECK.slides, start=1):
-        assert shown_title(at) == f"**{slide.title}** · {number}/{len(DECK.slides)}"
+        assert shows(at, number), shown(at)
         assert at.query_params["slide"] == str(number)
         assert not at.exception, (number, [e.value for e in at.exception])
         if slide.query.get("reg_covar") == ("0",):  # the collapse: its error is the lesson
@@ -43,19 +48,19 @@ def test_every_slide_of_the_default_deck_renders_by_advancing() -> None:
         if slide.page != "about":
             assert charts(at), f"slide {number} shows no chart"
         if number < len(DECK.slides):
-            at.button(key="lecture_next").click().run()
-    assert at.button(key="lecture_next").disabled
-    at.button(key="lecture_back").click().run()
-    assert shown_title(at).startswith(f"**{DECK.slides[-2].title}**")
+            at.button(key="lecture_PageDown").click().run()
+    assert at.button(key="lecture_PageDown").disabled
+    at.button(key="lecture_PageUp").click().run()
+    assert shows(at, len(DECK.slides) - 1)
 
 
 def test_slide_n_in_the_link_opens_that_slide_with_its_settings() -> None:
     at = open_lecture({"slide": "3"})
-    assert shown_title(at).startswith(f"**{DECK.slides[2].title}**")
+    assert shows(at, 3)
     settings = at.session_state["settings"]
     assert settings.preset == "four_blobs"
     assert settings.init_means == ((-4.5, -4.0), (-3.5, -4.0), (0.0, 4.0), (4.0, -4.0))
-    at.button(key="lecture_next").click().run()  # the saddle: no placed means any more
+    at.button(key="lecture_PageDown").click().run()  # the saddle: no placed means any more
     settings = at.session_state["settings"]
     assert (settings.init_means, settings.init_method) == ((), "random")
     assert at.query_params["slide"] == "4"
@@ -64,7 +69,7 @@ def test_slide_n_in_the_link_opens_that_slide_with_its_settings() -> None:
 def test_a_slide_number_out_of_the_deck_is_reported_and_shows_slide_1() -> None:
     at = open_lecture({"slide": "99"})
     assert any("No slide 99" in w for w in plain_warnings(at))
-    assert shown_title(at).startswith(f"**{DECK.slides[0].title}**")
+    assert shows(at, 1)
 
 
 def test_the_slide_controls_still_work_after_opening_it() -> None:
@@ -73,7 +78,7 @@ def test_the_slide_controls_still_work_after_opening_it() -> None:
     at.sidebar.slider(key="k_range").set_value((1, 4)).run()
     assert not at.exception
     assert at.session_state["settings"].k_max == 4  # not reset to the slide's settings
-    assert shown_title(at).startswith(f"**{DECK.slides[6].title}**")
+    assert shows(at, 7)
 
 
 def carried(rows: object) -> str:
@@ -87,7 +92,7 @@ def test_a_deck_carried_in_the_link_round_trips_and_opens() -> None:
     code = lecture.encode_deck(mine)
     assert lecture.decode_deck(code) == mine
     at = open_lecture({"deck": code, "slide": "2"})
-    assert shown_title(at) == f"**{DECK.slides[-1].title}** · 2/2"
+    assert shows(at, 2, mine)
     assert errors(at) == []
 
 
