@@ -33,10 +33,10 @@ SCREEN = {"width": 1280, "height": 720}
 #: mode (the Step tab's buttons and slider, a fit note's warning above the chart): issue
 #: 33's layout item. The chart's top must still be on screen.
 PAGE_PUSHES_CHART_DOWN = (2, 4, 5)
-#: The aim is 1 s (median) and 2 s (slowest); these bounds are what this 2-core machine
-#: reaches with other work on it, so that the test guards against a slide that recomputes.
-MEDIAN_S = 1.5
-SLOWEST_S = 4.0
+#: Every slide ready within 1 s of the key press (median over the deck), none over 2 s,
+#: once the deck's background sweeps are done.
+MEDIAN_S = 1.0
+SLOWEST_S = 2.0
 
 
 def server_busy(server: Server, seconds: float = 1.0) -> float:
@@ -95,7 +95,7 @@ def test_pagedown_walks_the_default_deck_within_the_screen(
         assert f"{number}/{len(deck.slides)}" in bar and slide.title in bar, bar
         assert f"slide={number}" in page.url, page.url
         box = main_chart_box(page)
-        assert 0 <= box["y"] < SCREEN["height"] / 2, (number, box)
+        assert 0 <= box["y"] < SCREEN["height"] - 200, (number, box)  # mostly on screen
         if box["y"] + box["height"] > SCREEN["height"]:
             outside.append(number)
         if slide.steps_by_keys:  # → walks EM on the Step slide, PageDown still advances
