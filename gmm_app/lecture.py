@@ -331,6 +331,8 @@ def _on_upload() -> None:
 
 
 _PRECOMPUTING: dict[str | None, threading.Thread] = {}
+#: Per deck: (slides whose sweeps are done, slides with sweeps), for the page to say.
+PREPARED: dict[str | None, list[int]] = {}
 
 
 def precompute(deck: Deck, name: str | None) -> threading.Thread | None:
@@ -354,6 +356,8 @@ def precompute(deck: Deck, name: str | None) -> threading.Thread | None:
         if not settings.synthetic_problems():
             jobs.append((settings.data_key, settings.fit_key, slide.page == "restarts"))
 
+    PREPARED[name] = [0, len(jobs)]
+
     def run() -> None:
         for data, fit, every_init in jobs:
             try:
@@ -363,6 +367,7 @@ def precompute(deck: Deck, name: str | None) -> threading.Thread | None:
                     fit_flow.sweep_synthetic(data, fit)
             except Exception:  # noqa: BLE001 (the slide's own run reports it)
                 logging.getLogger(__name__).warning("a slide's sweep failed in the background")
+            PREPARED[name][0] += 1
 
     _PRECOMPUTING[name] = threading.Thread(target=run, daemon=True, name="gmm-lecture-sweeps")
     _PRECOMPUTING[name].start()
@@ -469,6 +474,9 @@ def lecture_page() -> None:
         st.warning(note, icon="⚠️")
     _bar(deck, name, number)
     if not presenter.presenting():
+        if name in PREPARED:
+            done, total = PREPARED[name]
+            st.caption(f"Slides prepared in the background: {done} of {total}.")
         _deck_tools(deck, name)
     slide = deck.slides[number - 1]
     with st.container(key="lecture_slide"):

@@ -139,6 +139,7 @@ def test_a_deck_file_in_json_reads_like_the_toml_one() -> None:
 def test_opening_a_deck_precomputes_its_sweeps_in_order(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(sweep_workers, "configured_workers", lambda: 1)
     monkeypatch.setattr(lecture, "_PRECOMPUTING", {})
+    monkeypatch.setattr(lecture, "PREPARED", {})
     fit_flow.SWEEPS.clear()
     two = lecture.Deck("Two", (DECK.slides[2], DECK.slides[6]))  # placed means; BIC over K
     started: list[object] = []
@@ -154,6 +155,7 @@ def test_opening_a_deck_precomputes_its_sweeps_in_order(monkeypatch: pytest.Monk
     thread.join(timeout=240)
     assert not thread.is_alive()
     assert [fit.k_max for fit in started] == [4, 6]  # in the deck's order
+    assert lecture.PREPARED["two"] == [2, 2]
     for number in ("1", "2"):  # each slide finds its sweep ready
         at = open_lecture({"deck": lecture.encode_deck(two), "slide": number})
         assert at.session_state[fit_flow.LAST_SWEEP].fresh is False, number
