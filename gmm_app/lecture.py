@@ -308,7 +308,10 @@ def open_pending_slide() -> None:
 
 def _go(deck: str | None, number: int) -> None:
     """Button callback: open slide ``number`` of ``deck`` (widgets are not drawn yet)."""
-    _open(load_deck(deck).slides[number - 1], deck, number)
+    try:
+        _open(load_deck(deck).slides[number - 1], deck, number)
+    except ValueError:  # the deck's file changed under the page: the page reports it
+        return
 
 
 def _on_upload() -> None:
