@@ -13,7 +13,7 @@ import numpy as np
 from numpy.typing import ArrayLike
 from plotly.subplots import make_subplots
 
-from gmm_figures.curves import _check_restart_index, _prepare_curves, restart_curve_style
+from gmm_figures.curves import _check_restart_index, restart_curve_style
 from gmm_figures.playback import iteration_slider, play_pause_menu
 from gmm_figures.spatial import (
     AXIS_TITLES,
@@ -35,7 +35,6 @@ from gmm_figures.spatial import (
     _valid_components,
 )
 from gmm_figures.style import (
-    PALETTE,
     add_notes,
     apply_layout,
     as_float_array,
@@ -46,6 +45,7 @@ from gmm_figures.style import (
     integer_tick_step,
     likelihood_range,
     padded_range,
+    plural,
     rings_caption,
     rounded,
 )
@@ -54,7 +54,6 @@ __all__ = ["fit_animation_figure"]
 
 MAX_FRAMES = 150
 ANIMATION_HEIGHT_PX = 640
-HIGHLIGHT_COLOR = PALETTE[0]
 
 
 def fit_animation_figure(
@@ -135,7 +134,24 @@ def fit_animation_figure(
     )
     start_means = _check_shape(initial_means, "initial_means", (n_components, 2))
     colors = _check_component_colors(component_colors, n_components)
-    curves = _prepare_curves(traces, notes)
+    array = as_float_array(traces, "traces")
+    if array.ndim != 2 or array.shape[0] == 0 or array.shape[1] == 0:
+        raise ValueError(f"traces must have shape (R, T) with R, T >= 1, got {array.shape}")
+    finite = np.isfinite(array)
+    if not np.any(finite):
+        raise ValueError("traces hold no finite log-likelihood value")
+    n_dropped = int(np.count_nonzero(~finite))
+    if n_dropped:
+        notes.append(f"{plural(n_dropped, 'non-finite log-likelihood value')} dropped")
+    curves = []  # per restart: (iterations, finite values), cut where the curve turns constant
+    for row, row_finite in zip(array, finite, strict=True):
+        steps = np.flatnonzero(row_finite)
+        values = row[steps]
+        if values.size:
+            differs = np.flatnonzero(values != values[-1])
+            keep = int(differs[-1]) + 2 if differs.size else 1
+            steps, values = steps[:keep], values[:keep]
+        curves.append((steps, values))
     highlighted = _check_restart_index(highlighted_restart, len(curves))
 
     # The snapshots sorted by iteration, at most MAX_FRAMES of them kept evenly.

@@ -300,29 +300,6 @@ def _add_k_marker(fig: go.Figure, k: int, label: str, dash: str, color: str, sid
     )
 
 
-def _prepare_curves(traces: ArrayLike, notes: list[str]) -> list[tuple[np.ndarray, np.ndarray]]:
-    """Per restart: (iterations, finite values), cut where the curve turns constant."""
-    array = as_float_array(traces, "traces")
-    if array.ndim != 2 or array.shape[0] == 0 or array.shape[1] == 0:
-        raise ValueError(f"traces must have shape (R, T) with R, T >= 1, got {array.shape}")
-    finite = np.isfinite(array)
-    if not np.any(finite):
-        raise ValueError("traces hold no finite log-likelihood value")
-    n_dropped = int(np.count_nonzero(~finite))
-    if n_dropped:
-        notes.append(f"{plural(n_dropped, 'non-finite log-likelihood value')} dropped")
-    curves = []
-    for row, row_finite in zip(array, finite, strict=True):
-        steps = np.flatnonzero(row_finite)
-        values = row[steps]
-        if values.size:
-            differs = np.flatnonzero(values != values[-1])
-            keep = int(differs[-1]) + 2 if differs.size else 1
-            steps, values = steps[:keep], values[:keep]
-        curves.append((steps, values))
-    return curves
-
-
 def restart_curve_style(restart: int, highlighted: int) -> dict:
     """A restart's log-likelihood curve: thick and coloured when highlighted, else thin grey."""
     is_highlighted = restart == highlighted

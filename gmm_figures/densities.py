@@ -150,10 +150,6 @@ def _fit_traces(updates: list[dict], colors: np.ndarray) -> list[dict]:
     return traces
 
 
-def _y_top(heights: np.ndarray) -> float:
-    return max(float(heights.max()), 1e-12) * Y_TOP
-
-
 def _bars(centres: np.ndarray, heights: np.ndarray, decimals: int, **style: object) -> dict:
     """The data's density histogram (grey bars)."""
     return {
@@ -192,7 +188,7 @@ def _histogram_figure(
             still.append({**line, "showlegend": False, "line": {**line["line"], "width": 1.5}})
     fig = go.Figure()
     fig.update_xaxes(title_text=axis_title, range=[float(grid[0]), float(grid[-1])])
-    fig.update_yaxes(title_text="density", range=[0.0, _y_top(heights)])
+    fig.update_yaxes(title_text="density", range=[0.0, max(float(heights.max()), 1e-12) * Y_TOP])
     fig.update_layout(
         bargap=0.02,
         hovermode="closest",
@@ -370,7 +366,7 @@ def restart_density_grid_figure(
             if fit.valid[k]:
                 line = _line(x, update["y"], f"restart {r} fit {k}", color_for(colors[r, k]))
                 fig.add_trace(line, **where)
-    fig.update_yaxes(range=[0.0, _y_top(heights)], showticklabels=False)
+    fig.update_yaxes(range=[0.0, max(float(heights.max()), 1e-12) * Y_TOP], showticklabels=False)
     fig.update_xaxes(range=[float(grid[0]), float(grid[-1])])
     fig.update_xaxes(title_text=axis_title, row=n_rows)
     fig.update_layout(showlegend=False, bargap=0.02)
