@@ -28,7 +28,7 @@ import streamlit as st
 from streamlit.runtime.scriptrunner import get_script_run_ctx
 
 import gmm_core
-from gmm_app import datasets, profiling, sweep_workers
+from gmm_app import datasets, presenter, profiling, sweep_workers
 from gmm_app.app_settings import DataKey, Settings, default_settings
 from gmm_app.budget_gate import Knob, budget_gate
 from gmm_app.params import MAX_ITER, RESTARTS
@@ -83,7 +83,7 @@ def call_options(
     :data:`QUICK_SLICE` restarts per program call), and its estimated seconds.
     """
     options: dict[str, object] = {"settings": fit}
-    seconds = _estimate(n_samples, n_features, fit).seconds
+    seconds = estimate_sweep(n_samples, n_features, fit).seconds
     if seconds < QUICK_SWEEP_SECONDS:
         options["restarts_per_call"] = QUICK_SLICE
     return options, seconds
@@ -178,15 +178,11 @@ def sweep_uploaded(
     return _cached(key, lambda: datasets.upload_matrix(raw, columns), fit, _progress)
 
 
-def _estimate(n_samples: int, n_features: int, fit: FitSettings) -> WorkEstimate:
-    return estimate_sweep(n_samples, n_features, fit)
-
-
 def estimate_synthetic(data: DataKey, fit: FitSettings) -> WorkEstimate:
     """The work of :func:`sweep_synthetic`, or none when its result is cached."""
     if _synthetic_key(data, fit) in SWEEPS:
         return total_work(())
-    return _estimate(data.n_points, 2, fit)
+    return estimate_sweep(data.n_points, 2, fit)
 
 
 def estimate_uploaded(
@@ -195,7 +191,7 @@ def estimate_uploaded(
     """The work of :func:`sweep_uploaded` on ``n_rows`` rows, or none when it is cached."""
     if _upload_key(digest, columns, fit) in SWEEPS:
         return total_work(())
-    return _estimate(n_rows, len(columns), fit)
+    return estimate_sweep(n_rows, len(columns), fit)
 
 
 def estimate_comparison(
@@ -309,7 +305,8 @@ def synthetic_fit_or_stop(
 ) -> tuple[np.ndarray, np.ndarray | None, gmm_core.SweepResult]:
     """A fit page's common start: the preset's data and its sweep, or stop the page.
 
-    Invalid settings stop with their errors; a sweep that did not run (budget,
+    A real data set's source is named first (not in presenter mode). Invalid settings
+    stop with their errors; a sweep that did not run (budget,
     confirmation, error) stops after offering the data and settings for download.
 
     Returns
@@ -317,6 +314,8 @@ def synthetic_fit_or_stop(
     points (N, 2), true labels (N,) (None for a real data set), the sweep result.
     """
     st.session_state[LAST_SWEEP] = None
+    if (source := datasets.source_caption(settings)) and not presenter.presenting():
+        st.caption(source)
     if not show_problems(settings.synthetic_problems()):
         st.stop()
     with profiling.phase("data"):
@@ -329,29 +328,47 @@ def synthetic_fit_or_stop(
     return points, labels, result
 
 
+def _synthetic_gate(
+    settings: Settings,
+    estimate_of: Callable[[DataKey, FitSettings], WorkEstimate],
+    *,
+    token: str,
+    name: str,
+    what: str,
+) -> WorkEstimate | None:
+    """:func:`~gmm_app.budget_gate.budget_gate` for work on the synthetic data that
+    ``estimate_of(data, fit)`` estimates; the estimate when it may run, else None."""
+    data, fit = settings.data_key, settings.fit_key
+
+    def estimate_with(knob: str, value: int) -> WorkEstimate:
+        if knob == "n_points":
+            return estimate_of(data._replace(n_points=value), fit)
+        return estimate_of(data, _with(fit, knob, value))
+
+    estimate = estimate_of(data, fit)
+    if not budget_gate(
+        estimate,
+        token=(token, data, fit),
+        name=name,
+        what=what,
+        knobs=_synthetic_knobs(settings),
+        estimate_with=estimate_with,
+    ):
+        return None
+    return estimate
+
+
 def synthetic_sweep(settings: Settings, *, name: str) -> gmm_core.SweepResult | None:
     """The page's sweep on the synthetic data, after the budget check; None if it did not run.
 
     Every reason for not running is shown on the page (budget, confirmation, errors).
     """
-    data, fit = settings.data_key, settings.fit_key
-
-    def estimate_with(knob: str, value: int) -> WorkEstimate:
-        if knob == "n_points":
-            return estimate_synthetic(data._replace(n_points=value), fit)
-        return estimate_synthetic(data, _with(fit, knob, value))
-
-    estimate = estimate_synthetic(data, fit)
-    if not budget_gate(
-        estimate,
-        token=("synthetic", data, fit),
-        name=name,
-        what="This sweep",
-        knobs=_synthetic_knobs(settings),
-        estimate_with=estimate_with,
-    ):
+    estimate = _synthetic_gate(
+        settings, estimate_synthetic, token="synthetic", name=name, what="This sweep"
+    )
+    if estimate is None:
         return None
-    return _timed(sweep_synthetic, data, fit, estimate=estimate)
+    return _timed(sweep_synthetic, settings.data_key, settings.fit_key, estimate=estimate)
 
 
 def uploaded_sweep(
@@ -398,26 +415,18 @@ def uploaded_sweep(
 
 def init_comparison(settings: Settings, k: int) -> InitComparison | None:
     """Every init method on the page's data for K, after its own budget check."""
-    data, fit = settings.data_key, settings.fit_key
-
-    def estimate_with(knob: str, value: int) -> WorkEstimate:
-        if knob == "n_points":
-            return estimate_comparison(data._replace(n_points=value), fit)
-        return estimate_comparison(data, _with(fit, knob, value))
-
-    estimate = estimate_comparison(data, fit)
-    if not budget_gate(
-        estimate,
-        token=("comparison", data, fit),
+    estimate = _synthetic_gate(
+        settings,
+        estimate_comparison,
+        token="comparison",
         name="init_comparison",
         what="Comparing every init method",
-        knobs=_synthetic_knobs(settings),
-        estimate_with=estimate_with,
-    ):
+    )
+    if estimate is None:
         return None
     bar = ProgressBar(estimate)
     try:
-        comparison = compare_inits(data, fit, k, _progress=bar)
+        comparison = compare_inits(settings.data_key, settings.fit_key, k, _progress=bar)
     except (ValueError, MemoryError, RuntimeError) as error:
         final_status("The comparison could not run", "error")
         show_problems([f"The comparison could not run: {escape_markdown(str(error), 300)}"])

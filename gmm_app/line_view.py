@@ -11,7 +11,6 @@ from collections.abc import Callable
 from typing import Any
 
 import numpy as np
-import streamlit as st
 
 import gmm_figures as figures
 from gmm_app import summaries
@@ -78,8 +77,3 @@ def density_views(
             ),
         ),
     ]
-
-
-def step_note() -> None:
-    """What the Step tab says in one dimension."""
-    st.info(STEP_NOTE, icon="ℹ️")

@@ -107,7 +107,7 @@ def near_best_fraction(final_log_likelihood: np.ndarray, best: float | None = No
     """Share of restarts whose final mean log-likelihood is within 1e-3 of the best."""
     values = np.asarray(final_log_likelihood, dtype=np.float64)
     finite = values[np.isfinite(values)]
-    if values.size == 0 or finite.size == 0:
+    if finite.size == 0:
         return 0.0
     target = float(finite.max()) if best is None else best
     return float(np.mean(np.isfinite(values) & (values >= target - NEAR_BEST_TOLERANCE)))
@@ -167,21 +167,12 @@ def comparison_table(comparison: InitComparison) -> pd.DataFrame:
             "init method": comparison.methods,
             "restarts near best": [f"{v:.0%}" for v in comparison.fraction_near_best],
             "mean iterations": np.round(comparison.mean_iterations, 1),
-            "best log-likelihood": [_finite_max(v) for v in comparison.final_log_likelihoods],
-            "worst log-likelihood": [_finite_min(v) for v in comparison.final_log_likelihoods],
         }
     )
-    return table.replace([np.inf, -np.inf], np.nan)
-
-
-def _finite_max(values: np.ndarray) -> float:
-    finite = values[np.isfinite(values)]
-    return float(finite.max()) if finite.size else math.nan
-
-
-def _finite_min(values: np.ndarray) -> float:
-    finite = values[np.isfinite(values)]
-    return float(finite.min()) if finite.size else math.nan
+    finals = pd.DataFrame(comparison.final_log_likelihoods).replace([np.inf, -np.inf], np.nan)
+    table["best log-likelihood"] = finals.max(axis=1)
+    table["worst log-likelihood"] = finals.min(axis=1)
+    return table
 
 
 def selection_table(result: gmm_core.SweepResult) -> pd.DataFrame:
