@@ -190,21 +190,16 @@ def _choose_fit(
 
     One-dimensional data has no ellipses, so no radii chooser (its radii are the defaults).
     """
-    if one_dimensional:
-        choose_k, choose_restart = st.columns(2)
-        choose_sigmas = None
-    else:
-        choose_k, choose_restart, choose_sigmas = st.columns(3)
-    with choose_k:
+    columns = st.columns(2 if one_dimensional else 3)
+    with columns[0]:
         k = k_chooser(result.k_values.tolist(), result.best_k("bic", warn=False))
     best = int(result.best_restart()[result.k_index(k)])
-    with choose_restart:
+    with columns[1]:
         restart = restart_chooser(result.n_restarts, best)
-    if choose_sigmas is None:
+    if one_dimensional:
         return k, restart, best, SIGMAS.default
-    with choose_sigmas:
-        sigmas = sigma_chooser()
-    return k, restart, best, sigmas
+    with columns[2]:
+        return k, restart, best, sigma_chooser()
 
 
 def _readouts(
@@ -224,10 +219,10 @@ def _readouts(
     """
     final = "failed" if fit.failed else format_metric(fit.final_log_likelihood, ".4f")
     if presenter.presenting():
+        smallest = format_metric(collapse.smallest_eigenvalue(fit), ".3g")
         st.markdown(
-            f"log-likelihood / point {final} · "
-            f"{fit.n_iter} iterations · converged: {status} · "
-            f"BIC picks K = {bic_k}" + (f" · {collapse.eigenvalue_text(fit)}" if eigenvalue else "")
+            f"log-likelihood / point {final} · {fit.n_iter} iterations · converged: {status} "
+            f"· BIC picks K = {bic_k}" + (f" · min eigenvalue {smallest}" if eigenvalue else "")
         )
         return
     metrics = st.columns(5)
@@ -264,7 +259,7 @@ def _figure_tabs(
     shown: _Shown, movie: summaries.Animation, projection: tuple[Callable, Callable]
 ) -> None:
     """The Animation, Step, Panels, Ellipses and Log-likelihood tabs; only the open one is
-    built."""
+    built (the tabs are bound, so they track state)."""
     tabs = dict(
         zip(
             TAB.options,
@@ -272,80 +267,64 @@ def _figure_tabs(
             strict=True,
         )
     )
-    one_dimensional = shown.points_full.shape[1] == 1
-    if tabs["Panels"].open:
-        with tabs["Panels"]:
-            if one_dimensional:
-                st.info(
-                    "The Panels tab draws the plane; for one column, the Animation tab "
-                    "plays the densities over the iterations.",
-                    icon="ℹ️",
-                )
-            else:
-                panels_view.panels_view(
-                    shown.points_full,
-                    shown.result,
-                    shown.k,
-                    shown.restart,
-                    colors=shown.colors,
-                    projection=projection,
-                    name=shown.name,
-                    source=shown.source,
-                )
-    if tabs["Step"].open:
-        with tabs["Step"]:
-            if one_dimensional:
-                st.info(line_view.STEP_NOTE, icon="ℹ️")
-            else:
-                stepper.step_view(
-                    shown.points_full,
-                    shown.result,
-                    shown.k,
-                    shown.restart,
-                    colors=shown.colors,
-                    sigmas=shown.sigmas,
-                    projection=projection,
-                    name=shown.name,
-                )
-    if one_dimensional:
-        views = line_view.density_views(
+    name, k, restart = shown.name, shown.k, shown.restart
+    if shown.points_full.shape[1] == 1:
+        line_view.density_tabs(
+            tabs,
             shown.points_full,
             shown.fit,
             movie,
             colors=shown.colors,
             truth=shown.truth,
             axis_title=shown.axis_titles[0],
+            name=name,
         )
     else:
-        views = _plane_views(shown, movie, projection)
-    views.append(
-        (
-            "Log-likelihood",
-            "log_likelihood",
-            figures.log_likelihood_figure,
-            lambda: (
+        _plane_tabs(tabs, shown, movie, projection)
+    if tabs["Log-likelihood"].open:
+        with tabs["Log-likelihood"]:
+            figure_block(
+                f"{name}_log_likelihood",
+                figures.log_likelihood_figure,
                 movie.traces,
-                {
-                    "n_iter": movie.n_iter,
-                    "highlighted_restart": shown.restart,
-                    "title": f"Log-likelihood of every restart, K = {shown.k}",
-                },
-            ),
-        )
-    )
-    # Only the open tab's figure is built (the tabs are bound, so they track state).
-    for label, suffix, build, inputs in views:
-        if tabs[label].open:
-            with tabs[label]:
-                data, options = inputs()
-                figure_block(f"{shown.name}_{suffix}", build, data, **options)
+                n_iter=movie.n_iter,
+                highlighted_restart=restart,
+                title=f"Log-likelihood of every restart, K = {k}",
+            )
 
 
-def _plane_views(
-    shown: _Shown, movie: summaries.Animation, projection: tuple[Callable, Callable]
-) -> list[line_view.View]:
-    """The Ellipses and Animation tabs' figures in the plotted plane."""
-    k, restart = shown.k, shown.restart
+def _plane_tabs(
+    tabs: Mapping[str, Any],
+    shown: _Shown,
+    movie: summaries.Animation,
+    projection: tuple[Callable, Callable],
+) -> None:
+    """The Panels, Step, Ellipses and Animation tabs in the plotted plane (the open one)."""
+    name, k, restart = shown.name, shown.k, shown.restart
+    if tabs["Panels"].open:
+        with tabs["Panels"]:
+            panels_view.panels_view(
+                shown.points_full,
+                shown.result,
+                k,
+                restart,
+                colors=shown.colors,
+                projection=projection,
+                name=name,
+                source=shown.source,
+            )
+    if tabs["Step"].open:
+        with tabs["Step"]:
+            stepper.step_view(
+                shown.points_full,
+                shown.result,
+                k,
+                restart,
+                colors=shown.colors,
+                sigmas=shown.sigmas,
+                projection=projection,
+                name=name,
+            )
     to_plane, covariance_to_plane = projection
     truth = shown.truth
     common = {  # what the static and the animated view share
@@ -357,36 +336,28 @@ def _plane_views(
         "n_sigmas": shown.sigmas,
         "axis_titles": shown.axis_titles,
     }
-    return [
-        (
-            "Ellipses",
-            "ellipses",
-            figures.ellipse_figure,
-            lambda: (
+    if tabs["Ellipses"].open:
+        with tabs["Ellipses"]:
+            figure_block(
+                f"{name}_ellipses",
+                figures.ellipse_figure,
                 shown.points,
-                {
-                    **common,
-                    "mixture": shown.mixture,
-                    "title": f"K = {k}, restart {restart}",
-                },
-            ),
-        ),
-        (
-            "Animation",
-            "animation",
-            figures.fit_animation_figure,
-            lambda: (
+                **common,
+                mixture=shown.mixture,
+                title=f"K = {k}, restart {restart}",
+            )
+    if tabs["Animation"].open:
+        with tabs["Animation"]:
+            figure_block(
+                f"{name}_animation",
+                figures.fit_animation_figure,
                 shown.points,
-                {
-                    **common,
-                    "snapshot_iterations": movie.iterations,
-                    "snapshot_weights": movie.weights,
-                    "snapshot_means": to_plane(movie.means),
-                    "snapshot_covariances": covariance_to_plane(movie.covariances),
-                    "traces": movie.traces,
-                    "highlighted_restart": restart,
-                    "title": f"EM iterations, K = {k}, restart {restart}",
-                },
-            ),
-        ),
-    ]
+                **common,
+                snapshot_iterations=movie.iterations,
+                snapshot_weights=movie.weights,
+                snapshot_means=to_plane(movie.means),
+                snapshot_covariances=covariance_to_plane(movie.covariances),
+                traces=movie.traces,
+                highlighted_restart=restart,
+                title=f"EM iterations, K = {k}, restart {restart}",
+            )

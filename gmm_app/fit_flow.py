@@ -20,7 +20,7 @@ from __future__ import annotations
 import functools
 import logging
 import threading
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from typing import NamedTuple
 
 import numpy as np
@@ -194,63 +194,29 @@ def estimate_uploaded(
     return estimate_sweep(n_rows, len(columns), fit)
 
 
-def estimate_comparison(
-    data: DataKey, fit: FitSettings, methods: Sequence[str] = gmm_core.INIT_METHODS
-) -> WorkEstimate:
-    """The work of :func:`compare_inits`: its sweeps that are not cached yet."""
-    return total_work(
-        estimate_synthetic(data, fit.replace(init_params=method)) for method in methods
-    )
-
-
-def compare_inits(
-    data: DataKey,
-    fit: FitSettings,
-    k: int,
-    methods: Sequence[str] = gmm_core.INIT_METHODS,
-    _progress: ProgressBar | None = None,
-) -> InitComparison:
-    """Run the sweep once per init method (each cached) and summarise K's restarts.
-
-    ``_progress`` (not hashed) reports each fresh sweep, labelled with its method.
-    """
-    runs = []
-    for index, method in enumerate(methods, start=1):
-        if _progress is not None:
-            _progress.label = f"init method {index} of {len(methods)} ({method})"
-        runs.append(sweep_synthetic(data, fit.replace(init_params=method), _progress))
-    return summarise_inits(methods, [run.result for run in runs], [run.fresh for run in runs], k)
-
-
 # --------------------------------------------------------------------------- on the page
 
 
-def timed_sweep(
-    compute: Callable[..., SweepRun], *args: object, estimate: WorkEstimate | None = None
-) -> SweepRun:
+def _timed(
+    compute: Callable[..., SweepRun], *args: object, estimate: WorkEstimate
+) -> gmm_core.SweepResult | None:
     """Run a cached sweep with a progress bar, then a status line that reports its timing.
 
     ``compute`` is :func:`sweep_synthetic` or :func:`sweep_uploaded`; it gets a
     :class:`~gmm_app.progress.ProgressBar` as ``_progress`` (called only when the sweep
-    really runs).
-
-    Raises
-    ------
-    ValueError
-        From gmm_core when the settings cannot be fitted (the status shows the error icon).
+    really runs). The run is kept as LAST_SWEEP; an error (the settings cannot be fitted,
+    the sweep was stopped, out of memory) is shown on the page instead, and None returned.
     """
     bar = ProgressBar(estimate)
     try:
         run = compute(*args, _progress=bar)
-    except ValueError:
-        final_status("The sweep could not run", "error")
-        raise
-    except sweep_workers.SweepAbandoned as error:
-        final_status("The sweep was stopped", "error")
-        raise ValueError(str(error)) from None
-    except (MemoryError, RuntimeError) as error:  # XLA's errors are RuntimeErrors
-        final_status("The sweep could not run", "error")
-        raise ValueError(sweep_workers.failure_message(error)) from error
+    except (ValueError, MemoryError, RuntimeError) as error:  # XLA's errors are RuntimeErrors
+        stopped = isinstance(error, sweep_workers.SweepAbandoned)
+        final_status(f"The sweep {'was stopped' if stopped else 'could not run'}", "error")
+        plain = stopped or isinstance(error, ValueError)
+        message = str(error) if plain else sweep_workers.failure_message(error)
+        show_problems([f"The sweep could not run: {escape_markdown(message, 300)}"])
+        return None
     finally:
         bar.close()
     result = run.result
@@ -259,20 +225,8 @@ def timed_sweep(
             f"Compile time {result.compile_seconds:.2f} s (0 when the compiled program "
             f"was reused); run time {result.run_seconds:.3f} s."
         )
-    return run
-
-
-def _timed(
-    sweep: Callable[..., SweepRun], *args: object, estimate: WorkEstimate
-) -> gmm_core.SweepResult | None:
-    """:func:`timed_sweep`, its errors shown on the page; the run is kept as LAST_SWEEP."""
-    try:
-        run = timed_sweep(sweep, *args, estimate=estimate)
-    except ValueError as error:
-        show_problems([f"The sweep could not run: {escape_markdown(str(error), 300)}"])
-        return None
     st.session_state[LAST_SWEEP] = run
-    return run.result
+    return result
 
 
 def _with(fit: FitSettings, knob: str, value: int) -> FitSettings:
@@ -414,10 +368,20 @@ def uploaded_sweep(
 
 
 def init_comparison(settings: Settings, k: int) -> InitComparison | None:
-    """Every init method on the page's data for K, after its own budget check."""
+    """Every init method on the page's data for K, after its own budget check.
+
+    Runs the sweep once per init method (each cached, a progress bar labelled with its
+    method) and summarises K's restarts; None, with the reason on the page, when it did
+    not run.
+    """
+    methods = gmm_core.INIT_METHODS
+
+    def estimate_of(data: DataKey, fit: FitSettings) -> WorkEstimate:  # the uncached sweeps
+        return total_work(estimate_synthetic(data, fit.replace(init_params=m)) for m in methods)
+
     estimate = _synthetic_gate(
         settings,
-        estimate_comparison,
+        estimate_of,
         token="comparison",
         name="init_comparison",
         what="Comparing every init method",
@@ -425,8 +389,14 @@ def init_comparison(settings: Settings, k: int) -> InitComparison | None:
     if estimate is None:
         return None
     bar = ProgressBar(estimate)
+    runs = []
     try:
-        comparison = compare_inits(settings.data_key, settings.fit_key, k, _progress=bar)
+        for index, method in enumerate(methods, start=1):
+            bar.label = f"init method {index} of {len(methods)} ({method})"
+            fit = settings.fit_key.replace(init_params=method)
+            runs.append(sweep_synthetic(settings.data_key, fit, bar))
+        results, fresh = [run.result for run in runs], [run.fresh for run in runs]
+        comparison = summarise_inits(methods, results, fresh, k)
     except (ValueError, MemoryError, RuntimeError) as error:
         final_status("The comparison could not run", "error")
         show_problems([f"The comparison could not run: {escape_markdown(str(error), 300)}"])

@@ -161,7 +161,11 @@ def step_view(
     )
     position = min(int(position), last)
     iteration, stage = em_steps.describe(position)
-    _readout(walk, iteration, stage)
+    st.markdown(
+        f"**Iteration {iteration} · {stage}** · log-likelihood / point so far: "
+        f"{format_metric(walk.log_likelihood[iteration], '.5f')} "
+        f"(this fit ran {walk.n_iter} iterations)"
+    )
     shown, note = coloured_sample(points)
     if note:
         st.caption(note)
@@ -176,15 +180,6 @@ def step_view(
         stage=stage,
         title=f"Step through EM, K = {k}, restart {restart}",
         height=height,
-    )
-
-
-def _readout(walk: em_steps.Walk, iteration: int, stage: str) -> None:
-    """The stage ("Iteration 3 · E step") and the log-likelihood so far."""
-    value = format_metric(walk.log_likelihood[iteration], ".5f")
-    st.markdown(
-        f"**Iteration {iteration} · {stage}** · log-likelihood / point so far: {value} "
-        f"(this fit ran {walk.n_iter} iterations)"
     )
 
 

@@ -81,26 +81,20 @@ def animation(result: gmm_core.SweepResult, k: int, restart: int) -> Animation:
     )
 
 
-def predicted_labels(X: np.ndarray, mixture: Mixture) -> np.ndarray | None:
-    """Most probable component of every point, or None when the mixture is degenerate."""
+def ari(true_labels: np.ndarray, X: np.ndarray, fit: FitView) -> float:
+    """Adjusted Rand index of the fit's hard labels against the true ones (NaN if undefined:
+    no component with a usable weight, or a degenerate covariance)."""
+    mixture = fit.mixture
     usable = np.isfinite(mixture.weights) & (mixture.weights > 0)
     if not usable.any():
-        return None
+        return math.nan
     try:
         labels = predict_labels(
             X, mixture.weights[usable], mixture.means[usable], mixture.covariances[usable]
         )
     except ValueError:
-        return None
-    return np.flatnonzero(usable)[labels]
-
-
-def ari(true_labels: np.ndarray, X: np.ndarray, fit: FitView) -> float:
-    """Adjusted Rand index of the fit's hard labels against the true ones (NaN if undefined)."""
-    labels = predicted_labels(X, fit.mixture)
-    if labels is None:
         return math.nan
-    return gmm_core.adjusted_rand_index(true_labels, labels)
+    return gmm_core.adjusted_rand_index(true_labels, np.flatnonzero(usable)[labels])
 
 
 def near_best_fraction(final_log_likelihood: np.ndarray, best: float | None = None) -> float:
