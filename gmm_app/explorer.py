@@ -301,30 +301,14 @@ def _plane_tabs(
 ) -> None:
     """The Panels, Step, Ellipses and Animation tabs in the plotted plane (the open one)."""
     name, k, restart = shown.name, shown.k, shown.restart
+    chosen = (shown.points_full, shown.result, k, restart)  # the fit both walk through
+    drawn = {"colors": shown.colors, "projection": projection, "name": name}
     if tabs["Panels"].open:
         with tabs["Panels"]:
-            panels_view.panels_view(
-                shown.points_full,
-                shown.result,
-                k,
-                restart,
-                colors=shown.colors,
-                projection=projection,
-                name=name,
-                source=shown.source,
-            )
+            panels_view.panels_view(*chosen, **drawn, source=shown.source)
     if tabs["Step"].open:
         with tabs["Step"]:
-            stepper.step_view(
-                shown.points_full,
-                shown.result,
-                k,
-                restart,
-                colors=shown.colors,
-                sigmas=shown.sigmas,
-                projection=projection,
-                name=name,
-            )
+            stepper.step_view(*chosen, **drawn, sigmas=shown.sigmas)
     to_plane, covariance_to_plane = projection
     truth = shown.truth
     common = {  # what the static and the animated view share

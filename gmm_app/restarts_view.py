@@ -42,7 +42,15 @@ def restarts_for_k(
     )
     comparison = compare(k)
     if comparison is not None:
-        init_methods_panel(comparison, k)
+        per_method = ("fraction_near_best", "mean_iterations", "final_log_likelihoods")
+        figure_block(
+            "init_comparison",
+            figures.init_comparison_figure,
+            comparison.methods,
+            **{field: getattr(comparison, field) for field in per_method},
+            title=f"Init methods, K = {k}",
+        )
+        st.dataframe(summaries.comparison_table(comparison), hide_index=True)
 
 
 def restart_panels(
@@ -85,16 +93,3 @@ def restart_panels(
         tolerance=NEAR_BEST_TOLERANCE,
         title=f"Final log-likelihoods, K = {k}",
     )
-
-
-def init_methods_panel(comparison: summaries.InitComparison, k: int) -> None:
-    """The init methods side by side: the figure and its table."""
-    per_method = ("fraction_near_best", "mean_iterations", "final_log_likelihoods")
-    figure_block(
-        "init_comparison",
-        figures.init_comparison_figure,
-        comparison.methods,
-        **{field: getattr(comparison, field) for field in per_method},
-        title=f"Init methods, K = {k}",
-    )
-    st.dataframe(summaries.comparison_table(comparison), hide_index=True)

@@ -20,6 +20,7 @@ import gmm_core
 from gmm_app import em_steps, sweep_workers
 from gmm_app.params import STEP
 from gmm_app.widgets import escape_markdown, figure_block, format_metric
+from gmm_core import FitSettings
 from gmm_core.budget import estimate_sweep
 from gmm_core.density import log_responsibilities
 from gmm_figures.em_step import em_step_figure
@@ -49,12 +50,10 @@ def _digest(*arrays: np.ndarray) -> str:
 @st.cache_data(max_entries=16, show_spinner="Replaying the fit iteration by iteration…")
 def _replayed(key: str, _points: np.ndarray, _options: dict[str, object]) -> em_steps.Walk:
     """The walk of a one-fit sweep on a worker, cached on ``key`` (a digest of both)."""
-    n_samples, n_features = _points.shape
-    k, n_iter, snapshots = (int(_options[name]) for name in ("k_max", "max_iter", "snapshots"))
-    covariance_type = str(_options["covariance_type"])
-    estimate = estimate_sweep(n_samples, n_features, k, k, 1, n_iter, covariance_type, snapshots)
+    fields = {name: value for name, value in _options.items() if np.isscalar(value)}
+    estimate = estimate_sweep(*_points.shape, FitSettings(**fields))
     replay = sweep_workers.run_sweep(_points, _options, estimate.seconds)
-    walk = em_steps.stored_walk(replay, k, 0)
+    walk = em_steps.stored_walk(replay, int(_options["k_max"]), 0)
     if walk is None:
         raise ValueError("the replay did not keep every iteration")
     return walk
