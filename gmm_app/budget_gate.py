@@ -6,7 +6,7 @@ and finds the settings to lower. Must not import the fit flow, the views or the 
 
 from __future__ import annotations
 
-import functools
+import bisect
 from collections.abc import Callable, Hashable, Mapping
 from dataclasses import dataclass
 
@@ -32,22 +32,6 @@ class Knob:
     low: int
 
 
-def _largest_fitting(
-    knob: Knob, estimate_at: Callable[[int], WorkEstimate], fits: Callable[[WorkEstimate], bool]
-) -> int | None:
-    """The largest value in ``[low, value)`` whose estimate ``fits``, or None."""
-    low, high = knob.low, knob.value - 1
-    if high < low or not fits(estimate_at(low)):
-        return None
-    while low < high:  # the cost grows with every knob
-        middle = (low + high + 1) // 2
-        if fits(estimate_at(middle)):
-            low = middle
-        else:
-            high = middle - 1
-    return low
-
-
 def budget_suggestions(
     knobs: Mapping[str, Knob],
     estimate_with: Callable[[str, int], WorkEstimate],
@@ -57,9 +41,10 @@ def budget_suggestions(
     ``fits``."""
     found = []
     for name, knob in knobs.items():
-        value = _largest_fitting(knob, functools.partial(estimate_with, name), fits)
-        if value is not None:
-            found.append(f"{knob.label} to at most {value:,}")
+        values = range(knob.low, knob.value)  # the cost grows with every knob
+        fitting = bisect.bisect_left(values, True, key=lambda v: not fits(estimate_with(name, v)))
+        if fitting:
+            found.append(f"{knob.label} to at most {values[fitting - 1]:,}")
     return found
 
 

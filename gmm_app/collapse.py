@@ -45,14 +45,9 @@ def data_floor(points: np.ndarray) -> float:
     return float(positive.min()) if positive.size else 1.0
 
 
-def collapsed(fit: FitView, points: np.ndarray) -> bool:
-    """Whether the fit has a component far narrower than anything in the data."""
-    smallest = smallest_eigenvalue(fit)
-    return bool(np.isfinite(smallest) and smallest < COLLAPSE_RATIO * data_floor(points))
-
-
 def status_message(fit: FitView, points: np.ndarray) -> tuple[str, str] | None:
-    """``("error" | "warning", text)`` for a failed or collapsed fit, else None."""
+    """``("error" | "warning", text)`` for a failed fit, or a collapsed one (a component far
+    narrower than anything in the data), else None."""
     where = f"Restart {fit.restart} of K = {fit.k}"
     if fit.failed:
         return "error", (
@@ -61,18 +56,14 @@ def status_message(fit: FitView, points: np.ndarray) -> tuple[str, str] | None:
             "Shown: its last valid parameters; its log-likelihood is not meaningful. "
             "Raise reg_covar to fit it."
         )
-    if collapsed(fit, points):
+    smallest = smallest_eigenvalue(fit)
+    if np.isfinite(smallest) and smallest < COLLAPSE_RATIO * data_floor(points):
         return "warning", (
             f"{where} collapsed: a component has shrunk onto a few (nearly) identical points "
-            f"(smallest eigenvalue {smallest_eigenvalue(fit):.2e}). Its high log-likelihood "
+            f"(smallest eigenvalue {smallest:.2e}). Its high log-likelihood "
             "comes from that spike, not from a better model."
         )
     return None
-
-
-def eigenvalue_text(fit: FitView) -> str:
-    """``"min eigenvalue 1.94e-06"`` for one-line readouts."""
-    return f"min eigenvalue {format_metric(smallest_eigenvalue(fit), '.3g')}"
 
 
 def collapse_readout(
@@ -87,7 +78,7 @@ def collapse_readout(
     elif not always:
         return
     if presenter.presenting():
-        return  # the readouts' one line names the eigenvalue (see eigenvalue_text)
+        return  # the readouts' one line names the eigenvalue
     value = format_metric(smallest_eigenvalue(fit), ".3g")
     left, right = st.columns([1, 3], vertical_alignment="center")
     left.metric("Smallest covariance eigenvalue", value)

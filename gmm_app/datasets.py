@@ -158,24 +158,21 @@ def draw_synthetic(key: DataKey) -> tuple[np.ndarray, np.ndarray | None]:
     return points, settings_truth(key).label_map[labels]
 
 
+def upload_digest(raw: bytes) -> str:
+    """The name of an upload in cache keys: a digest, so that a cache of 16 sweep results
+    does not also hold 16 uploads of up to 20 MB."""
+    return hashlib.sha256(raw).hexdigest()
+
+
+@st.cache_resource(max_entries=4, show_spinner=False, hash_funcs={bytes: upload_digest})
 def parse_upload(raw: bytes) -> ParsedUpload:
-    """Parse uploaded CSV bytes once per file (raises :class:`gmm_app.upload.UploadError`)."""
-    return _parsed_upload(upload_digest(raw), raw)
+    """Parse uploaded CSV bytes once per file (raises :class:`gmm_app.upload.UploadError`).
 
-
-@st.cache_resource(max_entries=4, show_spinner=False)
-def _parsed_upload(digest: str, _raw: bytes) -> ParsedUpload:
-    """Keyed on the digest alone and kept as one shared object: ``st.cache_data`` would
-    hash the bytes on every rerun and pickle and copy the table on every call."""
-    return parse_csv(_raw)
+    Keyed on the digest and kept as one shared object: ``st.cache_data`` would pickle and
+    copy the table on every call."""
+    return parse_csv(raw)
 
 
 def upload_matrix(raw: bytes, columns: tuple[str, ...]) -> np.ndarray:
     """(N, D) float64: the chosen numeric columns of an upload, the rows usable in all of them."""
     return parse_upload(raw).matrix(columns)
-
-
-def upload_digest(raw: bytes) -> str:
-    """The name of an upload in cache keys: a digest, so that a cache of 16 sweep results
-    does not also hold 16 uploads of up to 20 MB."""
-    return hashlib.sha256(raw).hexdigest()

@@ -6,7 +6,6 @@ Used by the Explore and Your data pages. Gets its sweep from the page (which got
 
 from __future__ import annotations
 
-import dataclasses
 import functools
 import math
 from collections.abc import Callable, Mapping, Sequence
@@ -131,48 +130,57 @@ def fit_explorer(
             f"Fitted {shapes} are solid, true ones dashed; colours follow the Hungarian "
             "matching of fitted components to true clusters."
         )
-    shown = _in_plane(name, fit, sigmas, points, axes, truth, true_labels, result, source)
-    shown = dataclasses.replace(shown, axis_titles=axis_titles)
-    _views(shown, summaries.animation(result, k, restart), axes, placed)
+    projection = _project(axes)
+    to_plane = projection[0]
+    mixture = _mixture_in_plane(fit.mixture, projection)
+    true_mixture = None if truth is None else _mixture_in_plane(truth.mixture, projection)
+    true_means = None if true_mixture is None else true_mixture.means
+    shown = _Shown(
+        name=name,
+        k=k,
+        restart=restart,
+        sigmas=sigmas,
+        fit=fit,
+        points=to_plane(points),
+        points_full=points,
+        result=result,
+        mixture=mixture,
+        initial_means=to_plane(fit.initial_means),
+        colors=figures.component_colors_from_matching(true_means, mixture.means, mixture.weights),
+        true_labels=true_labels,
+        truth=true_mixture,
+        axis_titles=axis_titles,
+        source=source,
+    )
+    movie = summaries.animation(result, k, restart)
+    # The placing and uncertainty switches (two or more columns); in presenter mode they
+    # are hidden and ``uncertainty=true`` in the link decides.
+    uncertain = points.shape[1] > 1 and st.query_params.get(UNCERTAINTY.key) == "true"
+    if points.shape[1] > 1 and not presenter.presenting():
+        place_column, uncertainty_column = st.columns(2)
+        with place_column:
+            placing_on = placing.placing_toggle(name)
+        with uncertainty_column:
+            uncertain = uncertainty_view.uncertainty_toggle()
+        placing.placing_panel(shown.points, placed, name, placing=placing_on)
+    if uncertain:
+        uncertainty_view.uncertainty_view(
+            points,
+            movie,
+            projection,
+            colors=shown.colors,
+            name=name,
+            title=f"Uncertainty, K = {k}, restart {restart}",
+            projected=axes is not None,
+        )
+    else:
+        _figure_tabs(shown, movie, projection)
     # In the fragment, so that both follow the K, restart and radii chosen here.
     left, right = st.columns(2)
     with left:
         fit_download(result, fit, export, name, f"{name}_fit_k{k}_restart{restart}.json", columns)
     with right:
         settings_download(export, name)
-
-
-def _views(
-    shown: _Shown, movie: summaries.Animation, axes: np.ndarray | None, placed: Means
-) -> None:
-    """The placing and uncertainty switches (two or more columns), then the figures.
-
-    In presenter mode the switches are hidden and ``uncertainty=true`` in the link decides.
-    """
-    if shown.points_full.shape[1] == 1:
-        _figure_tabs(shown, movie, _project(axes))
-        return
-    if presenter.presenting():  # no switches on a projector: the link sets the view
-        uncertain = st.query_params.get(UNCERTAINTY.key) == "true"
-    else:
-        place_column, uncertainty_column = st.columns(2)
-        with place_column:
-            placing_on = placing.placing_toggle(shown.name)
-        with uncertainty_column:
-            uncertain = uncertainty_view.uncertainty_toggle()
-        placing.placing_panel(shown.points, placed, shown.name, placing=placing_on)
-    if not uncertain:
-        _figure_tabs(shown, movie, _project(axes))
-        return
-    uncertainty_view.uncertainty_view(
-        shown.points_full,
-        movie,
-        _project(axes),
-        colors=shown.colors,
-        name=shown.name,
-        title=f"Uncertainty, K = {shown.k}, restart {shown.restart}",
-        projected=axes is not None,
-    )
 
 
 def _choose_fit(
@@ -182,21 +190,16 @@ def _choose_fit(
 
     One-dimensional data has no ellipses, so no radii chooser (its radii are the defaults).
     """
-    if one_dimensional:
-        choose_k, choose_restart = st.columns(2)
-        choose_sigmas = None
-    else:
-        choose_k, choose_restart, choose_sigmas = st.columns(3)
-    with choose_k:
+    columns = st.columns(2 if one_dimensional else 3)
+    with columns[0]:
         k = k_chooser(result.k_values.tolist(), result.best_k("bic", warn=False))
     best = int(result.best_restart()[result.k_index(k)])
-    with choose_restart:
+    with columns[1]:
         restart = restart_chooser(result.n_restarts, best)
-    if choose_sigmas is None:
+    if one_dimensional:
         return k, restart, best, SIGMAS.default
-    with choose_sigmas:
-        sigmas = sigma_chooser()
-    return k, restart, best, sigmas
+    with columns[2]:
+        return k, restart, best, sigma_chooser()
 
 
 def _readouts(
@@ -214,16 +217,15 @@ def _readouts(
 
     In presenter mode they shrink to one line, so the chart stays above the fold.
     """
+    final = "failed" if fit.failed else format_metric(fit.final_log_likelihood, ".4f")
     if presenter.presenting():
+        smallest = format_metric(collapse.smallest_eigenvalue(fit), ".3g")
         st.markdown(
-            "log-likelihood / point "
-            f"{'failed' if fit.failed else format_metric(fit.final_log_likelihood, '.4f')} · "
-            f"{fit.n_iter} iterations · converged: {status} · "
-            f"BIC picks K = {bic_k}" + (f" · {collapse.eigenvalue_text(fit)}" if eigenvalue else "")
+            f"log-likelihood / point {final} · {fit.n_iter} iterations · converged: {status} "
+            f"· BIC picks K = {bic_k}" + (f" · min eigenvalue {smallest}" if eigenvalue else "")
         )
         return
     metrics = st.columns(5)
-    final = "failed" if fit.failed else format_metric(fit.final_log_likelihood, ".4f")
     metrics[0].metric("Final log-likelihood / point", final)
     metrics[1].metric("Iterations", fit.n_iter)
     metrics[2].metric(
@@ -253,47 +255,11 @@ def _mixture_in_plane(mixture: Mixture, projection: tuple[Callable, Callable]) -
     )
 
 
-def _in_plane(
-    name: str,
-    fit: summaries.FitView,
-    sigmas: tuple[float, ...],
-    points: np.ndarray,
-    axes: np.ndarray | None,
-    truth: Truth | None,
-    true_labels: np.ndarray | None,
-    result: gmm_core.SweepResult,
-    source: str | None,
-) -> _Shown:
-    """The chosen fit and the data projected to the plotted plane, colours matched."""
-    projection = _project(axes)
-    to_plane = projection[0]
-    mixture = _mixture_in_plane(fit.mixture, projection)
-    true_mixture = None if truth is None else _mixture_in_plane(truth.mixture, projection)
-    true_means = None if true_mixture is None else true_mixture.means
-    return _Shown(
-        name=name,
-        k=fit.k,
-        restart=fit.restart,
-        sigmas=sigmas,
-        fit=fit,
-        points=to_plane(points),
-        points_full=points,
-        result=result,
-        mixture=mixture,
-        initial_means=to_plane(fit.initial_means),
-        colors=figures.component_colors_from_matching(true_means, mixture.means, mixture.weights),
-        true_labels=true_labels,
-        truth=true_mixture,
-        axis_titles=figures.AXIS_TITLES,
-        source=source,
-    )
-
-
 def _figure_tabs(
     shown: _Shown, movie: summaries.Animation, projection: tuple[Callable, Callable]
 ) -> None:
     """The Animation, Step, Panels, Ellipses and Log-likelihood tabs; only the open one is
-    built."""
+    built (the tabs are bound, so they track state)."""
     tabs = dict(
         zip(
             TAB.options,
@@ -301,93 +267,48 @@ def _figure_tabs(
             strict=True,
         )
     )
+    name, k, restart = shown.name, shown.k, shown.restart
+    if shown.points_full.shape[1] == 1:
+        line_view.density_tabs(
+            tabs,
+            shown.points_full,
+            shown.fit,
+            movie,
+            colors=shown.colors,
+            truth=shown.truth,
+            axis_title=shown.axis_titles[0],
+            name=name,
+        )
+    else:
+        _plane_tabs(tabs, shown, movie, projection)
+    if tabs["Log-likelihood"].open:
+        with tabs["Log-likelihood"]:
+            figure_block(
+                f"{name}_log_likelihood",
+                figures.log_likelihood_figure,
+                movie.traces,
+                n_iter=movie.n_iter,
+                highlighted_restart=restart,
+                title=f"Log-likelihood of every restart, K = {k}",
+            )
+
+
+def _plane_tabs(
+    tabs: Mapping[str, Any],
+    shown: _Shown,
+    movie: summaries.Animation,
+    projection: tuple[Callable, Callable],
+) -> None:
+    """The Panels, Step, Ellipses and Animation tabs in the plotted plane (the open one)."""
+    name, k, restart = shown.name, shown.k, shown.restart
+    chosen = (shown.points_full, shown.result, k, restart)  # the fit both walk through
+    drawn = {"colors": shown.colors, "projection": projection, "name": name}
     if tabs["Panels"].open:
         with tabs["Panels"]:
-            _panels_view(shown, projection)
-    if shown.points_full.shape[1] == 1:
-        if tabs["Step"].open:
-            with tabs["Step"]:
-                line_view.step_note()
-        views = _density_views(shown, movie)
-    else:
-        if tabs["Step"].open:
-            with tabs["Step"]:
-                _step_view(shown, projection)
-        views = _plane_views(shown, movie, projection)
-    views.append(_likelihood_view(shown, movie))
-    # Only the open tab's figure is built (the tabs are bound, so they track state).
-    for label, suffix, build, inputs in views:
-        if tabs[label].open:
-            with tabs[label]:
-                data, options = inputs()
-                figure_block(f"{shown.name}_{suffix}", build, data, **options)
-
-
-def _panels_view(shown: _Shown, projection: tuple[Callable, Callable]) -> None:
-    if shown.points_full.shape[1] == 1:
-        st.info(
-            "The Panels tab draws the plane; for one column, the Animation tab plays "
-            "the densities over the iterations.",
-            icon="ℹ️",
-        )
-        return
-    panels_view.panels_view(
-        shown.points_full,
-        shown.result,
-        shown.k,
-        shown.restart,
-        colors=shown.colors,
-        projection=projection,
-        name=shown.name,
-        source=shown.source,
-    )
-
-
-def _step_view(shown: _Shown, projection: tuple[Callable, Callable]) -> None:
-    stepper.step_view(
-        shown.points_full,
-        shown.result,
-        shown.k,
-        shown.restart,
-        colors=shown.colors,
-        sigmas=shown.sigmas,
-        projection=projection,
-        name=shown.name,
-    )
-
-
-def _density_views(shown: _Shown, movie: summaries.Animation) -> list[line_view.View]:
-    return line_view.density_views(
-        shown.points_full,
-        shown.fit,
-        movie,
-        colors=shown.colors,
-        truth=shown.truth,
-        axis_title=shown.axis_titles[0],
-    )
-
-
-def _likelihood_view(shown: _Shown, movie: summaries.Animation) -> line_view.View:
-    return (
-        "Log-likelihood",
-        "log_likelihood",
-        figures.log_likelihood_figure,
-        lambda: (
-            movie.traces,
-            {
-                "n_iter": movie.n_iter,
-                "highlighted_restart": shown.restart,
-                "title": f"Log-likelihood of every restart, K = {shown.k}",
-            },
-        ),
-    )
-
-
-def _plane_views(
-    shown: _Shown, movie: summaries.Animation, projection: tuple[Callable, Callable]
-) -> list[line_view.View]:
-    """The Ellipses and Animation tabs' figures in the plotted plane."""
-    k, restart = shown.k, shown.restart
+            panels_view.panels_view(*chosen, **drawn, source=shown.source)
+    if tabs["Step"].open:
+        with tabs["Step"]:
+            stepper.step_view(*chosen, **drawn, sigmas=shown.sigmas)
     to_plane, covariance_to_plane = projection
     truth = shown.truth
     common = {  # what the static and the animated view share
@@ -399,36 +320,28 @@ def _plane_views(
         "n_sigmas": shown.sigmas,
         "axis_titles": shown.axis_titles,
     }
-    return [
-        (
-            "Ellipses",
-            "ellipses",
-            figures.ellipse_figure,
-            lambda: (
+    if tabs["Ellipses"].open:
+        with tabs["Ellipses"]:
+            figure_block(
+                f"{name}_ellipses",
+                figures.ellipse_figure,
                 shown.points,
-                {
-                    **common,
-                    "mixture": shown.mixture,
-                    "title": f"K = {k}, restart {restart}",
-                },
-            ),
-        ),
-        (
-            "Animation",
-            "animation",
-            figures.fit_animation_figure,
-            lambda: (
+                **common,
+                mixture=shown.mixture,
+                title=f"K = {k}, restart {restart}",
+            )
+    if tabs["Animation"].open:
+        with tabs["Animation"]:
+            figure_block(
+                f"{name}_animation",
+                figures.fit_animation_figure,
                 shown.points,
-                {
-                    **common,
-                    "snapshot_iterations": movie.iterations,
-                    "snapshot_weights": movie.weights,
-                    "snapshot_means": to_plane(movie.means),
-                    "snapshot_covariances": covariance_to_plane(movie.covariances),
-                    "traces": movie.traces,
-                    "highlighted_restart": restart,
-                    "title": f"EM iterations, K = {k}, restart {restart}",
-                },
-            ),
-        ),
-    ]
+                **common,
+                snapshot_iterations=movie.iterations,
+                snapshot_weights=movie.weights,
+                snapshot_means=to_plane(movie.means),
+                snapshot_covariances=covariance_to_plane(movie.covariances),
+                traces=movie.traces,
+                highlighted_restart=restart,
+                title=f"EM iterations, K = {k}, restart {restart}",
+            )

@@ -20,7 +20,7 @@ from __future__ import annotations
 import functools
 import logging
 import threading
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from typing import NamedTuple
 
 import numpy as np
@@ -28,7 +28,7 @@ import streamlit as st
 from streamlit.runtime.scriptrunner import get_script_run_ctx
 
 import gmm_core
-from gmm_app import datasets, profiling, sweep_workers
+from gmm_app import datasets, presenter, profiling, sweep_workers
 from gmm_app.app_settings import DataKey, Settings, default_settings
 from gmm_app.budget_gate import Knob, budget_gate
 from gmm_app.params import MAX_ITER, RESTARTS
@@ -83,7 +83,7 @@ def call_options(
     :data:`QUICK_SLICE` restarts per program call), and its estimated seconds.
     """
     options: dict[str, object] = {"settings": fit}
-    seconds = _estimate(n_samples, n_features, fit).seconds
+    seconds = estimate_sweep(n_samples, n_features, fit).seconds
     if seconds < QUICK_SWEEP_SECONDS:
         options["restarts_per_call"] = QUICK_SLICE
     return options, seconds
@@ -178,15 +178,11 @@ def sweep_uploaded(
     return _cached(key, lambda: datasets.upload_matrix(raw, columns), fit, _progress)
 
 
-def _estimate(n_samples: int, n_features: int, fit: FitSettings) -> WorkEstimate:
-    return estimate_sweep(n_samples, n_features, fit)
-
-
 def estimate_synthetic(data: DataKey, fit: FitSettings) -> WorkEstimate:
     """The work of :func:`sweep_synthetic`, or none when its result is cached."""
     if _synthetic_key(data, fit) in SWEEPS:
         return total_work(())
-    return _estimate(data.n_points, 2, fit)
+    return estimate_sweep(data.n_points, 2, fit)
 
 
 def estimate_uploaded(
@@ -195,66 +191,32 @@ def estimate_uploaded(
     """The work of :func:`sweep_uploaded` on ``n_rows`` rows, or none when it is cached."""
     if _upload_key(digest, columns, fit) in SWEEPS:
         return total_work(())
-    return _estimate(n_rows, len(columns), fit)
-
-
-def estimate_comparison(
-    data: DataKey, fit: FitSettings, methods: Sequence[str] = gmm_core.INIT_METHODS
-) -> WorkEstimate:
-    """The work of :func:`compare_inits`: its sweeps that are not cached yet."""
-    return total_work(
-        estimate_synthetic(data, fit.replace(init_params=method)) for method in methods
-    )
-
-
-def compare_inits(
-    data: DataKey,
-    fit: FitSettings,
-    k: int,
-    methods: Sequence[str] = gmm_core.INIT_METHODS,
-    _progress: ProgressBar | None = None,
-) -> InitComparison:
-    """Run the sweep once per init method (each cached) and summarise K's restarts.
-
-    ``_progress`` (not hashed) reports each fresh sweep, labelled with its method.
-    """
-    runs = []
-    for index, method in enumerate(methods, start=1):
-        if _progress is not None:
-            _progress.label = f"init method {index} of {len(methods)} ({method})"
-        runs.append(sweep_synthetic(data, fit.replace(init_params=method), _progress))
-    return summarise_inits(methods, [run.result for run in runs], [run.fresh for run in runs], k)
+    return estimate_sweep(n_rows, len(columns), fit)
 
 
 # --------------------------------------------------------------------------- on the page
 
 
-def timed_sweep(
-    compute: Callable[..., SweepRun], *args: object, estimate: WorkEstimate | None = None
-) -> SweepRun:
+def _timed(
+    compute: Callable[..., SweepRun], *args: object, estimate: WorkEstimate
+) -> gmm_core.SweepResult | None:
     """Run a cached sweep with a progress bar, then a status line that reports its timing.
 
     ``compute`` is :func:`sweep_synthetic` or :func:`sweep_uploaded`; it gets a
     :class:`~gmm_app.progress.ProgressBar` as ``_progress`` (called only when the sweep
-    really runs).
-
-    Raises
-    ------
-    ValueError
-        From gmm_core when the settings cannot be fitted (the status shows the error icon).
+    really runs). The run is kept as LAST_SWEEP; an error (the settings cannot be fitted,
+    the sweep was stopped, out of memory) is shown on the page instead, and None returned.
     """
     bar = ProgressBar(estimate)
     try:
         run = compute(*args, _progress=bar)
-    except ValueError:
-        final_status("The sweep could not run", "error")
-        raise
-    except sweep_workers.SweepAbandoned as error:
-        final_status("The sweep was stopped", "error")
-        raise ValueError(str(error)) from None
-    except (MemoryError, RuntimeError) as error:  # XLA's errors are RuntimeErrors
-        final_status("The sweep could not run", "error")
-        raise ValueError(sweep_workers.failure_message(error)) from error
+    except (ValueError, MemoryError, RuntimeError) as error:  # XLA's errors are RuntimeErrors
+        stopped = isinstance(error, sweep_workers.SweepAbandoned)
+        final_status(f"The sweep {'was stopped' if stopped else 'could not run'}", "error")
+        plain = stopped or isinstance(error, ValueError)
+        message = str(error) if plain else sweep_workers.failure_message(error)
+        show_problems([f"The sweep could not run: {escape_markdown(message, 300)}"])
+        return None
     finally:
         bar.close()
     result = run.result
@@ -263,20 +225,8 @@ def timed_sweep(
             f"Compile time {result.compile_seconds:.2f} s (0 when the compiled program "
             f"was reused); run time {result.run_seconds:.3f} s."
         )
-    return run
-
-
-def _timed(
-    sweep: Callable[..., SweepRun], *args: object, estimate: WorkEstimate
-) -> gmm_core.SweepResult | None:
-    """:func:`timed_sweep`, its errors shown on the page; the run is kept as LAST_SWEEP."""
-    try:
-        run = timed_sweep(sweep, *args, estimate=estimate)
-    except ValueError as error:
-        show_problems([f"The sweep could not run: {escape_markdown(str(error), 300)}"])
-        return None
     st.session_state[LAST_SWEEP] = run
-    return run.result
+    return result
 
 
 def _with(fit: FitSettings, knob: str, value: int) -> FitSettings:
@@ -309,7 +259,8 @@ def synthetic_fit_or_stop(
 ) -> tuple[np.ndarray, np.ndarray | None, gmm_core.SweepResult]:
     """A fit page's common start: the preset's data and its sweep, or stop the page.
 
-    Invalid settings stop with their errors; a sweep that did not run (budget,
+    A real data set's source is named first (not in presenter mode). Invalid settings
+    stop with their errors; a sweep that did not run (budget,
     confirmation, error) stops after offering the data and settings for download.
 
     Returns
@@ -317,6 +268,8 @@ def synthetic_fit_or_stop(
     points (N, 2), true labels (N,) (None for a real data set), the sweep result.
     """
     st.session_state[LAST_SWEEP] = None
+    if (source := datasets.source_caption(settings)) and not presenter.presenting():
+        st.caption(source)
     if not show_problems(settings.synthetic_problems()):
         st.stop()
     with profiling.phase("data"):
@@ -329,29 +282,47 @@ def synthetic_fit_or_stop(
     return points, labels, result
 
 
+def _synthetic_gate(
+    settings: Settings,
+    estimate_of: Callable[[DataKey, FitSettings], WorkEstimate],
+    *,
+    token: str,
+    name: str,
+    what: str,
+) -> WorkEstimate | None:
+    """:func:`~gmm_app.budget_gate.budget_gate` for work on the synthetic data that
+    ``estimate_of(data, fit)`` estimates; the estimate when it may run, else None."""
+    data, fit = settings.data_key, settings.fit_key
+
+    def estimate_with(knob: str, value: int) -> WorkEstimate:
+        if knob == "n_points":
+            return estimate_of(data._replace(n_points=value), fit)
+        return estimate_of(data, _with(fit, knob, value))
+
+    estimate = estimate_of(data, fit)
+    if not budget_gate(
+        estimate,
+        token=(token, data, fit),
+        name=name,
+        what=what,
+        knobs=_synthetic_knobs(settings),
+        estimate_with=estimate_with,
+    ):
+        return None
+    return estimate
+
+
 def synthetic_sweep(settings: Settings, *, name: str) -> gmm_core.SweepResult | None:
     """The page's sweep on the synthetic data, after the budget check; None if it did not run.
 
     Every reason for not running is shown on the page (budget, confirmation, errors).
     """
-    data, fit = settings.data_key, settings.fit_key
-
-    def estimate_with(knob: str, value: int) -> WorkEstimate:
-        if knob == "n_points":
-            return estimate_synthetic(data._replace(n_points=value), fit)
-        return estimate_synthetic(data, _with(fit, knob, value))
-
-    estimate = estimate_synthetic(data, fit)
-    if not budget_gate(
-        estimate,
-        token=("synthetic", data, fit),
-        name=name,
-        what="This sweep",
-        knobs=_synthetic_knobs(settings),
-        estimate_with=estimate_with,
-    ):
+    estimate = _synthetic_gate(
+        settings, estimate_synthetic, token="synthetic", name=name, what="This sweep"
+    )
+    if estimate is None:
         return None
-    return _timed(sweep_synthetic, data, fit, estimate=estimate)
+    return _timed(sweep_synthetic, settings.data_key, settings.fit_key, estimate=estimate)
 
 
 def uploaded_sweep(
@@ -397,27 +368,35 @@ def uploaded_sweep(
 
 
 def init_comparison(settings: Settings, k: int) -> InitComparison | None:
-    """Every init method on the page's data for K, after its own budget check."""
-    data, fit = settings.data_key, settings.fit_key
+    """Every init method on the page's data for K, after its own budget check.
 
-    def estimate_with(knob: str, value: int) -> WorkEstimate:
-        if knob == "n_points":
-            return estimate_comparison(data._replace(n_points=value), fit)
-        return estimate_comparison(data, _with(fit, knob, value))
+    Runs the sweep once per init method (each cached, a progress bar labelled with its
+    method) and summarises K's restarts; None, with the reason on the page, when it did
+    not run.
+    """
+    methods = gmm_core.INIT_METHODS
 
-    estimate = estimate_comparison(data, fit)
-    if not budget_gate(
-        estimate,
-        token=("comparison", data, fit),
+    def estimate_of(data: DataKey, fit: FitSettings) -> WorkEstimate:  # the uncached sweeps
+        return total_work(estimate_synthetic(data, fit.replace(init_params=m)) for m in methods)
+
+    estimate = _synthetic_gate(
+        settings,
+        estimate_of,
+        token="comparison",
         name="init_comparison",
         what="Comparing every init method",
-        knobs=_synthetic_knobs(settings),
-        estimate_with=estimate_with,
-    ):
+    )
+    if estimate is None:
         return None
     bar = ProgressBar(estimate)
+    runs = []
     try:
-        comparison = compare_inits(data, fit, k, _progress=bar)
+        for index, method in enumerate(methods, start=1):
+            bar.label = f"init method {index} of {len(methods)} ({method})"
+            fit = settings.fit_key.replace(init_params=method)
+            runs.append(sweep_synthetic(settings.data_key, fit, bar))
+        results, fresh = [run.result for run in runs], [run.fresh for run in runs]
+        comparison = summarise_inits(methods, results, fresh, k)
     except (ValueError, MemoryError, RuntimeError) as error:
         final_status("The comparison could not run", "error")
         show_problems([f"The comparison could not run: {escape_markdown(str(error), 300)}"])

@@ -7,7 +7,7 @@ refitted. Must not import the fit flow or the sidebar.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Mapping
 from typing import Any
 
 import numpy as np
@@ -15,18 +15,20 @@ import streamlit as st
 
 import gmm_figures as figures
 from gmm_app import summaries
+from gmm_app.widgets import figure_block
 from gmm_core.mixture import Mixture
 
-View = tuple[str, str, Callable[..., Any], Callable[[], tuple[Any, dict]]]
-"""(tab label, figure name suffix, builder, () -> (data, options))."""
+NOTES = {
+    "Step": "Step-by-step E and M steps are drawn in two dimensions. In one dimension, drag "
+    "the Animation tab's iteration slider to step through EM's stored iterations.",
+    "Panels": "The Panels tab draws the plane; for one column, the Animation tab plays the "
+    "densities over the iterations.",
+}
+"""What the tabs that draw the plane say in one dimension."""
 
-STEP_NOTE = (
-    "Step-by-step E and M steps are drawn in two dimensions. In one dimension, drag the "
-    "Animation tab's iteration slider to step through EM's stored iterations."
-)
 
-
-def density_views(
+def density_tabs(
+    tabs: Mapping[str, Any],
     points: np.ndarray,
     fit: summaries.FitView,
     movie: summaries.Animation,
@@ -34,52 +36,46 @@ def density_views(
     colors: np.ndarray,
     truth: Mixture | None,
     axis_title: str,
-) -> list[View]:
-    """The Animation and Ellipses tabs' figures for 1-D data.
+    name: str,
+) -> None:
+    """The Animation, Ellipses, Step and Panels tabs for 1-D data; only the open one is built.
 
     Parameters
     ----------
+    tabs : the page's tabs by label
     points : (N, 1) the fitted data
     fit, movie : the chosen fit and its snapshots
     colors : (K,) palette index per component
     truth : the generating mixture, or None
     axis_title : the x axis's title (the column's name for uploads)
+    name : prefix of the figures' names
     """
+    for label, note in NOTES.items():
+        if tabs[label].open:
+            with tabs[label]:
+                st.info(note, icon="ℹ️")
     common = {"truth": truth, "component_colors": colors, "axis_title": axis_title}
     title = f"K = {fit.k}, restart {fit.restart}"
-    return [
-        (
-            "Animation",
-            "densities_animation",
-            figures.mixture_animation_figure,
-            lambda: (
+    if tabs["Animation"].open:
+        with tabs["Animation"]:
+            figure_block(
+                f"{name}_densities_animation",
+                figures.mixture_animation_figure,
                 points,
-                {
-                    **common,
-                    "snapshot_iterations": movie.iterations,
-                    "snapshot_weights": movie.weights,
-                    "snapshot_means": movie.means,
-                    "snapshot_variances": movie.covariances,
-                    "title": f"EM iterations, {title}",
-                },
-            ),
-        ),
-        (
-            "Ellipses",
-            "densities",
-            figures.mixture_histogram_figure,
-            lambda: (
+                **common,
+                snapshot_iterations=movie.iterations,
+                snapshot_weights=movie.weights,
+                snapshot_means=movie.means,
+                snapshot_variances=movie.covariances,
+                title=f"EM iterations, {title}",
+            )
+    if tabs["Ellipses"].open:
+        with tabs["Ellipses"]:
+            figure_block(
+                f"{name}_densities",
+                figures.mixture_histogram_figure,
                 points,
-                {
-                    **common,
-                    "mixture": fit.mixture,
-                    "title": f"Final densities, {title}",
-                },
-            ),
-        ),
-    ]
-
-
-def step_note() -> None:
-    """What the Step tab says in one dimension."""
-    st.info(STEP_NOTE, icon="ℹ️")
+                **common,
+                mixture=fit.mixture,
+                title=f"Final densities, {title}",
+            )

@@ -36,20 +36,18 @@ class ProgressBar:
     def waiting(self, seconds: float) -> None:
         """Before the first progress report (compiling, or waiting for a free worker)."""
         if seconds >= 2:
-            prefix = f"{self.label}: " if self.label else ""
-            self._slot.progress(0.0, text=f"{prefix}Starting the sweep… {seconds:.0f} s")
+            self._show(0.0, f"Starting the sweep… {seconds:.0f} s")
 
     def __call__(self, progress: SweepProgress) -> None:
-        fraction = min(max(float(progress.fraction), 0.0), 1.0)
-        left = format_seconds(progress.remaining_seconds)
-        prefix = f"{self.label}: " if self.label else ""
-        self._slot.progress(
-            fraction,
-            text=(
-                f"{prefix}{progress.restarts_done} of {progress.n_restarts} restarts done, "
-                f"{left} left"
-            ),
+        self._show(
+            min(max(float(progress.fraction), 0.0), 1.0),
+            f"{progress.restarts_done} of {progress.n_restarts} restarts done, "
+            f"{format_seconds(progress.remaining_seconds)} left",
         )
+
+    def _show(self, fraction: float, text: str) -> None:
+        prefix = f"{self.label}: " if self.label else ""
+        self._slot.progress(fraction, text=prefix + text)
 
     def close(self) -> None:
         self._slot.empty()

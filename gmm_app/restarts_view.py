@@ -42,7 +42,15 @@ def restarts_for_k(
     )
     comparison = compare(k)
     if comparison is not None:
-        init_methods_panel(comparison, k)
+        per_method = ("fraction_near_best", "mean_iterations", "final_log_likelihoods")
+        figure_block(
+            "init_comparison",
+            figures.init_comparison_figure,
+            comparison.methods,
+            **{field: getattr(comparison, field) for field in per_method},
+            title=f"Init methods, K = {k}",
+        )
+        st.dataframe(summaries.comparison_table(comparison), hide_index=True)
 
 
 def restart_panels(
@@ -64,31 +72,20 @@ def restart_panels(
     )
     right.metric("Mean iterations", format_metric(result.n_iter[row].mean(), ".1f"))
     colors = summaries.restart_colors(result, k, true_means)
+    final = result.final
+    fits = {
+        "weights": final.weights[row, :, :k],
+        "means": final.means[row, :, :k],
+        "final_log_likelihood": finals,
+        "component_colors": colors,
+    }
     if points.shape[1] == 1:
-        figure_block(
-            "restart_grid",
-            figures.restart_density_grid_figure,
-            points,
-            weights=result.final.weights[row, :, :k],
-            means=result.final.means[row, :, :k],
-            variances=result.final.covariances[row, :, :k],
-            final_log_likelihood=finals,
-            component_colors=colors,
-            title=f"Final densities of every restart, K = {k}",
-        )
+        build, title = figures.restart_density_grid_figure, "Final densities"
+        fits["variances"] = final.covariances[row, :, :k]
     else:
-        figure_block(
-            "restart_grid",
-            figures.restart_grid_figure,
-            points,
-            means=result.final.means[row, :, :k],
-            covariances=result.final.covariances[row, :, :k],
-            weights=result.final.weights[row, :, :k],
-            final_log_likelihood=finals,
-            labels=labels,
-            component_colors=colors,
-            title=f"Final fit of every restart, K = {k}",
-        )
+        build, title = figures.restart_grid_figure, "Final fit"
+        fits.update(covariances=final.covariances[row, :, :k], labels=labels)
+    figure_block("restart_grid", build, points, **fits, title=f"{title} of every restart, K = {k}")
     figure_block(
         "final_log_likelihoods",
         figures.final_log_likelihood_histogram,
@@ -96,16 +93,3 @@ def restart_panels(
         tolerance=NEAR_BEST_TOLERANCE,
         title=f"Final log-likelihoods, K = {k}",
     )
-
-
-def init_methods_panel(comparison: summaries.InitComparison, k: int) -> None:
-    """The init methods side by side: the figure and its table."""
-    per_method = ("fraction_near_best", "mean_iterations", "final_log_likelihoods")
-    figure_block(
-        "init_comparison",
-        figures.init_comparison_figure,
-        comparison.methods,
-        **{field: getattr(comparison, field) for field in per_method},
-        title=f"Init methods, K = {k}",
-    )
-    st.dataframe(summaries.comparison_table(comparison), hide_index=True)

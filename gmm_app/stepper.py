@@ -10,7 +10,6 @@ fit flow or the sidebar.
 
 from __future__ import annotations
 
-import dataclasses
 import hashlib
 from collections.abc import Callable, Sequence
 
@@ -21,6 +20,7 @@ import gmm_core
 from gmm_app import em_steps, sweep_workers
 from gmm_app.params import STEP
 from gmm_app.widgets import escape_markdown, figure_block, format_metric
+from gmm_core import FitSettings
 from gmm_core.budget import estimate_sweep
 from gmm_core.density import log_responsibilities
 from gmm_figures.em_step import em_step_figure
@@ -50,11 +50,10 @@ def _digest(*arrays: np.ndarray) -> str:
 @st.cache_data(max_entries=16, show_spinner="Replaying the fit iteration by iteration…")
 def _replayed(key: str, _points: np.ndarray, _options: dict[str, object]) -> em_steps.Walk:
     """The walk of a one-fit sweep on a worker, cached on ``key`` (a digest of both)."""
-    fields = {field.name for field in dataclasses.fields(gmm_core.FitSettings)}
-    settings = gmm_core.FitSettings(**{k: v for k, v in _options.items() if k in fields})
-    estimate = estimate_sweep(*_points.shape, settings)
+    fields = {name: value for name, value in _options.items() if np.isscalar(value)}
+    estimate = estimate_sweep(*_points.shape, FitSettings(**fields))
     replay = sweep_workers.run_sweep(_points, _options, estimate.seconds)
-    walk = em_steps.stored_walk(replay, settings.k_max, 0)
+    walk = em_steps.stored_walk(replay, int(_options["k_max"]), 0)
     if walk is None:
         raise ValueError("the replay did not keep every iteration")
     return walk
@@ -161,7 +160,11 @@ def step_view(
     )
     position = min(int(position), last)
     iteration, stage = em_steps.describe(position)
-    _readout(walk, iteration, stage)
+    st.markdown(
+        f"**Iteration {iteration} · {stage}** · log-likelihood / point so far: "
+        f"{format_metric(walk.log_likelihood[iteration], '.5f')} "
+        f"(this fit ran {walk.n_iter} iterations)"
+    )
     shown, note = coloured_sample(points)
     if note:
         st.caption(note)
@@ -176,15 +179,6 @@ def step_view(
         stage=stage,
         title=f"Step through EM, K = {k}, restart {restart}",
         height=height,
-    )
-
-
-def _readout(walk: em_steps.Walk, iteration: int, stage: str) -> None:
-    """The stage ("Iteration 3 · E step") and the log-likelihood so far."""
-    value = format_metric(walk.log_likelihood[iteration], ".5f")
-    st.markdown(
-        f"**Iteration {iteration} · {stage}** · log-likelihood / point so far: {value} "
-        f"(this fit ran {walk.n_iter} iterations)"
     )
 
 

@@ -81,33 +81,27 @@ def animation(result: gmm_core.SweepResult, k: int, restart: int) -> Animation:
     )
 
 
-def predicted_labels(X: np.ndarray, mixture: Mixture) -> np.ndarray | None:
-    """Most probable component of every point, or None when the mixture is degenerate."""
+def ari(true_labels: np.ndarray, X: np.ndarray, fit: FitView) -> float:
+    """Adjusted Rand index of the fit's hard labels against the true ones (NaN if undefined:
+    no component with a usable weight, or a degenerate covariance)."""
+    mixture = fit.mixture
     usable = np.isfinite(mixture.weights) & (mixture.weights > 0)
     if not usable.any():
-        return None
+        return math.nan
     try:
         labels = predict_labels(
             X, mixture.weights[usable], mixture.means[usable], mixture.covariances[usable]
         )
     except ValueError:
-        return None
-    return np.flatnonzero(usable)[labels]
-
-
-def ari(true_labels: np.ndarray, X: np.ndarray, fit: FitView) -> float:
-    """Adjusted Rand index of the fit's hard labels against the true ones (NaN if undefined)."""
-    labels = predicted_labels(X, fit.mixture)
-    if labels is None:
         return math.nan
-    return gmm_core.adjusted_rand_index(true_labels, labels)
+    return gmm_core.adjusted_rand_index(true_labels, np.flatnonzero(usable)[labels])
 
 
 def near_best_fraction(final_log_likelihood: np.ndarray, best: float | None = None) -> float:
     """Share of restarts whose final mean log-likelihood is within 1e-3 of the best."""
     values = np.asarray(final_log_likelihood, dtype=np.float64)
     finite = values[np.isfinite(values)]
-    if values.size == 0 or finite.size == 0:
+    if finite.size == 0:
         return 0.0
     target = float(finite.max()) if best is None else best
     return float(np.mean(np.isfinite(values) & (values >= target - NEAR_BEST_TOLERANCE)))
@@ -167,21 +161,12 @@ def comparison_table(comparison: InitComparison) -> pd.DataFrame:
             "init method": comparison.methods,
             "restarts near best": [f"{v:.0%}" for v in comparison.fraction_near_best],
             "mean iterations": np.round(comparison.mean_iterations, 1),
-            "best log-likelihood": [_finite_max(v) for v in comparison.final_log_likelihoods],
-            "worst log-likelihood": [_finite_min(v) for v in comparison.final_log_likelihoods],
         }
     )
-    return table.replace([np.inf, -np.inf], np.nan)
-
-
-def _finite_max(values: np.ndarray) -> float:
-    finite = values[np.isfinite(values)]
-    return float(finite.max()) if finite.size else math.nan
-
-
-def _finite_min(values: np.ndarray) -> float:
-    finite = values[np.isfinite(values)]
-    return float(finite.min()) if finite.size else math.nan
+    finals = pd.DataFrame(comparison.final_log_likelihoods).replace([np.inf, -np.inf], np.nan)
+    table["best log-likelihood"] = finals.max(axis=1)
+    table["worst log-likelihood"] = finals.min(axis=1)
+    return table
 
 
 def selection_table(result: gmm_core.SweepResult) -> pd.DataFrame:

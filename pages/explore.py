@@ -5,8 +5,6 @@ A thin page: widgets and layout from gmm_app; must not import JAX or Plotly.
 
 from __future__ import annotations
 
-import streamlit as st
-
 from gmm_app import datasets, explorer, fit_flow, presenter, sidebar, widgets
 
 settings = sidebar.current_settings()
@@ -15,8 +13,6 @@ presenter.page_heading(
     "Every K of the range times every restart is fitted at once; pick the K and restart to "
     "look at below. Changing them does not refit.",
 )
-if (source := datasets.source_caption(settings)) and not presenter.presenting():
-    st.caption(source)
 points, labels, result = fit_flow.synthetic_fit_or_stop(settings, name="explore")
 truth = datasets.page_truth(settings)
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 import streamlit as st
 
 import gmm_figures as figures
-from gmm_app import datasets, fit_flow, fit_notes, presenter, sidebar, summaries, widgets
+from gmm_app import fit_flow, fit_notes, presenter, sidebar, summaries, widgets
 from gmm_app.widgets import NO_TRUTH
 
 settings = sidebar.current_settings()
@@ -17,8 +17,6 @@ presenter.page_heading(
     "Each K is fitted from every restart; the spread shows how much the restarts disagree. "
     "K is chosen by the lowest BIC of each K's best restart.",
 )
-if (source := datasets.source_caption(settings)) and not presenter.presenting():
-    st.caption(source)
 points, labels, result = fit_flow.synthetic_fit_or_stop(settings, name="model_selection")
 
 chosen_k = result.best_k("bic", warn=False)

@@ -7,8 +7,6 @@ from __future__ import annotations
 
 import functools
 
-import streamlit as st
-
 from gmm_app import datasets, fit_flow, presenter, restarts_view, sidebar, widgets
 
 settings = sidebar.current_settings()
@@ -17,8 +15,6 @@ presenter.page_heading(
     "EM finds a local optimum that depends on where it starts. Each panel is one restart's "
     "final fit; the histogram shows how often restarts reach the best log-likelihood.",
 )
-if (source := datasets.source_caption(settings)) and not presenter.presenting():
-    st.caption(source)
 points, labels, result = fit_flow.synthetic_fit_or_stop(settings, name="restarts")
 
 truth = datasets.page_truth(settings)

@@ -51,12 +51,12 @@ def test_the_replayed_walk_is_the_sweeps_own_fit(reg_covar: float, covariance_ty
         for name in ("weights", "means", "covariances"):
             np.testing.assert_allclose(
                 getattr(walk, name)[kept],
-                getattr(result, f"snapshot_{name}")[0, restart, : len(kept), :3],
+                getattr(result.snapshots, name)[0, restart, : len(kept), :3],
                 rtol=1e-9,
                 atol=1e-12,
             )
             np.testing.assert_allclose(
-                getattr(walk, name)[-1], getattr(result, name)[0, restart, :3], atol=1e-12
+                getattr(walk, name)[-1], getattr(result.final, name)[0, restart, :3], atol=1e-12
             )
         # The same log-likelihood after every E step, and it never decreases.
         np.testing.assert_allclose(
