@@ -22,7 +22,7 @@ from gmm_app.app_settings import (
 )
 from gmm_app.cluster_table import ClusterTable
 from gmm_app.datasets import LOOK_FOR
-from gmm_app.param_types import ChoiceParam, FloatParam, IntParam, RangeParam
+from gmm_app.param_types import Param
 from gmm_app.params import (
     CLUSTERS_KEY,
     COVARIANCE,
@@ -272,13 +272,13 @@ def placed_means() -> tuple[tuple[float, float], ...]:
 _BIND: Any = "query-params"
 
 
-def _choice(param: ChoiceParam, label: str, **kwargs: Any) -> Any:
+def _choice(param: Param, label: str, **kwargs: Any) -> Any:
     """A select box bound to ``param``'s query parameter."""
     index = param.options.index(param.default)
     return st.selectbox(label, param.options, index=index, key=param.key, bind=_BIND, **kwargs)
 
 
-def _choice_slider(param: ChoiceParam, label: str, **kwargs: Any) -> Any:
+def _choice_slider(param: Param, label: str, **kwargs: Any) -> Any:
     """A select slider over ``param``'s options, bound to its query parameter."""
     return st.select_slider(
         label,
@@ -291,9 +291,7 @@ def _choice_slider(param: ChoiceParam, label: str, **kwargs: Any) -> Any:
     )
 
 
-def _slider(
-    param: IntParam | FloatParam | RangeParam, label: str, *step: float, disabled: bool = False
-) -> Any:
+def _slider(param: Param, label: str, *step: float, disabled: bool = False) -> Any:
     """A slider over ``param``'s range, bound to its query parameter."""
     return st.slider(
         label,
@@ -307,7 +305,7 @@ def _slider(
     )
 
 
-def _number(param: IntParam, label: str, step: int | None = None, *, disabled: bool = False) -> int:
+def _number(param: Param, label: str, step: int | None = None, *, disabled: bool = False) -> int:
     """A number input over ``param``'s range, bound to its query parameter."""
     return st.number_input(
         label,
@@ -322,7 +320,7 @@ def _number(param: IntParam, label: str, step: int | None = None, *, disabled: b
 
 
 def _seed(
-    param: IntParam,
+    param: Param,
     label: str,
     button: tuple[str, str, str],
     help: str,

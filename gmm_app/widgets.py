@@ -19,7 +19,7 @@ import gmm_figures as figures
 from gmm_app import chart_export, exports, fit_notes, presenter, profiling
 from gmm_app.app_settings import SETTINGS_STATE
 from gmm_app.live_chart import live_chart
-from gmm_app.param_types import ChoiceParam
+from gmm_app.param_types import Param
 from gmm_app.params import (
     BEST_RESTART,
     BIC_CHOICE,
@@ -74,7 +74,7 @@ def restart_chooser(n_restarts: int, best: int) -> int:
     return best if choice == BEST_RESTART else int(choice)
 
 
-def _bound_select(param: ChoiceParam, label: str, help_: str) -> Any:
+def _bound_select(param: Param, label: str, help_: str) -> Any:
     """A select box over ``param``'s options, bound to its query parameter."""
     return st.selectbox(
         label,
