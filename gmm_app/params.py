@@ -1,8 +1,8 @@
 """The app's URL-bound parameters: their ranges, defaults, labels and the parameter table.
 
 Every sidebar and page control is bound to the URL with ``bind="query-params"``; its key
-is its query-parameter name. This module says which parameters exist (built from the
-table of :class:`gmm_app.param_types.Param`, which parse the URL's text), their ranges and
+is its query-parameter name. This module is the table of parameters (one
+:class:`gmm_app.param_types.Param` each, which parses the URL's text): their kinds, ranges,
 defaults, the labels their options show, and what each preset suggests.
 
 Pure: no Streamlit. Must not import any ``gmm_app`` module except ``param_types``.
@@ -95,16 +95,6 @@ def format_sigma(value: float) -> str:
     return f"{coverage_of_radius(value):.0%} ({value:.2f}σ)"
 
 
-def format_k_choice(value: int) -> str:
-    """Label of a K-chooser option: ``"BIC"`` for the BIC's choice, else the number."""
-    return "BIC" if value == BIC_CHOICE else str(value)
-
-
-def format_restart_choice(value: int) -> str:
-    """Label of a restart-chooser option: ``"best"`` or the restart's index."""
-    return "best" if value == BEST_RESTART else str(value)
-
-
 PRESET = Param("preset", "choice", DEFAULTS.preset, options=(*PRESETS, *SHIPPED))
 NOISE = Param("noise", "float", DEFAULTS.noise, *NOISE_BOUNDS, NOISE_STEP, label=format_number)
 N_POINTS = Param("n", "int", DEFAULTS.n, *N_POINTS_BOUNDS)
@@ -175,15 +165,17 @@ QUERY_KEYS = (
 
 
 def k_choice_param(k_range: tuple[int, int]) -> Param:
-    """The K chooser: the BIC's choice or any K of the range."""
+    """The K chooser: the BIC's choice (labelled "BIC") or any K of the range."""
     options = (BIC_CHOICE, *range(k_range[0], k_range[1] + 1))
-    return Param(K_KEY, "choice", BIC_CHOICE, options=options, label=format_k_choice)
+    label = lambda k: "BIC" if k == BIC_CHOICE else str(k)  # noqa: E731
+    return Param(K_KEY, "choice", BIC_CHOICE, options=options, label=label)
 
 
 def restart_choice_param(n_restarts: int) -> Param:
-    """The restart chooser: the best restart or any restart index."""
+    """The restart chooser: the best restart (labelled "best") or any restart index."""
     options = (BEST_RESTART, *range(n_restarts))
-    return Param(RESTART_KEY, "choice", BEST_RESTART, options=options, label=format_restart_choice)
+    label = lambda r: "best" if r == BEST_RESTART else str(r)  # noqa: E731
+    return Param(RESTART_KEY, "choice", BEST_RESTART, options=options, label=label)
 
 
 def is_shipped(preset: str) -> bool:
