@@ -99,11 +99,9 @@ def _sanitize_url_once() -> None:
 
 
 def _new_seed(key: str) -> None:
-    current = st.session_state.get(key)
-    seed = secrets.randbelow(MAX_SEED + 1)
-    while seed == current:
-        seed = secrets.randbelow(MAX_SEED + 1)
-    st.session_state[key] = seed
+    """Any seed but the current one, each equally likely."""
+    current = int(st.session_state.get(key) or 0)
+    st.session_state[key] = (current + 1 + secrets.randbelow(MAX_SEED)) % (MAX_SEED + 1)
 
 
 def _on_preset_change() -> None:
@@ -262,24 +260,9 @@ def placed_means() -> tuple[tuple[float, float], ...]:
     return INIT_MEANS.parse(st.query_params.get_all(INIT_MEANS.key)).value
 
 
-def _seed(
-    param: Param,
-    label: str,
-    button: tuple[str, str, str],
-    help: str,
-    *,
-    disabled: bool = False,
-) -> int:
+def _seed(param: Param, label: str, button: tuple[str, str, str], help: str, **kwargs: Any) -> int:
     """A seed input and the button that draws a new seed: ``button`` is (label, key, icon)."""
-    value = bound(st.number_input, param, label, disabled=disabled)
+    value = bound(st.number_input, param, label, **kwargs)
     text, key, icon = button
-    st.button(
-        text,
-        key=key,
-        on_click=_new_seed,
-        args=(param.key,),
-        icon=icon,
-        help=help,
-        disabled=disabled,
-    )
+    st.button(text, key=key, on_click=_new_seed, args=(param.key,), icon=icon, help=help, **kwargs)
     return value
