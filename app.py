@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from gmm_app import fit_flow, presenter, profiling, sidebar
+from gmm_app import fit_flow, lecture, presenter, profiling, sidebar
 
 collapsed = {"initial_sidebar_state": "collapsed"} if presenter.presenting() else {}
 st.set_page_config(**{**sidebar.PAGE_CONFIG, **collapsed})
@@ -23,10 +23,12 @@ PAGES = [
     st.Page("pages/model_selection.py", title="Model selection", icon="📉"),
     st.Page("pages/restarts.py", title="Restarts", icon="🔁"),
     st.Page("pages/your_data.py", title="Your data", icon="📄"),
+    st.Page("pages/lecture.py", title="Lecture", icon="🎓", url_path="lecture"),
     st.Page("pages/about.py", title="About", icon="ℹ️"),
 ]
 
 navigation = st.navigation(PAGES)
+lecture.open_pending_slide()  # a slide's settings reach the widgets before they are drawn
 with profiling.phase("sidebar"):
     sidebar.render_sidebar()
 with profiling.phase("page"):

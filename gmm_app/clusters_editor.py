@@ -33,9 +33,9 @@ def remember_url_table(table: ClusterTable | None) -> None:
     st.session_state[_URL_TABLE] = table
 
 
-def reset_table(preset: str) -> None:
-    """Start the editor again from a preset's clusters, discarding edits."""
-    st.session_state[_BASE_TABLE] = preset_clusters(preset)
+def reset_table(preset: str, table: ClusterTable | None = None) -> None:
+    """Start the editor again from ``table`` (None: the preset's clusters), discarding edits."""
+    st.session_state[_BASE_TABLE] = table or preset_clusters(preset)
     st.session_state.pop(TABLE_EDITOR_KEY, None)
 
 

@@ -138,6 +138,8 @@ UNCERTAINTY = Param(
 CLUSTERS_KEY = "clusters"
 K_KEY = "k"
 RESTART_KEY = "restart"
+SLIDE_KEY = "slide"  # the Lecture page's slide (from 1) and deck (gmm_app.lecture)
+DECK_KEY = "deck"
 
 SIDEBAR_PARAMS = (
     PRESET,
@@ -161,6 +163,8 @@ QUERY_KEYS = (
     K_KEY,
     RESTART_KEY,
     *(p.key for p in PAGE_PARAMS),
+    SLIDE_KEY,
+    DECK_KEY,
 )
 
 

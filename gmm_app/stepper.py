@@ -10,6 +10,7 @@ fit flow or the sidebar.
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 from collections.abc import Callable, Sequence
 
@@ -49,12 +50,11 @@ def _digest(*arrays: np.ndarray) -> str:
 @st.cache_data(max_entries=16, show_spinner="Replaying the fit iteration by iteration…")
 def _replayed(key: str, _points: np.ndarray, _options: dict[str, object]) -> em_steps.Walk:
     """The walk of a one-fit sweep on a worker, cached on ``key`` (a digest of both)."""
-    n_samples, n_features = _points.shape
-    k, n_iter, snapshots = (int(_options[name]) for name in ("k_max", "max_iter", "snapshots"))
-    covariance_type = str(_options["covariance_type"])
-    estimate = estimate_sweep(n_samples, n_features, k, k, 1, n_iter, covariance_type, snapshots)
+    fields = {field.name for field in dataclasses.fields(gmm_core.FitSettings)}
+    settings = gmm_core.FitSettings(**{k: v for k, v in _options.items() if k in fields})
+    estimate = estimate_sweep(*_points.shape, settings)
     replay = sweep_workers.run_sweep(_points, _options, estimate.seconds)
-    walk = em_steps.stored_walk(replay, k, 0)
+    walk = em_steps.stored_walk(replay, settings.k_max, 0)
     if walk is None:
         raise ValueError("the replay did not keep every iteration")
     return walk

@@ -8,14 +8,12 @@ only; must not import Streamlit or ``gmm_app``.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
 
 import numpy as np
-import plotly.graph_objects as go
 from numpy.typing import ArrayLike
 from plotly.subplots import make_subplots
 
-from gmm_figures.curves import _check_restart_index, _prepare_curves, restart_curve_style
+from gmm_figures.curves import _check_restart_index, restart_curve_style
 from gmm_figures.playback import iteration_slider, play_pause_menu
 from gmm_figures.spatial import (
     AXIS_TITLES,
@@ -34,11 +32,9 @@ from gmm_figures.spatial import (
     _start_valid,
     _style_spatial_axes,
     _true_ellipse_traces,
-    _Truth,
     _valid_components,
 )
 from gmm_figures.style import (
-    PALETTE,
     add_notes,
     apply_layout,
     as_float_array,
@@ -49,6 +45,7 @@ from gmm_figures.style import (
     integer_tick_step,
     likelihood_range,
     padded_range,
+    plural,
     rings_caption,
     rounded,
 )
@@ -57,7 +54,6 @@ __all__ = ["fit_animation_figure"]
 
 MAX_FRAMES = 150
 ANIMATION_HEIGHT_PX = 640
-HIGHLIGHT_COLOR = PALETTE[0]
 
 
 def fit_animation_figure(
@@ -120,58 +116,6 @@ def fit_animation_figure(
     sigmas = _check_sigmas(n_sigmas)
     points, point_labels, notes = _prepare_points(X, labels, max_points)
     truth = _prepare_truth(true_means, true_covariances, sigmas, notes)
-    iterations, snap_means, snap_weights, snap_covariances = _check_snapshots(
-        snapshot_iterations, snapshot_weights, snapshot_means, snapshot_covariances
-    )
-    start_means = _check_shape(initial_means, "initial_means", (snap_means.shape[1], 2))
-    colors = _check_component_colors(component_colors, snap_means.shape[1])
-    curves = _prepare_curves(traces, notes)
-    highlighted = _check_restart_index(highlighted_restart, len(curves))
-    snaps = _subsample(iterations, snap_means, snap_weights, snap_covariances, sigmas, notes)
-    start_valid = _start_valid(start_means, start_means.shape[0], notes)
-    x_range, y_range = _spatial_ranges(points, truth.polygons)
-    decimals = decimals_for(x_range, y_range)
-    movie = _Frames(snaps, curves, colors, highlighted, decimals, (x_range, y_range))
-    fig = _subplots(truth, sigmas, movie)
-    _animation_layout(fig, movie, (x_range, y_range), axis_titles, title, notes)
-    still = [
-        _data_trace(points, point_labels, decimals),
-        *_true_ellipse_traces(truth, sigmas, decimals),
-        _initial_means_trace(start_means, start_valid, colors, decimals),
-    ]
-    moving = _animated_traces(movie, sigmas)
-    animated = list(range(len(still), len(still) + len(moving)))
-    iterations = movie.snaps.iterations
-    frames = [
-        {"name": str(iteration), "data": movie.frame_data(frame), "traces": animated}
-        for frame, iteration in enumerate(iterations)
-    ]
-    controls = {"updatemenus": [play_pause_menu()], "sliders": [iteration_slider(iterations)]}
-    return figure_dict(fig, [*still, *moving], frames, **controls)
-
-
-# ----------------------------------------------------------------------------------------
-# Checked snapshots
-
-
-@dataclass(frozen=True)
-class _Snapshots:
-    """The snapshots to animate: sorted by iteration, at most :data:`MAX_FRAMES` of them."""
-
-    iterations: np.ndarray  # (F,)
-    means: np.ndarray  # (F, K, 2)
-    weights: np.ndarray  # (F, K)
-    valid: np.ndarray  # (F, K) components that can be drawn
-    polygons: np.ndarray  # (n_sigma, F, K, P, 2)
-
-
-def _check_snapshots(
-    snapshot_iterations: ArrayLike,
-    snapshot_weights: ArrayLike,
-    snapshot_means: ArrayLike,
-    snapshot_covariances: ArrayLike,
-) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """Iterations (S,), means (S, K, 2), weights (S, K), covariances (S, K, 2, 2)."""
     iterations = as_int_array(snapshot_iterations, "snapshot_iterations")
     if iterations.ndim != 1 or iterations.size == 0:
         raise ValueError(
@@ -180,34 +124,43 @@ def _check_snapshots(
     if np.any(iterations < 0) or np.unique(iterations).size != iterations.size:
         raise ValueError("snapshot_iterations must be distinct non-negative integers")
     n_snapshots = iterations.size
-    snap_means = as_float_array(snapshot_means, "snapshot_means")
-    if snap_means.ndim != 3 or snap_means.shape[0] != n_snapshots or snap_means.shape[2] != 2:
-        raise ValueError(
-            f"snapshot_means must have shape ({n_snapshots}, K, 2), got {snap_means.shape}"
-        )
-    n_components = snap_means.shape[1]
-    snap_weights = _check_shape(snapshot_weights, "snapshot_weights", (n_snapshots, n_components))
-    snap_covariances = _check_shape(
+    means = as_float_array(snapshot_means, "snapshot_means")
+    if means.ndim != 3 or means.shape[0] != n_snapshots or means.shape[2] != 2:
+        raise ValueError(f"snapshot_means must have shape ({n_snapshots}, K, 2), got {means.shape}")
+    n_components = means.shape[1]
+    weights = _check_shape(snapshot_weights, "snapshot_weights", (n_snapshots, n_components))
+    covariances = _check_shape(
         snapshot_covariances, "snapshot_covariances", (n_snapshots, n_components, 2, 2)
     )
-    return iterations, snap_means, snap_weights, snap_covariances
+    start_means = _check_shape(initial_means, "initial_means", (n_components, 2))
+    colors = _check_component_colors(component_colors, n_components)
+    array = as_float_array(traces, "traces")
+    if array.ndim != 2 or array.shape[0] == 0 or array.shape[1] == 0:
+        raise ValueError(f"traces must have shape (R, T) with R, T >= 1, got {array.shape}")
+    finite = np.isfinite(array)
+    if not np.any(finite):
+        raise ValueError("traces hold no finite log-likelihood value")
+    n_dropped = int(np.count_nonzero(~finite))
+    if n_dropped:
+        notes.append(f"{plural(n_dropped, 'non-finite log-likelihood value')} dropped")
+    curves = []  # per restart: (iterations, finite values), cut where the curve turns constant
+    for row, row_finite in zip(array, finite, strict=True):
+        steps = np.flatnonzero(row_finite)
+        values = row[steps]
+        if values.size:
+            differs = np.flatnonzero(values != values[-1])
+            keep = int(differs[-1]) + 2 if differs.size else 1
+            steps, values = steps[:keep], values[:keep]
+        curves.append((steps, values))
+    highlighted = _check_restart_index(highlighted_restart, len(curves))
 
-
-def _subsample(
-    iterations: np.ndarray,
-    means: np.ndarray,
-    weights: np.ndarray,
-    covariances: np.ndarray,
-    sigmas: np.ndarray,
-    notes: list[str],
-) -> _Snapshots:
-    """Sort the snapshots, keep at most :data:`MAX_FRAMES` evenly, find the drawable ones."""
-    n_snapshots = iterations.size
+    # The snapshots sorted by iteration, at most MAX_FRAMES of them kept evenly.
     order = np.argsort(iterations, kind="stable")
     if n_snapshots > MAX_FRAMES:
         order = order[np.unique(np.round(np.linspace(0, n_snapshots - 1, MAX_FRAMES)).astype(int))]
-    means, weights, covariances = means[order], weights[order], covariances[order]
-    valid = _valid_components(means, covariances, weights)
+    iterations, means = iterations[order], means[order]
+    weights, covariances = weights[order], covariances[order]
+    valid = _valid_components(means, covariances, weights)  # (F, K) drawable
     if not np.any(valid):
         raise ValueError("every snapshot component has non-finite or invalid parameters")
     invalid_counts = np.count_nonzero(~valid, axis=0)
@@ -216,159 +169,102 @@ def _subsample(
             f"fit {k} not drawn in {invalid_counts[k]} of {order.size} snapshots "
             "(non-finite parameters)"
         )
-    polygons = _polygons(means, covariances, valid, sigmas)
-    return _Snapshots(iterations[order], means, weights, valid, polygons)
+    polygons = _polygons(means, covariances, valid, sigmas)  # (n_sigma, F, K, P, 2)
+    faint = ~(weights >= FAINT_WEIGHT)
+    start_valid = _start_valid(start_means, n_components, notes)
+    x_range, y_range = _spatial_ranges(points, truth.polygons)
+    decimals = decimals_for(x_range, y_range)
 
+    curve_values = [values for _, values in curves if values.size]
+    # At least 4 decimals: a very low first value (a start with tiny covariances) must not
+    # round the per-point log-likelihoods after it to zero.
+    curve_decimals = max(decimals_for(*curve_values), 4)
+    max_x = max((int(steps[-1]) for steps, _ in curves if steps.size), default=1)
+    iteration_range = padded_range(0.0, float(max(max_x, 2)), 0.03)
+    y_curves = likelihood_range(np.concatenate(curve_values), 0.08)
+    curve_order = [r for r in range(len(curves)) if r != highlighted] + [highlighted]
+    # With redraw=False plotly.js leaves a line trace's old path on screen when its update
+    # is empty, so a trace with nothing to show gets one invisible point instead.
+    centre = rounded([np.mean(x_range), np.mean(y_range)], decimals)
+    placeholder = {"type": "scatter", "x": centre[:1], "y": centre[1:], "opacity": 0.0}
+    curve_placeholder = {
+        "type": "scatter",
+        "x": [0],
+        "y": rounded(y_curves[:1], curve_decimals),
+        "opacity": 0.0,
+    }
 
-# ----------------------------------------------------------------------------------------
-# Frames
+    def ellipse(frame: int, k: int, sigma_index: int) -> dict:
+        if not valid[frame, k]:
+            return placeholder
+        polygon = polygons[sigma_index, frame, k]
+        x, y = rounded(polygon[:, 0], decimals), rounded(polygon[:, 1], decimals)
+        opacity = FAINT_OPACITY if faint[frame, k] else 1.0
+        return {"type": "scatter", "x": x, "y": y, "opacity": opacity}
 
+    def fit_means(frame: int) -> dict:
+        return _fit_means_trace(means[frame], weights[frame], valid[frame], colors, decimals)
 
-class _Frames:
-    """The state of every animated trace in each frame (the data of a Plotly frame).
-
-    With redraw=False plotly.js leaves a line trace's old path on screen when its update
-    is empty, so a trace with nothing to show gets one invisible point instead.
-    """
-
-    def __init__(
-        self,
-        snaps: _Snapshots,
-        curves: list[tuple[np.ndarray, np.ndarray]],
-        colors: np.ndarray,
-        highlighted: int,
-        decimals: int,
-        ranges: tuple[list[float], list[float]],
-    ) -> None:
-        self.snaps, self.curves, self.colors = snaps, curves, colors
-        self.highlighted, self.decimals = highlighted, decimals
-        self.n_components = snaps.means.shape[1]
-        self.n_sigmas = snaps.polygons.shape[0]
-        self.last = snaps.iterations.size - 1
-        self.faint = ~(snaps.weights >= FAINT_WEIGHT)
-        curve_values = [values for _, values in curves if values.size]
-        # At least 4 decimals: a very low first value (a start with tiny covariances) must
-        # not round the per-point log-likelihoods after it to zero.
-        self.curve_decimals = max(decimals_for(*curve_values), 4)
-        max_x = max((int(steps[-1]) for steps, _ in curves if steps.size), default=1)
-        self.iteration_range = padded_range(0.0, float(max(max_x, 2)), 0.03)
-        all_values = np.concatenate(curve_values)
-        self.likelihood_range = likelihood_range(all_values, 0.08)
-        centre = rounded([np.mean(ranges[0]), np.mean(ranges[1])], decimals)
-        self.placeholder = {"type": "scatter", "x": centre[:1], "y": centre[1:], "opacity": 0.0}
-        self.curve_placeholder = {
-            "type": "scatter",
-            "x": [0],
-            "y": rounded(self.likelihood_range[:1], self.curve_decimals),
-            "opacity": 0.0,
-        }
-        self.curve_order = [r for r in range(len(curves)) if r != highlighted] + [highlighted]
-
-    def ellipse(self, frame: int, k: int, sigma_index: int) -> dict:
-        if not self.snaps.valid[frame, k]:
-            return self.placeholder
-        polygon = self.snaps.polygons[sigma_index, frame, k]
-        return {
-            "type": "scatter",
-            "x": rounded(polygon[:, 0], self.decimals),
-            "y": rounded(polygon[:, 1], self.decimals),
-            "opacity": FAINT_OPACITY if self.faint[frame, k] else 1.0,
-        }
-
-    def means(self, frame: int) -> dict:
-        snaps = self.snaps
-        return _fit_means_trace(
-            snaps.means[frame], snaps.weights[frame], snaps.valid[frame], self.colors, self.decimals
-        )
-
-    def curve(self, frame: int, restart: int) -> dict:
-        steps, values = self.curves[restart]
-        shown = steps <= self.snaps.iterations[frame]
+    def curve(frame: int, restart: int) -> dict:
+        steps, values = curves[restart]
+        shown = steps <= iterations[frame]
         if not np.any(shown):
-            return self.curve_placeholder
-        return {
-            "type": "scatter",
-            "x": steps[shown].tolist(),
-            "y": rounded(values[shown], self.curve_decimals),
-            "opacity": 1.0,
-        }
+            return curve_placeholder
+        x, y = steps[shown].tolist(), rounded(values[shown], curve_decimals)
+        return {"type": "scatter", "x": x, "y": y, "opacity": 1.0}
 
-    def frame_data(self, frame: int) -> list[dict]:
+    def frame_data(frame: int) -> list[dict]:
         """Every animated trace in ``frame``, in the order they were added."""
-        data = [
-            self.ellipse(frame, k, sigma_index)
-            for k in range(self.n_components)
-            for sigma_index in range(self.n_sigmas)
-        ]
-        data.append(self.means(frame))
-        data.extend(self.curve(frame, restart) for restart in self.curve_order)
-        return data
+        data = [ellipse(frame, k, i) for k in range(n_components) for i in range(sigmas.size)]
+        return [*data, fit_means(frame), *(curve(frame, r) for r in curve_order)]
 
+    # The moving traces as the last frame shows them: fitted ellipses and means, curves.
+    last = iterations.size - 1
+    moving = []
+    for k in range(n_components):
+        for sigma_index, sigma in enumerate(sigmas):
+            line = {"color": color_for(colors[k]), "width": 3}
+            style = {"mode": "lines", "name": f"fit {k} {sigma:g}σ", "line": line}
+            moving.append(
+                {**ellipse(last, k, sigma_index), **style, "hoverinfo": "skip", "showlegend": False}
+            )
+    moving.append(fit_means(last))
+    for restart in curve_order:  # on the right, with a marker on every iteration
+        marker = {"size": 8 if restart == highlighted else 4}
+        on_right = {"xaxis": "x2", "yaxis": "y2", "mode": "lines+markers", "marker": marker}
+        moving.append(curve(last, restart) | on_right | restart_curve_style(restart, highlighted))
+    still = [
+        _data_trace(points, point_labels, decimals),
+        *_true_ellipse_traces(truth, sigmas, decimals),
+        _initial_means_trace(start_means, start_valid, colors, decimals),
+    ]
+    animated = list(range(len(still), len(still) + len(moving)))
+    frames = [
+        {"name": str(iteration), "data": frame_data(frame), "traces": animated}
+        for frame, iteration in enumerate(iterations)
+    ]
 
-# ----------------------------------------------------------------------------------------
-# Figure pieces
-
-
-def _subplots(truth: _Truth, sigmas: np.ndarray, movie: _Frames) -> go.Figure:
-    """The two panels, without traces: the plane and the log-likelihood curves."""
     left_title = ("solid: fit · dashed: truth" if truth.index.size else "fitted components") + (
         " · " + rings_caption(sigmas) if sigmas.size else ""
     )
-    return make_subplots(
+    fig = make_subplots(
         rows=1,
         cols=2,
         column_widths=[0.6, 0.4],
         horizontal_spacing=0.14,
-        subplot_titles=(
-            left_title,
-            f"{len(movie.curves)} restarts · restart {movie.highlighted} highlighted",
-        ),
+        subplot_titles=(left_title, f"{len(curves)} restarts · restart {highlighted} highlighted"),
     )
-
-
-def _animated_traces(movie: _Frames, sigmas: np.ndarray) -> list[dict]:
-    """The moving traces as the last frame shows them: fitted ellipses and means, curves."""
-    last = movie.last
-    traces = []
-    for k in range(movie.n_components):
-        for sigma_index, sigma in enumerate(sigmas):
-            line = {"color": color_for(movie.colors[k]), "width": 3}
-            style = {"mode": "lines", "name": f"fit {k} {sigma:g}σ", "line": line}
-            ellipse = movie.ellipse(last, k, sigma_index)
-            traces.append({**ellipse, **style, "hoverinfo": "skip", "showlegend": False})
-    traces.append(movie.means(last))
-    for restart in movie.curve_order:  # on the right, with a marker on every iteration
-        marker = {"size": 8 if restart == movie.highlighted else 4}
-        on_right = {"xaxis": "x2", "yaxis": "y2", "mode": "lines+markers", "marker": marker}
-        style = restart_curve_style(restart, movie.highlighted)
-        traces.append(movie.curve(last, restart) | on_right | style)
-    return traces
-
-
-def _animation_layout(
-    fig: go.Figure,
-    movie: _Frames,
-    ranges: tuple[list[float], list[float]],
-    axis_titles: tuple[str, str],
-    title: str | None,
-    notes: list[str],
-) -> None:
-    """Both panels' axes (``ranges``: x, y), legend, title and notes."""
     fig.update_xaxes(
         title_text="EM iteration",
-        range=movie.iteration_range,
+        range=iteration_range,
         autorange=False,
         tick0=0,
-        dtick=integer_tick_step(movie.iteration_range[1]),
+        dtick=integer_tick_step(iteration_range[1]),
         row=1,
         col=2,
     )
     fig.update_yaxes(
-        title_text="mean log-likelihood",
-        range=movie.likelihood_range,
-        autorange=False,
-        row=1,
-        col=2,
+        title_text="mean log-likelihood", range=y_curves, autorange=False, row=1, col=2
     )
     fig.update_layout(
         hovermode="closest",
@@ -383,8 +279,10 @@ def _animation_layout(
             "bgcolor": "rgba(255,255,255,0)",
         },
     )
-    _style_spatial_axes(fig, ranges[0], ranges[1], row=1, axis_titles=axis_titles)
+    _style_spatial_axes(fig, x_range, y_range, row=1, axis_titles=axis_titles)
     apply_layout(fig, title=title, height=ANIMATION_HEIGHT_PX, template=None)
     fig.update_layout(margin={"t": 130 if title else 100, "b": 120})
     fig.update_annotations(selector={"xref": "paper"}, yshift=4)
     add_notes(fig, notes, y_shift=34, margin=28)
+    controls = {"updatemenus": [play_pause_menu()], "sliders": [iteration_slider(iterations)]}
+    return figure_dict(fig, [*still, *moving], frames, **controls)

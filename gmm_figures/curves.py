@@ -15,8 +15,6 @@ Pure: Plotly and NumPy only; must not import Streamlit or ``gmm_app``.
 
 from __future__ import annotations
 
-from collections.abc import Callable
-
 import numpy as np
 import plotly.graph_objects as go
 from numpy.typing import ArrayLike
@@ -78,11 +76,26 @@ def log_likelihood_figure(
     -------
     go.Figure
     """
-    values, iterations, highlighted, shown, notes = _check_curves(
-        traces, n_iter, highlighted_restart
-    )
+    values = as_float_array(traces, "traces")
+    if values.ndim != 2 or values.shape[0] == 0 or values.shape[1] == 0:
+        raise ValueError(f"traces must have shape (R, T) with R, T >= 1, got {values.shape}")
+    n_restarts, length = values.shape
+    iterations = as_int_array(n_iter, "n_iter")
+    if iterations.shape != (n_restarts,):
+        raise ValueError(f"n_iter must have shape ({n_restarts},), got {iterations.shape}")
+    highlighted = _check_restart_index(highlighted_restart, n_restarts)
+    # A value is shown when it is finite and within its restart's run (0..n_iter-1).
+    in_run = np.arange(length)[None, :] < np.clip(iterations, 1, length)[:, None]
+    finite = np.isfinite(values)
+    shown = finite & in_run  # (R, T)
+    if not np.any(shown):
+        raise ValueError("traces hold no finite log-likelihood value")
+    notes = []
+    n_dropped = int(np.count_nonzero(in_run & ~finite))
+    if n_dropped:
+        notes.append(f"{plural(n_dropped, 'non-finite log-likelihood value')} dropped")
     decimals = max(decimals_for(values[shown]), 4)  # see the animation's curve decimals
-    order = [r for r in range(values.shape[0]) if r != highlighted] + [highlighted]
+    order = [r for r in range(n_restarts) if r != highlighted] + [highlighted]
     drawn = [restart for restart in order if np.any(shown[restart])]
     fig = go.Figure()
     for restart in drawn:
@@ -90,8 +103,29 @@ def log_likelihood_figure(
         y = rounded(values[restart, steps], decimals)
         curve = {"type": "scatter", "x": steps.tolist(), "y": y, "mode": "lines"}
         fig.add_trace(curve | restart_curve_style(restart, highlighted))
-    fig.add_trace(_stopped_dots(values, shown, iterations, drawn, highlighted, decimals))
-    _curve_axes(fig, values, shown)
+    last_steps = [int(np.flatnonzero(shown[restart])[-1]) for restart in drawn]
+    last_values = [values[restart, step] for restart, step in zip(drawn, last_steps, strict=True)]
+    fig.add_scatter(  # one dot per drawn restart at its last shown value
+        x=last_steps,
+        y=rounded(last_values, decimals),
+        text=[f"restart {r}: {plural(int(iterations[r]), 'iteration')}" for r in drawn],
+        mode="markers",
+        name="stopped",
+        marker={
+            "size": 8,
+            "color": [HIGHLIGHT_COLOR if r == highlighted else MUTED_TEXT_COLOR for r in drawn],
+        },
+        hovertemplate="%{text}<br>last value %{y}<extra></extra>",
+        showlegend=False,
+    )
+    last_step = max(int(np.max(np.flatnonzero(np.any(shown, axis=0)))), 2)
+    fig.update_xaxes(
+        title_text="EM iteration",
+        range=padded_range(0.0, float(last_step), 0.03),
+        tick0=0,
+        dtick=integer_tick_step(last_step),
+    )
+    fig.update_yaxes(title_text="mean log-likelihood", range=likelihood_range(values[shown]))
     fig.update_layout(
         hovermode="closest",
         legend={"orientation": "h", "x": 1.0, "xanchor": "right", "y": 0.02, "yanchor": "bottom"},
@@ -142,20 +176,85 @@ def model_selection_figure(
     if chosen not in ks.tolist():
         raise ValueError(f"chosen_k={chosen} is not one of k_values {ks.tolist()}")
     truth = None if true_k is None else check_int(true_k, "true_k")
-    metrics, notes = _check_metrics(ks.size, bic, aic, final_log_likelihood)
+    metrics = []
+    for name, array_like, better in (
+        ("BIC", bic, np.min),
+        ("AIC", aic, np.min),
+        ("log-likelihood", final_log_likelihood, np.max),
+    ):
+        array = as_float_array(array_like, name)
+        if array.ndim != 2 or array.shape[0] != ks.size or array.shape[1] == 0:
+            raise ValueError(
+                f"{name} must have shape ({ks.size}, R) with R >= 1, got {array.shape}"
+            )
+        metrics.append((name, array, better))
     n_restarts = metrics[0][1].shape[1]  # each restart's dot sits at the same offset for every K
+    if any(array.shape[1] != n_restarts for _, array, _ in metrics):
+        raise ValueError("bic, aic and final_log_likelihood must have the same shape")
+    notes = []
+    for name, array, _ in metrics:
+        finite = np.isfinite(array)
+        if not np.any(finite):
+            raise ValueError(f"{name} holds no finite value")
+        if not np.all(finite):
+            notes.append(f"{name}: {plural(int(np.count_nonzero(~finite)), 'non-finite value')}")
     offsets = np.linspace(-1, 1, n_restarts) * STRIP_HALF_WIDTH if n_restarts > 1 else np.zeros(1)
-    fig = make_subplots(
-        rows=3,
-        cols=1,
-        shared_xaxes=True,
-        vertical_spacing=0.05,
-    )
+    fig = make_subplots(rows=3, cols=1, shared_xaxes=True, vertical_spacing=0.05)
     for row, (name, array, better) in enumerate(metrics, start=1):
-        for trace in _metric_traces(name, array, better, ks, offsets):
-            fig.add_trace(trace, row=row, col=1)
+        # A strip of every restart and the line of the best ones.
+        finite = np.isfinite(array)
+        decimals = decimals_for(array)
+        k_index, restart_index = np.nonzero(finite)
+        color = _METRIC_COLORS[name]
+        has_value = np.any(finite, axis=1)
+        best = [better(array[i, finite[i]]) for i in np.flatnonzero(has_value)]
+        fig.add_scatter(
+            x=rounded(ks[k_index] + offsets[restart_index], 3),
+            y=rounded(array[k_index, restart_index], decimals),
+            customdata=np.stack([ks[k_index], restart_index], axis=1).tolist(),
+            mode="markers",
+            name=f"{name}: every restart",
+            marker={"size": 8, "color": color, "opacity": 0.45, "line": {"width": 0}},
+            hovertemplate=(
+                f"K=%{{customdata[0]}}, restart %{{customdata[1]}}<br>{name} %{{y}}<extra></extra>"
+            ),
+            showlegend=False,
+            row=row,
+            col=1,
+        )
+        fig.add_scatter(
+            x=ks[has_value].tolist(),
+            y=rounded(best, decimals),
+            mode="lines+markers",
+            name=f"{name}: best restart",
+            line={"color": color, "width": 3},
+            marker={"size": 10, "color": color},
+            hovertemplate=f"K=%{{x}}, best restart<br>{name} %{{y}}<extra></extra>",
+            showlegend=False,
+            row=row,
+            col=1,
+        )
         fig.update_yaxes(title_text=_METRIC_AXIS_TITLES[name], row=row)
-    _k_axis(fig, ks, chosen, truth)
+    # The shared K axis, the chosen and true K markers and the caption.
+    shown_ks = ks.tolist() + ([] if truth is None else [truth])
+    k_low, k_high = min(shown_ks), max(shown_ks)
+    fig.update_xaxes(
+        range=[k_low - 0.5, k_high + 0.5],
+        tickmode="array",
+        tickvals=list(range(k_low, k_high + 1)),
+    )
+    fig.update_xaxes(title_text="number of components K", row=3, col=1)
+    _add_k_marker(fig, chosen, "chosen K (BIC)", "dash", PALETTE[1], "right")
+    if truth is not None:
+        _add_k_marker(fig, truth, "true K", "dot", TEXT_COLOR, "left")
+    add_caption(
+        fig,
+        "caption",
+        "dots: every restart · line: best restart of each K · arrow: better direction",
+        side="right",
+        y_shift=28,
+        color=MUTED_TEXT_COLOR,
+    )
     fig.update_layout(hovermode="closest", showlegend=False)
     apply_layout(fig, title=title, height=760)
     fig.update_layout(margin_t=fig.layout.margin.t + 40)
@@ -201,123 +300,6 @@ def _add_k_marker(fig: go.Figure, k: int, label: str, dash: str, color: str, sid
     )
 
 
-def _prepare_curves(traces: ArrayLike, notes: list[str]) -> list[tuple[np.ndarray, np.ndarray]]:
-    """Per restart: (iterations, finite values), cut where the curve turns constant."""
-    array = as_float_array(traces, "traces")
-    if array.ndim != 2 or array.shape[0] == 0 or array.shape[1] == 0:
-        raise ValueError(f"traces must have shape (R, T) with R, T >= 1, got {array.shape}")
-    finite = np.isfinite(array)
-    if not np.any(finite):
-        raise ValueError("traces hold no finite log-likelihood value")
-    n_dropped = int(np.count_nonzero(~finite))
-    if n_dropped:
-        notes.append(f"{plural(n_dropped, 'non-finite log-likelihood value')} dropped")
-    curves = []
-    for row, row_finite in zip(array, finite, strict=True):
-        steps = np.flatnonzero(row_finite)
-        values = row[steps]
-        if values.size:
-            differs = np.flatnonzero(values != values[-1])
-            keep = int(differs[-1]) + 2 if differs.size else 1
-            steps, values = steps[:keep], values[:keep]
-        curves.append((steps, values))
-    return curves
-
-
-def _check_metrics(
-    n_k: int, bic: ArrayLike, aic: ArrayLike, final_log_likelihood: ArrayLike
-) -> tuple[list[tuple[str, np.ndarray, Callable]], list[str]]:
-    """(name, (K, R) array, better-of function) per metric, and notes on non-finite values."""
-    metrics = []
-    for name, array_like, better in (
-        ("BIC", bic, np.min),
-        ("AIC", aic, np.min),
-        ("log-likelihood", final_log_likelihood, np.max),
-    ):
-        array = as_float_array(array_like, name)
-        if array.ndim != 2 or array.shape[0] != n_k or array.shape[1] == 0:
-            raise ValueError(f"{name} must have shape ({n_k}, R) with R >= 1, got {array.shape}")
-        metrics.append((name, array, better))
-    n_restarts = metrics[0][1].shape[1]
-    if any(array.shape[1] != n_restarts for _, array, _ in metrics):
-        raise ValueError("bic, aic and final_log_likelihood must have the same shape")
-    notes = []
-    for name, array, _ in metrics:
-        finite = np.isfinite(array)
-        if not np.any(finite):
-            raise ValueError(f"{name} holds no finite value")
-        if not np.all(finite):
-            notes.append(f"{name}: {plural(int(np.count_nonzero(~finite)), 'non-finite value')}")
-    return metrics, notes
-
-
-def _metric_traces(
-    name: str, array: np.ndarray, better: Callable, ks: np.ndarray, offsets: np.ndarray
-) -> list[go.Scatter]:
-    """One metric's panel: a strip of every restart and the line of the best ones."""
-    finite = np.isfinite(array)
-    decimals = decimals_for(array)
-    k_index, restart_index = np.nonzero(finite)
-    color = _METRIC_COLORS[name]
-    has_value = np.any(finite, axis=1)
-    best = [better(array[i, finite[i]]) for i in np.flatnonzero(has_value)]
-    return [
-        go.Scatter(
-            x=rounded(ks[k_index] + offsets[restart_index], 3),
-            y=rounded(array[k_index, restart_index], decimals),
-            customdata=np.stack([ks[k_index], restart_index], axis=1).tolist(),
-            mode="markers",
-            name=f"{name}: every restart",
-            marker={"size": 8, "color": color, "opacity": 0.45, "line": {"width": 0}},
-            hovertemplate=(
-                f"K=%{{customdata[0]}}, restart %{{customdata[1]}}<br>{name} %{{y}}<extra></extra>"
-            ),
-            showlegend=False,
-        ),
-        go.Scatter(
-            x=ks[has_value].tolist(),
-            y=rounded(best, decimals),
-            mode="lines+markers",
-            name=f"{name}: best restart",
-            line={"color": color, "width": 3},
-            marker={"size": 10, "color": color},
-            hovertemplate=f"K=%{{x}}, best restart<br>{name} %{{y}}<extra></extra>",
-            showlegend=False,
-        ),
-    ]
-
-
-# ----------------------------------------------------------------------------------------
-# Steps of log_likelihood_figure
-
-
-def _check_curves(
-    traces: ArrayLike, n_iter: ArrayLike, highlighted_restart: int
-) -> tuple[np.ndarray, np.ndarray, int, np.ndarray, list[str]]:
-    """Values (R, T), iterations (R,), the highlighted row, the shown mask (R, T), notes.
-
-    A value is shown when it is finite and within its restart's run (``0..n_iter-1``).
-    """
-    values = as_float_array(traces, "traces")
-    if values.ndim != 2 or values.shape[0] == 0 or values.shape[1] == 0:
-        raise ValueError(f"traces must have shape (R, T) with R, T >= 1, got {values.shape}")
-    n_restarts, length = values.shape
-    iterations = as_int_array(n_iter, "n_iter")
-    if iterations.shape != (n_restarts,):
-        raise ValueError(f"n_iter must have shape ({n_restarts},), got {iterations.shape}")
-    highlighted = _check_restart_index(highlighted_restart, n_restarts)
-    ends = np.clip(iterations, 1, length)
-    in_run = np.arange(length)[None, :] < ends[:, None]
-    finite = np.isfinite(values)
-    if not np.any(finite & in_run):
-        raise ValueError("traces hold no finite log-likelihood value")
-    notes = []
-    n_dropped = int(np.count_nonzero(in_run & ~finite))
-    if n_dropped:
-        notes.append(f"{plural(n_dropped, 'non-finite log-likelihood value')} dropped")
-    return values, iterations, highlighted, finite & in_run, notes
-
-
 def restart_curve_style(restart: int, highlighted: int) -> dict:
     """A restart's log-likelihood curve: thick and coloured when highlighted, else thin grey."""
     is_highlighted = restart == highlighted
@@ -330,70 +312,3 @@ def restart_curve_style(restart: int, highlighted: int) -> dict:
         "showlegend": is_highlighted,
         "hovertemplate": f"restart {restart}<br>iteration %{{x}}: %{{y}}<extra></extra>",
     }
-
-
-def _stopped_dots(
-    values: np.ndarray,
-    shown: np.ndarray,
-    iterations: np.ndarray,
-    drawn: list[int],
-    highlighted: int,
-    decimals: int,
-) -> go.Scatter:
-    """One dot per ``drawn`` restart at its last shown value (``values``: shape (R, T))."""
-    last_steps = [int(np.flatnonzero(shown[restart])[-1]) for restart in drawn]
-    return go.Scatter(
-        x=last_steps,
-        y=rounded(
-            [values[restart, step] for restart, step in zip(drawn, last_steps, strict=True)],
-            decimals,
-        ),
-        text=[f"restart {r}: {plural(int(iterations[r]), 'iteration')}" for r in drawn],
-        mode="markers",
-        name="stopped",
-        marker={
-            "size": 8,
-            "color": [HIGHLIGHT_COLOR if r == highlighted else MUTED_TEXT_COLOR for r in drawn],
-        },
-        hovertemplate="%{text}<br>last value %{y}<extra></extra>",
-        showlegend=False,
-    )
-
-
-def _curve_axes(fig: go.Figure, values: np.ndarray, shown: np.ndarray) -> None:
-    """Iteration axis up to the last shown step, log-likelihood axis over the shown values."""
-    last_step = int(np.max(np.flatnonzero(np.any(shown, axis=0))))
-    fig.update_xaxes(
-        title_text="EM iteration",
-        range=padded_range(0.0, float(max(last_step, 2)), 0.03),
-        tick0=0,
-        dtick=integer_tick_step(max(last_step, 2)),
-    )
-    fig.update_yaxes(title_text="mean log-likelihood", range=likelihood_range(values[shown]))
-
-
-# ----------------------------------------------------------------------------------------
-# Steps of model_selection_figure
-
-
-def _k_axis(fig: go.Figure, ks: np.ndarray, chosen: int, truth: int | None) -> None:
-    """The shared K axis, the chosen and true K markers and the caption (``ks``: (n_k,))."""
-    shown_ks = ks.tolist() + ([] if truth is None else [truth])
-    k_low, k_high = min(shown_ks), max(shown_ks)
-    fig.update_xaxes(
-        range=[k_low - 0.5, k_high + 0.5],
-        tickmode="array",
-        tickvals=list(range(k_low, k_high + 1)),
-    )
-    fig.update_xaxes(title_text="number of components K", row=3, col=1)
-    _add_k_marker(fig, chosen, "chosen K (BIC)", "dash", PALETTE[1], "right")
-    if truth is not None:
-        _add_k_marker(fig, truth, "true K", "dot", TEXT_COLOR, "left")
-    add_caption(
-        fig,
-        "caption",
-        "dots: every restart · line: best restart of each K · arrow: better direction",
-        side="right",
-        y_shift=28,
-        color=MUTED_TEXT_COLOR,
-    )

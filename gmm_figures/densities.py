@@ -9,7 +9,7 @@ the true ones are dashed.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from typing import NamedTuple
 
 import numpy as np
 import plotly.graph_objects as go
@@ -20,6 +20,7 @@ from gmm_core.mixture import Mixture
 from gmm_figures.playback import iteration_slider, play_pause_menu
 from gmm_figures.spatial import _check_component_colors
 from gmm_figures.style import (
+    TEMPLATE,
     add_notes,
     apply_layout,
     as_float_array,
@@ -39,8 +40,7 @@ runs off the top instead of flattening everything else."""
 MIXTURE_COLOR = "#222222"
 
 
-@dataclass(frozen=True)
-class _Components:
+class _Components(NamedTuple):
     """Checked 1-D parameters of a mixture or a stack of them (snapshots, restarts), variances
     flattened; ``valid`` marks the drawable components."""
 
@@ -48,6 +48,10 @@ class _Components:
     means: np.ndarray  # (..., K)
     variances: np.ndarray  # (..., K)
     valid: np.ndarray  # (..., K)
+
+    def at(self, index: int) -> _Components:
+        """One mixture of a stack: every field's row ``index``."""
+        return _Components(*(field[index] for field in self))
 
 
 def _components(weights: ArrayLike, means: ArrayLike, variances: ArrayLike) -> _Components:
@@ -118,20 +122,6 @@ def _line(x: list, y: list, name: str, color: str, **style: object) -> dict:
     }
 
 
-def _truth_traces(grid: np.ndarray, truth: _Components | None, decimals: int) -> list[dict]:
-    """The dashed true mixture and weighted true densities (one legend entry for all)."""
-    if truth is None:
-        return []
-    curves = weighted_densities(grid, truth)
-    x = rounded(grid, decimals)
-    mixture = rounded(curves.sum(axis=0), 5)
-    traces = [_line(x, mixture, "true mixture", "#777777", dash="dash", width=2)]
-    for k in np.flatnonzero(truth.valid):  # in the legend as "true mixture" only
-        line = _line(x, rounded(curves[k], 5), f"true {k} density", color_for(k), dash="dash")
-        traces.append({**line, "showlegend": False, "line": {**line["line"], "width": 1.5}})
-    return traces
-
-
 def _fit_updates(
     grid: np.ndarray, fit: _Components, colors: np.ndarray, decimals: int
 ) -> list[dict]:
@@ -160,27 +150,6 @@ def _fit_traces(updates: list[dict], colors: np.ndarray) -> list[dict]:
     return traces
 
 
-def _style(fig: go.Figure, grid: np.ndarray, heights: np.ndarray, axis_title: str) -> None:
-    fig.update_xaxes(title_text=axis_title, range=[float(grid[0]), float(grid[-1])])
-    fig.update_yaxes(title_text="density", range=[0.0, _y_top(heights)])
-    fig.update_layout(
-        bargap=0.02,
-        hovermode="closest",
-        legend={  # one row inside the top: the y axis leaves room above the tallest bar
-            "orientation": "h",
-            "x": 0.0,
-            "xanchor": "left",
-            "y": 1.0,
-            "yanchor": "top",
-            "bgcolor": "rgba(255,255,255,0.7)",
-        },
-    )
-
-
-def _y_top(heights: np.ndarray) -> float:
-    return max(float(heights.max()), 1e-12) * Y_TOP
-
-
 def _bars(centres: np.ndarray, heights: np.ndarray, decimals: int, **style: object) -> dict:
     """The data's density histogram (grey bars)."""
     return {
@@ -193,14 +162,49 @@ def _bars(centres: np.ndarray, heights: np.ndarray, decimals: int, **style: obje
     }
 
 
-def _base(
-    points: np.ndarray, grid: np.ndarray, truth: _Components | None, decimals: int
-) -> tuple[list[dict], np.ndarray]:
-    """The still traces (histogram, truth) and the bars' heights."""
+def _histogram_figure(
+    points: np.ndarray,
+    truth: _Components | None,
+    axis_title: str,
+    title: str | None,
+    notes: list[str],
+    template: str | None,
+) -> tuple[go.Figure, list[dict], np.ndarray, int]:
+    """The laid-out figure without traces, the still traces (histogram, then the dashed true
+    mixture and weighted true densities, one legend entry for all), the grid (G,) and the
+    decimals of its values."""
+    grid = _grid(points)
+    decimals = decimals_for(grid)
     centres, heights = _histogram(points)
     hover = "x≈%{x}<br>density %{y}<extra>data</extra>"
-    bars = _bars(centres, heights, decimals, showlegend=False, hovertemplate=hover)
-    return [bars, *_truth_traces(grid, truth, decimals)], heights
+    still = [_bars(centres, heights, decimals, showlegend=False, hovertemplate=hover)]
+    if truth is not None:
+        curves = weighted_densities(grid, truth)
+        x = rounded(grid, decimals)
+        mixture = rounded(curves.sum(axis=0), 5)
+        still.append(_line(x, mixture, "true mixture", "#777777", dash="dash", width=2))
+        for k in np.flatnonzero(truth.valid):  # in the legend as "true mixture" only
+            line = _line(x, rounded(curves[k], 5), f"true {k} density", color_for(k), dash="dash")
+            still.append({**line, "showlegend": False, "line": {**line["line"], "width": 1.5}})
+    fig = go.Figure()
+    fig.update_xaxes(title_text=axis_title, range=[float(grid[0]), float(grid[-1])])
+    fig.update_yaxes(title_text="density", range=[0.0, max(float(heights.max()), 1e-12) * Y_TOP])
+    fig.update_layout(
+        bargap=0.02,
+        hovermode="closest",
+        legend={  # one row inside the top: the y axis leaves room above the tallest bar
+            "orientation": "h",
+            "x": 0.0,
+            "xanchor": "left",
+            "y": 1.0,
+            "yanchor": "top",
+            "bgcolor": "rgba(255,255,255,0.7)",
+        },
+    )
+    apply_layout(fig, title=title, template=template)
+    fig.update_layout(title_subtitle_text="solid: fit · dashed: truth · weighted densities")
+    add_notes(fig, notes)
+    return fig, still, grid, decimals
 
 
 def mixture_histogram_figure(
@@ -243,14 +247,10 @@ def mixture_histogram_figure(
         raise ValueError("every fitted component has non-finite or invalid parameters")
     if skipped := [f"fit {k}" for k in np.flatnonzero(~fit.valid)]:
         notes.append("left out (weight 0 or invalid): " + ", ".join(skipped))
-    grid = _grid(points)
-    decimals = decimals_for(grid)
-    still, heights = _base(points, grid, true_parts, decimals)
-    fig = go.Figure([*still, *_fit_traces(_fit_updates(grid, fit, colors, decimals), colors)])
-    _style(fig, grid, heights, axis_title)
-    apply_layout(fig, title=title)
-    fig.update_layout(title_subtitle_text="solid: fit · dashed: truth · weighted densities")
-    add_notes(fig, notes)
+    fig, still, grid, decimals = _histogram_figure(
+        points, true_parts, axis_title, title, notes, TEMPLATE
+    )
+    fig.add_traces([*still, *_fit_traces(_fit_updates(grid, fit, colors, decimals), colors)])
     return fig
 
 
@@ -291,19 +291,12 @@ def mixture_animation_figure(
         raise ValueError("snapshots must have shape (S, K) with S snapshot iterations")
     true_parts = None if truth is None else _mixture_parts(truth)
     colors = _check_component_colors(component_colors, snaps.weights.shape[1])
-    grid = _grid(points)
-    decimals = decimals_for(grid)
-    frames = [_fit_updates(grid, _at(snaps, s), colors, decimals) for s in range(iterations.size)]
-    still, heights = _base(points, grid, true_parts, decimals)
-    moving = list(range(len(still), len(still) + len(frames[-1])))
-    fig = go.Figure()
-    _style(fig, grid, heights, axis_title)
-    apply_layout(fig, title=title, template=None)
-    fig.update_layout(
-        title_subtitle_text="solid: fit · dashed: truth · weighted densities",
-        margin={"b": 130},
+    fig, still, grid, decimals = _histogram_figure(
+        points, true_parts, axis_title, title, notes, None
     )
-    add_notes(fig, notes)
+    fig.update_layout(margin={"b": 130})
+    frames = [_fit_updates(grid, snaps.at(s), colors, decimals) for s in range(iterations.size)]
+    moving = list(range(len(still), len(still) + len(frames[-1])))
     frame_dicts = [
         {"name": str(int(it)), "data": [{"type": "scatter", **u} for u in data], "traces": moving}
         for it, data in zip(iterations, frames, strict=True)
@@ -311,12 +304,6 @@ def mixture_animation_figure(
     controls = {"updatemenus": [play_pause_menu()], "sliders": [iteration_slider(iterations)]}
     traces = [*still, *_fit_traces(frames[-1], colors)]
     return figure_dict(fig, traces, frame_dicts, **controls)
-
-
-def _at(snaps: _Components, index: int) -> _Components:
-    return _Components(
-        *(getattr(snaps, f)[index] for f in ("weights", "means", "variances", "valid"))
-    )
 
 
 def restart_density_grid_figure(
@@ -370,32 +357,19 @@ def restart_density_grid_figure(
     fig = make_subplots(n_rows, columns, subplot_titles=titles, shared_xaxes=True)
     for r in range(n_restarts):
         where = {"row": r // columns + 1, "col": r % columns + 1}
-        _restart_panel(fig, where, (centres, heights), grid, _at(fits, r), colors[r], r, decimals)
-    fig.update_yaxes(range=[0.0, _y_top(heights)], showticklabels=False)
+        fig.add_trace(_bars(centres, heights, decimals, hoverinfo="skip"), **where)
+        fit = fits.at(r)
+        mixture, *components = _fit_updates(grid, fit, colors[r], decimals)
+        x = mixture["x"]
+        fig.add_trace(_line(x, mixture["y"], f"restart {r} mixture", MIXTURE_COLOR), **where)
+        for k, update in enumerate(components):
+            if fit.valid[k]:
+                line = _line(x, update["y"], f"restart {r} fit {k}", color_for(colors[r, k]))
+                fig.add_trace(line, **where)
+    fig.update_yaxes(range=[0.0, max(float(heights.max()), 1e-12) * Y_TOP], showticklabels=False)
     fig.update_xaxes(range=[float(grid[0]), float(grid[-1])])
     fig.update_xaxes(title_text=axis_title, row=n_rows)
     fig.update_layout(showlegend=False, bargap=0.02)
     apply_layout(fig, title=title, height=max(260 * n_rows, 320))
     add_notes(fig, notes)
     return fig
-
-
-def _restart_panel(
-    fig: go.Figure,
-    where: dict,
-    histogram: tuple[np.ndarray, np.ndarray],
-    grid: np.ndarray,
-    fit: _Components,
-    colors: np.ndarray,
-    restart: int,
-    decimals: int,
-) -> None:
-    fig.add_trace(_bars(*histogram, decimals, hoverinfo="skip"), **where)
-    mixture, *components = _fit_updates(grid, fit, colors, decimals)
-    x = mixture["x"]
-    name = f"restart {restart} mixture"
-    fig.add_trace(_line(x, mixture["y"], name, MIXTURE_COLOR), **where)
-    for k, update in enumerate(components):
-        if fit.valid[k]:
-            name = f"restart {restart} fit {k}"
-            fig.add_trace(_line(x, update["y"], name, color_for(colors[k])), **where)

@@ -157,7 +157,12 @@ def ellipse_figure(
     start_means = None
     if initial_means is not None:
         start_means = _check_shape(initial_means, "initial_means", (n_components, 2))
-    valid = _drawable_components(mixture, notes)
+    valid = _valid_components(mixture.means, mixture.covariances, mixture.weights)  # (K,)
+    if n_components == 0 or not np.any(valid):
+        raise ValueError("every fitted component has non-finite or invalid parameters")
+    if (skipped := np.flatnonzero(~valid)).size:
+        names = ", ".join(f"fit {k}" for k in skipped)
+        notes.append(f"skipped (non-finite parameters): {names}")
     start_valid = _start_valid(start_means, n_components, notes)
     polygons = _polygons(mixture.means, mixture.covariances, valid, sigmas)  # (n_sigma, K, P, 2)
     faint = mixture.weights < FAINT_WEIGHT
@@ -189,19 +194,3 @@ def ellipse_figure(
         )
     add_notes(fig, notes, margin=30)
     return fig
-
-
-# ----------------------------------------------------------------------------------------
-# Steps of ellipse_figure
-
-
-def _drawable_components(mixture: Mixture, notes: list[str]) -> np.ndarray:
-    """(K,) bool: components with finite, valid parameters; the others are noted as skipped."""
-    valid = _valid_components(mixture.means, mixture.covariances, mixture.weights)
-    if mixture.n_components == 0 or not np.any(valid):
-        raise ValueError("every fitted component has non-finite or invalid parameters")
-    skipped = np.flatnonzero(~valid)
-    if skipped.size:
-        names = ", ".join(f"fit {k}" for k in skipped)
-        notes.append(f"skipped (non-finite parameters): {names}")
-    return valid

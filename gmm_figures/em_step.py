@@ -17,7 +17,6 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 import numpy as np
-import plotly.graph_objects as go
 from plotly.colors import hex_to_rgb
 from plotly.subplots import make_subplots
 
@@ -146,40 +145,26 @@ def em_step_figure(
             faint=True,
         )
         traces.append(_means(previous_means, component_colors, "previous means", True))
-        _add_arrows(fig, previous_means, means)
+        for old, new in zip(previous_means, means, strict=True):  # each mean's move
+            fig.add_annotation(
+                x=new[0],
+                y=new[1],
+                ax=old[0],
+                ay=old[1],
+                xref="x",
+                yref="y",
+                axref="x",
+                ayref="y",
+                showarrow=True,
+                arrowhead=2,
+                arrowwidth=2,
+                arrowcolor="#333333",
+                text="",
+            )
     traces += _ellipses(means, covariances, component_colors, sigmas, prefix="fit", faint=False)
     traces.append(_means(means, component_colors, "means", False))
-    traces += _curve(fig, np.asarray(log_likelihood, dtype=np.float64), iteration)
-    x_range, y_range = plane_ranges(shown[np.all(np.isfinite(shown), axis=1)], 0.05)
-    _style_spatial_axes(fig, x_range, y_range, row=1)  # equal scale, over the finite points
-    apply_layout(fig, title=title, height=height, template=None)
-    fig.update_layout(showlegend=False, uirevision="em_step")
-    return figure_dict(fig, traces)
-
-
-def _add_arrows(fig: go.Figure, previous_means: np.ndarray, means: np.ndarray) -> None:
-    """An arrow from each mean before the M step to its new place (both: (K, 2))."""
-    for old, new in zip(previous_means, means, strict=True):
-        fig.add_annotation(
-            x=new[0],
-            y=new[1],
-            ax=old[0],
-            ay=old[1],
-            xref="x",
-            yref="y",
-            axref="x",
-            ayref="y",
-            showarrow=True,
-            arrowhead=2,
-            arrowwidth=2,
-            arrowcolor="#333333",
-            text="",
-        )
-
-
-def _curve(fig: go.Figure, log_likelihood: np.ndarray, iteration: int) -> list[dict]:
-    """The log-likelihood up to ``iteration`` with a marker on it, on the right; the axes fit
-    the whole walk."""
+    # The log-likelihood up to the iteration, marked, on the right; the axes fit the walk.
+    log_likelihood = np.asarray(log_likelihood, dtype=np.float64)
     so_far = log_likelihood[: iteration + 1]
     on_right = {"xaxis": "x2", "yaxis": "y2", "showlegend": False}
     fig.update_xaxes(title_text="iteration", range=[-0.5, log_likelihood.size - 0.5], row=1, col=2)
@@ -191,9 +176,14 @@ def _curve(fig: go.Figure, log_likelihood: np.ndarray, iteration: int) -> list[d
     )
     curve = {"x": list(range(so_far.size)), "y": rounded(so_far, 6), "mode": "lines+markers"}
     current = {"x": [iteration], "y": rounded(so_far[-1:], 6), "mode": "markers"}
-    return [
+    traces += [
         {"type": "scatter", **curve, "name": "log-likelihood", **on_right}
         | {"line": {"color": color_for(0), "width": 3}},
         {"type": "scatter", **current, "name": "current", **on_right}
         | {"marker": {"color": "#d62728", "size": 16, "symbol": "diamond"}},
     ]
+    x_range, y_range = plane_ranges(shown[np.all(np.isfinite(shown), axis=1)], 0.05)
+    _style_spatial_axes(fig, x_range, y_range, row=1)  # equal scale, over the finite points
+    apply_layout(fig, title=title, height=height, template=None)
+    fig.update_layout(showlegend=False, uirevision="em_step")
+    return figure_dict(fig, traces)

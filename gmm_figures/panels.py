@@ -44,28 +44,6 @@ def panel_title(iteration: int, last_iteration: int) -> str:
     return f"Iteration {iteration}"
 
 
-def _check(
-    points: np.ndarray,
-    means: np.ndarray,
-    covariances: np.ndarray,
-    responsibilities: np.ndarray,
-    n_panels: int,
-) -> None:
-    """Raise ValueError unless the shapes agree and every number is finite."""
-    n_points, n_components = points.shape[0], means.shape[1] if means.ndim == 3 else 0
-    expected = {
-        "points": (points, (n_points, 2)),
-        "means": (means, (n_panels, n_components, 2)),
-        "covariances": (covariances, (n_panels, n_components, 2, 2)),
-        "responsibilities": (responsibilities, (n_panels, n_points, n_components)),
-    }
-    for name, (array, shape) in expected.items():
-        if array.shape != shape or 0 in shape:
-            raise ValueError(f"{name} must have shape {shape}, got {array.shape}")
-        if not np.all(np.isfinite(array)):
-            raise ValueError(f"{name} hold non-finite values")
-
-
 def panels_figure(
     points: np.ndarray,
     *,
@@ -99,7 +77,18 @@ def panels_figure(
     n_panels = len(iterations)
     if n_panels == 0:
         raise ValueError("no iterations to show")
-    _check(points, means, covariances, resp, n_panels)
+    n_points, n_components = points.shape[0], means.shape[1] if means.ndim == 3 else 0
+    expected = {
+        "points": (points, (n_points, 2)),
+        "means": (means, (n_panels, n_components, 2)),
+        "covariances": (covariances, (n_panels, n_components, 2, 2)),
+        "responsibilities": (resp, (n_panels, n_points, n_components)),
+    }
+    for name, (array, shape) in expected.items():
+        if array.shape != shape or 0 in shape:
+            raise ValueError(f"{name} must have shape {shape}, got {array.shape}")
+        if not np.all(np.isfinite(array)):
+            raise ValueError(f"{name} hold non-finite values")
     keep = subsample_indices(points.shape[0], max_points)
     n_columns = min(n_panels, MAX_COLUMNS)
     n_rows = math.ceil(n_panels / n_columns)

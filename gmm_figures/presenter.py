@@ -18,13 +18,10 @@ _SIZED = {"font", "tickfont", "title_font", "titlefont", "marker", "textfont", "
 
 
 def _scaled(value: Any, factor: float) -> Any:
-    if isinstance(value, bool):
-        return value
-    if isinstance(value, int | float):
-        return value * factor
     if isinstance(value, list):
         return [_scaled(v, factor) for v in value]
-    return value
+    is_number = isinstance(value, int | float) and not isinstance(value, bool)
+    return value * factor if is_number else value
 
 
 def _walk(node: Any, factor: float, parent: str = "") -> None:

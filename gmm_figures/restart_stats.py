@@ -61,18 +61,35 @@ def final_log_likelihood_histogram(
     -------
     go.Figure
     """
-    values, tol, finite, notes = _check_final_values(final_log_likelihood, tolerance)
+    values = as_float_array(final_log_likelihood, "final_log_likelihood")
+    if values.ndim != 1 or values.size == 0:
+        raise ValueError(f"final_log_likelihood must have shape (R,), R >= 1, got {values.shape}")
+    tol = float(tolerance)
+    if not np.isfinite(tol) or tol < 0:
+        raise ValueError(f"tolerance must be finite and non-negative, got {tolerance!r}")
+    finite = values[np.isfinite(values)]
+    if finite.size == 0:
+        raise ValueError("final_log_likelihood holds no finite value")
+    notes = []
+    if finite.size < values.size:
+        notes.append(f"{plural(values.size - finite.size, 'non-finite value')} dropped")
     best = float(finite.max())
     n_near = int(np.count_nonzero(finite >= best - tol))
     spread = float(best - finite.min())
     width = max(spread / 30.0, tol / 2.0, abs(best) * 1e-12, 1e-12)
     decimals = decimals_for(finite, [best - width])
     shown = rounded(finite, decimals)
+    # Equal bins: the last centred on the best, the first on the lowest.
+    n_bins = int(np.floor((max(shown) - min(shown)) / width + 0.5)) + 1
+    end = max(shown) + width / 2
+    start = end - n_bins * width
+    if start >= min(shown) - 1e-6 * width:
+        start -= width
     fig = go.Figure(
         go.Histogram(
             x=shown,
             name="final log-likelihood",
-            xbins=_histogram_bins(shown, width),
+            xbins={"start": start, "end": end, "size": width},
             marker={"color": PALETTE[0], "line": {"color": "white", "width": 1}},
             hovertemplate="log-likelihood %{x}<br>%{y} restarts<extra></extra>",
         )
@@ -81,7 +98,18 @@ def final_log_likelihood_histogram(
         f"best {best:.{max(decimals, 0)}f}<br>{n_near} of {values.size} restarts "
         f"({n_near / values.size:.0%}) within {tol:g} of the best"
     )
-    _mark_best(fig, rounded(best, decimals), text)
+    fig.add_vline(  # dashed, at the rounded best value
+        x=rounded(best, decimals),
+        line={"color": PALETTE[1], "width": 3, "dash": "dash"},
+        annotation_position="top left",
+        annotation={
+            "name": "near best",
+            "text": text,
+            "align": "right",
+            "bgcolor": "rgba(255,255,255,0.85)",
+            "font": {"size": SMALL_FONT_SIZE + 2, "color": TEXT_COLOR},
+        },
+    )
     fig.update_xaxes(title_text="final mean log-likelihood")
     fig.update_yaxes(title_text="restarts")
     fig.update_layout(showlegend=False, bargap=0.05)
@@ -127,150 +155,6 @@ def init_comparison_figure(
         raise ValueError("methods must not be empty")
     if len(set(names)) != n_methods:
         raise ValueError(f"methods must be distinct, got {names}")
-    fractions, iterations, samples, notes = _check_comparison(
-        names, fraction_near_best, mean_iterations, final_log_likelihoods
-    )
-    colors = [color_for(i) for i in range(n_methods)]
-    fig = _comparison_subplots()
-    decimals = decimals_for(np.concatenate(samples))
-    for trace in _box_traces(names, samples, colors, decimals):
-        fig.add_trace(trace, row=1, col=1)
-    for column, (name, array, text_format) in enumerate(
-        (("fraction near best", fractions, "{:.0%}"), ("mean iterations", iterations, "{:.1f}")),
-        start=2,
-    ):
-        fig.add_trace(_bar_trace(name, names, array, colors, text_format), row=1, col=column)
-    _comparison_axes(fig, iterations)
-    apply_layout(fig, title=title, height=520)
-    add_notes(fig, notes, y_shift=8, margin=30)
-    return fig
-
-
-# ----------------------------------------------------------------------------------------
-# Steps of final_log_likelihood_histogram
-
-
-def _check_final_values(
-    final_log_likelihood: ArrayLike, tolerance: float
-) -> tuple[np.ndarray, float, np.ndarray, list[str]]:
-    """Values (R,), the tolerance, the finite values (R_f,) and a note on the dropped ones."""
-    values = as_float_array(final_log_likelihood, "final_log_likelihood")
-    if values.ndim != 1 or values.size == 0:
-        raise ValueError(f"final_log_likelihood must have shape (R,), R >= 1, got {values.shape}")
-    tol = float(tolerance)
-    if not np.isfinite(tol) or tol < 0:
-        raise ValueError(f"tolerance must be finite and non-negative, got {tolerance!r}")
-    finite = values[np.isfinite(values)]
-    if finite.size == 0:
-        raise ValueError("final_log_likelihood holds no finite value")
-    notes = []
-    if finite.size < values.size:
-        notes.append(f"{plural(values.size - finite.size, 'non-finite value')} dropped")
-    return values, tol, finite, notes
-
-
-def _histogram_bins(shown: list[float], width: float) -> dict[str, float]:
-    """Equal bins over ``shown`` (R_f,): the last centred on the best, the first on the lowest."""
-    low, high = min(shown), max(shown)
-    n_bins = int(np.floor((high - low) / width + 0.5)) + 1
-    end = high + width / 2
-    start = end - n_bins * width
-    if start >= low - 1e-6 * width:
-        start -= width
-    return {"start": start, "end": end, "size": width}
-
-
-def _mark_best(fig: go.Figure, best: float, text: str) -> None:
-    """A dashed vertical line at the (rounded) ``best`` value, labelled with ``text``."""
-    fig.add_vline(
-        x=best,
-        line={"color": PALETTE[1], "width": 3, "dash": "dash"},
-        annotation_position="top left",
-        annotation={
-            "name": "near best",
-            "text": text,
-            "align": "right",
-            "bgcolor": "rgba(255,255,255,0.85)",
-            "font": {"size": SMALL_FONT_SIZE + 2, "color": TEXT_COLOR},
-        },
-    )
-
-
-# ----------------------------------------------------------------------------------------
-# Steps of init_comparison_figure
-
-
-def _comparison_subplots() -> go.Figure:
-    """Three panels side by side: log-likelihood boxes, fraction near best, mean iterations."""
-    return make_subplots(
-        rows=1,
-        cols=3,
-        column_widths=[0.44, 0.28, 0.28],
-        horizontal_spacing=0.09,
-        subplot_titles=(
-            "final log-likelihood per restart",
-            "fraction of restarts near best",
-            "mean EM iterations",
-        ),
-    )
-
-
-def _box_traces(
-    names: list[str], samples: list[np.ndarray], colors: list[str], decimals: int
-) -> list[go.Box]:
-    """One box with all points per method: its finite final log-likelihoods, shape (R_m,)."""
-    return [
-        go.Box(
-            y=rounded(array[np.isfinite(array)], decimals),
-            name=name,
-            boxpoints="all",
-            jitter=0.5,
-            pointpos=0,
-            marker={"color": color, "size": 7, "opacity": 0.6},
-            line={"color": color, "width": 2},
-            fillcolor="rgba(0,0,0,0)",
-            hovertemplate=f"{name}<br>%{{y}}<extra></extra>",
-        )
-        for name, array, color in zip(names, samples, colors, strict=True)
-    ]
-
-
-def _bar_trace(
-    name: str, methods: list[str], array: np.ndarray, colors: list[str], text_format: str
-) -> go.Bar:
-    """One bar per method with a finite value in ``array`` (shape (M,)), labelled on top."""
-    present = np.flatnonzero(np.isfinite(array))
-    return go.Bar(
-        x=[methods[i] for i in present],
-        y=rounded(array[present], 4),
-        name=name,
-        marker={"color": [colors[i] for i in present]},
-        text=[text_format.format(array[i]) for i in present],
-        textposition="outside",
-        cliponaxis=False,
-        textfont={"size": SMALL_FONT_SIZE},
-        hovertemplate=f"%{{x}}<br>{name} %{{y}}<extra></extra>",
-    )
-
-
-def _comparison_axes(fig: go.Figure, iterations: np.ndarray) -> None:
-    """Axis titles and ranges of the three panels (``iterations``: shape (M,))."""
-    fig.update_yaxes(title_text="final mean log-likelihood", row=1, col=1)
-    fig.update_yaxes(range=[0, 1.12], tickformat=".0%", row=1, col=2)
-    finite_iterations = iterations[np.isfinite(iterations)]
-    top = float(finite_iterations.max()) if finite_iterations.size else 1.0
-    fig.update_yaxes(range=[0, max(top, 1.0) * 1.15], row=1, col=3)
-    fig.update_layout(showlegend=False, hovermode="closest")
-
-
-def _check_comparison(
-    names: list[str],
-    fraction_near_best: ArrayLike,
-    mean_iterations: ArrayLike,
-    final_log_likelihoods: Sequence[ArrayLike],
-) -> tuple[np.ndarray, np.ndarray, list[np.ndarray], list[str]]:
-    """Fractions (M,), mean iterations (M,), each method's samples, and notes."""
-    n_methods = len(names)
     fractions = as_float_array(fraction_near_best, "fraction_near_best")
     iterations = as_float_array(mean_iterations, "mean_iterations")
     for name, array in (("fraction_near_best", fractions), ("mean_iterations", iterations)):
@@ -301,4 +185,56 @@ def _check_comparison(
         missing = [names[i] for i in np.flatnonzero(~np.isfinite(array))]
         if missing:
             notes.append(f"no {label} for {', '.join(missing)}")
-    return fractions, iterations, samples, notes
+
+    colors = [color_for(i) for i in range(n_methods)]
+    fig = make_subplots(
+        rows=1,
+        cols=3,
+        column_widths=[0.44, 0.28, 0.28],
+        horizontal_spacing=0.09,
+        subplot_titles=(
+            "final log-likelihood per restart",
+            "fraction of restarts near best",
+            "mean EM iterations",
+        ),
+    )
+    decimals = decimals_for(all_samples)
+    for name, array, color in zip(names, samples, colors, strict=True):
+        box = go.Box(  # all points of the method's finite final log-likelihoods
+            y=rounded(array[np.isfinite(array)], decimals),
+            name=name,
+            boxpoints="all",
+            jitter=0.5,
+            pointpos=0,
+            marker={"color": color, "size": 7, "opacity": 0.6},
+            line={"color": color, "width": 2},
+            fillcolor="rgba(0,0,0,0)",
+            hovertemplate=f"{name}<br>%{{y}}<extra></extra>",
+        )
+        fig.add_trace(box, row=1, col=1)
+    for column, (name, array, text_format) in enumerate(
+        (("fraction near best", fractions, "{:.0%}"), ("mean iterations", iterations, "{:.1f}")),
+        start=2,
+    ):
+        present = np.flatnonzero(np.isfinite(array))  # one bar per method with a value
+        bar = go.Bar(
+            x=[names[i] for i in present],
+            y=rounded(array[present], 4),
+            name=name,
+            marker={"color": [colors[i] for i in present]},
+            text=[text_format.format(array[i]) for i in present],
+            textposition="outside",
+            cliponaxis=False,
+            textfont={"size": SMALL_FONT_SIZE},
+            hovertemplate=f"%{{x}}<br>{name} %{{y}}<extra></extra>",
+        )
+        fig.add_trace(bar, row=1, col=column)
+    fig.update_yaxes(title_text="final mean log-likelihood", row=1, col=1)
+    fig.update_yaxes(range=[0, 1.12], tickformat=".0%", row=1, col=2)
+    finite_iterations = iterations[np.isfinite(iterations)]
+    top = float(finite_iterations.max()) if finite_iterations.size else 1.0
+    fig.update_yaxes(range=[0, max(top, 1.0) * 1.15], row=1, col=3)
+    fig.update_layout(showlegend=False, hovermode="closest")
+    apply_layout(fig, title=title, height=520)
+    add_notes(fig, notes, y_shift=8, margin=30)
+    return fig

@@ -10,10 +10,8 @@ Pure: Plotly and NumPy only; must not import Streamlit or ``gmm_app``.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, replace
 
 import numpy as np
-import plotly.graph_objects as go
 from numpy.typing import ArrayLike
 from plotly.subplots import make_subplots
 
@@ -108,159 +106,83 @@ def restart_grid_figure(
     panel_limit = check_positive_int(max_panels, "max_panels")
     n_columns = check_positive_int(columns, "columns")
     points, point_labels, notes = _prepare_points(X, labels, max_points)
-    fits = _check_fits(means, covariances, weights, final_log_likelihood, component_colors)
-    fits = _drawable(fits, sigma, notes)
-    order = _panel_order(fits.scores, panel_limit, notes)
-    n_columns = min(n_columns, order.size)
-    n_rows = math.ceil(order.size / n_columns)
-    x_range, y_range = plane_ranges(points, 0.06)
-    decimals = decimals_for(x_range, y_range, significant=3)
-    fig = _grid_subplots(fits.scores, order, n_rows, n_columns)
-    data = _data_trace(points, point_labels, decimals)
-    traces = _panels(fig, fits, order, n_columns, data, decimals, (x_range, y_range))
-    _grid_layout(fig, n_rows, title, notes)
-    return figure_dict(fig, traces)
-
-
-@dataclass(frozen=True)
-class _Fits:
-    """Every restart's checked fit; ``valid``, ``alive`` and ``polygons`` once drawable."""
-
-    means: np.ndarray  # (R, K, 2)
-    covariances: np.ndarray  # (R, K, 2, 2)
-    weights: np.ndarray  # (R, K)
-    scores: np.ndarray  # (R,)
-    colors: np.ndarray  # (R, K)
-    valid: np.ndarray | None = None  # (R, K) finite, valid parameters
-    alive: np.ndarray | None = None  # (R, K) valid and not faint: ellipse drawn
-    polygons: np.ndarray | None = None  # (R, K, P, 2)
-
-
-def _check_fits(
-    means: ArrayLike,
-    covariances: ArrayLike,
-    weights: ArrayLike,
-    final_log_likelihood: ArrayLike,
-    component_colors: ArrayLike | None,
-) -> _Fits:
-    """Check the shapes of every restart's parameters, scores and colours."""
     fit_means = as_float_array(means, "means")
     if fit_means.ndim != 3 or fit_means.shape[2] != 2 or 0 in fit_means.shape[:2]:
         raise ValueError(f"means must have shape (R, K, 2) with R, K >= 1, got {fit_means.shape}")
-    n_restarts, n_components = fit_means.shape[:2]
+    n_restarts, n_components = shape = fit_means.shape[:2]
     fit_covariances = _check_shape(covariances, "covariances", (n_restarts, n_components, 2, 2))
-    fit_weights = _check_shape(weights, "weights", (n_restarts, n_components))
+    fit_weights = _check_shape(weights, "weights", shape)
     scores = _check_shape(final_log_likelihood, "final_log_likelihood", (n_restarts,))
-    shape = (n_restarts, n_components)
     if component_colors is None:
         colors = np.broadcast_to(np.arange(n_components), shape)
     else:
         colors = as_int_array(component_colors, "component_colors")
         if colors.shape != shape:
             raise ValueError(f"component_colors must have shape {shape}, got {colors.shape}")
-    return _Fits(fit_means, fit_covariances, fit_weights, scores, colors)
-
-
-def _drawable(fits: _Fits, sigma: float, notes: list[str]) -> _Fits:
-    """Which components can be drawn, which get an ellipse, and their polygons."""
-    valid = _valid_components(fits.means, fits.covariances, fits.weights)
+    valid = _valid_components(fit_means, fit_covariances, fit_weights)  # (R, K) drawable
     if not np.any(valid):
         raise ValueError("every component of every restart has non-finite or invalid parameters")
     n_invalid = int(np.count_nonzero(~valid))
     if n_invalid:
         notes.append(f"{plural(n_invalid, 'component')} with non-finite parameters skipped")
-    alive = valid & (fits.weights >= FAINT_WEIGHT)
-    polygons = _polygons(fits.means, fits.covariances, valid, np.array([sigma]))[0]
-    return replace(fits, valid=valid, alive=alive, polygons=polygons)
-
-
-def _panel_order(scores: np.ndarray, panel_limit: int, notes: list[str]) -> np.ndarray:
-    """Restarts to show, best ``scores`` (R,) first, non-finite last: at most ``panel_limit``."""
-    sort_key = np.where(np.isfinite(scores), -scores, np.inf)
-    order = np.argsort(sort_key, kind="stable")[:panel_limit]
+    alive = valid & (fit_weights >= FAINT_WEIGHT)  # (R, K) with an ellipse
+    polygons = _polygons(fit_means, fit_covariances, valid, np.array([sigma]))[0]  # (R, K, P, 2)
+    # Best scores first, non-finite last, at most panel_limit of them.
+    order = np.argsort(np.where(np.isfinite(scores), -scores, np.inf), kind="stable")
+    order = order[:panel_limit]
     if order.size < scores.size:
         notes.append(f"showing the best {order.size} of {scores.size} restarts")
-    return order
-
-
-def _grid_subplots(scores: np.ndarray, order: np.ndarray, n_rows: int, n_columns: int) -> go.Figure:
-    """The grid of panels, each titled with its restart and score (``scores``: shape (R,))."""
-    titles = [f"r{r}: {scores[r]:.3f}" if np.isfinite(scores[r]) else f"r{r}: n/a" for r in order]
-    return make_subplots(
+    n_columns = min(n_columns, order.size)
+    n_rows = math.ceil(order.size / n_columns)
+    ranges = plane_ranges(points, 0.06)
+    decimals = decimals_for(*ranges, significant=3)
+    fig = make_subplots(
         rows=n_rows,
         cols=n_columns,
-        subplot_titles=titles,
+        subplot_titles=[
+            f"r{r}: {scores[r]:.3f}" if np.isfinite(scores[r]) else f"r{r}: n/a" for r in order
+        ],
         horizontal_spacing=min(0.02, 0.5 / n_columns),
         vertical_spacing=min(0.25 / n_rows, 0.08),
     )
-
-
-def _data_trace(points: np.ndarray, point_labels: np.ndarray | None, decimals: int) -> dict:
-    """The data drawn in every panel: grey, or faint cluster colours with ``point_labels``."""
+    # The data drawn in every panel: grey, or faint cluster colours with labels.
     color = DATA_GREY if point_labels is None else [color_for(v) for v in point_labels.tolist()]
     marker = {"size": 3, "color": color, "opacity": 0.25 if point_labels is not None else 0.3}
-    return xy_trace(points, decimals, "data", marker=marker, hoverinfo="skip")
-
-
-def _panels(
-    fig: go.Figure,
-    fits: _Fits,
-    order: np.ndarray,
-    n_columns: int,
-    data: dict,
-    decimals: int,
-    ranges: tuple[list[float], list[float]],
-) -> list[dict]:
-    """The traces of one panel per restart in ``order`` (R_shown,), row by row, and the panels'
-    equal axes over ``ranges``."""
+    data = xy_trace(points, decimals, "data", marker=marker, hoverinfo="skip")
     traces = []
-    for panel, restart in enumerate(order.tolist()):
-        axes = {"xaxis": f"x{panel + 1}", "yaxis": f"y{panel + 1}"} if panel else {}
-        traces += [trace | axes for trace in _panel_traces(fits, restart, data, decimals)]
-        equal_aspect_panel_axes(fig, panel, n_columns, ranges)
-    return traces
-
-
-def _panel_traces(fits: _Fits, restart: int, data: dict, decimals: int) -> list[dict]:
-    """One restart's panel: the data, its ellipses as one line trace, its means."""
-    assert fits.valid is not None and fits.alive is not None and fits.polygons is not None
-    ellipse_x: list[float | None] = []
-    ellipse_y: list[float | None] = []
-    for k in np.flatnonzero(fits.alive[restart]):
-        ellipse_x += rounded(fits.polygons[restart, k, :, 0], decimals) + [None]
-        ellipse_y += rounded(fits.polygons[restart, k, :, 1], decimals) + [None]
-    shown = np.flatnonzero(fits.valid[restart])
-    weights = fits.weights[restart]
-    marker = {
-        "size": 9,
-        "color": [color_for(fits.colors[restart, k]) for k in shown],
-        "opacity": [1.0 if fits.alive[restart, k] else FAINT_OPACITY for k in shown],
-        "line": {"width": 1.5, "color": "white"},
-    }
-    return [
-        data | {"name": f"r{restart} data"},
-        {
+    for panel, r in enumerate(order.tolist()):
+        ellipse_x: list[float | None] = []
+        ellipse_y: list[float | None] = []
+        for k in np.flatnonzero(alive[r]):
+            ellipse_x += rounded(polygons[r, k, :, 0], decimals) + [None]
+            ellipse_y += rounded(polygons[r, k, :, 1], decimals) + [None]
+        shown = np.flatnonzero(valid[r])
+        marker = {
+            "size": 9,
+            "color": [color_for(colors[r, k]) for k in shown],
+            "opacity": [1.0 if alive[r, k] else FAINT_OPACITY for k in shown],
+            "line": {"width": 1.5, "color": "white"},
+        }
+        ellipses = {
             "type": "scatter",
             "x": ellipse_x[:-1],
             "y": ellipse_y[:-1],
             "mode": "lines",
-            "name": f"r{restart} ellipses",
+            "name": f"r{r} ellipses",
             "line": {"color": ELLIPSE_LINE_COLOR, "width": 2},
             "hoverinfo": "skip",
-        },
-        xy_trace(
-            fits.means[restart, shown],
+        }
+        centres = xy_trace(
+            fit_means[r, shown],
             decimals,
-            f"r{restart} means",
+            f"r{r} means",
             marker=marker,
-            text=[f"r{restart} fit {k} · weight {weights[k]:.3f}" for k in shown],
+            text=[f"r{r} fit {k} · weight {fit_weights[r, k]:.3f}" for k in shown],
             hovertemplate="%{text}<extra></extra>",
-        ),
-    ]
-
-
-def _grid_layout(fig: go.Figure, n_rows: int, title: str | None, notes: list[str]) -> None:
-    """Hidden axes, small panel titles, the height for ``n_rows`` and the notes."""
+        )
+        axes = {"xaxis": f"x{panel + 1}", "yaxis": f"y{panel + 1}"} if panel else {}
+        traces += [trace | axes for trace in (data | {"name": f"r{r} data"}, ellipses, centres)]
+        equal_aspect_panel_axes(fig, panel, n_columns, ranges)
     fig.update_xaxes(visible=False, autorange=False)
     fig.update_yaxes(visible=False, autorange=False)
     fig.update_annotations(font={"size": SMALL_FONT_SIZE, "color": TEXT_COLOR})
@@ -269,3 +191,4 @@ def _grid_layout(fig: go.Figure, n_rows: int, title: str | None, notes: list[str
     apply_layout(fig, title=title, height=height, template=None)
     fig.update_layout(margin={"l": 20, "r": 20, "b": 20})
     add_notes(fig, notes, y_shift=26, margin=30)
+    return figure_dict(fig, traces)

@@ -304,11 +304,11 @@ def padded_range(low: float, high: float, fraction: float = 0.05) -> list[float]
 
 def plane_ranges(xy: np.ndarray, fraction: float) -> tuple[list[float], list[float]]:
     """The x and y ranges over the rows of ``xy`` (N, 2), each as :func:`padded_range` widens it."""
-    low, high = xy.min(axis=0), xy.max(axis=0)
-    return (
-        padded_range(float(low[0]), float(high[0]), fraction),
-        padded_range(float(low[1]), float(high[1]), fraction),
+    x_range, y_range = (
+        padded_range(float(low), float(high), fraction)
+        for low, high in zip(xy.min(axis=0), xy.max(axis=0), strict=True)
     )
+    return x_range, y_range
 
 
 LIKELIHOOD_MIN_RELATIVE_SPAN = 1e-3

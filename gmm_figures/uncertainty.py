@@ -103,7 +103,20 @@ def uncertainty_figure(
     resp = as_float_array(responsibilities, "responsibilities")
     w, m, c = (as_float_array(a, n) for a, n in ((weights, "w"), (means, "m"), (covariances, "c")))
     steps = np.asarray(iterations, dtype=int).reshape(-1)
-    _check(points, resp, w, m, c, steps)
+    if points.ndim != 2 or points.shape[1] != 2 or points.shape[0] == 0:
+        raise ValueError(f"X must have shape (N, 2) with N ≥ 1, got {points.shape}")
+    t, n = steps.size, points.shape[0]
+    k = w.shape[-1] if w.ndim == 2 else -1
+    expected = {"responsibilities": (t, n, k), "weights": (t, k), "means": (t, k, 2)}
+    expected["covariances"] = (t, k, 2, 2)
+    for name, array in zip(expected, (resp, w, m, c), strict=True):
+        if array.shape != expected[name]:
+            raise ValueError(f"{name} must have shape {expected[name]}, got {array.shape}")
+    if t == 0 or k < 1:
+        raise ValueError("the uncertainty view needs at least one snapshot and one component")
+    for name, array in (("X", points), ("means", m), ("covariances", c), ("weights", w)):
+        if not np.all(np.isfinite(array)):
+            raise ValueError(f"{name} holds NaN or infinite values")
     colors = list(range(w.shape[1])) if component_colors is None else list(component_colors)
     keep = subsample_indices(points.shape[0], MAX_POINTS)
     x_range, y_range = plane_ranges(np.concatenate([points, m.reshape(-1, 2)]), 0.04)
@@ -126,31 +139,6 @@ def uncertainty_figure(
         updatemenus=[play_pause_menu(redraw=True)],
         sliders=[iteration_slider(steps, redraw=True)],
     )
-
-
-def _check(
-    points: np.ndarray,
-    resp: np.ndarray,
-    w: np.ndarray,
-    m: np.ndarray,
-    c: np.ndarray,
-    steps: np.ndarray,
-) -> None:
-    """Shapes must agree and the points and parameters be finite (else ``ValueError``)."""
-    if points.ndim != 2 or points.shape[1] != 2 or points.shape[0] == 0:
-        raise ValueError(f"X must have shape (N, 2) with N ≥ 1, got {points.shape}")
-    t, n = steps.size, points.shape[0]
-    k = w.shape[-1] if w.ndim == 2 else -1
-    expected = {"responsibilities": (t, n, k), "weights": (t, k), "means": (t, k, 2)}
-    expected["covariances"] = (t, k, 2, 2)
-    for name, array in zip(expected, (resp, w, m, c), strict=True):
-        if array.shape != expected[name]:
-            raise ValueError(f"{name} must have shape {expected[name]}, got {array.shape}")
-    if t == 0 or k < 1:
-        raise ValueError("the uncertainty view needs at least one snapshot and one component")
-    for name, array in (("X", points), ("means", m), ("covariances", c), ("weights", w)):
-        if not np.all(np.isfinite(array)):
-            raise ValueError(f"{name} holds NaN or infinite values")
 
 
 def _frame_traces(

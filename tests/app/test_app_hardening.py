@@ -154,6 +154,8 @@ SAME_SHAPE: dict[str, st.SearchStrategy] = {
     "init_means": st.sampled_from(["-1,1;1,-1", "0,0;3,3;6,0", "x", "1,1;1,1", "nan,1", ""]),
     "panels": st.sampled_from(["0,1,2,5,20", "3", "1,x", "-1", "0,5000"]),
     "uncertainty": st.sampled_from(["true", "false", "1", "x"]),
+    "slide": st.sampled_from(["1", "3", "99", "x"]),  # the Lecture page's; others ignore them
+    "deck": st.sampled_from(["em_in_15_minutes", "nope", "~x"]),
 }
 assert set(SAME_SHAPE) == set(params.QUERY_KEYS)
 
