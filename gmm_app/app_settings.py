@@ -98,16 +98,11 @@ class ParsedQuery:
     ignored: tuple[tuple[str, str], ...] = field(default=())
 
 
-def _as_lists(raw: Mapping[str, object]) -> dict[str, list[str]]:
-    lists: dict[str, list[str]] = {}
-    for key, value in raw.items():
-        if isinstance(value, str):
-            lists[str(key)] = [value]
-        elif isinstance(value, Sequence):
-            lists[str(key)] = [str(v) for v in value]
-        else:
-            lists[str(key)] = [str(value)]
-    return lists
+def as_list(value: object) -> list[str]:
+    """A query parameter's values as a list: ``"a" -> ["a"]``, ``["a", "b"]`` as it is."""
+    if isinstance(value, str) or not isinstance(value, Sequence):
+        return [str(value)]
+    return [str(v) for v in value]
 
 
 def parse_query_params(raw: Mapping[str, object]) -> ParsedQuery:
@@ -122,7 +117,7 @@ def parse_query_params(raw: Mapping[str, object]) -> ParsedQuery:
     raw
         Query parameters as ``key -> value`` or ``key -> [values]`` (repeated keys).
     """
-    params = _as_lists(raw)
+    params = {str(key): as_list(value) for key, value in raw.items()}
     values: dict[str, Any] = {}
     url: dict[str, str | list[str]] = {}
     ignored: list[tuple[str, str]] = []
@@ -140,23 +135,21 @@ def parse_query_params(raw: Mapping[str, object]) -> ParsedQuery:
 
     for param in (*SIDEBAR_PARAMS, *PAGE_PARAMS):
         use(param, params.get(param.key))
-    if K_RANGE.key not in params:  # a preset's link sets its K range unless it says otherwise
-        values[K_RANGE.key] = preset_k_range(values[PRESET.key])
-        if (wanted := K_RANGE.canonical(values[K_RANGE.key])) is not None:
-            url[K_RANGE.key] = wanted
-    suggested = preset_init(values[PRESET.key])
-    if INIT.key not in params and suggested is not None:  # likewise its initialisation
-        values[INIT.key] = suggested
-        if (wanted := INIT.canonical(suggested)) is not None:
-            url[INIT.key] = wanted
+    preset = values[PRESET.key]
+    # A preset's link sets its K range and initialisation unless the link gives them.
+    for param, suggested in ((K_RANGE, preset_k_range(preset)), (INIT, preset_init(preset))):
+        if param.key not in params and suggested is not None:
+            values[param.key] = suggested
+            if (wanted := param.canonical(suggested)) is not None:
+                url[param.key] = wanted
     use(k_choice_param(values[K_RANGE.key]), params.get(K_KEY))
     use(restart_choice_param(values[RESTARTS.key]), params.get(RESTART_KEY))
 
     clusters: ClusterTable | None = None
     if CLUSTERS_KEY in params:
         given = params[CLUSTERS_KEY]
-        if is_shipped(values[PRESET.key]):
-            ignored.append((CLUSTERS_KEY, f"{values[PRESET.key]} is a fixed data set"))
+        if is_shipped(preset):
+            ignored.append((CLUSTERS_KEY, f"{preset} is a fixed data set"))
         elif len(given) != 1:
             ignored.append((CLUSTERS_KEY, "given more than once; using the preset's clusters"))
         else:
@@ -165,7 +158,7 @@ def parse_query_params(raw: Mapping[str, object]) -> ParsedQuery:
             except ValueError as error:
                 ignored.append((CLUSTERS_KEY, f"{error}; using the preset's clusters"))
             else:
-                if clusters != preset_clusters(values[PRESET.key]):
+                if clusters != preset_clusters(preset):
                     url[CLUSTERS_KEY] = encode_clusters(clusters)
     for key in params:
         if key not in QUERY_KEYS:
@@ -241,21 +234,19 @@ class Settings:
     def as_dict(self) -> dict[str, Any]:
         """JSON-ready settings (for downloads); for real data its source and size instead of
         the synthetic data's settings."""
+        fit = self.fit
         if self.shipped:
             data = {"data": SHIPPED[self.preset].source, "n_points": self.data_key.n_points}
-            return {"preset": self.preset, **data, **self._fit_dict()}
+        else:
+            data = {
+                "clusters": [list(row) for row in self.clusters],
+                "noise": self.noise,
+                "n_points": self.n_points,
+                "data_seed": self.data_seed,
+            }
         return {
             "preset": self.preset,
-            "clusters": [list(row) for row in self.clusters],
-            "noise": self.noise,
-            "n_points": self.n_points,
-            "data_seed": self.data_seed,
-            **self._fit_dict(),
-        }
-
-    def _fit_dict(self) -> dict[str, Any]:
-        fit = self.fit
-        return {
+            **data,
             "k_range": [fit.k_min, fit.k_max],
             "n_restarts": fit.n_restarts,
             "init_method": fit.init_params,

@@ -157,8 +157,4 @@ def frame_rows(frame: pd.DataFrame, n_features: int = 2) -> list[list[object]]:
     """
     if n_features == 1:
         frame = frame.assign(**{name: 0.0 for name in CLUSTER_COLUMNS if name not in COLUMNS_1D})
-    columns = [frame.get(name) for name in CLUSTER_COLUMNS]
-    n_rows = len(frame)
-    return [
-        [None if column is None else column.iloc[i] for column in columns] for i in range(n_rows)
-    ]
+    return frame.reindex(columns=list(CLUSTER_COLUMNS)).astype(object).to_numpy().tolist()

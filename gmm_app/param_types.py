@@ -1,10 +1,9 @@
 """URL parameter types: how one query parameter's untrusted text becomes a value.
 
-Each type (:class:`IntParam`, :class:`FloatParam`, :class:`ChoiceParam`, …) parses the
-text of one query parameter into a value (clamped, snapped or replaced by the default),
-says why the text was not used as-is, and writes the canonical text back. The number
-text helpers and the placed-means codec used by these types live here too.
-:mod:`gmm_app.params` builds the app's parameters from these types.
+One :class:`Param` per query parameter; its ``kind`` says how its text is read (clamped,
+snapped or replaced by the default), why the text was not used as-is, and how the value
+is written back. The number text helpers and the placed-means codec live here too.
+:mod:`gmm_app.params` holds the app's table of parameters.
 
 Pure: no Streamlit. Must not import any ``gmm_app`` module or ``gmm_core``.
 """
@@ -19,9 +18,6 @@ from typing import Any
 
 MAX_PARAM_CHARS = 64
 """The longest text read for one value of a parameter (placed means have their own)."""
-
-
-# --------------------------------------------------------------------------- number text
 
 _INT_TEXT = re.compile(r"[+-]?\d{1,18}")
 _FLOAT_TEXT = re.compile(r"[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d{1,3})?")
@@ -39,10 +35,9 @@ def parse_int(text: str) -> int | None:
     text = text.strip()
     if _INT_TEXT.fullmatch(text):
         return int(text)
-    if _FLOAT_TEXT.fullmatch(text):
-        number = float(text)
-        if math.isfinite(number) and number.is_integer() and abs(number) < 1e18:
-            return int(number)
+    number = parse_float(text)
+    if number is not None and number.is_integer() and abs(number) < 1e18:
+        return int(number)
     return None
 
 
@@ -52,195 +47,6 @@ def parse_float(text: str) -> float | None:
         return None
     number = float(text)
     return number if math.isfinite(number) else None
-
-
-# --------------------------------------------------------------------------- parameters
-
-
-@dataclass(frozen=True)
-class ParamResult:
-    """Outcome of validating one query parameter.
-
-    Attributes
-    ----------
-    value
-        The value to use (the default when the given one was unusable).
-    url
-        The canonical query-parameter value to keep, or None to remove the parameter
-        (the value is the default).
-    note
-        Why the given value was not used as-is, or None.
-    """
-
-    value: Any
-    url: str | list[str] | None
-    note: str | None = None
-
-
-def _single(values: Sequence[str]) -> tuple[str | None, str | None]:
-    """The one value of a single-valued parameter, or an explanation."""
-    if len(values) != 1:
-        return None, "given more than once"
-    if len(values[0]) > MAX_PARAM_CHARS:
-        return None, "too long"
-    return values[0], None
-
-
-@dataclass(frozen=True)
-class IntParam:
-    """An integer setting in ``[low, high]``; out-of-range values are clamped."""
-
-    key: str
-    default: int
-    low: int
-    high: int
-
-    def canonical(self, value: int) -> str | None:
-        return None if value == self.default else str(value)
-
-    def parse(self, values: Sequence[str]) -> ParamResult:
-        text, problem = _single(values)
-        number = None if text is None else parse_int(text)
-        if number is None:
-            reason = problem or "not a whole number"
-            return ParamResult(self.default, None, f"{reason}; using {self.default}")
-        if not self.low <= number <= self.high:
-            clamped = min(max(number, self.low), self.high)
-            note = f"outside {self.low}–{self.high}; using {clamped}"
-            return ParamResult(clamped, self.canonical(clamped), note)
-        return ParamResult(number, self.canonical(number))
-
-
-@dataclass(frozen=True)
-class FloatParam:
-    """A float setting in ``[low, high]`` on a grid of ``step``; clamped and snapped."""
-
-    key: str
-    default: float
-    low: float
-    high: float
-    step: float
-
-    def snap(self, value: float) -> float:
-        clamped = min(max(value, self.low), self.high)
-        steps = round((clamped - self.low) / self.step)
-        return round(self.low + steps * self.step, 10)
-
-    def canonical(self, value: float) -> str | None:
-        return None if value == self.default else format_number(value)
-
-    def parse(self, values: Sequence[str]) -> ParamResult:
-        text, problem = _single(values)
-        number = None if text is None else parse_float(text)
-        if number is None:
-            reason = problem or "not a finite number"
-            return ParamResult(self.default, None, f"{reason}; using {self.default:g}")
-        snapped = self.snap(number)
-        note = None
-        if not self.low <= number <= self.high:
-            note = f"outside {self.low:g}–{self.high:g}; using {snapped:g}"
-        return ParamResult(snapped, self.canonical(snapped), note)
-
-
-@dataclass(frozen=True)
-class ChoiceParam:
-    """One of a fixed list of options, written in the URL by its label."""
-
-    key: str
-    default: Any
-    options: tuple[Any, ...]
-    label: Callable[[Any], str] = str
-
-    def canonical(self, value: Any) -> str | None:
-        return None if value == self.default else self.label(value)
-
-    def parse(self, values: Sequence[str]) -> ParamResult:
-        text, problem = _single(values)
-        by_label = {self.label(option): option for option in self.options}
-        if text is None or text not in by_label:
-            reason = problem or "not one of the choices"
-            return ParamResult(self.default, None, f"{reason}; using {self.label(self.default)}")
-        value = by_label[text]
-        return ParamResult(value, self.canonical(value))
-
-
-@dataclass(frozen=True)
-class LogChoiceParam(ChoiceParam):
-    """One of a fixed list of numbers; the URL may give its label or any text of it.
-
-    ``reg_covar=1e-5``, ``reg_covar=0.00001`` and ``reg_covar=1e-05`` all pick 1e-05;
-    a number that is not an option falls back to the default with a note.
-    """
-
-    def parse(self, values: Sequence[str]) -> ParamResult:
-        text, problem = _single(values)
-        number = None if text is None else parse_float(text)
-        for option in self.options:
-            if number is not None and math.isclose(number, option, rel_tol=1e-9):
-                return ParamResult(option, self.canonical(option))
-        if problem is None:
-            choices = ", ".join(self.label(option) for option in self.options)
-            problem = f"not one of {choices}"
-        return ParamResult(self.default, None, f"{problem}; using {self.label(self.default)}")
-
-
-@dataclass(frozen=True)
-class RangeParam:
-    """An integer range ``(low, high)``, written as a repeated parameter; clamped and sorted."""
-
-    key: str
-    default: tuple[int, int]
-    low: int
-    high: int
-
-    def canonical(self, value: tuple[int, int]) -> list[str] | None:
-        return None if value == self.default else [str(value[0]), str(value[1])]
-
-    def parse(self, values: Sequence[str]) -> ParamResult:
-        default_text = f"{self.default[0]}–{self.default[1]}"
-        if len(values) != 2 or any(len(text) > MAX_PARAM_CHARS for text in values):
-            return ParamResult(self.default, None, f"needs two whole numbers; using {default_text}")
-        numbers = [parse_int(text) for text in values]
-        if any(number is None for number in numbers):
-            return ParamResult(self.default, None, f"not whole numbers; using {default_text}")
-        ends = sorted(min(max(int(n), self.low), self.high) for n in numbers if n is not None)
-        value = (ends[0], ends[1])
-        note = None
-        if ends != sorted(int(n) for n in numbers if n is not None):
-            note = f"outside {self.low}–{self.high}; using {value[0]}–{value[1]}"
-        return ParamResult(value, self.canonical(value), note)
-
-
-@dataclass(frozen=True)
-class MultiChoiceParam:
-    """Any subset of a list of options, written as a repeated parameter of labels."""
-
-    key: str
-    default: tuple[Any, ...]
-    options: tuple[Any, ...]
-    label: Callable[[Any], str] = str
-    aliases: tuple[tuple[str, Any], ...] = ()  # older labels still read from links
-
-    def canonical(self, value: tuple[Any, ...]) -> list[str] | None:
-        return None if value == self.default else [self.label(v) for v in value] or [""]
-
-    def parse(self, values: Sequence[str]) -> ParamResult:
-        by_label = {self.label(option): option for option in self.options}
-        by_label |= dict(self.aliases)
-        if len(values) > 2 * len(self.options) or any(len(v) > MAX_PARAM_CHARS for v in values):
-            return ParamResult(self.default, None, "too many values; using the default")
-        given = [text for text in values if text != ""]
-        known = [text for text in given if text in by_label]
-        wanted = {by_label[text] for text in known}
-        chosen = tuple(option for option in self.options if option in wanted)
-        note = None
-        if len(known) != len(given):
-            note = "unknown choices left out"
-        elif len(set(known)) != len(known):
-            note = "repeated choices merged"
-        if given and not chosen:
-            return ParamResult(self.default, None, "no known choice; using the default")
-        return ParamResult(chosen, self.canonical(chosen), note)
 
 
 Means = tuple[tuple[float, float], ...]
@@ -281,64 +87,138 @@ def parse_means(text: str, max_means: int) -> Means:
 
 
 @dataclass(frozen=True)
-class MeansParam:
-    """Placed initial means, ``x1,y1;x2,y2;…`` in the plotted plane; () when absent.
+class ParamResult:
+    """Outcome of validating one query parameter: the ``value`` to use (the default when
+    the given one was unusable), the canonical ``url`` text to keep (None: remove it, the
+    value is the default) and a ``note`` on why the given text was not used as-is."""
 
-    A bad value drops every placed mean (the K range is used), never part of them.
-    """
-
-    key: str
-    default: Means
-    max_means: int
-
-    def canonical(self, value: Means) -> str | None:
-        return None if value == self.default else format_means(value)
-
-    def parse(self, values: Sequence[str]) -> ParamResult:
-        if len(values) != 1:
-            return ParamResult(self.default, None, "given more than once; no placed means")
-        if len(values[0]) > self.max_means * 2 * 24:
-            return ParamResult(self.default, None, "too long; no placed means")
-        try:
-            means = parse_means(values[0], self.max_means)
-        except ValueError as error:
-            return ParamResult(self.default, None, f"{error}; no placed means")
-        return ParamResult(means, self.canonical(means))
+    value: Any
+    url: str | list[str] | None
+    note: str | None = None
 
 
 @dataclass(frozen=True)
-class IterationsParam:
-    """Up to ``max_count`` iterations in ``[0, high]``, written as ``0,1,2,5,20``; sorted.
+class Param:
+    """One query parameter.
 
-    Any unusable entry (not a whole number, out of range, too many) keeps the default.
+    ``kind`` is one of:
+
+    - ``"int"``, ``"float"``: a number in ``[low, high]``, clamped; a float is snapped to a
+      grid of ``step``.
+    - ``"choice"``: one of ``options``, written by its ``label``.
+    - ``"number"``: one of numeric ``options``, given by its label or any text of it
+      (``reg_covar=1e-5``, ``0.00001`` and ``1e-05`` all pick 1e-05).
+    - ``"range"``: two whole numbers in ``[low, high]``, a repeated parameter; clamped, sorted.
+    - ``"multi"``: any subset of ``options``, a repeated parameter of labels; ``aliases``
+      are older labels still read from links.
+    - ``"means"``: up to ``max_count`` placed means ``x1,y1;x2,y2``; a bad value drops all.
+    - ``"iterations"``: up to ``max_count`` iterations in ``[0, high]``, as ``0,1,2,5,20``.
     """
 
     key: str
-    default: tuple[int, ...]
-    high: int
-    max_count: int
+    kind: str
+    default: Any
+    low: Any = 0
+    high: Any = 0
+    step: float = 1
+    options: tuple[Any, ...] = ()
+    label: Callable[[Any], str] = str
+    aliases: tuple[tuple[str, Any], ...] = ()
+    max_count: int = 0
 
-    def label(self, value: tuple[int, ...]) -> str:
-        return ",".join(str(v) for v in value)
+    @property
+    def max_means(self) -> int:
+        return self.max_count
 
-    def canonical(self, value: tuple[int, ...]) -> str | None:
-        return None if value == self.default else self.label(value)
+    def canonical(self, value: Any) -> str | list[str] | None:
+        """The URL text of ``value``, or None for the default."""
+        if value == self.default:
+            return None
+        if self.kind == "range":
+            return [str(value[0]), str(value[1])]
+        if self.kind == "multi":
+            return [self.label(v) for v in value] or [""]
+        return self.label(value)
 
-    def read(self, text: str) -> tuple[tuple[int, ...] | None, str | None]:
-        """The iterations in ``text``, or None and why not."""
-        numbers = [parse_int(part) for part in text.split(",")]
-        if not text.strip() or any(number is None for number in numbers):
+    def parse(self, values: Sequence[str]) -> ParamResult:
+        """Read the given values of this parameter (several when it is repeated)."""
+        value, note = self._read_all(list(values))
+        if value is None:
+            value = self.default
+            if self.kind == "means":
+                note = f"{note}; no placed means"
+            elif self.kind == "range":
+                note = f"{note}; using {self.default[0]}–{self.default[1]}"
+            else:
+                shown = "the default" if self.kind == "multi" else self.label(self.default)
+                note = f"{note}; using {shown}"
+        return ParamResult(value, self.canonical(value), note)
+
+    def _read_all(self, values: list[str]) -> tuple[Any, str | None]:
+        """The value and a note, or None and why the default is used instead."""
+        if self.kind == "range":
+            if len(values) != 2 or any(len(text) > MAX_PARAM_CHARS for text in values):
+                return None, "needs two whole numbers"
+            numbers = [parse_int(text) for text in values]
+            if None in numbers:
+                return None, "not whole numbers"
+            ends = sorted(min(max(n, self.low), self.high) for n in numbers)  # type: ignore[type-var]
+            changed = ends != sorted(numbers)  # type: ignore[type-var]
+            note = f"outside {self.low}–{self.high}; using {ends[0]}–{ends[1]}" if changed else None
+            return (ends[0], ends[1]), note
+        if self.kind == "multi":
+            by_label = {self.label(option): option for option in self.options} | dict(self.aliases)
+            if len(values) > 2 * len(self.options) or any(len(v) > MAX_PARAM_CHARS for v in values):
+                return None, "too many values"
+            given = [text for text in values if text != ""]
+            known = [text for text in given if text in by_label]
+            wanted = {by_label[text] for text in known}
+            chosen = tuple(option for option in self.options if option in wanted)
+            if given and not chosen:
+                return None, "no known choice"
+            if len(known) != len(given):
+                return chosen, "unknown choices left out"
+            return chosen, "repeated choices merged" if len(set(known)) != len(known) else None
+        limit = self.max_count * 2 * 24 if self.kind == "means" else MAX_PARAM_CHARS
+        if len(values) != 1:
+            return None, "given more than once"
+        if len(values[0]) > limit:
+            return None, "too long"
+        return self.read(values[0])
+
+    def read(self, text: str) -> tuple[Any, str | None]:
+        """The value of one text, or None and why not; a value may come with a note (clamped)."""
+        if self.kind in ("int", "float"):
+            number = (parse_int if self.kind == "int" else parse_float)(text)
+            if number is None:
+                return None, "not a whole number" if self.kind == "int" else "not a finite number"
+            value = min(max(number, self.low), self.high)
+            if self.kind == "float":
+                value = round(self.low + round((value - self.low) / self.step) * self.step, 10)
+            if self.low <= number <= self.high:
+                return value, None
+            shown = map(format_number, (self.low, self.high, value))
+            return value, "outside {}–{}; using {}".format(*shown)
+        if self.kind == "choice":
+            by_label = {self.label(option): option for option in self.options}
+            return by_label.get(text), None if text in by_label else "not one of the choices"
+        if self.kind == "number":
+            number = parse_float(text)
+            for option in self.options:
+                if number is not None and math.isclose(number, option, rel_tol=1e-9):
+                    return option, None
+            return None, f"not one of {', '.join(map(self.label, self.options))}"
+        if self.kind == "means":
+            try:
+                return parse_means(text, self.max_count), None
+            except ValueError as error:
+                return None, str(error)
+        numbers = [parse_int(part) for part in text.split(",")]  # iterations
+        if not text.strip() or None in numbers:
             return None, "not a comma-separated list of whole numbers"
-        value = tuple(sorted({int(n) for n in numbers if n is not None}))
+        value = tuple(sorted(set(numbers)))  # type: ignore[type-var]
         if not all(0 <= n <= self.high for n in value):
             return None, f"iterations must lie in 0–{self.high}"
         if len(value) > self.max_count:
             return None, f"at most {self.max_count} iterations"
         return value, None
-
-    def parse(self, values: Sequence[str]) -> ParamResult:
-        text, problem = _single(values)
-        value, problem = (None, problem) if text is None else self.read(text)
-        if value is None:
-            return ParamResult(self.default, None, f"{problem}; using {self.label(self.default)}")
-        return ParamResult(value, self.canonical(value))

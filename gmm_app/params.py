@@ -1,8 +1,8 @@
 """The app's URL-bound parameters: their ranges, defaults, labels and the parameter table.
 
 Every sidebar and page control is bound to the URL with ``bind="query-params"``; its key
-is its query-parameter name. This module says which parameters exist (built from the
-types in :mod:`gmm_app.param_types`, which parse the URL's text), their ranges and
+is its query-parameter name. This module is the table of parameters (one
+:class:`gmm_app.param_types.Param` each, which parses the URL's text): their kinds, ranges,
 defaults, the labels their options show, and what each preset suggests.
 
 Pure: no Streamlit. Must not import any ``gmm_app`` module except ``param_types``.
@@ -12,16 +12,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from gmm_app.param_types import (
-    ChoiceParam,
-    FloatParam,
-    IntParam,
-    IterationsParam,
-    LogChoiceParam,
-    MeansParam,
-    MultiChoiceParam,
-    RangeParam,
-)
+from gmm_app.param_types import Param, format_means, format_number
 from gmm_core import COVARIANCE_TYPES, INIT_METHODS, PRESETS, SHIPPED, FitSettings
 from gmm_core.geometry import coverage_of_radius, radius_of_coverage
 
@@ -104,38 +95,46 @@ def format_sigma(value: float) -> str:
     return f"{coverage_of_radius(value):.0%} ({value:.2f}σ)"
 
 
-def format_k_choice(value: int) -> str:
-    """Label of a K-chooser option: ``"BIC"`` for the BIC's choice, else the number."""
-    return "BIC" if value == BIC_CHOICE else str(value)
-
-
-def format_restart_choice(value: int) -> str:
-    """Label of a restart-chooser option: ``"best"`` or the restart's index."""
-    return "best" if value == BEST_RESTART else str(value)
-
-
-PRESET = ChoiceParam("preset", DEFAULTS.preset, (*PRESETS, *SHIPPED))
-NOISE = FloatParam("noise", DEFAULTS.noise, *NOISE_BOUNDS, NOISE_STEP)
-N_POINTS = IntParam("n", DEFAULTS.n, *N_POINTS_BOUNDS)
-DATA_SEED = IntParam("data_seed", DEFAULTS.data_seed, 0, MAX_SEED)
-K_RANGE = RangeParam("k_range", (FIT_DEFAULTS.k_min, FIT_DEFAULTS.k_max), *K_BOUNDS)
-RESTARTS = IntParam("restarts", FIT_DEFAULTS.n_restarts, *RESTART_BOUNDS)
-INIT = ChoiceParam("init", FIT_DEFAULTS.init_params, INIT_METHODS)
-COVARIANCE = ChoiceParam("cov", FIT_DEFAULTS.covariance_type, COVARIANCE_TYPES)
-MAX_ITER = IntParam("max_iter", FIT_DEFAULTS.max_iter, *MAX_ITER_BOUNDS)
-TOL = ChoiceParam("tol", FIT_DEFAULTS.tol, TOL_OPTIONS, format_tol)
-REG_COVAR = LogChoiceParam("reg_covar", FIT_DEFAULTS.reg_covar, REG_COVAR_OPTIONS, format_reg_covar)
-INIT_SEED = IntParam("init_seed", FIT_DEFAULTS.seed, 0, MAX_SEED)
-SIGMAS = MultiChoiceParam(
-    "sigmas", DEFAULTS.sigmas, SIGMA_OPTIONS, format_sigma, (("1", 1.0), ("2", 2.0), ("3", 3.0))
+PRESET = Param("preset", "choice", DEFAULTS.preset, options=(*PRESETS, *SHIPPED))
+NOISE = Param("noise", "float", DEFAULTS.noise, *NOISE_BOUNDS, NOISE_STEP, label=format_number)
+N_POINTS = Param("n", "int", DEFAULTS.n, *N_POINTS_BOUNDS)
+DATA_SEED = Param("data_seed", "int", DEFAULTS.data_seed, 0, MAX_SEED)
+K_RANGE = Param("k_range", "range", (FIT_DEFAULTS.k_min, FIT_DEFAULTS.k_max), *K_BOUNDS)
+RESTARTS = Param("restarts", "int", FIT_DEFAULTS.n_restarts, *RESTART_BOUNDS)
+INIT = Param("init", "choice", FIT_DEFAULTS.init_params, options=INIT_METHODS)
+COVARIANCE = Param("cov", "choice", FIT_DEFAULTS.covariance_type, options=COVARIANCE_TYPES)
+MAX_ITER = Param("max_iter", "int", FIT_DEFAULTS.max_iter, *MAX_ITER_BOUNDS)
+TOL = Param("tol", "choice", FIT_DEFAULTS.tol, options=TOL_OPTIONS, label=format_tol)
+REG_COVAR = Param(
+    "reg_covar", "number", FIT_DEFAULTS.reg_covar, options=REG_COVAR_OPTIONS, label=format_reg_covar
 )
-VIEW = ChoiceParam("view", DEFAULTS.view, VIEW_OPTIONS)
-TAB = ChoiceParam("tab", DEFAULTS.tab, TAB_OPTIONS)
-STEP = IntParam("step", 0, 0, 2 * MAX_ITER_BOUNDS[1])
-PANELS = IterationsParam("panels", DEFAULTS.panels, MAX_ITER_BOUNDS[1], MAX_PANELS)
-PRESENT = ChoiceParam("present", False, (False, True), lambda on: "1" if on else "0")
-INIT_MEANS = MeansParam("init_means", (), K_BOUNDS[1])
-UNCERTAINTY = ChoiceParam("uncertainty", False, (False, True), lambda on: "true" if on else "false")
+INIT_SEED = Param("init_seed", "int", FIT_DEFAULTS.seed, 0, MAX_SEED)
+SIGMAS = Param(
+    "sigmas",
+    "multi",
+    DEFAULTS.sigmas,
+    options=SIGMA_OPTIONS,
+    label=format_sigma,
+    aliases=(("1", 1.0), ("2", 2.0), ("3", 3.0)),
+)
+VIEW = Param("view", "choice", DEFAULTS.view, options=VIEW_OPTIONS)
+TAB = Param("tab", "choice", DEFAULTS.tab, options=TAB_OPTIONS)
+STEP = Param("step", "int", 0, 0, 2 * MAX_ITER_BOUNDS[1])
+PANELS = Param(
+    "panels",
+    "iterations",
+    DEFAULTS.panels,
+    high=MAX_ITER_BOUNDS[1],
+    label=lambda value: ",".join(map(str, value)),
+    max_count=MAX_PANELS,
+)
+PRESENT = Param(
+    "present", "choice", False, options=(False, True), label=lambda on: "1" if on else "0"
+)
+INIT_MEANS = Param("init_means", "means", (), label=format_means, max_count=K_BOUNDS[1])
+UNCERTAINTY = Param(
+    "uncertainty", "choice", False, options=(False, True), label=lambda on: str(on).lower()
+)
 CLUSTERS_KEY = "clusters"
 K_KEY = "k"
 RESTART_KEY = "restart"
@@ -169,16 +168,18 @@ QUERY_KEYS = (
 )
 
 
-def k_choice_param(k_range: tuple[int, int]) -> ChoiceParam:
-    """The K chooser: the BIC's choice or any K of the range."""
+def k_choice_param(k_range: tuple[int, int]) -> Param:
+    """The K chooser: the BIC's choice (labelled "BIC") or any K of the range."""
     options = (BIC_CHOICE, *range(k_range[0], k_range[1] + 1))
-    return ChoiceParam(K_KEY, BIC_CHOICE, options, format_k_choice)
+    label = lambda k: "BIC" if k == BIC_CHOICE else str(k)  # noqa: E731
+    return Param(K_KEY, "choice", BIC_CHOICE, options=options, label=label)
 
 
-def restart_choice_param(n_restarts: int) -> ChoiceParam:
-    """The restart chooser: the best restart or any restart index."""
+def restart_choice_param(n_restarts: int) -> Param:
+    """The restart chooser: the best restart (labelled "best") or any restart index."""
     options = (BEST_RESTART, *range(n_restarts))
-    return ChoiceParam(RESTART_KEY, BEST_RESTART, options, format_restart_choice)
+    label = lambda r: "best" if r == BEST_RESTART else str(r)  # noqa: E731
+    return Param(RESTART_KEY, "choice", BEST_RESTART, options=options, label=label)
 
 
 def is_shipped(preset: str) -> bool:

@@ -17,12 +17,13 @@ from gmm_app import chart_export, clusters_editor, live_chart, long_lived
 from gmm_app.app_settings import (
     SETTINGS_STATE,
     Settings,
+    as_list,
     parse_query_params,
     settings_from_values,
 )
 from gmm_app.cluster_table import ClusterTable
 from gmm_app.datasets import LOOK_FOR
-from gmm_app.param_types import ChoiceParam, FloatParam, IntParam, RangeParam
+from gmm_app.param_types import Param
 from gmm_app.params import (
     CLUSTERS_KEY,
     COVARIANCE,
@@ -45,7 +46,7 @@ from gmm_app.params import (
     preset_init,
     preset_k_range,
 )
-from gmm_app.widgets import escape_markdown
+from gmm_app.widgets import bound, escape_markdown
 from gmm_core.compilation_cache import enable_compilation_cache
 from gmm_core.cpu_devices import use_cpu_cores
 
@@ -72,10 +73,6 @@ _URL_IGNORED = "_url_ignored"
 _SIDEBAR_DRAWN = "_sidebar_drawn"
 
 
-def _raw_query_params() -> dict[str, list[str]]:
-    return {key: st.query_params.get_all(key) for key in st.query_params}
-
-
 def _sanitize_url_once() -> None:
     """On a session's first run, validate the URL before any widget reads it.
 
@@ -85,12 +82,12 @@ def _sanitize_url_once() -> None:
     if st.session_state.get(_URL_CHECKED):
         return
     st.session_state[_URL_CHECKED] = True
-    parsed = parse_query_params(_raw_query_params())
-    clusters_editor.remember_url_table(parsed.clusters)
     raw = {key: st.query_params.get_all(key) for key in st.query_params}
+    parsed = parse_query_params(raw)
+    clusters_editor.remember_url_table(parsed.clusters)
     # A preset's own K range and init, or an ellipse named by an older label, go into the URL.
     rewritten = any(
-        key in parsed.url and _as_list(parsed.url[key]) != raw.get(key)
+        key in parsed.url and as_list(parsed.url[key]) != raw.get(key)
         for key in (K_RANGE.key, INIT.key, SIGMAS.key)
     )
     if not parsed.ignored and not rewritten:
@@ -101,16 +98,10 @@ def _sanitize_url_once() -> None:
     st.rerun()
 
 
-def _as_list(value: str | list[str]) -> list[str]:
-    return [value] if isinstance(value, str) else list(value)
-
-
 def _new_seed(key: str) -> None:
-    current = st.session_state.get(key)
-    seed = secrets.randbelow(MAX_SEED + 1)
-    while seed == current:
-        seed = secrets.randbelow(MAX_SEED + 1)
-    st.session_state[key] = seed
+    """Any seed but the current one, each equally likely."""
+    current = int(st.session_state.get(key) or 0)
+    st.session_state[key] = (current + 1 + secrets.randbelow(MAX_SEED)) % (MAX_SEED + 1)
 
 
 def _on_preset_change() -> None:
@@ -185,7 +176,8 @@ def startup() -> Path | None:
 def _data_controls(values: dict[str, Any]) -> tuple[ClusterTable, list[str]]:
     """The Data section; fills ``values`` and returns the cluster table and its problems."""
     st.header("Data")
-    values[PRESET.key] = _choice(
+    values[PRESET.key] = bound(
+        st.selectbox,
         PRESET,
         "Preset",
         on_change=_on_preset_change,
@@ -203,8 +195,10 @@ def _data_controls(values: dict[str, Any]) -> tuple[ClusterTable, list[str]]:
         with st.expander("True clusters", expanded=False):
             table, problems = clusters_editor.cluster_editor(values[PRESET.key])
     # Drawn (disabled) for real data too, so they keep their values for the next preset.
-    values[NOISE.key] = _slider(NOISE, "Noise (multiplies every σ)", NOISE.step, disabled=shipped)
-    values[N_POINTS.key] = _number(N_POINTS, "Number of points", step=100, disabled=shipped)
+    noise_label = "Noise (multiplies every σ)"
+    values[NOISE.key] = bound(st.slider, NOISE, noise_label, step=NOISE.step, disabled=shipped)
+    n_label = "Number of points"
+    values[N_POINTS.key] = bound(st.number_input, N_POINTS, n_label, step=100, disabled=shipped)
     values[DATA_SEED.key] = _seed(
         DATA_SEED,
         "Data seed",
@@ -218,13 +212,14 @@ def _data_controls(values: dict[str, Any]) -> tuple[ClusterTable, list[str]]:
 def _fit_controls(values: dict[str, Any]) -> None:
     """The Fit section; fills ``values`` by query-parameter name."""
     st.header("Fit")
-    values[K_RANGE.key] = _slider(K_RANGE, "K range")
-    values[RESTARTS.key] = _slider(RESTARTS, "Restarts per K")
-    values[INIT.key] = _choice(INIT, "Initialisation")
-    values[COVARIANCE.key] = _choice(COVARIANCE, "Covariance type")
-    values[MAX_ITER.key] = _number(MAX_ITER, "max_iter", step=10)
-    values[TOL.key] = _choice_slider(TOL, "tol (change in mean log-likelihood)")
-    values[REG_COVAR.key] = _choice_slider(
+    values[K_RANGE.key] = bound(st.slider, K_RANGE, "K range")
+    values[RESTARTS.key] = bound(st.slider, RESTARTS, "Restarts per K")
+    values[INIT.key] = bound(st.selectbox, INIT, "Initialisation")
+    values[COVARIANCE.key] = bound(st.selectbox, COVARIANCE, "Covariance type")
+    values[MAX_ITER.key] = bound(st.number_input, MAX_ITER, "max_iter", step=10)
+    values[TOL.key] = bound(st.select_slider, TOL, "tol (change in mean log-likelihood)")
+    values[REG_COVAR.key] = bound(
+        st.select_slider,
         REG_COVAR,
         "reg_covar (added to every covariance's diagonal)",
         help="Keeps covariances positive definite. Towards 0 a component can shrink onto a "
@@ -262,83 +257,12 @@ def placed_means() -> tuple[tuple[float, float], ...]:
     Not a widget: the Explore view writes the parameter ("Fit from these"). The URL was
     validated on the session's first run, so a bad value was already reported.
     """
-    if INIT_MEANS.key not in st.query_params:
-        return ()
     return INIT_MEANS.parse(st.query_params.get_all(INIT_MEANS.key)).value
 
 
-# --------------------------------------------------------------------------- bound widgets
-
-_BIND: Any = "query-params"
-
-
-def _choice(param: ChoiceParam, label: str, **kwargs: Any) -> Any:
-    """A select box bound to ``param``'s query parameter."""
-    index = param.options.index(param.default)
-    return st.selectbox(label, param.options, index=index, key=param.key, bind=_BIND, **kwargs)
-
-
-def _choice_slider(param: ChoiceParam, label: str, **kwargs: Any) -> Any:
-    """A select slider over ``param``'s options, bound to its query parameter."""
-    return st.select_slider(
-        label,
-        param.options,
-        param.default,
-        format_func=param.label,
-        key=param.key,
-        bind=_BIND,
-        **kwargs,
-    )
-
-
-def _slider(
-    param: IntParam | FloatParam | RangeParam, label: str, *step: float, disabled: bool = False
-) -> Any:
-    """A slider over ``param``'s range, bound to its query parameter."""
-    return st.slider(
-        label,
-        param.low,
-        param.high,
-        param.default,
-        *step,
-        key=param.key,
-        bind=_BIND,
-        disabled=disabled,
-    )
-
-
-def _number(param: IntParam, label: str, step: int | None = None, *, disabled: bool = False) -> int:
-    """A number input over ``param``'s range, bound to its query parameter."""
-    return st.number_input(
-        label,
-        param.low,
-        param.high,
-        param.default,
-        step=step,
-        key=param.key,
-        bind=_BIND,
-        disabled=disabled,
-    )
-
-
-def _seed(
-    param: IntParam,
-    label: str,
-    button: tuple[str, str, str],
-    help: str,
-    *,
-    disabled: bool = False,
-) -> int:
+def _seed(param: Param, label: str, button: tuple[str, str, str], help: str, **kwargs: Any) -> int:
     """A seed input and the button that draws a new seed: ``button`` is (label, key, icon)."""
-    value = _number(param, label, disabled=disabled)
+    value = bound(st.number_input, param, label, **kwargs)
     text, key, icon = button
-    st.button(
-        text,
-        key=key,
-        on_click=_new_seed,
-        args=(param.key,),
-        icon=icon,
-        help=help,
-        disabled=disabled,
-    )
+    st.button(text, key=key, on_click=_new_seed, args=(param.key,), icon=icon, help=help, **kwargs)
     return value

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import functools
 import math
+import re
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 from urllib.parse import urlencode
@@ -19,13 +20,12 @@ import gmm_figures as figures
 from gmm_app import chart_export, exports, fit_notes, presenter, profiling
 from gmm_app.app_settings import SETTINGS_STATE
 from gmm_app.live_chart import live_chart
-from gmm_app.param_types import ChoiceParam
+from gmm_app.param_types import Param
 from gmm_app.params import (
     BEST_RESTART,
     BIC_CHOICE,
     SIGMAS,
     VIEW,
-    format_sigma,
     k_choice_param,
     restart_choice_param,
 )
@@ -38,15 +38,8 @@ NO_TRUTH = "no true labels"
 def escape_markdown(text: str, max_chars: int = 40) -> str:
     """Make untrusted text inert in Streamlit Markdown: escape punctuation, cut it short."""
     text = text[:max_chars] + ("…" if len(text) > max_chars else "")
-    out = []
-    for char in text:
-        if char.isprintable() and char.isascii() and not char.isalnum() and char != " ":
-            out.append("\\" + char)
-        elif char.isprintable():
-            out.append(char)
-        else:
-            out.append("?")
-    return "".join(out)
+    text = re.sub(r"[!-/:-@\[-`{-~]", r"\\\g<0>", text)  # every ASCII punctuation mark
+    return "".join(char if char.isprintable() else "?" for char in text)
 
 
 def show_problems(problems: Sequence[str]) -> bool:
@@ -62,7 +55,8 @@ def show_problems(problems: Sequence[str]) -> bool:
 def k_chooser(k_values: Sequence[int], bic_k: int, *, label: str = "K") -> int:
     """Select K (default: the BIC's choice); returns the K to show."""
     param = k_choice_param((int(k_values[0]), int(k_values[-1])))
-    choice = _bound_select(param, label, f"BIC picks K = {bic_k} (lowest BIC of the best restart).")
+    help_ = f"BIC picks K = {bic_k} (lowest BIC of the best restart)."
+    choice = bound(st.selectbox, param, label, help=help_)
     return bic_k if choice == BIC_CHOICE else int(choice)
 
 
@@ -70,31 +64,33 @@ def restart_chooser(n_restarts: int, best: int) -> int:
     """Select a restart (default: the best one); returns its index."""
     param = restart_choice_param(n_restarts)
     help_ = f"The best restart (highest final log-likelihood) is #{best}."
-    choice = _bound_select(param, "Restart", help_)
+    choice = bound(st.selectbox, param, "Restart", help=help_)
     return best if choice == BEST_RESTART else int(choice)
 
 
-def _bound_select(param: ChoiceParam, label: str, help_: str) -> Any:
-    """A select box over ``param``'s options, bound to its query parameter."""
-    return st.selectbox(
-        label,
-        param.options,
-        format_func=param.label,
-        key=param.key,
-        bind="query-params",
-        help=help_,
+def bound(widget: Callable[..., Any], param: Param, label: str, **kwargs: Any) -> Any:
+    """``widget`` (a Streamlit input) over ``param``'s options or range, its default and
+    key from ``param``, bound to its query parameter."""
+    if not param.options:  # slider, number_input
+        kwargs |= {"min_value": param.low, "max_value": param.high, "value": param.default}
+        return widget(label, key=param.key, bind="query-params", **kwargs)
+    if widget is st.selectbox:
+        kwargs["index"] = param.options.index(param.default)
+    elif widget is st.multiselect:
+        kwargs["default"] = list(param.default)
+    else:  # select_slider
+        kwargs["value"] = param.default
+    return widget(
+        label, param.options, format_func=param.label, key=param.key, bind="query-params", **kwargs
     )
 
 
 def sigma_chooser() -> tuple[float, ...]:
     """Which ellipses to draw, by σ or by the probability they hold; none draws none."""
-    chosen = st.multiselect(
+    chosen = bound(
+        st.multiselect,
+        SIGMAS,
         "Ellipses (probability inside, 2-D)",
-        SIGMAS.options,
-        default=list(SIGMAS.default),
-        format_func=format_sigma,
-        key=SIGMAS.key,
-        bind="query-params",
         help=(
             "In 2-D the nσ ellipse of a Gaussian holds 1 − exp(−n²/2) of its probability: "
             "1σ 39.3%, 2σ 86.5%, 3σ 98.9%. Or pick the ellipse that holds 50%, 90% or 95%. "
@@ -110,12 +106,10 @@ def sigma_chooser() -> tuple[float, ...]:
 
 def view_chooser() -> str:
     """Plot two chosen columns or the first two principal components."""
-    return st.selectbox(
+    return bound(
+        st.selectbox,
+        VIEW,
         "Plot axes",
-        VIEW.options,
-        index=VIEW.options.index(VIEW.default),
-        key=VIEW.key,
-        bind="query-params",
         help="PCA: the first two principal components; Columns: two columns you choose.",
     )
 
@@ -136,15 +130,8 @@ def figure_block(name: str, build: Callable[..., Any], /, *args: Any, **kwargs: 
         return None
     with profiling.phase("send"):  # Plotly's JSON, the protobuf message, the queue
         live_chart(presenter.figure_for_screen(figure), key=f"chart_{name}", config=_config(name))
-    st.download_button(
-        "Download figure (HTML)",
-        data=functools.partial(figures.to_html, figure),
-        file_name=f"{name}.html",
-        mime="text/html",
-        key=f"download_{name}",
-        on_click="ignore",
-        icon="⬇️",
-    )
+    data = functools.partial(figures.to_html, figure)
+    _download("Download figure (HTML)", data, f"{name}.html", "text/html", f"download_{name}")
     return figure
 
 
@@ -158,17 +145,17 @@ def _config(name: str) -> dict[str, Any]:
     return chart_export.chart_config(stem, image_format)
 
 
+def _download(label: str, data: Callable[[], Any], file_name: str, mime: str, key: str) -> None:
+    """A download button whose file is made only when clicked; the click does not rerun."""
+    st.download_button(
+        label, data=data, file_name=file_name, mime=mime, key=key, on_click="ignore", icon="⬇️"
+    )
+
+
 def data_download(points: np.ndarray, labels: np.ndarray | None, name: str) -> None:
     """A download button for the data set as CSV."""
-    st.download_button(
-        "Download data (CSV)",
-        data=functools.partial(exports.dataset_csv, points, labels),
-        file_name=f"{name}.csv",
-        mime="text/csv",
-        key=f"download_{name}_csv",
-        on_click="ignore",
-        icon="⬇️",
-    )
+    data = functools.partial(exports.dataset_csv, points, labels)
+    _download("Download data (CSV)", data, f"{name}.csv", "text/csv", f"download_{name}_csv")
 
 
 def share_link() -> str:
@@ -183,14 +170,13 @@ def share_link() -> str:
 def settings_download(export: Mapping[str, Any], name: str) -> None:
     """A download button for the settings as JSON, with the shareable link."""
     query = {key: st.query_params.get_all(key) for key in st.query_params}
-    st.download_button(
+    data = functools.partial(exports.settings_json, dict(export), query, share_link())
+    _download(
         "Download settings and link (JSON)",
-        data=functools.partial(exports.settings_json, dict(export), query, share_link()),
-        file_name=f"{name}_settings.json",
-        mime="application/json",
-        key=f"download_{name}_settings",
-        on_click="ignore",
-        icon="⬇️",
+        data,
+        f"{name}_settings.json",
+        "application/json",
+        f"download_{name}_settings",
     )
 
 
@@ -240,17 +226,9 @@ def fit_download(
     columns: Sequence[str] | None = None,
 ) -> None:
     """A download button for the fitted parameters as JSON (see :func:`exports.fit_json`)."""
-    st.download_button(
-        "Download fitted parameters (JSON)",
-        data=functools.partial(
-            exports.fit_json, result, fit, settings=dict(export), columns=columns
-        ),
-        file_name=file_name,
-        mime="application/json",
-        key=f"download_{name}_json",
-        on_click="ignore",
-        icon="⬇️",
-    )
+    data = functools.partial(exports.fit_json, result, fit, settings=dict(export), columns=columns)
+    key = f"download_{name}_json"
+    _download("Download fitted parameters (JSON)", data, file_name, "application/json", key)
 
 
 def format_seconds(seconds: float) -> str:
