@@ -62,7 +62,7 @@ def test_slide_n_in_the_link_opens_that_slide_with_its_settings() -> None:
     assert settings.init_means == ((-4.5, -4.0), (-3.5, -4.0), (0.0, 4.0), (4.0, -4.0))
     at.button(key="lecture_PageDown").click().run()  # the saddle: no placed means any more
     settings = at.session_state["settings"]
-    assert (settings.init_means, settings.init_method) == ((), "random")
+    assert (settings.init_means, settings.fit.init_params) == ((), "random")
     assert at.query_params["slide"] == "4"
 
 
@@ -74,10 +74,10 @@ def test_a_slide_number_out_of_the_deck_is_reported_and_shows_slide_1() -> None:
 
 def test_the_slide_controls_still_work_after_opening_it() -> None:
     at = open_lecture({"slide": "7"})  # model selection over K = 1..6
-    assert at.session_state["settings"].k_max == 6
+    assert at.session_state["settings"].fit.k_max == 6
     at.sidebar.slider(key="k_range").set_value((1, 4)).run()
     assert not at.exception
-    assert at.session_state["settings"].k_max == 4  # not reset to the slide's settings
+    assert at.session_state["settings"].fit.k_max == 4  # not reset to the slide's settings
     assert shows(at, 7)
 
 
