@@ -419,7 +419,9 @@ def _bar(deck: Deck, name: str | None, number: int) -> None:
         back, text, forward = st.columns([1, 12, 1], vertical_alignment="center")
         text = text.container(key="lecture_bar")
     with st.container(key="lecture_keys"):  # hidden: the keys without a visible button
-        st.html(_CSS + (_PRESENTER_CSS if presenting else ""))  # hidden: no gap for it
+        st.html(_CSS)  # hidden: no gap for it
+        if presenting:
+            st.html(_PRESENTER_CSS)
         for shortcut, target in keys:
             visible = not presenting and shortcut in ("PageUp", "PageDown")
             place = (back if shortcut == "PageUp" else forward) if visible else st

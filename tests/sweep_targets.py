@@ -28,7 +28,8 @@ def hang_after_first_slice(options: dict[str, object]) -> None:
     """Report one slice of progress (compiled, running), then never answer again."""
     progress = options.get("progress")
     if callable(progress):
-        progress(SweepProgress(1, int(options.get("n_restarts", 8)), 0.0, 0.0))
+        restarts = getattr(options.get("settings"), "n_restarts", options.get("n_restarts", 8))
+        progress(SweepProgress(1, int(restarts), 0.0, 0.0))
     while True:  # a wedged runtime: no progress, no answer
         time.sleep(1.0)
 
@@ -38,13 +39,17 @@ HANG_SEED = 4242
 
 
 def sweep_or_hang_on_seed(points: np.ndarray, **options: object) -> gmm_core.SweepResult:
-    """``gmm_core.sweep``, except that it hangs, raises or dies for the seeds above."""
-    if options.get("seed") == HANG_SEED:
+    """``gmm_core.sweep``, except that it hangs, raises or dies for the seeds above (given
+    as ``seed=`` or in the ``settings`` record the app sends)."""
+    settings = options.get("settings")
+    seed = options.get("seed", getattr(settings, "seed", None))
+    if seed == HANG_SEED:
         hang_after_first_slice(options)
-    if options.get("seed") == RAISE_SEED:
+    if seed == RAISE_SEED:
         divide_by_zero()
-    if options.get("seed") == KILL_SEED:
-        options["progress"](SweepProgress(1, int(options.get("n_restarts", 8)), 0.0, 0.0))
+    if seed == KILL_SEED:
+        restarts = getattr(settings, "n_restarts", options.get("n_restarts", 8))
+        options["progress"](SweepProgress(1, int(restarts), 0.0, 0.0))
         os.kill(os.getpid(), signal.SIGKILL)
     return gmm_core.sweep(points, **options)
 
