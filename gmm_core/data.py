@@ -266,21 +266,13 @@ def _normalised_weights(weights: ArrayLike, expected_k: int | None) -> np.ndarra
 def _covariances_from_spec(spec: ArrayLike, n_clusters: int, n_features: int) -> np.ndarray:
     array = _finite_float_array(spec, "covariances_or_noise")
     if array.ndim <= 2:
-        if array.ndim == 0:
-            sigmas = np.full((n_clusters, n_features), float(array))
-        elif array.ndim == 1:
-            if array.shape != (n_clusters,):
-                raise ValueError(
-                    f"per-cluster sigmas must have shape ({n_clusters},), got {array.shape}"
-                )
-            sigmas = np.repeat(array[:, None], n_features, axis=1)
-        else:
-            if array.shape != (n_clusters, n_features):
-                raise ValueError(
-                    f"per-axis sigmas must have shape ({n_clusters}, {n_features}), "
-                    f"got {array.shape}"
-                )
-            sigmas = array
+        # A scalar sigma, (K,) per-cluster sigmas or (K, D) per-axis sigmas.
+        expected = ((), (n_clusters,), (n_clusters, n_features))[array.ndim]
+        if array.shape != expected:
+            raise ValueError(f"sigmas must have shape {expected}, got {array.shape}")
+        sigmas = np.broadcast_to(
+            array.reshape(expected + (1,) * (2 - array.ndim)), (n_clusters, n_features)
+        )
         if np.any(sigmas < 0):
             raise ValueError("sigmas must be non-negative")
         covariances = np.zeros((n_clusters, n_features, n_features))
