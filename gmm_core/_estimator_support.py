@@ -40,22 +40,6 @@ def seed_from(random_state: object) -> int:
     return int(check_random_state(random_state).randint(2**31 - 1))
 
 
-def sampling_generator(random_state: object) -> np.random.RandomState | np.random.Generator:
-    """The generator ``sample`` draws from: scikit-learn's, or the given ``Generator``."""
-    if isinstance(random_state, np.random.Generator):
-        return random_state
-    return check_random_state(random_state)
-
-
-def data_hint(X: object) -> str:
-    """gmm_core's own description of what is wrong with X, or "" when it sees nothing."""
-    try:
-        check.as_data_matrix(X)
-    except ValueError as error:
-        return str(error)
-    return ""
-
-
 def _checked_shape(value: np.ndarray, expected: tuple, name: str, parameter: str) -> None:
     if value.shape != expected:
         raise ValueError(

@@ -18,9 +18,7 @@ import jax
 import numpy as np
 
 from gmm_core import distributed
-from gmm_core.covariance_types import COVARIANCE_TYPES
 from gmm_core.device_mesh import choose_mesh_shape
-from gmm_core.init import INIT_METHODS
 
 
 def as_data_matrix(X: object, name: str = "X") -> np.ndarray:
@@ -73,16 +71,6 @@ def check_choice(value: object, choices: tuple[str, ...], name: str) -> str:
     return value
 
 
-def check_covariance_type(value: object) -> str:
-    """``value`` if it is one of the :data:`~gmm_core.COVARIANCE_TYPES`, or ValueError."""
-    return check_choice(value, COVARIANCE_TYPES, "covariance_type")
-
-
-def check_init_params(value: object) -> str:
-    """``value`` if it is one of :data:`~gmm_core.init.INIT_METHODS`, or ValueError."""
-    return check_choice(value, INIT_METHODS, "init_params")
-
-
 def is_int(value: object) -> bool:
     """Whether ``value`` is a Python or NumPy integer (bools are not integers here)."""
     return isinstance(value, numbers.Integral) and not isinstance(value, bool)
@@ -109,15 +97,6 @@ def check_non_negative(value: object, name: str) -> float:
     if not np.isfinite(value) or value < 0:
         raise ValueError(f"{name} must be a finite, non-negative number; got {value!r}.")
     return float(value)
-
-
-def check_k_order(k_min: object, k_max: object) -> tuple[int, int]:
-    """(k_min, k_max) as ints with 1 <= k_min <= k_max, or ValueError."""
-    k_min = check_positive_int(k_min, "k_min")
-    k_max = check_positive_int(k_max, "k_max")
-    if k_min > k_max:
-        raise ValueError(f"k_min ({k_min}) must not exceed k_max ({k_max}).")
-    return k_min, k_max
 
 
 def check_enough_points(k_max: int, n_samples: int) -> None:

@@ -73,7 +73,7 @@ def allocate_counts(weights: ArrayLike, n: int) -> np.ndarray:
     -------
     np.ndarray, shape (K,), int64
     """
-    proportions = _normalised_weights(weights, expected_k=None)
+    proportions = normalised_weights(weights, expected_k=None)
     n = check_positive_int(n, "n")
     quotas = proportions * n
     counts = np.floor(quotas).astype(np.int64)
@@ -127,7 +127,7 @@ def make_dataset(
     covariances = _covariances_from_spec(covariances_or_noise, n_clusters, n_features)
     if weights is None:
         weights = np.ones(n_clusters)
-    proportions = _normalised_weights(weights, expected_k=n_clusters)
+    proportions = normalised_weights(weights, expected_k=n_clusters)
     counts = allocate_counts(proportions, n)
 
     rng = np.random.default_rng(seed)
@@ -192,7 +192,7 @@ class DatasetSpec:
             )
         if len(self.weights) != n_clusters:
             raise ValueError(f"{self.name}: weights must hold one value per centre")
-        _normalised_weights(self.weights, expected_k=n_clusters)
+        normalised_weights(self.weights, expected_k=n_clusters)
         check_positive_int(self.n, "n")
         k_min, k_max = self.k_range
         if not 1 <= k_min <= k_max:
@@ -249,7 +249,9 @@ def _finite_float_array(value: ArrayLike, name: str) -> np.ndarray:
     return array
 
 
-def _normalised_weights(weights: ArrayLike, expected_k: int | None) -> np.ndarray:
+def normalised_weights(weights: ArrayLike, expected_k: int | None) -> np.ndarray:
+    """(K,) ``weights`` divided by their sum; ValueError unless finite, non-negative, not
+    all zero and (with ``expected_k``) K long."""
     array = _finite_float_array(weights, "weights")
     if array.ndim != 1 or array.size == 0:
         raise ValueError(f"weights must have shape (K,) with K >= 1, got {array.shape}")
@@ -266,21 +268,13 @@ def _normalised_weights(weights: ArrayLike, expected_k: int | None) -> np.ndarra
 def _covariances_from_spec(spec: ArrayLike, n_clusters: int, n_features: int) -> np.ndarray:
     array = _finite_float_array(spec, "covariances_or_noise")
     if array.ndim <= 2:
-        if array.ndim == 0:
-            sigmas = np.full((n_clusters, n_features), float(array))
-        elif array.ndim == 1:
-            if array.shape != (n_clusters,):
-                raise ValueError(
-                    f"per-cluster sigmas must have shape ({n_clusters},), got {array.shape}"
-                )
-            sigmas = np.repeat(array[:, None], n_features, axis=1)
-        else:
-            if array.shape != (n_clusters, n_features):
-                raise ValueError(
-                    f"per-axis sigmas must have shape ({n_clusters}, {n_features}), "
-                    f"got {array.shape}"
-                )
-            sigmas = array
+        # A scalar sigma, (K,) per-cluster sigmas or (K, D) per-axis sigmas.
+        expected = ((), (n_clusters,), (n_clusters, n_features))[array.ndim]
+        if array.shape != expected:
+            raise ValueError(f"sigmas must have shape {expected}, got {array.shape}")
+        sigmas = np.broadcast_to(
+            array.reshape(expected + (1,) * (2 - array.ndim)), (n_clusters, n_features)
+        )
         if np.any(sigmas < 0):
             raise ValueError("sigmas must be non-negative")
         covariances = np.zeros((n_clusters, n_features, n_features))

@@ -13,6 +13,8 @@ import scipy.linalg
 from numpy.typing import ArrayLike
 from scipy.special import logsumexp
 
+from gmm_core.data import normalised_weights
+
 __all__ = ["log_gaussian_densities", "log_responsibilities", "predict_labels"]
 
 _LOG_2PI = float(np.log(2.0 * np.pi))
@@ -86,7 +88,8 @@ def log_responsibilities(
         ``log sum_k w_k N(x_n | mu_k, S_k)``.
     """
     log_densities = log_gaussian_densities(X, means, covariances)
-    log_weights = _log_weights(weights, log_densities.shape[1])
+    with np.errstate(divide="ignore"):
+        log_weights = np.log(normalised_weights(weights, log_densities.shape[1]))
     weighted = log_densities + log_weights
     log_likelihood = logsumexp(weighted, axis=1)
     with np.errstate(invalid="ignore"):
@@ -137,18 +140,3 @@ def _validated_model(
         if not np.all(np.isfinite(array)):
             raise ValueError(f"{name} contains non-finite values (NaN or inf)")
     return points, centres, covariance_stack
-
-
-def _log_weights(weights: ArrayLike, n_components: int) -> np.ndarray:
-    array = np.asarray(weights, dtype=np.float64)
-    if array.shape != (n_components,):
-        raise ValueError(f"weights must have shape ({n_components},), got {array.shape}")
-    if not np.all(np.isfinite(array)):
-        raise ValueError("weights contain non-finite values (NaN or inf)")
-    if np.any(array < 0):
-        raise ValueError("weights must be non-negative")
-    total = array.sum()
-    if total <= 0:
-        raise ValueError("weights must not all be zero")
-    with np.errstate(divide="ignore"):
-        return np.log(array / total)

@@ -15,10 +15,12 @@ from numbers import Integral, Real
 import numpy as np
 from sklearn.base import BaseEstimator, DensityMixin
 from sklearn.exceptions import ConvergenceWarning
+from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from gmm_core import _estimator_support as support
+from gmm_core import checks as check
 from gmm_core.covariance_types import COVARIANCE_TYPES, covariance_kind
 from gmm_core.criteria import n_parameters
 from gmm_core.density import log_responsibilities
@@ -190,9 +192,11 @@ class GaussianMixture(DensityMixin, BaseEstimator):
                 ensure_min_samples=2 if reset else 1,
             )
         except ValueError as error:
-            hint = support.data_hint(X)
-            if hint and hint not in str(error):
-                raise ValueError(f"{error} {hint}") from error
+            try:  # gmm_core's own description of what is wrong with X, when it sees one
+                check.as_data_matrix(X)
+            except ValueError as hint:
+                if str(hint) not in str(error):
+                    raise ValueError(f"{error} {hint}") from error
             raise
         return np.asarray(data, np.float64)
 
@@ -345,7 +349,9 @@ class GaussianMixture(DensityMixin, BaseEstimator):
                 f"Invalid value for 'n_samples': {n_samples} . The sampling requires at "
                 "least one sample."
             )
-        rng = support.sampling_generator(self.random_state)
+        rng = self.random_state
+        if not isinstance(rng, np.random.Generator):
+            rng = check_random_state(rng)
         counts = rng.multinomial(n_samples, self.weights_)
         if not covariance_kind(self.covariance_type).diagonal:
             covariances = self._full_covariances

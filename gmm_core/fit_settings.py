@@ -17,6 +17,8 @@ import numpy as np
 
 from gmm_core import checks as check
 from gmm_core.buckets import snapshot_iterations
+from gmm_core.covariance_types import COVARIANCE_TYPES
+from gmm_core.init import INIT_METHODS
 
 Means = tuple[tuple[float, ...], ...]
 
@@ -64,7 +66,10 @@ class FitSettings:
     start_means: Means = ()
 
     def __post_init__(self) -> None:
-        k_min, k_max = check.check_k_order(self.k_min, self.k_max)
+        k_min = check.check_positive_int(self.k_min, "k_min")
+        k_max = check.check_positive_int(self.k_max, "k_max")
+        if k_min > k_max:
+            raise ValueError(f"k_min ({k_min}) must not exceed k_max ({k_max}).")
         if not check.is_int(self.seed) or self.seed < 0:
             raise ValueError(f"seed must be a non-negative integer; got {self.seed!r}.")
         if not check.is_int(self.snapshots) or self.snapshots < 0:
@@ -76,8 +81,10 @@ class FitSettings:
             "k_max": k_max,
             "n_restarts": check.check_positive_int(self.n_restarts, "n_restarts"),
             "seed": int(self.seed),
-            "init_params": check.check_init_params(self.init_params),
-            "covariance_type": check.check_covariance_type(self.covariance_type),
+            "init_params": check.check_choice(self.init_params, INIT_METHODS, "init_params"),
+            "covariance_type": check.check_choice(
+                self.covariance_type, COVARIANCE_TYPES, "covariance_type"
+            ),
             "max_iter": check.check_positive_int(self.max_iter, "max_iter"),
             "tol": check.check_non_negative(self.tol, "tol"),
             "reg_covar": check.check_non_negative(self.reg_covar, "reg_covar"),

@@ -12,6 +12,7 @@ import operator
 import numpy as np
 from numpy.typing import ArrayLike
 
+from gmm_core.checks import check_non_negative, is_int
 from gmm_core.tolerances import ELLIPSE_PSD_RTOL
 
 __all__ = [
@@ -112,8 +113,10 @@ def ellipse_polygons(
         raise ValueError("means contain non-finite values (NaN or inf)")
     if not np.all(np.isfinite(covariances_array)):
         raise ValueError("covariances contain non-finite values (NaN or inf)")
-    radius = _non_negative_float(n_sigma, "n_sigma")
-    vertex_count = _vertex_count(n_points)
+    radius = check_non_negative(n_sigma, "n_sigma")
+    if not is_int(n_points) or n_points < _MIN_POINTS:
+        raise ValueError(f"n_points must be an integer >= {_MIN_POINTS}, got {n_points!r}")
+    vertex_count = int(n_points)
 
     symmetric = 0.5 * (covariances_array + np.swapaxes(covariances_array, -1, -2))
     eigenvalues, eigenvectors = np.linalg.eigh(symmetric)
@@ -228,22 +231,3 @@ def _projection_matrix(axes: ArrayLike, n_features: int) -> np.ndarray:
     if not np.all(np.isfinite(matrix)):
         raise ValueError("axes contain non-finite values (NaN or inf)")
     return matrix
-
-
-def _non_negative_float(value: float, name: str) -> float:
-    number = float(value)
-    if not np.isfinite(number) or number < 0:
-        raise ValueError(f"{name} must be a finite non-negative number, got {value}")
-    return number
-
-
-def _vertex_count(value: int) -> int:
-    if isinstance(value, bool):
-        raise ValueError(f"n_points must be an integer >= {_MIN_POINTS}, got {value!r}")
-    try:
-        count = operator.index(value)
-    except TypeError as error:
-        raise ValueError(f"n_points must be an integer >= {_MIN_POINTS}, got {value!r}") from error
-    if count < _MIN_POINTS:
-        raise ValueError(f"n_points must be an integer >= {_MIN_POINTS}, got {count}")
-    return count

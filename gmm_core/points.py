@@ -37,15 +37,14 @@ class PreparedData(NamedTuple):
 
 def prepare_points(
     X: np.ndarray,
-    dtype: str = "float32",
     chunk_size: int | None = None,
     point_shards: int = 1,
     n_columns: int = 1,
 ) -> PreparedData:
     """Centre, scale, pad and chunk validated points (n_samples, n_features).
 
-    The points are kept in float64 whatever ``dtype``: the statistics come from
-    unquantised data, and a float32 E step rounds its own copy of each chunk.
+    The points are kept in float64 whatever the E step's dtype: the statistics come
+    from unquantised data, and a float32 E step rounds its own copy of each chunk.
 
     The padded size is a multiple of ``chunk_size × point_shards`` so that every
     device gets whole chunks; the chunk size itself does not depend on the devices.
@@ -73,7 +72,6 @@ def prepare_points(
         shard_counts = np.clip(n_samples - block * np.arange(point_shards), 0, block)
         block, n_local = n_padded, n_samples
     reach = all_processes_max(np.abs(internal).max(axis=0))
-    del dtype  # kept for callers; the E step's dtype is chosen in the program
     padded = np.zeros((block, n_features), np.float64)
     padded[:n_local] = internal
     mask = np.zeros((block,), np.float64)

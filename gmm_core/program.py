@@ -50,6 +50,9 @@ NO_INIT = "none"
 #: Other platforms keep XLA's defaults. These take precedence over ``XLA_FLAGS``.
 CPU_COMPILER_OPTIONS: dict[str, int | bool] = {"xla_backend_optimization_level": 1}
 
+#: The start's parameters in the order of ``ProgramConfig.user_init``.
+USER_FIELDS = ("log_weights", "means", "covariances")
+
 #: An input as NumPy on the host, or as an array (a tracer inside the program).
 Input = np.ndarray | np.generic | jax.Array
 
@@ -155,16 +158,11 @@ def _fit_block(config: ProgramConfig, inputs: ProgramInputs) -> ProgramOutputs:
     )
     component_mask = jnp.arange(config.k_pad)[None, :] < fit_k[:, None]
     initial = _initial_params(config, inputs, keys, component_mask)
-    has_weights, has_means, has_covariances = config.user_init
-    if has_weights:
-        log_weights = jnp.broadcast_to(inputs.user_log_weights, initial.log_weights.shape)
-        initial = dataclasses.replace(initial, log_weights=log_weights)
-    if has_means:
-        means = jnp.broadcast_to(inputs.user_means, initial.means.shape)
-        initial = dataclasses.replace(initial, means=means)
-    if has_covariances:
-        covariances = jnp.broadcast_to(inputs.user_covariances, initial.covariances.shape)
-        initial = dataclasses.replace(initial, covariances=covariances)
+    user_values = (inputs.user_log_weights, inputs.user_means, inputs.user_covariances)
+    for name, given, value in zip(USER_FIELDS, config.user_init, user_values, strict=True):
+        if given:  # the user's value replaces the drawn one in every fit
+            shape = getattr(initial, name).shape
+            initial = dataclasses.replace(initial, **{name: jnp.broadcast_to(value, shape)})
     trace = run_em(
         initial,
         inputs.point_chunks,

@@ -232,7 +232,7 @@ def _plan(
     """Prepare the points, the user-given start and the program's inputs and config."""
     k_pad, n_k_slots = bucket_components(fit.k_max), bucket_components(len(fit.k_values))
     n_columns = n_k_slots * per_call * k_pad  # one program call's fits × components
-    prepared = prepare_points(data, fit.dtype, chunk_size, mesh_shape[1], n_columns)
+    prepared = prepare_points(data, chunk_size, mesh_shape[1], n_columns)
     check.check_enough_points(fit.k_max, prepared.n_samples)
     if fit.start_means:
         user_given = (None, np.asarray(fit.start_means), None)
@@ -241,7 +241,26 @@ def _plan(
         fit.k_max, k_pad, prepared, fit.covariance_type, fit.reg_covar, *user_given, only
     )
     inputs = _program_inputs(prepared, fit, n_k_slots, per_call, start)
-    config = _program_config(prepared, fit, inputs, k_pad, start.given, mesh_shape)
+    if start.given == (True, True, True):
+        program_init = NO_INIT
+    else:
+        program_init = TRACED_INIT if TRACE_INIT_METHOD else fit.init_params
+    shape = prepared.point_chunks.shape
+    config = ProgramConfig(  # the static part: the shapes and structure of the program
+        n_chunks=shape[0],
+        chunk_size=shape[1],
+        n_features=shape[2],
+        k_pad=k_pad,
+        n_fits=len(inputs.fit_k),
+        trace_length=bucket_iterations(fit.max_iter),
+        init_params=program_init,
+        covariance_type=fit.covariance_type,
+        dtype=fit.dtype,
+        n_snapshots=len(inputs.snapshot_iterations),
+        user_init=start.given,
+        mesh_shape=mesh_shape,
+        pool_size=min(POOL_SIZE, bucket_points(prepared.n_samples)),
+    )
     return _Plan(prepared, inputs, config, per_call)
 
 
@@ -290,38 +309,6 @@ def _program_inputs(
         user_log_weights=start.log_weights,
         user_means=start.means,
         user_covariances=start.covariances,
-    )
-
-
-def _program_config(
-    prepared: PreparedData,
-    fit: FitSettings,
-    inputs: ProgramInputs,
-    k_pad: int,
-    user_init: tuple[bool, bool, bool],
-    mesh_shape: tuple[int, int],
-) -> ProgramConfig:
-    """The static part of ``fit``: the shapes and structure of the program that runs
-    ``inputs``."""
-    if user_init == (True, True, True):
-        program_init = NO_INIT
-    else:
-        program_init = TRACED_INIT if TRACE_INIT_METHOD else fit.init_params
-    n_chunks, chunk_size, n_features = prepared.point_chunks.shape
-    return ProgramConfig(
-        n_chunks=n_chunks,
-        chunk_size=chunk_size,
-        n_features=n_features,
-        k_pad=k_pad,
-        n_fits=len(inputs.fit_k),
-        trace_length=bucket_iterations(fit.max_iter),
-        init_params=program_init,
-        covariance_type=fit.covariance_type,
-        dtype=fit.dtype,
-        n_snapshots=len(inputs.snapshot_iterations),
-        user_init=user_init,
-        mesh_shape=mesh_shape,
-        pool_size=min(POOL_SIZE, bucket_points(prepared.n_samples)),
     )
 
 

@@ -13,6 +13,7 @@ from typing import NamedTuple
 import numpy as np
 from numpy.typing import ArrayLike
 from scipy.optimize import linear_sum_assignment
+from scipy.stats.contingency import crosstab
 
 __all__ = [
     "CenterErrors",
@@ -174,25 +175,15 @@ def adjusted_rand_index(labels_true: ArrayLike, labels_pred: ArrayLike) -> float
         raise ValueError(
             f"labels must have the same length, got {true_array.size} and {pred_array.size}"
         )
-    n_samples = true_array.size
-    if n_samples == 0:
+    n = int(true_array.size)
+    if n == 0:
         return 1.0
-    _, true_codes = np.unique(true_array, return_inverse=True)
-    _, pred_codes = np.unique(pred_array, return_inverse=True)
-    n_true, n_pred = int(true_codes.max()) + 1, int(pred_codes.max()) + 1
-    contingency = np.bincount(
-        true_codes.ravel() * n_pred + pred_codes.ravel(), minlength=n_true * n_pred
-    ).reshape(n_true, n_pred)
     # Python ints: the products below overflow int64 for large N.
-    row_sums = contingency.sum(axis=1)
-    column_sums = contingency.sum(axis=0)
-    sum_squares = int(np.sum(contingency.astype(object) ** 2))
-    row_sum_squares = int(np.sum(row_sums.astype(object) ** 2))
-    column_sum_squares = int(np.sum(column_sums.astype(object) ** 2))
-    n = int(n_samples)
+    table = crosstab(true_array, pred_array).count.astype(object)
+    sum_squares = int(np.sum(table**2))
+    together_true_only = int(np.sum(table.sum(axis=1) ** 2)) - sum_squares
+    together_pred_only = int(np.sum(table.sum(axis=0) ** 2)) - sum_squares
     together_both = sum_squares - n
-    together_true_only = row_sum_squares - sum_squares
-    together_pred_only = column_sum_squares - sum_squares
     apart_both = n * n - together_true_only - together_pred_only - sum_squares
     if together_true_only == 0 and together_pred_only == 0:
         return 1.0

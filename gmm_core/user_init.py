@@ -63,45 +63,34 @@ def user_start(
     precisions_init : scikit-learn's shape for ``covariance_type``, or None
     means_init_only : equal weights and :func:`shared_start_covariance` besides the means
     """
-    start = _given_start(
-        k,
-        k_pad,
-        prepared,
-        covariance_type,
-        None if weights_init is None else np.asarray(weights_init, np.float64),
-        None if means_init is None else np.asarray(means_init, np.float64),
-        precisions_init,
-    )
-    if means_init_only:
-        start = _with_shared_start(start, k, k_pad, prepared, covariance_type, reg_covar)
-    return start
-
-
-def _given_start(
-    k: int,
-    k_pad: int,
-    prepared: PreparedData,
-    covariance_type: str,
-    weights_init: np.ndarray | None,
-    means_init: np.ndarray | None,
-    precisions_init: object,
-) -> UserStart:
-    """scikit-learn-shaped ``*_init`` values (original units) as a :class:`UserStart`."""
     n_features = prepared.data_covariance.shape[0]
+    eye = np.eye(n_features)
     start = UserStart()
     if weights_init is not None:
-        log_weights = np.full((k_pad,), MASKED_LOG_WEIGHT)
-        log_weights[:k] = np.log(np.maximum(weights_init / weights_init.sum(), POSITIVE_FLOOR))
-        start = start._replace(log_weights=log_weights)
+        weights = np.asarray(weights_init, np.float64)
+        log_weights = np.log(np.maximum(weights / weights.sum(), POSITIVE_FLOOR))
+        start = start._replace(log_weights=_padded(log_weights, k_pad, MASKED_LOG_WEIGHT))
     if means_init is not None:
-        means = np.zeros((k_pad, n_features))
-        means[:k] = (means_init - prepared.shift) / prepared.scale
-        start = start._replace(means=means)
+        means = (np.asarray(means_init, np.float64) - prepared.shift) / prepared.scale
+        start = start._replace(means=_padded(means, k_pad, 0.0))
     if precisions_init is not None:
-        covariances = np.broadcast_to(np.eye(n_features), (k_pad, n_features, n_features)).copy()
-        covariances[:k] = precisions_to_covariances(precisions_init, covariance_type, k, n_features)
-        start = start._replace(covariances=covariances / prepared.scale**2)
+        covariances = precisions_to_covariances(precisions_init, covariance_type, k, n_features)
+        start = start._replace(covariances=_padded(covariances, k_pad, eye) / prepared.scale**2)
+    if means_init_only:  # equal weights and the shared start covariance
+        shared = shared_start_covariance(prepared.data_covariance, k, covariance_type)
+        shared = np.broadcast_to(shared + reg_covar / prepared.scale**2 * eye, (k, *eye.shape))
+        start = start._replace(
+            log_weights=_padded(np.full(k, -math.log(k)), k_pad, MASKED_LOG_WEIGHT),
+            covariances=_padded(shared, k_pad, eye),
+        )
     return start
+
+
+def _padded(values: np.ndarray, k_pad: int, fill: float | np.ndarray) -> np.ndarray:
+    """(k, ...) ``values`` padded to (k_pad, ...) with ``fill`` (one entry's value)."""
+    padded = np.broadcast_to(fill, (k_pad, *np.shape(values)[1:])).astype(np.float64)
+    padded[: len(values)] = values
+    return padded
 
 
 def shared_start_covariance(
@@ -117,24 +106,6 @@ def shared_start_covariance(
     data_covariance = np.asarray(data_covariance, np.float64)
     n_features = data_covariance.shape[0]
     return np.trace(data_covariance) / n_features * np.eye(n_features)
-
-
-def _with_shared_start(
-    start: UserStart,
-    k: int,
-    k_pad: int,
-    prepared: PreparedData,
-    covariance_type: str,
-    reg_covar: float,
-) -> UserStart:
-    """``start`` with equal weights and the shared start covariance (internal units)."""
-    n_features = prepared.data_covariance.shape[0]
-    log_weights = np.full((k_pad,), MASKED_LOG_WEIGHT)
-    log_weights[:k] = -math.log(k)
-    covariances = np.broadcast_to(np.eye(n_features), (k_pad, n_features, n_features)).copy()
-    shared = shared_start_covariance(prepared.data_covariance, k, covariance_type)
-    covariances[:k] = shared + reg_covar / prepared.scale**2 * np.eye(n_features)
-    return start._replace(log_weights=log_weights, covariances=covariances)
 
 
 def precisions_to_covariances(
