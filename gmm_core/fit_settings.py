@@ -42,8 +42,8 @@ class FitSettings:
         at most ``gmm_core.buckets.MAX_SNAPSHOTS`` are kept)
     dtype : "float32" (fast) or "float64" for the E step; statistics are always float64
     start_means : (K, D) starting means alone (the app's placed means): equal weights
-        1/K and one shared covariance, the data covariance divided by K (its diagonal
-        for "diag", its mean variance for "spherical"), plus ``reg_covar``;
+        1/K and one shared circle, the data's mean variance times I (Bishop's start),
+        plus ``reg_covar``;
         ``init_params`` and the seed then play no part. Needs ``k_min == k_max == K``.
 
     Raises
