@@ -187,6 +187,7 @@ def received(query: dict[str, Any]) -> dict[str, list[str]]:
     return {key: values for key, values in parsed.items() if key.lower() not in EMBED_KEYS}
 
 
+@pytest.mark.slow
 @settings(
     max_examples=40,
     deadline=None,

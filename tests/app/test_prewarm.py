@@ -31,6 +31,7 @@ def _run(arguments: list[str], cache: Path) -> str:
     return run_python(arguments, {"GMM_COMPILATION_CACHE": str(cache)})
 
 
+@pytest.mark.slow
 def test_a_prewarmed_cache_spares_the_first_worker_sweep_the_compiler(
     tmp_path: Path, record_property: Callable[[str, object], None]
 ) -> None:

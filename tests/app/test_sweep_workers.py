@@ -141,6 +141,7 @@ def test_an_interrupted_request_is_cancelled_and_frees_its_worker(
     assert pool.abandoned == abandoned_before
 
 
+@pytest.mark.slow
 def test_a_staggered_pool_takes_its_later_workers_only_once_they_are_ready(
     points: np.ndarray, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

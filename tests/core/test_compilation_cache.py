@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pytest
+
 from tests.support.subprocesses import run_python
 
 SWEEP = """
@@ -42,6 +44,7 @@ def _sweep(cache: Path) -> dict:
     return json.loads(run_python(["-c", SWEEP, str(cache)]).strip().splitlines()[-1])
 
 
+@pytest.mark.slow
 def test_a_second_process_reads_the_sweep_program_from_the_cache(tmp_path: Path) -> None:
     cache = tmp_path / "cache"
     first = _sweep(cache)

@@ -37,6 +37,7 @@ def _fresh_sweep(points: np.ndarray, dtype: str) -> gmm_core.SweepResult:
     return gmm_core.sweep(points, 1, 6, 8, seed=3, snapshots=64, dtype=dtype)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("dtype", ["float64", "float32"])
 @pytest.mark.usefixtures("compiled_here")
 def test_the_cpu_compiler_options_compile_faster_and_fit_the_same(

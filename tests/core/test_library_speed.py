@@ -44,6 +44,7 @@ def _user_env() -> dict[str, str]:
     return {**env, "PYTHONPATH": str(ROOT), "JAX_PLATFORMS": "cpu"}
 
 
+@pytest.mark.slow
 def test_workload_a_is_fast_with_a_device_per_core(
     record_property: Callable[[str, object], None],
 ) -> None:

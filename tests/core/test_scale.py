@@ -143,6 +143,7 @@ print(time.perf_counter() - started, result.compile_seconds)
 """
 
 
+@pytest.mark.slow
 def test_persistent_cache_skips_compilation_after_a_restart(
     tmp_path: Path, record_property
 ) -> None:

@@ -192,6 +192,7 @@ print(json.dumps({{"devices": len(jax.devices()), "ll": r.final_log_likelihood.t
 """
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("init_params", ["k-means++", "random"])
 def test_same_results_on_one_and_four_devices(init_params: str) -> None:
     script = DEVICE_SCRIPT.format(init=init_params)
