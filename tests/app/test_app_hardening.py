@@ -401,6 +401,7 @@ EXTREMES: dict[str, tuple[dict, tuple[str, ...], str]] = {
 }
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("name", list(EXTREMES))
 def test_extreme_settings_end_in_a_finite_fit_or_a_clear_message(name: str) -> None:
     query, pages, outcome = EXTREMES[name]

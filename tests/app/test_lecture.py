@@ -136,6 +136,7 @@ def test_a_deck_file_in_json_reads_like_the_toml_one() -> None:
     assert deck == DECK
 
 
+@pytest.mark.slow
 def test_opening_a_deck_precomputes_its_sweeps_in_order(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(sweep_workers, "configured_workers", lambda: 1)
     monkeypatch.setattr(lecture, "_PRECOMPUTING", {})

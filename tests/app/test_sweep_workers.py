@@ -46,6 +46,7 @@ def pool(tmp_path_factory: pytest.TempPathFactory) -> WorkerPool:
     workers.close()
 
 
+@pytest.mark.slow
 def test_a_sweep_on_a_worker_matches_one_in_this_process(
     pool: WorkerPool, points: np.ndarray
 ) -> None:
@@ -110,6 +111,7 @@ def test_the_deadline_is_three_times_the_estimate_plus_a_margin() -> None:
     assert sweep_workers.deadline_seconds(-1.0) == sweep_workers.DEADLINE_MARGIN_SECONDS
 
 
+@pytest.mark.slow
 def test_the_library_sweep_raises_timeout_error_instead_of_waiting() -> None:
     # About 0.2 s of work: a program of a few milliseconds can finish before the first
     # look at its outputs when another process holds the CPU, and then it is returned.

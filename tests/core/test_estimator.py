@@ -20,6 +20,7 @@ def test_best_of_n_init_is_no_worse_than_sklearn(preset: str, covariance_type: s
     assert ours.score(X) >= theirs.score(X) - 1e-3
 
 
+@pytest.mark.slow
 def test_attributes_and_methods_have_sklearn_shapes() -> None:
     X, _ = PRESETS["elongated"].sample(n=900, seed=1)
     for covariance_type in ("full", "tied", "diag", "spherical"):

@@ -97,6 +97,7 @@ def test_a_fit_settings_record_and_its_fields_give_the_same_sweep(
         sweep(blobs[0], settings, 4)
 
 
+@pytest.mark.slow
 def test_restart_keys_do_not_depend_on_the_range(blobs: tuple[np.ndarray, np.ndarray]) -> None:
     wide = sweep(blobs[0], 1, 6, 4, seed=11)
     narrow = sweep(blobs[0], 3, 4, 2, seed=11)
@@ -218,6 +219,7 @@ def test_every_init_method_shares_one_program() -> None:
     assert int(_run(INIT_COUNT_SCRIPT, devices=1).split()[-1]) == 1
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("covariance_type", ["full", "diag"])
 def test_traced_init_method_gives_the_static_programs_fits(
     covariance_type: str, monkeypatch: pytest.MonkeyPatch
