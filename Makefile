@@ -4,8 +4,8 @@
 #   make test   installs runtime + development requirements, lints, runs the fast suite
 #   make check  everything make test does, then the long checks and the real-browser tests
 # jaxlib 0.12 is built for Python 3.12 and newer: take the first such interpreter found.
-PYTHON ?= $(shell for p in python3.13 python3.12 $(HOME)/.pyenv/versions/3.13*/bin/python3 \
-	$(HOME)/.pyenv/versions/3.12*/bin/python3 python3; do \
+PYTHON ?= $(shell for p in python3.12 python3.13 $(HOME)/.pyenv/versions/3.12*/bin/python3 \
+	$(HOME)/.pyenv/versions/3.13*/bin/python3 python3; do \
 	command -v $$p >/dev/null 2>&1 && $$p -c 'import sys; sys.exit(sys.version_info < (3, 12))' \
 	2>/dev/null && { command -v $$p; break; }; done)
 VENV ?= .venv
